@@ -1,0 +1,111 @@
+/**
+ * The durable job queue (design §4, §6). One interface; the embedded default is SQLite
+ * (queue/sqlite.ts); a BullMQ/Redis implementation can sit behind the same interface.
+ * Times are ms since epoch unless named otherwise.
+ */
+import type { SourceName } from '../../../shared/columns.js';
+import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
+import type { StatusUpdate } from '../sheets/types.js';
+
+/** What a dispatch asks for: one (row, source). */
+export interface NewJob {
+  dispatchId: string;
+  spreadsheetId: string;
+  sheetId: number;
+  sheetName: string;
+  rowId: string;
+  rowNumber: number;
+  name: string;
+  email: string;
+  type: string;
+  source: SourceName;
+  links: string[];
+  attempt: number;
+  options: DispatchOptions;
+}
+
+export interface JobFilter {
+  status?: JobStatus;
+  rowId?: string;
+  source?: SourceName;
+  /** page size, default 50, max 500 */
+  limit?: number;
+  /** opaque cursor from the previous page */
+  cursor?: string;
+}
+
+export interface JobStats {
+  byStatus: Record<JobStatus, number>;
+  /** completed / (completed + failed), 0…1; null before any job finished */
+  successRate: number | null;
+  /** mean startedAt→finishedAt of completed jobs, ms; null when none */
+  meanDurationMs: number | null;
+  total: number;
+}
+
+/** A leased job: the holder must heartbeat before `leaseExpiresAt` or the job comes back. */
+export interface Lease {
+  job: JobRecord;
+  owner: string;
+  leaseExpiresAt: number;
+}
+
+export interface JobQueue {
+  /**
+   * Adds jobs atomically. Idempotent: a job whose (spreadsheet, sheet, row, source, links) matches
+   * an open job returns that job with `created: false`.
+   */
+  enqueue(jobs: NewJob[]): { job: JobRecord; created: boolean }[];
+  /** Claims the next runnable job (queued, or retrying whose nextRunAt has passed, or leased by a dead holder). */
+  lease(owner: string, leaseMs: number, now?: number): Lease | null;
+  /** Extends a lease; false when the lease was lost (expired and taken, or the job was cancelled). */
+  heartbeat(jobId: string, owner: string, leaseMs: number, progress?: JobProgress | null): boolean;
+  /** Moves a leased job to downloading/uploading. */
+  setStatus(jobId: string, owner: string, status: 'downloading' | 'uploading'): void;
+  /** Records success. Files and media ids are the job's full set so far. */
+  complete(jobId: string, owner: string, result: { files: string[]; mediaIds: string[] }): JobRecord;
+  /**
+   * Records a failed attempt: `retryAt` set → status retrying with attempt+1; null → failed.
+   * Partial files/media ids are kept.
+   */
+  fail(jobId: string, owner: string, error: JobError, retryAt: number | null, partial?: { files: string[]; mediaIds: string[] }): JobRecord;
+  get(jobId: string): JobRecord | null;
+  list(filter: JobFilter): { jobs: JobRecord[]; nextCursor: string | null };
+  stats(): JobStats;
+  /**
+   * Manual retry of a failed or cancelled job: a new attempt, up to MAX_MANUAL_ATTEMPTS.
+   * @throws Error with `code` 'not_found' | 'conflict' | 'attempts_exhausted'.
+   */
+  retry(jobId: string): JobRecord;
+  /** Cancels an open job. Returns the job, or null if unknown. A running holder sees it on its next heartbeat. */
+  cancel(jobId: string): JobRecord | null;
+  /** Durable outbox of sheet updates (design §6: no status update is lost). */
+  outbox: StatusOutbox;
+  /** Count of jobs not yet finished (queued, leased, retrying). */
+  openCount(): number;
+  close(): void;
+}
+
+/** A stored pending sheet update. */
+export interface OutboxEntry {
+  id: number;
+  update: StatusUpdate;
+  /** attempts to write it so far */
+  tries: number;
+  createdAt: number;
+}
+
+/**
+ * Pending status updates, stored in the same database as the jobs so an update is never lost.
+ * Updates for the same (spreadsheet, sheet, row, source) coalesce: only the latest is kept.
+ */
+export interface StatusOutbox {
+  push(update: StatusUpdate): void;
+  /** Entries ready to send (not waiting for a retry backoff), oldest first. */
+  peek(limit: number, now?: number): OutboxEntry[];
+  /** Removes delivered entries, unless a newer update replaced them since peek. */
+  ack(entries: OutboxEntry[]): void;
+  /** Puts entries back to wait `delayMs` before the next try. */
+  defer(entries: OutboxEntry[], delayMs: number): void;
+  size(): number;
+}

@@ -1,0 +1,45 @@
+/**
+ * Status write-back (design §1): one interface over the CSV file (offline default) and Google
+ * Sheets (Sheets API v4). Backends write only the 8 tracking cells, as RAW text, and verify
+ * row_id and type before writing.
+ */
+import type { SheetStatus, SourceName } from '../../../shared/columns.js';
+import type { ErrorLine } from '../../../shared/errors.js';
+
+/** The latest state of one (row, source), to be written into its tracking cells. */
+export interface StatusUpdate {
+  spreadsheetId: string;
+  sheetId: number;
+  sheetName: string;
+  rowId: string;
+  /** the type dispatched: a row whose type differs is refused as data_corruption */
+  type: string;
+  /** 1-based row at dispatch time; a hint only */
+  rowNumberHint: number;
+  source: SourceName;
+  status: SheetStatus;
+  /** object keys; undefined leaves the cell as it is */
+  files?: string[];
+  mediaIds?: string[];
+  /** ISO 8601 UTC, e.g. 2026-11-21T09:15:02Z */
+  lastAttempt?: string;
+  /** the source's download_errors line; null clears it; undefined leaves it */
+  error?: ErrorLine | null;
+}
+
+export type UpdateOutcome =
+  | { ok: true; rowNumber: number }
+  | { ok: false; category: 'data_corruption' | 'not_found'; message: string };
+
+export interface SheetBackend {
+  readonly kind: 'csv' | 'google' | 'off';
+  /** Appends the missing tracking columns (backing up first where the backend can). Idempotent. */
+  ensureColumns(target: { spreadsheetId: string; sheetName: string }): Promise<void>;
+  /**
+   * Writes a batch of updates (the Google backend: one values:batchUpdate).
+   * @returns one outcome per update, same order. Refused rows are not written.
+   * @throws ArchiveError('network' | 'rate_limit' | 'quota') when the batch could not be written at all;
+   *   the caller keeps the updates and retries.
+   */
+  apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]>;
+}
