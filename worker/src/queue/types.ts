@@ -5,7 +5,6 @@
  */
 import type { SourceName } from '../../../shared/columns.js';
 import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
-import type { StatusUpdate } from '../sheets/types.js';
 
 /** What a dispatch asks for: one (row, source). */
 export interface NewJob {
@@ -79,33 +78,9 @@ export interface JobQueue {
   retry(jobId: string): JobRecord;
   /** Cancels an open job. Returns the job, or null if unknown. A running holder sees it on its next heartbeat. */
   cancel(jobId: string): JobRecord | null;
-  /** Durable outbox of sheet updates (design §6: no status update is lost). */
-  outbox: StatusOutbox;
   /** Count of jobs not yet finished (queued, leased, retrying). */
   openCount(): number;
+  /** True when the database answers (for /readyz). */
+  ping(): boolean;
   close(): void;
-}
-
-/** A stored pending sheet update. */
-export interface OutboxEntry {
-  id: number;
-  update: StatusUpdate;
-  /** attempts to write it so far */
-  tries: number;
-  createdAt: number;
-}
-
-/**
- * Pending status updates, stored in the same database as the jobs so an update is never lost.
- * Updates for the same (spreadsheet, sheet, row, source) coalesce: only the latest is kept.
- */
-export interface StatusOutbox {
-  push(update: StatusUpdate): void;
-  /** Entries ready to send (not waiting for a retry backoff), oldest first. */
-  peek(limit: number, now?: number): OutboxEntry[];
-  /** Removes delivered entries, unless a newer update replaced them since peek. */
-  ack(entries: OutboxEntry[]): void;
-  /** Puts entries back to wait `delayMs` before the next try. */
-  defer(entries: OutboxEntry[], delayMs: number): void;
-  size(): number;
 }

@@ -43,3 +43,28 @@ export interface SheetBackend {
    */
   apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]>;
 }
+
+/** A stored pending sheet update. */
+export interface OutboxEntry {
+  id: number;
+  update: StatusUpdate;
+  /** attempts to write it so far */
+  tries: number;
+  /** ms since epoch */
+  createdAt: number;
+}
+
+/**
+ * Pending status updates, stored durably (design §6: no status update is lost). Updates for the
+ * same (spreadsheet, sheet, row, source) coalesce: fields of a newer update override the older one's.
+ */
+export interface StatusOutbox {
+  push(update: StatusUpdate): void;
+  /** Entries ready to send (not waiting for a retry backoff), oldest first. */
+  peek(limit: number, now?: number): OutboxEntry[];
+  /** Removes delivered entries, unless a newer update replaced them since peek. */
+  ack(entries: OutboxEntry[]): void;
+  /** Puts entries back to wait `delayMs` before the next try. */
+  defer(entries: OutboxEntry[], delayMs: number): void;
+  size(): number;
+}
