@@ -8,6 +8,8 @@ import type { ErrorLine } from '../../../shared/errors.js';
 
 /** The latest state of one (row, source), to be written into its tracking cells. */
 export interface StatusUpdate {
+  /** the job this update reports, so a refused write can be recorded on the job */
+  jobId?: string;
   spreadsheetId: string;
   sheetId: number;
   sheetName: string;

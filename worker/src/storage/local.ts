@@ -14,6 +14,9 @@ import { ArchiveError, toArchiveError } from '../errors.js';
 import { HashingStream } from './hashing.js';
 import type { ObjectStore, PutOptions, StoredObject } from './types.js';
 
+/** Folder under the root for in-flight writes; never listed. */
+const INCOMING = '.incoming';
+
 export class LocalStore implements ObjectStore {
   readonly kind = 'local' as const;
   readonly root: string;
@@ -45,10 +48,13 @@ export class LocalStore implements ObjectStore {
 
   async put(key: string, body: Readable | Buffer | string, opts: PutOptions): Promise<StoredObject> {
     const target = this.pathOf(key);
-    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    // Temp files live in one folder on the same file system, so rename is atomic and a crash
+    // leaves nothing half-written under a real key; `sweepIncoming` clears them on start.
+    const tmp = join(this.root, INCOMING, `${randomBytes(8).toString('hex')}.tmp`);
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
     try {
       await mkdir(dirname(target), { recursive: true });
+      await mkdir(join(this.root, INCOMING), { recursive: true });
       const src = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
       await pipeline(src, hasher, createWriteStream(tmp), { signal: opts.signal });
       await rename(tmp, target);
@@ -94,7 +100,9 @@ export class LocalStore implements ObjectStore {
       }
       for (const e of entries) {
         const p = join(dir, e.name);
-        if (e.isDirectory()) yield* walk(p);
+        if (e.isDirectory()) {
+          if (e.name !== INCOMING) yield* walk(p);
+        }
         else if (e.isFile() && !e.name.endsWith('.tmp')) yield p;
       }
     };
@@ -117,6 +125,21 @@ export class LocalStore implements ObjectStore {
 
   async locate(key: string): Promise<string> {
     return this.pathOf(key);
+  }
+
+  /** Removes temp files left by a process that died mid-write. Call once at start, before any write. */
+  async sweepIncoming(): Promise<number> {
+    const dir = join(this.root, INCOMING);
+    let n = 0;
+    try {
+      for (const f of await readdir(dir)) {
+        await rm(join(dir, f), { force: true });
+        n++;
+      }
+    } catch {
+      /* no folder yet */
+    }
+    return n;
   }
 
   /** Free bytes on the archive's file system. */

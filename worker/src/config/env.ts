@@ -1,0 +1,122 @@
+/**
+ * The worker's configuration, read from the environment once at start-up and validated with zod,
+ * so a bad value stops the process with a message that names the variable.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const list = z.string().transform((v) =>
+  v
+    .split(/[\s,]+/)
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean),
+);
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** Every environment variable the worker reads, with defaults. See README "Configuration". */
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  ARCHIVER_SECRET: optional,
+  ARCHIVER_DATA: z.string().default('./data'),
+  ARCHIVER_ALLOWED_HOSTS: list.default([]),
+  ARCHIVER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** per-job limit, seconds */
+  ARCHIVER_JOB_TIMEOUT_S: z.coerce.number().int().min(5).default(3600),
+  /** job lease, seconds: a job held by a dead process comes back after this */
+  ARCHIVER_LEASE_S: z.coerce.number().min(1).default(60),
+  /** multiplies retry backoff delays (tests and the demo shorten them) */
+  ARCHIVER_RETRY_SCALE: z.coerce.number().min(0).max(100).default(1),
+  ARCHIVER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  /** status write-back flush window, ms */
+  ARCHIVER_REPORT_WINDOW_MS: z.coerce.number().int().min(10).default(2000),
+  ARCHIVER_STORAGE: z.enum(['local', 's3']).default('local'),
+  ARCHIVER_ARCHIVE_DIR: optional,
+  ARCHIVER_PREFIX: z.string().default(''),
+  S3_BUCKET: optional,
+  S3_ENDPOINT: optional,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCESS_KEY_ID: optional,
+  S3_SECRET_ACCESS_KEY: optional,
+  /** 'auto': Google when credentials are set, else CSV when ARCHIVER_CSV is set, else off */
+  ARCHIVER_SHEET: z.enum(['auto', 'google', 'csv', 'off']).default('auto'),
+  ARCHIVER_CSV: optional,
+  GOOGLE_APPLICATION_CREDENTIALS: optional,
+  /** domain-wide delegation: the user the service account acts as */
+  GOOGLE_IMPERSONATE_SUBJECT: optional,
+  /** a fixed OAuth access token instead of a service account (stand-ins and emulators) */
+  GOOGLE_ACCESS_TOKEN: optional,
+  GOOGLE_SHEETS_ROOT_URL: optional,
+  GOOGLE_DRIVE_ROOT_URL: optional,
+  GOOGLE_DRIVE_PUBLIC_URL: optional,
+  DRIVE_EXPORT_FORMATS: optional,
+  DRIVE_MAX_FILES: z.coerce.number().int().min(1).default(5000),
+  DRIVE_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 ** 3),
+  DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
+  DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  YTDLP_PATH: optional,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** The resolved configuration the worker runs on. Paths are absolute. */
+export interface Config {
+  env: Env;
+  dataDir: string;
+  archiveDir: string;
+  queuePath: string;
+  workDir: string;
+  allowedHosts: string[];
+}
+
+/** Thrown when the environment does not validate; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and validates the environment.
+ * @param overrides values that win over `env` (CLI flags).
+ * @throws ConfigError naming each bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Env, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.shape)) if (env[key] !== undefined) raw[key] = env[key];
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) raw[k] = v;
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.ARCHIVER_STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when ARCHIVER_STORAGE=s3');
+  if (e.ARCHIVER_SHEET === 'csv' && !e.ARCHIVER_CSV) throw new ConfigError('invalid configuration:\n  ARCHIVER_CSV: required when ARCHIVER_SHEET=csv');
+  const dataDir = resolve(e.ARCHIVER_DATA);
+  return {
+    env: e,
+    dataDir,
+    archiveDir: resolve(e.ARCHIVER_ARCHIVE_DIR ?? `${dataDir}/archive`),
+    queuePath: `${dataDir}/queue.db`,
+    workDir: `${dataDir}/work`,
+    allowedHosts: e.ARCHIVER_ALLOWED_HOSTS,
+  };
+}
+
+/**
+ * Checks what `serve` needs beyond the schema: a shared secret of at least 16 characters.
+ * @throws ConfigError
+ */
+export function requireSecret(config: Config): string {
+  const s = config.env.ARCHIVER_SECRET;
+  if (!s) throw new ConfigError('invalid configuration:\n  ARCHIVER_SECRET: required for `serve` (the add-on signs every request with it); generate one with `openssl rand -hex 32`');
+  if (s.length < 16) throw new ConfigError('invalid configuration:\n  ARCHIVER_SECRET: must be at least 16 characters');
+  return s;
+}

@@ -1,0 +1,242 @@
+/**
+ * The job runner: leases jobs from the durable queue up to a concurrency limit, keeps each lease
+ * alive with heartbeats, runs the job, and records the outcome in the queue and the status outbox.
+ * A job whose lease is lost (its process died) comes back through the queue on its own.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { SourceName } from '../../../shared/columns.js';
+import { MAX_AUTO_ATTEMPTS, retryDelayMs } from '../../../shared/errors.js';
+import { sheetStatusOf, type JobProgress, type JobRecord } from '../../../shared/schemas.js';
+import { ArchiveError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { JobQueue } from '../queue/types.js';
+import type { StatusOutbox, StatusUpdate } from '../sheets/types.js';
+import type { Source } from '../sources/types.js';
+import type { ObjectStore } from '../storage/types.js';
+import { executeJob, type JobOutcome } from './executeJob.js';
+
+export interface RunnerOptions {
+  queue: JobQueue;
+  sources: Partial<Record<SourceName, Source>>;
+  store: ObjectStore;
+  /** design §5 `<prefix>` */
+  prefix: string;
+  outbox: StatusOutbox;
+  /** parent folder for per-job scratch space */
+  workRoot: string;
+  concurrency: number;
+  /** ms */
+  leaseMs: number;
+  /** ms; a job running longer is killed and retried as network */
+  jobTimeoutMs: number;
+  /** multiplies retry delays */
+  retryScale: number;
+  log: Logger;
+  /** how often an idle runner looks for due jobs, ms (default 500) */
+  pollMs?: number;
+  /** notified as jobs start, progress and finish (CLI progress bar) */
+  onEvent?: (e: RunnerEvent) => void;
+}
+
+export type RunnerEvent =
+  | { type: 'started'; job: JobRecord }
+  | { type: 'progress'; job: JobRecord; progress: JobProgress }
+  | { type: 'finished'; job: JobRecord };
+
+/** The sheet's files cell lists archived objects; metadata.json is implied by the folder. */
+const isListedFile = (key: string) => !key.endsWith('/metadata.json');
+
+/** ISO 8601 UTC without milliseconds, e.g. 2026-11-21T09:15:02Z (design §1). */
+export function isoSeconds(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class Runner {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly running = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  /** Starts leasing. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.tick();
+  }
+
+  /** Looks for work now (after an enqueue) instead of waiting for the next poll. */
+  wake(): void {
+    if (!this.stopped) setImmediate(() => this.tick());
+  }
+
+  /** Number of jobs running in this process. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Kills a job running in this process (cancel). @returns whether it was running here. */
+  abort(jobId: string, reason = 'cancelled'): boolean {
+    const ac = this.running.get(jobId);
+    if (!ac) return false;
+    ac.abort(new ArchiveError('validation', reason));
+    return true;
+  }
+
+  /**
+   * Stops leasing; running jobs are aborted when `abortRunning`, else awaited.
+   * Aborted jobs keep their lease and come back after it expires.
+   */
+  async stop(abortRunning = false): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (abortRunning) for (const ac of this.running.values()) ac.abort(new Error('worker stopping'));
+    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Resolves when nothing runs here and the queue has no open job (retries included). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private isIdle(): boolean {
+    return this.running.size === 0 && this.o.queue.openCount() === 0;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.running.size < this.o.concurrency) {
+      const lease = this.o.queue.lease(this.owner, this.o.leaseMs);
+      if (!lease) break;
+      this.launch(lease.job);
+    }
+    if (this.isIdle()) this.idleWaiters.splice(0).forEach((r) => r());
+    this.timer = setTimeout(() => this.tick(), this.o.pollMs ?? 500);
+  }
+
+  private launch(job: JobRecord): void {
+    const ac = new AbortController();
+    this.running.set(job.jobId, ac);
+    this.run(job, ac)
+      .catch((err) => this.o.log.error({ jobId: job.jobId, err: (err as Error).message }, 'runner failed to record a job'))
+      .finally(() => {
+        this.running.delete(job.jobId);
+        this.wake();
+      });
+  }
+
+  private update(job: JobRecord, fields: Pick<StatusUpdate, 'status'> & Partial<StatusUpdate>): void {
+    this.o.outbox.push({
+      jobId: job.jobId,
+      spreadsheetId: job.spreadsheetId,
+      sheetId: job.sheetId,
+      sheetName: job.sheetName,
+      rowId: job.rowId,
+      type: job.type,
+      rowNumberHint: job.rowNumber,
+      source: job.source,
+      ...fields,
+    });
+  }
+
+  private async run(job: JobRecord, ac: AbortController): Promise<void> {
+    const { queue, log } = this.o;
+    const started = Date.now();
+    queue.setStatus(job.jobId, this.owner, 'downloading');
+    this.update(job, { status: 'downloading', lastAttempt: isoSeconds(started) });
+    this.o.onEvent?.({ type: 'started', job });
+    log.info({ jobId: job.jobId, rowId: job.rowId, source: job.source, attempt: job.attempt, links: job.links.length }, 'job started');
+
+    let progress: JobProgress | null = null;
+    let lostLease = false;
+    const beat = setInterval(() => {
+      if (!queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress)) {
+        lostLease = true;
+        ac.abort(new ArchiveError('validation', 'cancelled'));
+      }
+    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    const timeout = setTimeout(
+      () => ac.abort(new ArchiveError('network', `timed out after ${Math.round(this.o.jobTimeoutMs / 1000)} s; the job is retried`)),
+      this.o.jobTimeoutMs,
+    );
+
+    let outcome: JobOutcome | null = null;
+    let abortReason: unknown = null;
+    try {
+      outcome = await executeJob(
+        job,
+        { source: this.o.sources[job.source], store: this.o.store, prefix: this.o.prefix, workRoot: this.o.workRoot, log },
+        ac.signal,
+        (p) => {
+          progress = p;
+          this.o.onEvent?.({ type: 'progress', job, progress: p });
+        },
+      );
+    } catch (err) {
+      abortReason = ac.signal.aborted ? ac.signal.reason : err;
+    } finally {
+      clearInterval(beat);
+      clearTimeout(timeout);
+    }
+
+    if (abortReason !== null) {
+      const current = queue.get(job.jobId);
+      if (current?.status === 'cancelled') {
+        this.update(job, {
+          status: 'failed',
+          error: { source: job.source, attempt: job.attempt, category: 'validation', message: 'cancelled on request; reset the row to archive it again' },
+        });
+        this.o.onEvent?.({ type: 'finished', job: current });
+        log.info({ jobId: job.jobId }, 'job cancelled');
+        return;
+      }
+      if (lostLease || this.stopped) {
+        log.warn({ jobId: job.jobId }, 'job interrupted; it returns to the queue when its lease expires');
+        return;
+      }
+      // A timeout or an unexpected throw is a failed attempt like any other.
+      outcome = { files: [], mediaIds: [], error: abortReason instanceof ArchiveError ? abortReason : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)) };
+    }
+    this.record(job, outcome!, started);
+  }
+
+  private record(job: JobRecord, outcome: JobOutcome, started: number): void {
+    const { queue, log } = this.o;
+    const partial = { files: outcome.files, mediaIds: outcome.mediaIds };
+    let finished: JobRecord;
+    try {
+      if (!outcome.error) {
+        finished = queue.complete(job.jobId, this.owner, partial);
+      } else {
+        const e = outcome.error;
+        const automatic = job.attempt < Math.min(job.maxAttempts, MAX_AUTO_ATTEMPTS);
+        const delay = automatic ? retryDelayMs(e.category, job.attempt, this.o.retryScale) : null;
+        const retryAt = delay === null ? null : Date.now() + Math.max(delay, (e.retryAfterMs ?? 0) * this.o.retryScale);
+        finished = queue.fail(job.jobId, this.owner, { category: e.category, message: e.message }, retryAt, partial);
+      }
+    } catch (err) {
+      // The lease moved to another process (we were presumed dead): its result wins.
+      log.warn({ jobId: job.jobId, err: (err as Error).message }, 'result not recorded: lease lost');
+      return;
+    }
+    const sheetFiles = finished.files.filter(isListedFile);
+    this.update(finished, {
+      status: sheetStatusOf(finished.status),
+      files: sheetFiles,
+      mediaIds: finished.mediaIds,
+      error: outcome.error ? { source: job.source, attempt: job.attempt, category: outcome.error.category, message: outcome.error.message } : null,
+    });
+    this.o.onEvent?.({ type: 'finished', job: finished });
+    log.info(
+      { jobId: job.jobId, status: finished.status, files: finished.files.length, ms: Date.now() - started, category: outcome.error?.category },
+      'job finished',
+    );
+  }
+}
