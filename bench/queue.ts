@@ -1,0 +1,56 @@
+/**
+ * Queue throughput: N jobs enqueued (in dispatch-sized batches), then leased and completed one by
+ * one, on a SQLite file in a temp folder. Runs the same work with synchronous=FULL (the default:
+ * survives power loss) and synchronous=NORMAL (survives a process crash only) and prints jobs/s
+ * and the ratio, both measured in this run.
+ *
+ *   npx tsx bench/queue.ts [jobs=10000] [batch=50]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { SqliteQueue, type NewJob } from '../worker/src/queue/index.js';
+
+const N = Number(process.argv[2] ?? 10_000);
+const BATCH = Number(process.argv[3] ?? 50);
+const options = DispatchOptionsSchema.parse({});
+
+function job(i: number): NewJob {
+  return {
+    dispatchId: '00000000-0000-4000-8000-000000000000', spreadsheetId: 'bench', sheetId: 0, sheetName: 'People',
+    rowId: String(i), rowNumber: i + 2, name: 'n', email: 'e@example.org', type: 't', source: 'youtube',
+    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`], attempt: 1, options,
+  };
+}
+
+interface Result { enqueue: number; leaseComplete: number }
+
+function run(synchronous: 'FULL' | 'NORMAL'): Result {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-queue-'));
+  try {
+    const q = new SqliteQueue(join(dir, 'queue.db'), { synchronous });
+    let t = performance.now();
+    for (let i = 0; i < N; i += BATCH) q.enqueue(Array.from({ length: Math.min(BATCH, N - i) }, (_, k) => job(i + k)));
+    const enqueue = N / ((performance.now() - t) / 1000);
+    t = performance.now();
+    let done = 0;
+    for (let l = q.lease('bench', 60_000); l; l = q.lease('bench', 60_000)) {
+      q.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
+      done++;
+    }
+    const leaseComplete = done / ((performance.now() - t) / 1000);
+    if (done !== N || q.stats().byStatus.completed !== N) throw new Error(`expected ${N} completed, got ${done}`);
+    q.close();
+    return { enqueue, leaseComplete };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const normal = run('NORMAL');
+const full = run('FULL');
+const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
+console.log(`queue bench: ${N} jobs, enqueue batches of ${BATCH}, on ${tmpdir()}`);
+console.log(`  enqueue          FULL ${fmt(full.enqueue)}   NORMAL ${fmt(normal.enqueue)}   FULL/NORMAL ${(full.enqueue / normal.enqueue).toFixed(2)}`);
+console.log(`  lease+complete   FULL ${fmt(full.leaseComplete)}   NORMAL ${fmt(normal.leaseComplete)}   FULL/NORMAL ${(full.leaseComplete / normal.leaseComplete).toFixed(2)}`);

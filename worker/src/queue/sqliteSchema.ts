@@ -1,0 +1,60 @@
+/**
+ * The `jobs` table of the SQLite queue and its migrations (component `jobs` in schema_versions).
+ *
+ * Times are ms since epoch (INTEGER). `ready_at` is the queue's one scheduling column: the time
+ * from which lease() may take the job — enqueue time for queued jobs, next_run_at for retrying
+ * ones, the lease expiry for leased ones (so a dead holder's job comes back by itself), NULL once
+ * finished. One partial index on it makes lease() a single index seek.
+ */
+import type { MigrationStep } from './migrate.js';
+
+export const JOBS_COMPONENT = 'jobs';
+
+/** SQL list of the open statuses, for the partial unique index (must match OPEN_JOB_STATUSES). */
+export const OPEN_STATUS_SQL = "('queued','downloading','uploading','retrying')";
+
+export const JOBS_MIGRATIONS: readonly MigrationStep[] = [
+  // v1
+  (db) => {
+    db.exec(`
+      CREATE TABLE jobs (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id           TEXT    NOT NULL UNIQUE,
+        dispatch_id      TEXT    NOT NULL,
+        idempotency_key  TEXT    NOT NULL,
+        spreadsheet_id   TEXT    NOT NULL,
+        sheet_id         INTEGER NOT NULL,
+        sheet_name       TEXT    NOT NULL,
+        row_id           TEXT    NOT NULL,
+        row_number       INTEGER NOT NULL,
+        name             TEXT    NOT NULL,
+        email            TEXT    NOT NULL,
+        type             TEXT    NOT NULL,
+        source           TEXT    NOT NULL CHECK (source IN ('youtube','drive')),
+        links            TEXT    NOT NULL,            -- JSON string[]
+        options          TEXT    NOT NULL,            -- JSON DispatchOptions
+        status           TEXT    NOT NULL CHECK (status IN
+                           ('queued','downloading','uploading','completed','failed','retrying','cancelled')),
+        attempt          INTEGER NOT NULL CHECK (attempt >= 1),
+        max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+        error            TEXT,                        -- JSON JobError
+        files            TEXT    NOT NULL DEFAULT '[]',
+        media_ids        TEXT    NOT NULL DEFAULT '[]',
+        progress         TEXT,                        -- JSON JobProgress
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        reclaims         INTEGER NOT NULL DEFAULT 0,  -- leases taken from an expired holder, this attempt
+        ready_at         INTEGER,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        started_at       INTEGER,
+        finished_at      INTEGER,
+        next_run_at      INTEGER
+      );
+      CREATE INDEX jobs_ready ON jobs (ready_at) WHERE ready_at IS NOT NULL;
+      CREATE INDEX jobs_status ON jobs (status);
+      CREATE INDEX jobs_row ON jobs (row_id);
+      CREATE UNIQUE INDEX jobs_open_key ON jobs (idempotency_key) WHERE status IN ${OPEN_STATUS_SQL};
+    `);
+  },
+];
