@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests spawn yt-dlp, ffmpeg, Chromium and worker processes: keep the 2-core machine from thrashing.
     maxWorkers: 2,
     fileParallelism: true,
-    reporters: ['default'],
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-artifacts/vitest.json' },
   },
 });
