@@ -1,0 +1,9 @@
+/**
+ * The yt-dlp source: see source.ts. Re-exports what the server (/readyz), `doctor` and the CLI use.
+ */
+export { createYtDlpSource, type YtDlpSourceOptions } from './source.js';
+export { findYtDlp, ytdlpVersion } from './binary.js';
+export { classifyYtDlpMessage, classifyYtDlpStderr, cleanYtDlpMessage, type ClassifiedError } from './classify.js';
+export { buildDownloadArgs, buildProbeArgs, formatSelector, type DownloadPlan } from './args.js';
+export { parseItemLine, parseProgressLine, type DownloadedItem, type ProgressEvent } from './progress.js';
+export { killProcessGroup, runYtDlp } from './process.js';

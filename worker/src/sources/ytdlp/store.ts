@@ -1,0 +1,155 @@
+/**
+ * Storing what yt-dlp downloaded: each item's files under
+ * `<prefix>/<row_id>/youtube/<media_id>/<file>` and its metadata.json (design §5); the
+ * `playlist:<id>` metadata.json that lists a playlist's entries; and reading back an item that
+ * was archived before (a retry skips it but still reports its files).
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { metadataKey, objectKey } from '../../storage/layout.js';
+import { readMetadata, writeMetadata, type MediaMetadata, type MetadataFile } from '../../storage/metadata.js';
+import type { ObjectStore, StoredObject } from '../../storage/types.js';
+import type { RowContext, SourceContext } from '../types.js';
+import type { DownloadedItem } from './progress.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.mp4': 'video/mp4', '.m4a': 'audio/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.mp3': 'audio/mpeg',
+  '.opus': 'audio/ogg', '.ogg': 'audio/ogg', '.vtt': 'text/vtt', '.json': 'application/json', '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.ts': 'video/mp2t',
+};
+
+/** The row context of a job, as metadata.json records it. */
+export function rowContextOf(ctx: SourceContext): RowContext {
+  const { rowId, name, email, type, spreadsheetId, sheetId, sheetName } = ctx.job;
+  return { rowId, name, email, type, spreadsheetId, sheetId, sheetName };
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The facts metadata.json keeps from yt-dlp's info JSON. */
+function factsOf(info: Record<string, unknown>): Pick<MediaMetadata, 'title' | 'duration' | 'uploader'> & { extra: Record<string, unknown> } {
+  const s = (k: string) => (typeof info[k] === 'string' ? (info[k] as string) : undefined);
+  const n = (k: string) => (typeof info[k] === 'number' ? (info[k] as number) : undefined);
+  const extra: Record<string, unknown> = {};
+  for (const k of ['chapters', 'extractor', 'extractor_key', 'webpage_url', 'channel', 'channel_id', 'uploader_id', 'upload_date', 'description', 'playlist_id', 'playlist_index', 'width', 'height', 'ext', 'format']) {
+    if (info[k] !== undefined && info[k] !== null) extra[k] = info[k];
+  }
+  const out: Pick<MediaMetadata, 'title' | 'duration' | 'uploader'> & { extra: Record<string, unknown> } = { extra };
+  const title = s('title') ?? s('fulltitle');
+  if (title !== undefined) out.title = title;
+  const duration = n('duration');
+  if (duration !== undefined) out.duration = duration;
+  const uploader = s('uploader') ?? s('channel');
+  if (uploader !== undefined) out.uploader = uploader;
+  return out;
+}
+
+/**
+ * Uploads one downloaded item's files (those that exist) and writes its metadata.json.
+ * @returns every stored object, metadata.json last.
+ * @throws ArchiveError('file_io') from the store.
+ */
+export async function storeItem(
+  item: DownloadedItem,
+  ctx: SourceContext,
+  link: string,
+  tools: Record<string, string>,
+  extra: Record<string, unknown> = {},
+): Promise<StoredObject[]> {
+  const row = rowContextOf(ctx);
+  const paths = [...item.mediaPaths, ...Object.values(item.subtitlePaths), ...item.thumbnailPaths];
+  if (item.infoJsonPath) paths.push(item.infoJsonPath);
+  const stored: StoredObject[] = [];
+  const seen = new Set<string>();
+  for (const p of paths) {
+    if (seen.has(p) || !(await exists(p))) continue;
+    seen.add(p);
+    const key = objectKey(ctx.prefix, row.rowId, 'youtube', item.id, basename(p));
+    const contentType = CONTENT_TYPES[extname(p).toLowerCase()];
+    stored.push(await ctx.store.putFile(key, p, { rowId: row.rowId, signal: ctx.signal, ...(contentType ? { contentType } : {}) }));
+  }
+  let info: Record<string, unknown> = {};
+  if (item.infoJsonPath) {
+    try {
+      info = JSON.parse(await readFile(item.infoJsonPath, 'utf8')) as Record<string, unknown>;
+    } catch {
+      /* no info JSON: the metadata keeps what the print line said */
+    }
+  }
+  const facts = factsOf(info);
+  const meta: MediaMetadata = {
+    schema: 1,
+    row,
+    source: 'youtube',
+    mediaId: item.id,
+    url: link,
+    ...facts,
+    extra: { ...facts.extra, ...extra },
+    files: stored.map((o): MetadataFile => ({ key: o.key, size: o.size, sha256: o.sha256 })),
+    archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    tools,
+  };
+  if (meta.title === undefined && item.title) meta.title = item.title;
+  stored.push(await writeMetadata(ctx.store, ctx.prefix, meta));
+  return stored;
+}
+
+/**
+ * The stored objects of an item archived before: its files from its metadata.json, plus the
+ * metadata.json itself (hashed as read).
+ * @returns null when the item has no readable metadata.json.
+ */
+export async function storedItem(store: ObjectStore, prefix: string, rowId: string, mediaId: string): Promise<{ meta: MediaMetadata; objects: StoredObject[] } | null> {
+  const key = metadataKey(prefix, rowId, 'youtube', mediaId);
+  const text = await store.getText(key);
+  if (text === null) return null;
+  const meta = await readMetadata(store, key);
+  if (!meta) return null;
+  const self: StoredObject = { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  return { meta, objects: [...meta.files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256 })), self] };
+}
+
+/** One entry of a playlist's metadata.json (`extra.entries`). */
+export interface PlaylistEntryRecord {
+  mediaId: string;
+  index?: number;
+  title?: string;
+  /** archived: its metadata.json exists; failed: this attempt could not archive it */
+  status: 'archived' | 'failed';
+  metadataKey?: string;
+}
+
+/**
+ * Writes the `playlist:<id>` metadata.json listing the playlist's entries.
+ * `files` are the entries' metadata.json objects, so the playlist traces to each entry.
+ */
+export async function storePlaylist(
+  ctx: SourceContext,
+  link: string,
+  playlist: { id: string; title?: string; uploader?: string; count: number },
+  entries: PlaylistEntryRecord[],
+  entryMetadata: StoredObject[],
+  tools: Record<string, string>,
+): Promise<StoredObject> {
+  const meta: MediaMetadata = {
+    schema: 1,
+    row: rowContextOf(ctx),
+    source: 'youtube',
+    mediaId: `playlist:${playlist.id}`,
+    url: link,
+    extra: { kind: 'playlist', playlistId: playlist.id, count: playlist.count, complete: entries.every((e) => e.status === 'archived'), entries },
+    files: entryMetadata.map((o) => ({ key: o.key, size: o.size, sha256: o.sha256 })),
+    archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    tools,
+  };
+  if (playlist.title) meta.title = playlist.title;
+  if (playlist.uploader) meta.uploader = playlist.uploader;
+  return writeMetadata(ctx.store, ctx.prefix, meta);
+}
