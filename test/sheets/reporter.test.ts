@@ -1,0 +1,149 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArchiveError } from '../../worker/src/errors.js';
+import { silentLogger } from '../../worker/src/log.js';
+import { SqliteOutbox } from '../../worker/src/report/outbox.js';
+import { Reporter } from '../../worker/src/report/reporter.js';
+import { OffSheetBackend } from '../../worker/src/sheets/off.js';
+import type { SheetBackend, StatusUpdate, UpdateOutcome } from '../../worker/src/sheets/types.js';
+
+function upd(rowId: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
+  return { spreadsheetId: 's', sheetId: 0, sheetName: 'S', rowId, type: 'T', rowNumberHint: 2, source: 'youtube', status: 'queued', ...extra };
+}
+
+class FakeBackend implements SheetBackend {
+  readonly kind = 'google' as const;
+  calls: StatusUpdate[][] = [];
+  failNext = 0;
+  retryAfterMs: number | undefined;
+  refuse = new Set<string>();
+  async ensureColumns(): Promise<void> {}
+  async apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
+    this.calls.push(updates);
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new ArchiveError('rate_limit', 'HTTP 429', this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {});
+    }
+    return updates.map((u) => (this.refuse.has(u.rowId) ? { ok: false, category: 'data_corruption', message: 'type changed' } : { ok: true, rowNumber: 2 }));
+  }
+}
+
+let db: Database.Database;
+let now: number;
+beforeEach(() => {
+  db = new Database(':memory:');
+  now = 1_000_000;
+});
+afterEach(() => db.close());
+
+describe('SqliteOutbox', () => {
+  it('coalesces per (spreadsheet, sheet, row, source): newer defined fields win', () => {
+    const o = new SqliteOutbox(db, { now: () => now });
+    o.push(upd('1', { status: 'downloading', files: ['a'], error: { source: 'youtube', attempt: 1, category: 'network', message: 'x' } }));
+    now += 10;
+    o.push(upd('1', { status: 'completed', error: null }));
+    o.push(upd('1', { source: 'drive', status: 'queued' }));
+    o.push(upd('2'));
+    expect(o.size()).toBe(3);
+    const [first] = o.peek(10);
+    expect(first!.update).toEqual(upd('1', { status: 'completed', files: ['a'], error: null }));
+    expect(first!.createdAt).toBe(1_000_000);
+  });
+
+  it('ack removes only entries not replaced since peek; defer hides entries for a while', () => {
+    const o = new SqliteOutbox(db, { now: () => now });
+    o.push(upd('1'));
+    o.push(upd('2'));
+    const seen = o.peek(10);
+    o.push(upd('1', { status: 'completed' })); // replaced while "in flight"
+    o.ack(seen);
+    expect(o.peek(10).map((e) => [e.update.rowId, e.update.status])).toEqual([['1', 'completed']]);
+    const again = o.peek(10);
+    o.defer(again, 5000);
+    expect(o.peek(10)).toEqual([]);
+    expect(o.peek(10, now + 5000)[0]!.tries).toBe(1);
+    expect(o.size()).toBe(1);
+  });
+
+  it('survives reopening the database file (durable)', () => {
+    const o = new SqliteOutbox(db);
+    o.push(upd('9'));
+    const o2 = new SqliteOutbox(db); // same handle, CREATE TABLE IF NOT EXISTS is harmless
+    expect(o2.size()).toBe(1);
+  });
+});
+
+describe('Reporter', () => {
+  it('sends everything ready in one apply per maxBatch', async () => {
+    const b = new FakeBackend();
+    const o = new SqliteOutbox(db);
+    const r = new Reporter({ backend: b, outbox: o, maxBatch: 40, logger: silentLogger });
+    for (let i = 0; i < 100; i++) r.push(upd(String(i)));
+    await r.flush();
+    expect(b.calls.map((c) => c.length)).toEqual([40, 40, 20]);
+    expect(o.size()).toBe(0);
+  });
+
+  it('defers a failed batch with backoff (Retry-After wins) and never drops it', async () => {
+    const b = new FakeBackend();
+    b.failNext = 2;
+    b.retryAfterMs = 3_000;
+    const o = new SqliteOutbox(db, { now: () => now });
+    const r = new Reporter({ backend: b, outbox: o, logger: silentLogger, now: () => now, backoff: { baseMs: 100 } });
+    r.push(upd('1'));
+    await r.flush();
+    expect(o.size()).toBe(1);
+    expect(r.stats.pausedUntil).toBeGreaterThanOrEqual(now + 3_000);
+    await r.flush(); // still hidden by the backoff
+    expect(b.calls).toHaveLength(1);
+    now += 3_000;
+    await r.flush();
+    expect(b.calls).toHaveLength(2);
+    now += 10_000;
+    await r.flush();
+    expect(b.calls).toHaveLength(3);
+    expect(o.size()).toBe(0);
+    expect(o.peek(10, Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+
+  it('hands refused updates to onRefused and acknowledges them', async () => {
+    const b = new FakeBackend();
+    b.refuse.add('2');
+    const o = new SqliteOutbox(db);
+    const refused: [string, string][] = [];
+    const r = new Reporter({ backend: b, outbox: o, logger: silentLogger, onRefused: (u, out) => refused.push([u.rowId, out.category]) });
+    r.push(upd('1'));
+    r.push(upd('2'));
+    await r.flush();
+    expect(refused).toEqual([['2', 'data_corruption']]);
+    expect(o.size()).toBe(0);
+  });
+
+  it('flushes on its own every window, and close() makes a final attempt', async () => {
+    const b = new FakeBackend();
+    const o = new SqliteOutbox(db);
+    const r = new Reporter({ backend: b, outbox: o, windowMs: 30, logger: silentLogger });
+    r.start();
+    r.push(upd('1'));
+    await new Promise((res) => setTimeout(res, 120));
+    expect(b.calls).toHaveLength(1);
+    b.failNext = 1;
+    r.push(upd('2'));
+    await new Promise((res) => setTimeout(res, 60));
+    expect(o.size()).toBe(1); // deferred after the failure
+    await r.close();
+    expect(o.size()).toBe(0);
+  });
+
+  it('with write-back off, keeps updates in the outbox and never throws', async () => {
+    const o = new SqliteOutbox(db);
+    const off = new OffSheetBackend();
+    const r = new Reporter({ backend: off, outbox: o, logger: silentLogger });
+    r.push(upd('1'));
+    await r.flush();
+    await r.close();
+    expect(o.size()).toBe(1);
+    expect(off.describe()).toMatch(/write-back is off/);
+    await expect(off.apply([upd('1')])).rejects.toMatchObject({ category: 'permission' });
+  });
+});

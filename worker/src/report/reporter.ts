@@ -1,0 +1,201 @@
+/**
+ * Drains the status outbox into a SheetBackend in windows: every `windowMs` the ready entries
+ * (at most `maxBatch` per call) go out in one `apply()` — for Google, one values:batchUpdate for
+ * many jobs. A batch that throws is deferred with exponential backoff and jitter (a server's
+ * Retry-After wins when longer) and is never dropped; refused rows (data_corruption, not_found)
+ * are acknowledged and handed to `onRefused` so the runner can mark the job.
+ *
+ * Nothing here throws into the caller: a failing write-back is logged and retried; the archive
+ * goes on.
+ */
+import { ArchiveError, toArchiveError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { OutboxEntry, SheetBackend, StatusOutbox, StatusUpdate, UpdateOutcome } from '../sheets/types.js';
+
+export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
+
+export interface ReporterOptions {
+  backend: SheetBackend;
+  outbox: StatusOutbox;
+  /** flush cadence, ms; default 2000 (an update waits at most about this long plus one request) */
+  windowMs?: number;
+  /** most updates per apply(); default 500 */
+  maxBatch?: number;
+  /** backoff after a failed batch: baseMs · 2^(failures−1), ±50 % jitter, capped at maxMs; defaults 1000 / 60 000 */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** called for each update the sheet refused (type/row_id mismatch, row gone); errors it throws are logged */
+  onRefused?: (update: StatusUpdate, outcome: RefusedOutcome) => void;
+  /** called after each delivered batch (instrumentation: benchmarks, metrics) */
+  onDelivered?: (entries: OutboxEntry[], outcomes: UpdateOutcome[]) => void;
+  logger?: Logger;
+  /** clock, ms since epoch; default Date.now */
+  now?: () => number;
+  /** jitter source in [0,1); default Math.random */
+  random?: () => number;
+}
+
+/** Counters, for status endpoints and tests. */
+export interface ReporterStats {
+  batches: number;
+  delivered: number;
+  refused: number;
+  failedBatches: number;
+  /** ms since epoch until which timed flushes pause after a failure; 0 when not paused */
+  pausedUntil: number;
+}
+
+export class Reporter {
+  private readonly backend: SheetBackend;
+  private readonly outbox: StatusOutbox;
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly opts: ReporterOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private busy = false;
+  private closed = false;
+  private failures = 0;
+  private offLogged = false;
+  readonly stats: ReporterStats = { batches: 0, delivered: 0, refused: 0, failedBatches: 0, pausedUntil: 0 };
+
+  /** Does nothing until start() or flush(); see ReporterOptions for the defaults. */
+  constructor(opts: ReporterOptions) {
+    this.opts = opts;
+    this.backend = opts.backend;
+    this.outbox = opts.outbox;
+    this.windowMs = opts.windowMs ?? 2000;
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 500);
+    this.baseMs = opts.backoff?.baseMs ?? 1000;
+    this.maxMs = opts.backoff?.maxMs ?? 60_000;
+    this.log = opts.logger ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Stores an update in the outbox; it goes out with the next window. Never throws (a storage failure is logged). */
+  push(update: StatusUpdate): void {
+    try {
+      this.outbox.push(update);
+    } catch (err) {
+      this.log.error({ err, rowId: update.rowId, source: update.source }, 'status update could not be stored in the outbox');
+    }
+  }
+
+  /** Starts the timed flushes (every windowMs). The timer does not keep the process alive. Idempotent. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const paused = this.now() < this.stats.pausedUntil;
+      const run = paused || this.busy ? Promise.resolve() : this.enqueue(() => this.drain(false));
+      void run.finally(() => this.schedule());
+    }, this.windowMs);
+    this.timer.unref?.();
+  }
+
+  /** Sends the ready entries now (all of them, in batches of maxBatch). Resolves when done; never rejects. */
+  flush(): Promise<void> {
+    return this.enqueue(() => this.drain(false));
+  }
+
+  /** Stops the timer and makes a final attempt at everything pending (deferred entries included). Never rejects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.enqueue(() => this.drain(true));
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(async () => {
+      this.busy = true;
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, 'status reporter failed');
+      } finally {
+        this.busy = false;
+      }
+    });
+    this.chain = next;
+    return next;
+  }
+
+  private backoffMs(err: ArchiveError): number {
+    const exp = Math.min(this.maxMs, this.baseMs * 2 ** Math.max(0, this.failures - 1));
+    const jittered = Math.round(exp * (0.5 + this.random()));
+    return Math.max(err.retryAfterMs ?? 0, jittered);
+  }
+
+  /** @param final include deferred entries (the last try before closing). */
+  private async drain(final: boolean): Promise<void> {
+    if (this.backend.kind === 'off') {
+      if (!this.offLogged) {
+        this.offLogged = true;
+        this.log.warn({ pending: safeSize(this.outbox) }, 'Sheets write-back is off: status updates are kept in the outbox');
+      }
+      return;
+    }
+    for (;;) {
+      const now = this.now();
+      const batch = this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : now);
+      if (batch.length === 0) return;
+      let outcomes: UpdateOutcome[];
+      try {
+        outcomes = await this.backend.apply(batch.map((e) => e.update));
+        if (outcomes.length !== batch.length) throw new ArchiveError('system', `backend returned ${outcomes.length} outcomes for ${batch.length} updates`);
+      } catch (err) {
+        const e = toArchiveError(err, 'network');
+        this.failures++;
+        this.stats.failedBatches++;
+        const delay = this.backoffMs(e);
+        this.outbox.defer(batch, delay);
+        this.stats.pausedUntil = this.now() + delay;
+        this.log.warn({ category: e.category, err: e.message, updates: batch.length, retryInMs: delay }, 'status write-back failed; will retry');
+        return;
+      }
+      this.failures = 0;
+      this.stats.pausedUntil = 0;
+      this.outbox.ack(batch);
+      this.stats.batches++;
+      outcomes.forEach((o, k) => {
+        if (o.ok) {
+          this.stats.delivered++;
+          return;
+        }
+        this.stats.refused++;
+        const u = batch[k]!.update;
+        this.log.warn({ rowId: u.rowId, source: u.source, category: o.category, message: o.message }, 'status update refused by the sheet');
+        try {
+          this.opts.onRefused?.(u, o);
+        } catch (err) {
+          this.log.error({ err }, 'onRefused failed');
+        }
+      });
+      try {
+        this.opts.onDelivered?.(batch, outcomes);
+      } catch (err) {
+        this.log.error({ err }, 'onDelivered failed');
+      }
+      if (batch.length < this.maxBatch) return;
+    }
+  }
+}
+
+function safeSize(o: StatusOutbox): number | undefined {
+  try {
+    return o.size();
+  } catch {
+    return undefined;
+  }
+}
