@@ -1,1 +1,100 @@
-console.log("cli placeholder");
+/**
+ * The `sheet-archiver` command line (commander). Exit codes: 0 done (a run with failed rows is
+ * still done), 1 a check or lookup found problems, 2 could not run (bad input or configuration).
+ */
+import { Command, Option } from 'commander';
+import { ArchiveError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { UsageError, parseSources, positiveInt } from './context.js';
+import { doctorAction } from './commands/doctor.js';
+import { lookupAction } from './commands/lookup.js';
+import { resetAction } from './commands/reset.js';
+import { runAction } from './commands/run.js';
+import { serveAction } from './commands/serve.js';
+import { failedAction, pendingAction, statusAction, validateAction } from './commands/sheet.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const json = new Option('--json', 'print JSON instead of a table');
+
+const program = new Command('sheet-archiver')
+  .description('Archive the media linked from each row of a sheet (YouTube, Drive) with per-row status.')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the worker: signed HTTP API, durable queue, downloads, status write-back')
+  .option('--port <n>', 'port to listen on (env PORT, default 8080)', positiveInt('--port'))
+  .option('--host <addr>', 'address to listen on (env HOST, default 0.0.0.0)')
+  .action(serveAction);
+
+program
+  .command('run')
+  .description('archive a CSV sheet in one process: add tracking columns, archive pending rows, write statuses back')
+  .argument('<sheet.csv>', 'the sheet, as a CSV file with a row_id column')
+  .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
+  .option('--allow-host <host[:port]>', 'also archive links on this host with yt-dlp (repeatable)', collect, [])
+  .option('--sources <list>', 'youtube, drive, or youtube,drive', 'youtube,drive')
+  .option('--max <n>', 'archive at most this many rows', positiveInt('--max'))
+  .option('--concurrency <n>', 'jobs at once (default $ARCHIVER_CONCURRENCY or 3)', positiveInt('--concurrency'))
+  .option('--retry-failed', 'also retry failed rows up to the manual limit (10 attempts)')
+  .option('--transcript-only', 'archive subtitles and info only, no video')
+  .option('--max-height <px>', 'highest video resolution to fetch (default 1080)', positiveInt('--max-height'))
+  .addOption(json)
+  .action((sheet: string, o: Record<string, unknown>) =>
+    runAction(sheet, {
+      out: o['out'] as string | undefined,
+      allowHost: o['allowHost'] as string[],
+      sources: parseSources(o['sources'] as string),
+      max: o['max'] as number | undefined,
+      concurrency: o['concurrency'] as number | undefined,
+      retryFailed: Boolean(o['retryFailed']),
+      transcriptOnly: Boolean(o['transcriptOnly']),
+      maxHeight: o['maxHeight'] as number | undefined,
+      json: Boolean(o['json']),
+    }),
+  );
+
+program.command('status').description("counts of each source's statuses in a CSV sheet").argument('<sheet.csv>').addOption(json).action(statusAction);
+program.command('pending').description('rows `run` would archive now').argument('<sheet.csv>').addOption(json).action(pendingAction);
+program.command('failed').description('failed rows with their errors and what to do').argument('<sheet.csv>').addOption(json).action(failedAction);
+program
+  .command('validate')
+  .description('check headers, row_ids and links; exit 1 when there are problems')
+  .argument('<sheet.csv>')
+  .addOption(json)
+  .action(validateAction);
+
+program
+  .command('reset')
+  .description('make rows pending again by clearing their tracking cells for a source')
+  .argument('<sheet.csv>')
+  .requiredOption('--row-id <id>', 'row_id to reset (repeatable)', collect, [])
+  .option('--source <source>', 'youtube, drive or both', 'both')
+  .addOption(json)
+  .action(resetAction);
+
+program
+  .command('lookup')
+  .description('which row an archived file came from')
+  .argument('<key|path>', 'an object key or a path inside the archive folder')
+  .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
+  .addOption(json)
+  .action(lookupAction);
+
+program
+  .command('doctor')
+  .description('check yt-dlp, ffmpeg, storage, disk and Google credentials')
+  .option('--file-id <id>', 'also check that this Drive file is visible')
+  .option('--spreadsheet-id <id>', 'also check that this spreadsheet opens')
+  .addOption(json)
+  .action(doctorAction);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof ArchiveError) {
+    process.stderr.write(`sheet-archiver: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`sheet-archiver: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,78 @@
+/**
+ * Checks of what the worker depends on, shared by GET /readyz and `sheet-archiver doctor`.
+ * Each check says what it found and, when it fails, what to do. Details hold versions and sizes,
+ * never paths to credentials or secrets.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { findYtDlp, ytdlpVersion } from '../sources/ytdlp/binary.js';
+import type { ObjectStore } from '../storage/types.js';
+import type { JobQueue } from '../queue/types.js';
+
+const run = promisify(execFile);
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** what was found: a version, a size */
+  detail: string;
+  /** what to do when it failed */
+  hint?: string;
+}
+
+/** yt-dlp on YTDLP_PATH or PATH, with its version. */
+export async function checkYtDlp(): Promise<CheckResult> {
+  const path = findYtDlp();
+  if (!path) return { name: 'yt-dlp', ok: false, detail: 'not found', hint: 'run `npm run setup`, or set YTDLP_PATH' };
+  try {
+    return { name: 'yt-dlp', ok: true, detail: await ytdlpVersion(path) };
+  } catch (err) {
+    return { name: 'yt-dlp', ok: false, detail: (err as Error).message, hint: 'reinstall yt-dlp (`npm run setup`)' };
+  }
+}
+
+/** ffmpeg on PATH (yt-dlp merges and converts with it). */
+export async function checkFfmpeg(): Promise<CheckResult> {
+  try {
+    const { stdout } = await run('ffmpeg', ['-hide_banner', '-version'], { timeout: 10_000 });
+    const version = /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
+    return { name: 'ffmpeg', ok: true, detail: version };
+  } catch {
+    return { name: 'ffmpeg', ok: false, detail: 'not found', hint: 'run `npm run setup` (installs ffmpeg)' };
+  }
+}
+
+/** The store accepts a write. */
+export async function checkStorage(store: ObjectStore): Promise<CheckResult> {
+  try {
+    await store.checkWritable();
+    return { name: 'storage', ok: true, detail: `${store.kind} writable` };
+  } catch (err) {
+    return { name: 'storage', ok: false, detail: (err as Error).message, hint: 'check the archive folder or bucket settings and permissions' };
+  }
+}
+
+/**
+ * Free space where the worker downloads before storing.
+ * @param minFreeBytes below this the check fails (default 1 GiB).
+ */
+export async function checkDisk(dir: string, minFreeBytes = 1024 ** 3): Promise<CheckResult> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const s = await statfs(dir);
+    const free = s.bavail * s.bsize;
+    const gib = (free / 1024 ** 3).toFixed(1);
+    return free >= minFreeBytes
+      ? { name: 'disk', ok: true, detail: `${gib} GiB free` }
+      : { name: 'disk', ok: false, detail: `${gib} GiB free`, hint: 'free disk space under ARCHIVER_DATA: downloads are staged there' };
+  } catch (err) {
+    return { name: 'disk', ok: false, detail: (err as Error).message };
+  }
+}
+
+/** The queue database answers. */
+export function checkQueue(queue: JobQueue): CheckResult {
+  const ok = queue.ping();
+  return ok ? { name: 'queue', ok, detail: `open (${queue.openCount()} open jobs)` } : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
+}

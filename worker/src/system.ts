@@ -1,0 +1,163 @@
+/**
+ * The composition root: builds the store, queue, status outbox and reporter, sources and runner
+ * from the validated configuration. `serve` and `run` both start from here, so both run the same
+ * pipeline.
+ */
+import { rm } from 'node:fs/promises';
+import type { Config } from './config/env.js';
+import { googleCredentials, type GoogleCredentials } from './google/auth.js';
+import { checkDisk, checkFfmpeg, checkQueue, checkStorage, checkYtDlp, type CheckResult } from './health/checks.js';
+import type { Logger } from './log.js';
+import { Runner, type RunnerEvent } from './pipeline/runner.js';
+import { SqliteQueue } from './queue/sqlite.js';
+import { SqliteOutbox } from './report/outbox.js';
+import { Reporter } from './report/reporter.js';
+import type { Readiness } from './server/app.js';
+import { CsvSheetBackend } from './sheets/csv.js';
+import { GoogleSheetsBackend } from './sheets/google.js';
+import { OffSheetBackend } from './sheets/off.js';
+import type { SheetBackend } from './sheets/types.js';
+import { createDriveSource } from './sources/drive/index.js';
+import { createYtDlpSource } from './sources/ytdlp/index.js';
+import { createStore, LocalStore } from './storage/index.js';
+import type { ObjectStore } from './storage/types.js';
+import { VERSION } from './version.js';
+
+export interface SystemOptions {
+  config: Config;
+  log: Logger;
+  /** write-back target; default from configuration (Google, CSV or off) */
+  backend?: SheetBackend;
+  /** queue file; default `<ARCHIVER_DATA>/queue.db` */
+  queuePath?: string;
+  onEvent?: (e: RunnerEvent) => void;
+}
+
+export interface System {
+  config: Config;
+  store: ObjectStore;
+  queue: SqliteQueue;
+  outbox: SqliteOutbox;
+  reporter: Reporter;
+  backend: SheetBackend;
+  google: GoogleCredentials;
+  runner: Runner;
+  /** the checks /readyz reports */
+  readiness(): Promise<Readiness>;
+  /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
+  close(opts?: { abortRunning?: boolean }): Promise<void>;
+}
+
+/** The object store the configuration names. */
+export function storeFromConfig(config: Config): ObjectStore {
+  const e = config.env;
+  if (e.ARCHIVER_STORAGE === 's3') {
+    return createStore({
+      kind: 's3',
+      bucket: e.S3_BUCKET!,
+      region: e.S3_REGION,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+      ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } } : {}),
+    });
+  }
+  return createStore({ kind: 'local', root: config.archiveDir });
+}
+
+/** Where status goes when no backend is passed in: Google when credentials exist, else CSV when configured, else off. */
+function backendFromConfig(config: Config, google: GoogleCredentials, log: Logger): SheetBackend {
+  const e = config.env;
+  const wantGoogle = e.ARCHIVER_SHEET === 'google' || (e.ARCHIVER_SHEET === 'auto' && google.auth);
+  if (wantGoogle) {
+    if (!google.auth) return new OffSheetBackend('ARCHIVER_SHEET=google but no Google credentials (set GOOGLE_APPLICATION_CREDENTIALS)');
+    return new GoogleSheetsBackend({ auth: google.auth, logger: log, ...(e.GOOGLE_SHEETS_ROOT_URL ? { rootUrl: e.GOOGLE_SHEETS_ROOT_URL } : {}) });
+  }
+  if (e.ARCHIVER_SHEET === 'csv' || (e.ARCHIVER_SHEET === 'auto' && e.ARCHIVER_CSV)) return new CsvSheetBackend(e.ARCHIVER_CSV!, { logger: log });
+  return new OffSheetBackend();
+}
+
+/** Parses DRIVE_EXPORT_FORMATS, e.g. `document=docx+pdf,spreadsheet=xlsx,presentation=pdf`. */
+function exportFormats(spec: string | undefined): Record<string, string[]> | undefined {
+  if (!spec) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const part of spec.split(',')) {
+    const [kind, formats] = part.split('=');
+    if (kind && formats) out[kind.trim()] = formats.split('+').map((f) => f.trim()).filter(Boolean);
+  }
+  return out;
+}
+
+/** Builds every part. Nothing runs until `runner.start()` / `reporter.start()`. */
+export async function createSystem(opts: SystemOptions): Promise<System> {
+  const { config, log } = opts;
+  const e = config.env;
+  const store = storeFromConfig(config);
+  if (store instanceof LocalStore) await store.sweepIncoming();
+  // Scratch space of jobs that were running when the process died: their jobs are re-run whole.
+  await rm(config.workDir, { recursive: true, force: true });
+
+  const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
+  const outbox = new SqliteOutbox(queue.db);
+  const google = googleCredentials({ keyFile: e.GOOGLE_APPLICATION_CREDENTIALS, subject: e.GOOGLE_IMPERSONATE_SUBJECT, accessToken: e.GOOGLE_ACCESS_TOKEN });
+  const backend = opts.backend ?? backendFromConfig(config, google, log);
+  const reporter = new Reporter({
+    backend,
+    outbox,
+    windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
+    logger: log,
+    onRefused: (update, outcome) =>
+      log.error({ rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message }, 'status write refused'),
+  });
+
+  const tools = { 'sheet-archiver': VERSION };
+  const sources = {
+    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
+    drive: createDriveSource({
+      auth: google.auth,
+      ...(e.GOOGLE_DRIVE_ROOT_URL ? { rootUrl: e.GOOGLE_DRIVE_ROOT_URL } : {}),
+      ...(e.GOOGLE_DRIVE_PUBLIC_URL ? { publicDownloadBaseUrl: e.GOOGLE_DRIVE_PUBLIC_URL } : {}),
+      ...(exportFormats(e.DRIVE_EXPORT_FORMATS) ? { exportFormats: exportFormats(e.DRIVE_EXPORT_FORMATS) as never } : {}),
+      acknowledgeAbuse: e.DRIVE_ACKNOWLEDGE_ABUSE,
+      maxFiles: e.DRIVE_MAX_FILES,
+      maxBytes: e.DRIVE_MAX_BYTES,
+      concurrency: e.DRIVE_CONCURRENCY,
+      limitNames: { maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' },
+    }),
+  };
+
+  const runner = new Runner({
+    queue,
+    sources,
+    store,
+    prefix: e.ARCHIVER_PREFIX,
+    outbox,
+    workRoot: config.workDir,
+    concurrency: e.ARCHIVER_CONCURRENCY,
+    leaseMs: e.ARCHIVER_LEASE_S * 1000,
+    jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
+    retryScale: e.ARCHIVER_RETRY_SCALE,
+    log,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+
+  return {
+    config,
+    store,
+    queue,
+    outbox,
+    reporter,
+    backend,
+    google,
+    runner,
+    async readiness() {
+      const results: CheckResult[] = await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)]);
+      results.push(checkQueue(queue));
+      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail }])) };
+    },
+    async close({ abortRunning = false } = {}) {
+      await runner.stop(abortRunning);
+      await reporter.close();
+      queue.close();
+    },
+  };
+}
