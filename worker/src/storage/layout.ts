@@ -12,29 +12,38 @@ function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/** Longest prefix of `s` that fits in `maxBytes` of UTF-8, cut between code points. Linear time. */
 function truncateUtf8(s: string, maxBytes: number): string {
   if (utf8Length(s) <= maxBytes) return s;
-  const chars = [...s];
-  while (chars.length && utf8Length(chars.join('')) > maxBytes) chars.pop();
-  return chars.join('');
+  let bytes = 0;
+  let end = 0;
+  for (const ch of s) {
+    const n = utf8Length(ch);
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return s.slice(0, end);
 }
 
 /**
- * Makes one path segment safe: separators and control/format characters become `_`,
- * leading/trailing dots and spaces are trimmed, Windows-reserved `<>:"|?*` are kept only where
+ * Makes one path segment safe: separators become `_`, control/format characters (C0, C1,
+ * zero-width, bidi overrides, line/paragraph separators, BOM) are removed, leading/trailing dots and spaces are trimmed, Windows-reserved `<>:"|?*` are kept only where
  * harmless (`:` is kept for `playlist:<id>`), and the result is cut to 200 bytes keeping the extension.
  * Never returns '', '.' or '..'.
  */
 export function sanitizeSegment(input: string): string {
   let s = String(input).normalize('NFC');
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  s = s.replace(/[/\\]/g, '_').replace(/[<>"|?*]/g, '_');
+  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, '');
+  s = s.replace(/[/\\]/g, '_').replace(/[<>"|?*,]/g, '_'); // `,` separates keys in the *_files cells
   s = s.replace(/^[\s.]+|[\s.]+$/g, '');
   if (!s) return '_';
   if (utf8Length(s) > MAX_SEGMENT_BYTES) {
     const dot = s.lastIndexOf('.');
     const ext = dot > 0 && s.length - dot <= 12 ? s.slice(dot) : '';
     s = truncateUtf8(s.slice(0, s.length - ext.length), MAX_SEGMENT_BYTES - utf8Length(ext)) + ext;
+    // the cut may end on a dot or space: trim again so sanitising stays idempotent
+    s = s.replace(/^[\s.]+|[\s.]+$/g, '') || '_';
   }
   return s;
 }

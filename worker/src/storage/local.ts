@@ -59,7 +59,7 @@ export class LocalStore implements ObjectStore {
       await pipeline(src, hasher, createWriteStream(tmp), { signal: opts.signal });
       await rename(tmp, target);
     } catch (err) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => undefined); // cleanup must not mask the real error (ENOTDIR…)
       if ((err as Error).name === 'AbortError') throw err;
       const e = toArchiveError(err, 'file_io');
       // a stream error from the source (network) keeps its category; anything else is storage
@@ -90,7 +90,15 @@ export class LocalStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const start = this.pathOf(prefix.replace(/\/+$/, '') || '.');
+    // S3 semantics: `prefix` is a string prefix, not necessarily a whole folder ('151/you' matches
+    // '151/youtube/…'), so walk from the last complete folder and filter.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    let start: string;
+    try {
+      start = this.pathOf(folder || '.');
+    } catch {
+      return;
+    }
     const walk = async function* (dir: string): AsyncGenerator<string> {
       let entries;
       try {

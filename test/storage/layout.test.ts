@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { mediaPrefix, metadataKey, objectKey, parseKey, sanitizePath, sanitizeSegment } from '../../worker/src/storage/layout.js';
+
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+describe('sanitizeSegment', () => {
+  it.each([
+    ['..', '_'],
+    ['.', '_'],
+    ['...', '_'],
+    ['', '_'],
+    [' . ', '_'],
+    ['a/b', 'a_b'],
+    ['a\\b', 'a_b'],
+    ['../../etc/passwd', '_.._etc_passwd'],
+    ['a\u0000b\nc\rd\te\u007f\u0085f', 'abcdef'],
+    ['\u202egnp.exe', 'gnp.exe'],
+    ['zero\u200bwidth\ufeff', 'zerowidth'],
+    ['line\u2028sep\u2029x', 'linesepx'],
+    ['a?b*c<d>e|f"g', 'a_b_c_d_e_f_g'],
+    ['playlist:PLabc', 'playlist:PLabc'],
+    ['.hidden', 'hidden'],
+    ['Ñandú — café', 'Ñandú — café'],
+  ])('%j → %j', (input, want) => {
+    expect(sanitizeSegment(input)).toBe(want);
+  });
+
+  it('never yields a separator, a control character, or a dot-only segment', () => {
+    const hostile = ['..', '/', '\\', '\u0000', '../', '/..', '.\u0000.', '\n..\n', '. .', 'a/../b', '..\u202e'];
+    for (const h of hostile) {
+      const s = sanitizeSegment(h);
+      expect(s).not.toMatch(/[/\\\u0000-\u001f]/);
+      expect(s).not.toMatch(/^\.+$/);
+      expect(s.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps non-ASCII as NFC UTF-8', () => {
+    const nfd = 'e\u0301'; // é decomposed
+    expect(sanitizeSegment(`caf${nfd}`)).toBe('café'.normalize('NFC'));
+    expect(sanitizeSegment('行く.mp4')).toBe('行く.mp4');
+  });
+
+  it('cuts very long unicode names to 200 bytes, between code points, keeping the extension, fast', () => {
+    const t = Date.now();
+    const cjk = sanitizeSegment('行'.repeat(50_000) + '.mp4');
+    const emoji = sanitizeSegment('😀'.repeat(20_000) + '.webm');
+    const ascii = sanitizeSegment('a'.repeat(100_000));
+    expect(Date.now() - t).toBeLessThan(1000);
+    for (const s of [cjk, emoji, ascii]) {
+      expect(bytes(s)).toBeLessThanOrEqual(200);
+      expect(s).not.toContain('\ufffd');
+      expect(Buffer.from(s, 'utf8').toString('utf8')).toBe(s);
+    }
+    expect(cjk.endsWith('行.mp4')).toBe(true);
+    expect(emoji.endsWith('😀.webm')).toBe(true);
+    expect(ascii).toBe('a'.repeat(200));
+  });
+
+  it('is idempotent, including after a cut that ends on a dot', () => {
+    const inputs = ['a'.repeat(199) + '. tail-without-extension-xxxxxxxxxxxx', '行'.repeat(300), '..x..', 'a b . ', 'x'.repeat(250) + '.mp4'];
+    for (const i of inputs) {
+      const once = sanitizeSegment(i);
+      expect(sanitizeSegment(once)).toBe(once);
+    }
+  });
+});
+
+describe('sanitizePath and keys', () => {
+  it('sanitises each segment and drops empty ones', () => {
+    expect(sanitizePath('../a/./b/../c')).toBe('_/a/b/_/c');
+    expect(sanitizePath('/abs//x/')).toBe('abs/x');
+    expect(sanitizePath('sub\\dir\\file.pdf')).toBe('sub/dir/file.pdf');
+  });
+
+  it('builds the design §5 layout and never escapes it', () => {
+    expect(mediaPrefix('', '151', 'youtube', 'dQw4w9WgXcQ')).toBe('151/youtube/dQw4w9WgXcQ/');
+    expect(metadataKey('arch', '151', 'drive', 'F1')).toBe('arch/151/drive/F1/metadata.json');
+    const k = objectKey('', '../1', 'youtube', '../../x', '../../../etc/passwd');
+    expect(k).toBe('_1/youtube/_.._x/_/_/_/etc/passwd');
+    expect(k.split('/')).not.toContain('..');
+  });
+
+  it('parseKey inverts objectKey, sub-folders included', () => {
+    const key = objectKey('pre/fix', 'Ñ-7', 'drive', 'folder1', 'sub/dir/file.pdf');
+    expect(parseKey(key, 'pre/fix')).toEqual({ rowId: 'Ñ-7', source: 'drive', mediaId: 'folder1', file: 'sub/dir/file.pdf' });
+    expect(parseKey(key, 'other')).toBeNull();
+    expect(parseKey('151/vimeo/x/file')).toBeNull();
+    expect(parseKey('151/youtube/x')).toBeNull();
+  });
+});
+
+describe('commas', () => {
+  it('never appear in a segment, since *_files cells are comma-separated', async () => {
+    const { sanitizeSegment } = await import('../../worker/src/storage/layout.js');
+    expect(sanitizeSegment('Hello, World.mp4')).toBe('Hello_ World.mp4');
+  });
+});
