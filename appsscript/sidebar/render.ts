@@ -1,0 +1,123 @@
+/** Pure rendering helpers: state → DOM. No server calls here. */
+import type { ActionResult, RunRecord, SidebarState, StatusView } from '../src/api.js';
+
+export const STATUS_ORDER = ['completed', 'queued', 'downloading', 'failed', 'pending'] as const;
+const SOURCE_LABEL = { youtube: 'YouTube', drive: 'Drive' } as const;
+
+/** Creates an element with text and attributes. */
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text) e.textContent = text;
+  return e;
+}
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing`);
+  return e as T;
+}
+
+/** `2026-11-21T09:15:02Z` → `2026-11-21 09:15 UTC`. */
+export function shortTime(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+function runLine(r: RunRecord | null, none: string): string {
+  if (!r) return none;
+  return `${shortTime(r.at)}: ${r.ok ? '' : 'failed. '}${r.message}`;
+}
+
+/** One source: a stacked bar (decorative; the table carries the numbers) and a counts table. */
+function sourceBlock(status: StatusView, source: 'youtube' | 'drive'): HTMLElement {
+  const counts = status.counts[source];
+  const total = STATUS_ORDER.reduce((n, s) => n + counts[s], 0);
+  const wrap = el('div', { class: 'source', 'data-source': source });
+  wrap.append(el('h3', {}, `${SOURCE_LABEL[source]} · ${total} ${total === 1 ? 'row' : 'rows'}`));
+  const bar = el('div', { class: 'bar', 'aria-hidden': 'true' });
+  for (const s of STATUS_ORDER) {
+    if (!counts[s]) continue;
+    const seg = el('span', { class: `seg ${s}`, title: `${s}: ${counts[s]}` });
+    seg.style.width = `${(100 * counts[s]) / total}%`;
+    bar.append(seg);
+  }
+  wrap.append(bar);
+  const table = el('table', { class: 'counts' });
+  table.append(el('caption', { class: 'sr-only' }, `${SOURCE_LABEL[source]} rows by status`));
+  const body = el('tbody');
+  for (const s of STATUS_ORDER) {
+    const tr = el('tr', { 'data-status': s });
+    const th = el('th', { scope: 'row' });
+    th.append(el('span', { class: `dot ${s}`, 'aria-hidden': 'true' }), document.createTextNode(s));
+    tr.append(th, el('td', {}, String(counts[s])));
+    body.append(tr);
+  }
+  table.append(body);
+  wrap.append(table);
+  return wrap;
+}
+
+/** Renders the status, attention list, last runs and the schedule button. */
+export function renderState(state: SidebarState): void {
+  const st = state.status;
+  byId('sheet-name').textContent = st ? `Tab: ${st.sheetName}` : '';
+  const charts = byId('charts');
+  charts.replaceChildren();
+  const summary = byId('status-summary');
+  if (!st) {
+    summary.textContent = state.statusError || 'No status yet.';
+  } else {
+    const notes: string[] = [`${st.rowCount} ${st.rowCount === 1 ? 'row has' : 'rows have'} links.`];
+    if (st.missingTracking.length) notes.push('Tracking columns are missing: use "Add tracking columns".');
+    if (st.missingInput.length) notes.push(`Missing column${st.missingInput.length > 1 ? 's' : ''}: ${st.missingInput.join(', ')}.`);
+    if (st.active) notes.push('Refreshing while rows are queued or downloading.');
+    summary.textContent = notes.join(' ');
+    for (const s of state.settings.sources) charts.append(sourceBlock(st, s));
+  }
+  byId('success').textContent =
+    st && st.successRate !== null ? `Success rate: ${Math.round(st.successRate * 100)} % of finished jobs completed.` : 'Success rate: nothing finished yet.';
+  byId('last-run').textContent = runLine(state.lastScheduledRun, state.scheduled ? 'Last scheduled run: none yet.' : 'Hourly schedule is off.');
+  if (state.lastScheduledRun) byId('last-run').textContent = 'Last scheduled run: ' + byId('last-run').textContent;
+  byId('last-dispatch').textContent = state.lastDispatch ? 'Last dispatch: ' + runLine(state.lastDispatch, '') : '';
+  const sched = byId<HTMLButtonElement>('btn-schedule');
+  sched.dataset['action'] = state.scheduled ? 'stopSchedule' : 'scheduleHourlyDispatch';
+  sched.textContent = state.scheduled ? 'Stop schedule' : 'Schedule hourly dispatch';
+
+  const list = byId('attention');
+  list.replaceChildren();
+  const att = st?.attention ?? [];
+  byId('attention-count').textContent = st ? (st.attentionTotal ? `(${st.attentionTotal})` : '(none)') : '';
+  for (const a of att) {
+    const li = el('li');
+    li.append(el('strong', {}, `Row ${a.rowNumber}`), document.createTextNode(` · ${a.rowId || 'no row_id'} · ${SOURCE_LABEL[a.source]} ${a.status}`));
+    li.append(el('div', { class: 'err' }, a.error));
+    if (a.advice) li.append(el('div', { class: 'advice' }, a.advice));
+    list.append(li);
+  }
+  if (st && st.attentionTotal > att.length) list.append(el('li', {}, `… and ${st.attentionTotal - att.length} more.`));
+  byId('link-columns').textContent = st ? (st.linkColumns.length ? st.linkColumns.join(', ') : 'none found') : '';
+}
+
+/** Shows an action's result (role=status announces it). */
+export function renderResult(r: ActionResult): void {
+  const box = byId('result');
+  box.className = r.ok ? 'result ok' : 'result error';
+  box.textContent = r.message;
+  const details = byId('result-details');
+  details.replaceChildren(...(r.details ?? []).map((d) => el('li', {}, d)));
+}
+
+/** Fills the settings form (only on first load and after saving, so typing is never clobbered). */
+export function fillSettings(state: SidebarState): void {
+  const s = state.settings;
+  byId<HTMLInputElement>('worker-url').value = s.workerUrl;
+  const secret = byId<HTMLInputElement>('secret');
+  secret.value = '';
+  secret.placeholder = s.secretHint || 'not set';
+  byId('secret-hint').textContent = s.secretHint ? `Saved: ${s.secretHint}. Leave empty to keep it.` : 'No secret saved for you yet.';
+  byId<HTMLInputElement>('src-youtube').checked = s.sources.includes('youtube');
+  byId<HTMLInputElement>('src-drive').checked = s.sources.includes('drive');
+  byId<HTMLInputElement>('lease').value = String(s.leaseHours);
+  byId<HTMLInputElement>('hosts').value = s.allowedHosts.join(', ');
+}

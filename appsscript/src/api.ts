@@ -1,0 +1,101 @@
+/**
+ * The contract between the server functions (Code.js) and the sidebar (sidebar.html): plain
+ * data only, because google.script.run serialises arguments and results (no Dates, no
+ * functions, no class instances — see https://developers.google.com/apps-script/guides/html/reference/run).
+ * Type-only module: imported by both halves, emits nothing.
+ */
+import type { SheetStatus, SourceName } from '../../shared/columns.js';
+
+/** What every action returns: `ok` false means nothing harmful happened but the user must act. */
+export interface ActionResult {
+  ok: boolean;
+  /** one or two plain sentences, shown as is */
+  message: string;
+  /** optional extra lines (issues, skipped rows), at most ~50 */
+  details?: string[];
+}
+
+/** Settings as the sidebar sees them. The secret is never sent back, only its hint. */
+export interface SettingsView {
+  workerUrl: string;
+  /** `••••3f9a` (last 4 characters) or '' when no secret is saved for this user */
+  secretHint: string;
+  sources: SourceName[];
+  /** lease after which queued/downloading rows are dispatched again, hours */
+  leaseHours: number;
+  /** extra media hosts the worker allows (host or host:port), sent to yt-dlp as youtube links */
+  allowedHosts: string[];
+  /** the tab the add-on works on */
+  sheetName: string;
+}
+
+/** What `saveSettings` accepts. `secret` '' or absent keeps the saved one. */
+export interface SettingsInput {
+  workerUrl?: string;
+  secret?: string;
+  sources?: SourceName[];
+  leaseHours?: number;
+  allowedHosts?: string[];
+}
+
+export interface AttentionRow {
+  rowNumber: number;
+  rowId: string;
+  source: SourceName;
+  status: SheetStatus;
+  /** the source's line from download_errors, or a note such as "queued for 3 h" */
+  error: string;
+  /** ERROR_ADVICE for the category, '' when unknown */
+  advice: string;
+}
+
+export interface RunRecord {
+  /** ISO 8601 UTC */
+  at: string;
+  ok: boolean;
+  rowsSent: number;
+  jobsAccepted: number;
+  errors: string[];
+  message: string;
+}
+
+export interface StatusView {
+  sheetName: string;
+  rowCount: number;
+  /** counts[source][status] */
+  counts: Record<SourceName, Record<SheetStatus, number>>;
+  /** completed / (completed + failed) across sources, 0…1; null when nothing finished yet */
+  successRate: number | null;
+  attention: AttentionRow[];
+  /** total rows needing attention (attention is cut to 50) */
+  attentionTotal: number;
+  /** any row queued or downloading: the sidebar keeps refreshing */
+  active: boolean;
+  linkColumns: string[];
+  missingTracking: string[];
+  missingInput: string[];
+}
+
+export interface SidebarState {
+  settings: SettingsView;
+  status: StatusView | null;
+  /** set when the status could not be read (e.g. the tab is missing) */
+  statusError: string;
+  scheduled: boolean;
+  lastScheduledRun: RunRecord | null;
+  lastDispatch: RunRecord | null;
+}
+
+/** The server functions the sidebar may call (see main.ts). */
+export interface SidebarApi {
+  getSidebarState(): SidebarState;
+  saveSettings(input: SettingsInput): ActionResult;
+  addTrackingColumns(): ActionResult;
+  dispatchPendingRows(): ActionResult;
+  retryFailedRows(): ActionResult;
+  resetSelectedRows(): ActionResult;
+  validateSheet(): ActionResult;
+  scheduleHourlyDispatch(): ActionResult;
+  stopSchedule(): ActionResult;
+  checkWorker(): ActionResult;
+}
