@@ -63,7 +63,8 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     ARCHIVER_ALLOWED_HOSTS: [envHosts, ...o.allowHost].filter(Boolean).join(','),
     ARCHIVER_REPORT_WINDOW_MS: process.env['ARCHIVER_REPORT_WINDOW_MS'] ?? 300,
   });
-  const log = cliLogger();
+  // Link failures show in the progress lines and the summary; the log says only what they cannot.
+  const log = cliLogger('error');
   const backend = new CsvSheetBackend(path, { logger: log });
   await backend.ensureColumns();
   const sheet = await readCsvSheet(path);

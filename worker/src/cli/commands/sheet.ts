@@ -22,9 +22,11 @@ export async function statusAction(path: string, o: { json?: boolean }): Promise
   for (const r of rows) {
     const links = rowLinks(map, r, allowedHosts);
     for (const s of SOURCES) {
-      if (links[s].length === 0) continue;
       const col = map.tracking[sourceColumns(s).status];
-      counts[s][readStatus(col === undefined ? '' : r[col])]++;
+      const cell = col === undefined ? '' : (r[col] ?? '').trim();
+      // a row counts for a source when it has a link there, or a status from an earlier run
+      if (links[s].length === 0 && cell === '') continue;
+      counts[s][readStatus(cell)]++;
     }
   }
   const rate = (c: Record<SheetStatus, number>) => (c.completed + c.failed ? c.completed / (c.completed + c.failed) : null);

@@ -1,0 +1,18 @@
+/**
+ * The Drive source (issue 4): `createDriveSource` for the worker, `checkDriveAccess` for
+ * `sheet-archiver doctor`, `createDriveAuth` for service-account credentials.
+ */
+export { createDriveSource, type EntryRecord } from './source.js';
+export { checkDriveAccess, type DriveAccessReport } from './access.js';
+export { createDriveAuth, createDriveApi, DRIVE_READONLY_SCOPE } from './client.js';
+export { mapDriveError, driveErrorInfo } from './errors.js';
+export { exportTargets } from './export.js';
+export {
+  DEFAULT_EXPORT_FORMATS,
+  EXPORT_MIME_TYPES,
+  DEFAULTS as DRIVE_DEFAULTS,
+  type DriveAuth,
+  type DriveSourceOptions,
+  type ExportFormats,
+  type NativeKind,
+} from './types.js';
