@@ -4,7 +4,7 @@
  * the same rows. Runtime-agnostic.
  */
 import { SOURCES, mapColumns, readStatus, sourceColumns, type ColumnMap, type SourceName } from './columns.js';
-import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS, lastAttemptOf } from './errors.js';
+import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS, RETRY_POLICIES, parseErrorLines } from './errors.js';
 import { classifyLink, isMalformedKnownLink, splitLinks } from './links.js';
 import type { DispatchRow } from './schemas.js';
 
@@ -142,7 +142,8 @@ function toMillis(v: unknown): number {
 
 /**
  * Picks the (row, source) pairs that need a dispatch, design §1/§4:
- * pending (empty) with a link; failed with attempts left (read from download_errors);
+ * pending (empty) with a link; failed with attempts left (read from download_errors) in a
+ * category that retries automatically (any category in manual mode);
  * queued/downloading past the lease. Rows with an empty or duplicate row_id are skipped and reported.
  */
 export function planDispatch(
@@ -183,11 +184,14 @@ export function planDispatch(
     for (const source of sources) {
       if (links[source].length === 0) continue;
       const status = readStatus(get(r, sourceColumns(source).status));
-      const prev = lastAttemptOf(errors, source);
+      const line = parseErrorLines(errors).find((l) => l.source === source);
+      const prev = line?.attempt ?? 0;
+      // Automatic retries only for categories that retry (design §4); a manual retry takes any.
+      const retryable = opts.mode === 'manual' || !line || RETRY_POLICIES[line.category].retry;
       let reason: DispatchReason | null = null;
       let attempt = prev + 1;
       if (status === 'pending') reason = 'pending';
-      else if (status === 'failed' && prev < limit) reason = 'retry';
+      else if (status === 'failed' && retryable && prev < limit) reason = 'retry';
       else if ((status === 'queued' || status === 'downloading') && !(now - lastAttemptAt < leaseMs)) {
         reason = 'lease_expired';
         attempt = Math.max(1, prev + 1);

@@ -113,6 +113,7 @@ describe('row planning on the sample sheet', () => {
         row('1', ''),
         row('2', 'failed', 'youtube#1 network: reset'),
         row('3', 'failed', 'youtube#3 network: reset'),
+        row('3b', 'failed', 'youtube#1 not_found: Video unavailable'),
         row('4', 'queued', '', '2026-11-21T09:00:00Z'),
         row('5', 'downloading', '', '2026-11-21T11:30:00Z'),
         row('6', 'completed'),
@@ -128,12 +129,16 @@ describe('row planning on the sample sheet', () => {
       ['4', 'lease_expired', 1],
     ]);
     expect(skipped.map((s) => [s.kind, s.rowNumber])).toEqual([
-      ['empty_row_id', 8],
-      ['duplicate_row_id', 9],
+      ['empty_row_id', 9],
       ['duplicate_row_id', 10],
+      ['duplicate_row_id', 11],
     ]);
-    const manual = planDispatch(h, [row('3', 'failed', 'youtube#3 network: reset')], { now, mode: 'manual' });
-    expect(manual.jobs.map((j) => j.attempt)).toEqual([4]);
+    // not_found is never retried automatically, but a manual retry takes it
+    const manual = planDispatch(h, [row('3', 'failed', 'youtube#3 network: reset'), row('3b', 'failed', 'youtube#1 not_found: gone')], { now, mode: 'manual' });
+    expect(manual.jobs.map((j) => [j.rowId, j.attempt])).toEqual([
+      ['3', 4],
+      ['3b', 2],
+    ]);
     expect(toDispatchRows(jobs).map((r) => r.rowId)).toEqual(['1', '2', '4']);
   });
 });

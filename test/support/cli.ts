@@ -1,0 +1,91 @@
+/**
+ * Runs the built `sheet-archiver` CLI as a child process (asynchronously, so stand-ins served by
+ * the test process keep answering), and starts `serve` processes for end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../bin/sheet-archiver.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../worker/dist/cli.js', import.meta.url));
+
+function assertBuilt(): void {
+  if (!existsSync(BUNDLE)) throw new Error('worker/dist/cli.js is missing: run `npm run build` (npm test does it)');
+}
+
+/** Environment for a child: the parent's, minus anything that would point it at real Google/AWS. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' };
+  for (const k of Object.keys(env)) if (/^(GOOGLE_|S3_|AWS_|ARCHIVER_)/.test(k)) delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  assertBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sheet-archiver ${args.join(' ')} timed out\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  port: number;
+  /** everything written to stderr so far */
+  stderr(): string;
+  /** SIGKILL, no cleanup: a crash */
+  kill(): Promise<void>;
+  /** SIGTERM and wait */
+  stop(): Promise<void>;
+}
+
+/** Starts `sheet-archiver serve` on a free port and waits until /healthz answers. */
+export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const port: number = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 30_000);
+    const check = () => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stderr!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${err}`));
+    });
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    stderr: () => err,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
