@@ -112,7 +112,7 @@ describe('sheet-archiver run', () => {
     // a Doc is exported (docx + pdf) and a plain file sits beside it in the same row
     const mixed = rows[5]!;
     expect(mixed['drive_status']).toBe('completed');
-    expect(mixed['drive_media_id'].split(',')).toEqual([docId, fileId]);
+    expect(mixed['drive_media_id']!.split(',')).toEqual([docId, fileId]);
     expect(mixed['drive_files']).toMatch(/Profile\.docx/);
     expect(mixed['drive_files']).toMatch(/Profile\.pdf/);
   }, 200_000);

@@ -47,3 +47,12 @@ export function positiveInt(flag: string) {
     return n;
   };
 }
+
+/** Parses a TCP port (0 = any free port). @throws UsageError naming the flag */
+export function portNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: "${value}" is not a port (0–65535)`);
+    return n;
+  };
+}

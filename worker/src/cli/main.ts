@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { ArchiveError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { UsageError, parseSources, positiveInt } from './context.js';
+import { UsageError, parseSources, portNumber, positiveInt } from './context.js';
 import { doctorAction } from './commands/doctor.js';
 import { lookupAction } from './commands/lookup.js';
 import { resetAction } from './commands/reset.js';
@@ -24,7 +24,7 @@ const program = new Command('sheet-archiver')
 program
   .command('serve')
   .description('run the worker: signed HTTP API, durable queue, downloads, status write-back')
-  .option('--port <n>', 'port to listen on (env PORT, default 8080)', positiveInt('--port'))
+  .option('--port <n>', 'port to listen on; 0 picks a free one (env PORT, default 8080)', portNumber('--port'))
   .option('--host <addr>', 'address to listen on (env HOST, default 0.0.0.0)')
   .action(serveAction);
 
