@@ -55,7 +55,9 @@ describe('classifyYtDlpMessage', () => {
 
   it('cleans the message: no ERROR: prefix, no report boilerplate', () => {
     const c = classifyYtDlpMessage(SAMPLES[0]![0]);
-    expect(c.message).toBe('[generic] None: Unable to download webpage: HTTP Error 404: File not found');
+    expect(c.message).toBe('Unable to download webpage: HTTP Error 404: File not found');
+    // the extractor tag goes; a real video id stays, so a playlist's failing entry is named
+    expect(classifyYtDlpMessage('ERROR: [youtube] aaaaaaaaaaa: Private video. Sign in if you have access').message).toBe('aaaaaaaaaaa: Private video. Sign in if you have access');
   });
 
   it('picks a retryable category over a permanent one when several entries failed', () => {

@@ -43,6 +43,8 @@ const BOILERPLATE = [
 export function cleanYtDlpMessage(line: string): string {
   let s = line.replace(/^\s*ERROR:\s*/, '');
   for (const re of BOILERPLATE) s = s.replace(re, '');
+  // `[generic] None: …` → `…`; `[youtube] abc: …` → `abc: …` (the id tells a playlist's entries apart)
+  s = s.replace(/^\[[\w:.-]+\]\s+(?:None:\s+)?/, '');
   return s.replace(/\s+/g, ' ').trim().replace(/[;,]$/, '');
 }
 
