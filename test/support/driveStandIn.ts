@@ -899,55 +899,7 @@ export function testAuth(token = 'test-token'): Auth.OAuth2Client {
   return client;
 }
 
-/** A drive job record for tests (row 151, Ana Souza). */
-export function testJob(overrides: Partial<JobRecord> = {}): JobRecord {
-  const now = new Date().toISOString();
-  return {
-    jobId: 'j_drive_test',
-    dispatchId: '00000000-0000-4000-8000-000000000001',
-    idempotencyKey: 'k',
-    spreadsheetId: '1SheetIdForTestsAbCdEfGhIjKlMnOp',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId: '151',
-    rowNumber: 12,
-    name: 'Ana Souza',
-    email: 'ana@example.org',
-    type: 'FF-Fi/Se-CP/B(S) #4',
-    source: 'drive',
-    links: [],
-    options: { sources: ['youtube', 'drive'], transcriptOnly: false, audioOnly: false, maxHeight: 1080, retry: 'auto' },
-    status: 'downloading',
-    attempt: 1,
-    maxAttempts: 3,
-    error: null,
-    files: [],
-    mediaIds: [],
-    progress: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    finishedAt: null,
-    nextRunAt: null,
-    ...overrides,
-  };
-}
-
-/** A SourceContext over `store`, collecting progress reports into `progress`. */
-export function testContext(
-  store: ObjectStore,
-  opts: { signal?: AbortSignal; prefix?: string; workDir?: string; job?: Partial<JobRecord>; progress?: JobProgress[] } = {},
-): SourceContext {
-  return {
-    job: testJob(opts.job),
-    store,
-    prefix: opts.prefix ?? '',
-    workDir: opts.workDir ?? '/tmp',
-    signal: opts.signal ?? new AbortController().signal,
-    log: silentLogger,
-    onProgress: (p) => opts.progress?.push(p),
-  };
-}
+export { testContext, testJob } from './jobs.js';
 
 /** Drive links as people paste them. */
 export const driveLinks = {

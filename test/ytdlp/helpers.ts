@@ -10,37 +10,20 @@ import { DispatchOptionsSchema, type DispatchOptions, type JobProgress, type Job
 import { silentLogger } from '../../worker/src/log.js';
 import type { SourceContext } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
+import { testJob } from '../support/jobs.js';
 
+/** A youtube job record (see test/support/jobs.ts). */
 export function jobRecord(over: { rowId?: string; attempt?: number; links?: string[]; options?: Partial<DispatchOptions> } = {}): JobRecord {
-  const now = new Date().toISOString();
-  return {
+  return testJob({
     jobId: `j_${Math.random().toString(36).slice(2)}`,
-    dispatchId: '00000000-0000-4000-8000-000000000000',
-    idempotencyKey: 'k',
     spreadsheetId: 'sheet-1',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId: over.rowId ?? '151',
     rowNumber: 2,
-    name: 'Ana Souza',
-    email: 'ana@example.org',
-    type: 'FF-Fi/Se-CP/B(S) #4',
     source: 'youtube',
+    rowId: over.rowId ?? '151',
+    attempt: over.attempt ?? 1,
     links: over.links ?? [],
     options: DispatchOptionsSchema.parse(over.options ?? {}),
-    status: 'downloading',
-    attempt: over.attempt ?? 1,
-    maxAttempts: 3,
-    error: null,
-    files: [],
-    mediaIds: [],
-    progress: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    finishedAt: null,
-    nextRunAt: null,
-  };
+  });
 }
 
 export interface TestCtx {
