@@ -185,4 +185,27 @@ describe('host guard', () => {
       await proxy.close();
     }
   });
+
+  it('a DNS failure answers 502 so it is retried as network, not refused as validation', async () => {
+    const failingLookup = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND www.youtube.com'), { code: 'ENOTFOUND' });
+    };
+    const proxy = await startGuardProxy({ allowedHosts: [], lookup: failingLookup });
+    try {
+      const { port } = new URL(proxy.url);
+      const status = await new Promise<{ code?: number; msg?: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(port), path: 'http://www.youtube.com/watch?v=dQw4w9WgXcQ', method: 'GET' }, (res) => {
+          res.resume();
+          resolve({ code: res.statusCode, msg: res.statusMessage });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toEqual({ code: 502, msg: 'Archiver host guard: DNS lookup failed' });
+      expect(classifyYtDlpMessage('ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: Tunnel connection failed: 502 Archiver host guard: DNS lookup failed').category).toBe('network');
+      expect(classifyYtDlpMessage('ERROR: Unable to download webpage: HTTP Error 502: Archiver host guard: DNS lookup failed').category).toBe('network');
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -8,6 +8,7 @@
  * `HTTP Error 403: Blocked by archiver host guard` or `Tunnel connection failed: 403 Blocked by
  * archiver host guard`; the yt-dlp error classifier maps both to `validation`.
  */
+import { ArchiveError } from '../errors.js';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -15,6 +16,17 @@ import { checkDestination, type Lookup } from './hostGuard.js';
 
 /** The reason phrase of refusals; the yt-dlp classifier looks for it. */
 export const GUARD_REASON = 'Blocked by archiver host guard';
+
+/** Reason phrase when the destination could not be resolved: a network failure, retried. */
+export const GUARD_DNS_REASON = 'Archiver host guard: DNS lookup failed';
+
+/**
+ * The status a refused connection gets: 403 for a blocked destination (validation, never
+ * retried), 502 when DNS failed (yt-dlp reports an HTTP 5xx, classified as network and retried).
+ */
+function refusal(err: unknown): [number, string] {
+  return err instanceof ArchiveError && err.category === 'network' ? [502, GUARD_DNS_REASON] : [403, GUARD_REASON];
+}
 
 export interface GuardProxy {
   /** `http://127.0.0.1:PORT`, for `--proxy` */
@@ -63,7 +75,8 @@ export async function startGuardProxy(opts: GuardProxyOptions): Promise<GuardPro
       addr = await checkDestination(target.hostname, port, opts.allowedHosts, opts.lookup);
     } catch (err) {
       refuse(target.host, (err as Error).message);
-      res.writeHead(403, GUARD_REASON, { 'content-type': 'text/plain' }).end((err as Error).message);
+      const [code, reason] = refusal(err);
+      res.writeHead(code, reason, { 'content-type': 'text/plain' }).end((err as Error).message);
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -106,7 +119,8 @@ export async function startGuardProxy(opts: GuardProxyOptions): Promise<GuardPro
         addr = await checkDestination(host, port, opts.allowedHosts, opts.lookup);
       } catch (err) {
         refuse(`${host}:${port}`, (err as Error).message);
-        client.end(`HTTP/1.1 403 ${GUARD_REASON}\r\n\r\n`);
+        const [code, reason] = refusal(err);
+        client.end(`HTTP/1.1 ${code} ${reason}\r\n\r\n`);
         return;
       }
       const upstream = connect(port, addr.address, () => {

@@ -29,7 +29,7 @@ const RULES: [ErrorCategory, RegExp][] = [
   ['file_io', /No space left on device|Errno 28|Disk quota exceeded|Read-only file system|Permission denied: '/i],
   [
     'network',
-    /HTTP Error 5\d\d|Name or service not known|Temporary failure in name resolution|getaddrinfo|nodename nor servname|No address associated|Connection refused|Connection reset|Connection aborted|timed out|timeout|Network is unreachable|No route to host|Remote end closed connection|IncompleteRead|EOF occurred in violation|SSL|urlopen error|Unable to download (?:webpage|JSON metadata|video data)|giving up after \d+ retries/i,
+    /HTTP Error 5\d\d|Tunnel connection failed: 5\d\d|DNS lookup failed|Name or service not known|Temporary failure in name resolution|getaddrinfo|nodename nor servname|No address associated|Connection refused|Connection reset|Connection aborted|timed out|timeout|Network is unreachable|No route to host|Remote end closed connection|IncompleteRead|EOF occurred in violation|SSL|urlopen error|Unable to download (?:webpage|JSON metadata|video data)|giving up after \d+ retries/i,
   ],
 ];
 
