@@ -105,8 +105,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     outbox,
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
-    onRefused: (update, outcome) =>
-      log.error({ rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message }, 'status write refused'),
+    onRefused: (update, outcome) => {
+      log.error({ rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message }, 'status write refused');
+      if (update.jobId) queue.markWriteRefused(update.jobId, { category: 'data_corruption', message: `status not written to the sheet: ${outcome.message}` });
+    },
   });
 
   const tools = { 'sheet-archiver': VERSION };

@@ -387,6 +387,22 @@ export class SqliteQueue implements JobQueue {
     });
   }
 
+  /**
+   * Records that the sheet refused this job's status write (design §1: row_id or type changed →
+   * data_corruption). The error is stored on the job; a completed job becomes failed, because its
+   * row does not show what was archived.
+   * @returns the job, or null when unknown.
+   */
+  markWriteRefused(jobId: string, error: JobError): JobRecord | null {
+    return this.write(() => {
+      this.stmt(
+        `UPDATE jobs SET error = ?, status = CASE WHEN status = 'completed' THEN 'failed' ELSE status END, updated_at = ?
+           WHERE job_id = ?`,
+      ).run(JSON.stringify(error), this.now(), jobId);
+      return this.get(jobId);
+    });
+  }
+
   /** Jobs not finished yet: queued, downloading, uploading, retrying. */
   openCount(): number {
     return (this.stmt(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ${OPEN_STATUS_SQL}`).get() as { n: number }).n;

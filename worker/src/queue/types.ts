@@ -78,6 +78,8 @@ export interface JobQueue {
   retry(jobId: string): JobRecord;
   /** Cancels an open job. Returns the job, or null if unknown. A running holder sees it on its next heartbeat. */
   cancel(jobId: string): JobRecord | null;
+  /** Stores a refused status write (data_corruption) on the job; a completed job becomes failed. */
+  markWriteRefused(jobId: string, error: JobError): JobRecord | null;
   /** Count of jobs not yet finished (queued, leased, retrying). */
   openCount(): number;
   /** True when the database answers (for /readyz). */
