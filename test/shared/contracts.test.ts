@@ -8,7 +8,7 @@ import { planDispatch, toDispatchRows, validateSheet } from '../../shared/rows.j
 import { DispatchRequestSchema, describeZodError } from '../../shared/schemas.js';
 import { bytesToHex, canonicalString, parseSignatureHeader } from '../../shared/signature.js';
 
-const samples = parse(readFileSync(new URL('../../../shared/samples/people.csv', import.meta.url)), { relax_column_count: true }) as string[][];
+const samples = parse(readFileSync(new URL('../fixtures/people.csv', import.meta.url)), { relax_column_count: true }) as string[][];
 
 describe('columns', () => {
   it('letters round-trip past Z', () => {

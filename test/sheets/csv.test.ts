@@ -10,7 +10,7 @@ import { silentLogger } from '../../worker/src/log.js';
 import { CsvSheetBackend, readCsvSheet, resetRows } from '../../worker/src/sheets/csv.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
 
-const PEOPLE = fileURLToPath(new URL('../../../shared/samples/people.csv', import.meta.url));
+const PEOPLE = fileURLToPath(new URL('../fixtures/people.csv', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Splits CSV bytes into each record's original text (delimiter included), via csv-parse's byte offsets. */
