@@ -17,9 +17,12 @@ class FakeBackend implements SheetBackend {
   failNext = 0;
   retryAfterMs: number | undefined;
   refuse = new Set<string>();
+  /** spreadsheets whose writes always fail (say, shared as Viewer only) */
+  failFor = new Set<string>();
   async ensureColumns(): Promise<void> {}
   async apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
     this.calls.push(updates);
+    if (updates.some((u) => this.failFor.has(u.spreadsheetId))) throw new ArchiveError('permission', 'The caller does not have permission');
     if (this.failNext > 0) {
       this.failNext--;
       throw new ArchiveError('rate_limit', 'HTTP 429', this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {});
@@ -145,5 +148,27 @@ describe('Reporter', () => {
     expect(o.size()).toBe(1);
     expect(off.describe()).toMatch(/write-back is off/);
     await expect(off.apply([upd('1')])).rejects.toMatchObject({ category: 'permission' });
+  });
+});
+
+describe('Reporter isolation', () => {
+  it('a spreadsheet that cannot be written does not hold back the others', async () => {
+    const outbox = new SqliteOutbox(db, { now: () => now });
+    const backend = new FakeBackend();
+    backend.failFor.add('viewer-only');
+    const r = new Reporter({ backend, outbox, logger: silentLogger, now: () => now, random: () => 0.5 });
+    r.push(upd('1', { spreadsheetId: 'viewer-only' }));
+    r.push(upd('2', { spreadsheetId: 'ok' }));
+    r.push(upd('3', { spreadsheetId: 'ok' }));
+    await r.flush();
+    // one apply per spreadsheet; the good sheet's updates landed, the bad one's wait for a retry
+    expect(backend.calls.map((c) => c.map((u) => u.spreadsheetId))).toEqual([['viewer-only'], ['ok', 'ok']]);
+    expect(r.stats.delivered).toBe(2);
+    expect(outbox.size()).toBe(1);
+    expect(r.stats.pausedUntil).toBe(0); // not everything failed: timed flushes keep running
+    r.push(upd('4', { spreadsheetId: 'ok' }));
+    await r.flush();
+    expect(r.stats.delivered).toBe(3);
+    expect(outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update.rowId)).toEqual(['1']);
   });
 });

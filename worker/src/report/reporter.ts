@@ -59,7 +59,8 @@ export class Reporter {
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
   private closed = false;
-  private failures = 0;
+  /** consecutive failed sends per spreadsheet, for backoff */
+  private readonly failures = new Map<string, number>();
   private offLogged = false;
   readonly stats: ReporterStats = { batches: 0, delivered: 0, refused: 0, failedBatches: 0, pausedUntil: 0 };
 
@@ -131,8 +132,8 @@ export class Reporter {
     return next;
   }
 
-  private backoffMs(err: ArchiveError): number {
-    const exp = Math.min(this.maxMs, this.baseMs * 2 ** Math.max(0, this.failures - 1));
+  private backoffMs(err: ArchiveError, failures: number): number {
+    const exp = Math.min(this.maxMs, this.baseMs * 2 ** Math.max(0, failures - 1));
     const jittered = Math.round(exp * (0.5 + this.random()));
     return Math.max(err.retryAfterMs ?? 0, jittered);
   }
@@ -147,48 +148,70 @@ export class Reporter {
       return;
     }
     for (;;) {
-      const now = this.now();
-      const batch = this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : now);
+      const batch = this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : this.now());
       if (batch.length === 0) return;
-      let outcomes: UpdateOutcome[];
-      try {
-        outcomes = await this.backend.apply(batch.map((e) => e.update));
-        if (outcomes.length !== batch.length) throw new ArchiveError('system', `backend returned ${outcomes.length} outcomes for ${batch.length} updates`);
-      } catch (err) {
-        const e = toArchiveError(err, 'network');
-        this.failures++;
-        this.stats.failedBatches++;
-        const delay = this.backoffMs(e);
-        this.outbox.defer(batch, delay);
-        this.stats.pausedUntil = this.now() + delay;
-        this.log.warn({ category: e.category, err: e.message, updates: batch.length, retryInMs: delay }, 'status write-back failed; will retry');
-        return;
-      }
-      this.failures = 0;
-      this.stats.pausedUntil = 0;
-      this.outbox.ack(batch);
-      this.stats.batches++;
-      outcomes.forEach((o, k) => {
-        if (o.ok) {
-          this.stats.delivered++;
-          return;
+      // One apply() per spreadsheet: a sheet that cannot be written (unshared, deleted, over quota)
+      // defers only its own updates, never another sheet's.
+      const groups = new Map<string, OutboxEntry[]>();
+      for (const e of batch) groups.set(e.update.spreadsheetId, [...(groups.get(e.update.spreadsheetId) ?? []), e]);
+      let failedGroups = 0;
+      let minDelay = Infinity;
+      for (const [spreadsheetId, entries] of groups) {
+        const delay = await this.send(spreadsheetId, entries);
+        if (delay !== null) {
+          failedGroups++;
+          minDelay = Math.min(minDelay, delay);
         }
-        this.stats.refused++;
-        const u = batch[k]!.update;
-        this.log.warn({ rowId: u.rowId, source: u.source, category: o.category, message: o.message }, 'status update refused by the sheet');
-        try {
-          this.opts.onRefused?.(u, o);
-        } catch (err) {
-          this.log.error({ err }, 'onRefused failed');
-        }
-      });
-      try {
-        this.opts.onDelivered?.(batch, outcomes);
-      } catch (err) {
-        this.log.error({ err }, 'onDelivered failed');
       }
+      // Everything failed: most likely the network or auth, so timed flushes pause too.
+      this.stats.pausedUntil = failedGroups === groups.size ? this.now() + minDelay : 0;
+      if (failedGroups > 0 && final) return;
       if (batch.length < this.maxBatch) return;
     }
+  }
+
+  /**
+   * Sends one spreadsheet's entries. @returns null when delivered, else the backoff (ms) after
+   * which the entries are tried again (they stay in the outbox).
+   */
+  private async send(spreadsheetId: string, batch: OutboxEntry[]): Promise<number | null> {
+    let outcomes: UpdateOutcome[];
+    try {
+      outcomes = await this.backend.apply(batch.map((e) => e.update));
+      if (outcomes.length !== batch.length) throw new ArchiveError('system', `backend returned ${outcomes.length} outcomes for ${batch.length} updates`);
+    } catch (err) {
+      const e = toArchiveError(err, 'network');
+      const failures = (this.failures.get(spreadsheetId) ?? 0) + 1;
+      this.failures.set(spreadsheetId, failures);
+      this.stats.failedBatches++;
+      const delay = this.backoffMs(e, failures);
+      this.outbox.defer(batch, delay);
+      this.log.warn({ spreadsheetId, category: e.category, err: e.message, updates: batch.length, retryInMs: delay }, 'status write-back failed; will retry');
+      return delay;
+    }
+    this.failures.delete(spreadsheetId);
+    this.outbox.ack(batch);
+    this.stats.batches++;
+    outcomes.forEach((o, k) => {
+      if (o.ok) {
+        this.stats.delivered++;
+        return;
+      }
+      this.stats.refused++;
+      const u = batch[k]!.update;
+      this.log.warn({ rowId: u.rowId, source: u.source, category: o.category, message: o.message }, 'status update refused by the sheet');
+      try {
+        this.opts.onRefused?.(u, o);
+      } catch (err) {
+        this.log.error({ err }, 'onRefused failed');
+      }
+    });
+    try {
+      this.opts.onDelivered?.(batch, outcomes);
+    } catch (err) {
+      this.log.error({ err }, 'onDelivered failed');
+    }
+    return null;
   }
 }
 
