@@ -3,8 +3,8 @@
  * from the validated configuration. `serve` and `run` both start from here, so both run the same
  * pipeline.
  */
-import { rm } from 'node:fs/promises';
 import type { Config } from './config/env.js';
+import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import { googleCredentials, type GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, checkYtDlp, type CheckResult } from './health/checks.js';
 import type { Logger } from './log.js';
@@ -93,8 +93,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const e = config.env;
   const store = storeFromConfig(config);
   if (store instanceof LocalStore) await store.sweepIncoming();
-  // Scratch space of jobs that were running when the process died: their jobs are re-run whole.
-  await rm(config.workDir, { recursive: true, force: true });
+  // Scratch space of processes that died mid-job (their jobs are re-run whole); live ones keep theirs.
+  await sweepDeadProcessDirs(config.workDir);
+  const workRoot = await ownDir(config.workDir);
 
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
@@ -133,7 +134,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     store,
     prefix: e.ARCHIVER_PREFIX,
     outbox,
-    workRoot: config.workDir,
+    workRoot,
     concurrency: e.ARCHIVER_CONCURRENCY,
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,

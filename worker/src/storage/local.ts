@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { HashingStream } from './hashing.js';
+import { sweepDeadProcessDirs } from '../fs/processDirs.js';
 import type { ObjectStore, PutOptions, StoredObject } from './types.js';
 
 /** Folder under the root for in-flight writes; never listed. */
@@ -50,11 +51,11 @@ export class LocalStore implements ObjectStore {
     const target = this.pathOf(key);
     // Temp files live in one folder on the same file system, so rename is atomic and a crash
     // leaves nothing half-written under a real key; `sweepIncoming` clears them on start.
-    const tmp = join(this.root, INCOMING, `${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = join(this.root, INCOMING, String(process.pid), `${randomBytes(8).toString('hex')}.tmp`);
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
     try {
       await mkdir(dirname(target), { recursive: true });
-      await mkdir(join(this.root, INCOMING), { recursive: true });
+      await mkdir(join(this.root, INCOMING, String(process.pid)), { recursive: true });
       const src = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
       await pipeline(src, hasher, createWriteStream(tmp), { signal: opts.signal });
       await rename(tmp, target);
@@ -135,19 +136,12 @@ export class LocalStore implements ObjectStore {
     return this.pathOf(key);
   }
 
-  /** Removes temp files left by a process that died mid-write. Call once at start, before any write. */
+  /**
+   * Removes temp files left by processes that died mid-write (each process writes under
+   * `.incoming/<pid>/`, so a live process sharing the folder keeps its own). Call once at start.
+   */
   async sweepIncoming(): Promise<number> {
-    const dir = join(this.root, INCOMING);
-    let n = 0;
-    try {
-      for (const f of await readdir(dir)) {
-        await rm(join(dir, f), { force: true });
-        n++;
-      }
-    } catch {
-      /* no folder yet */
-    }
-    return n;
+    return sweepDeadProcessDirs(join(this.root, INCOMING));
   }
 
   /** Free bytes on the archive's file system. */
