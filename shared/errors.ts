@@ -130,6 +130,6 @@ export const ERROR_ADVICE: Record<ErrorCategory, string> = {
   file_io: 'Storage could not be written; check disk space or bucket permissions, then retry.',
   validation: 'The link is not supported or is malformed; fix the link, then reset the row.',
   permission: 'The media is private or gated; share it with the service account or make it public, then retry.',
-  not_found: 'The media was removed or the link is wrong; fix the link, then reset the row.',
+  not_found: 'The media was removed, the link is wrong, or (Drive) it is not shared with the service account; fix the link or the sharing, then reset the row.',
   data_corruption: 'The row changed (row_id or type) since dispatch; check the row, then reset it.',
 };

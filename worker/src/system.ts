@@ -76,17 +76,6 @@ function backendFromConfig(config: Config, google: GoogleCredentials, log: Logge
   return new OffSheetBackend();
 }
 
-/** Parses DRIVE_EXPORT_FORMATS, e.g. `document=docx+pdf,spreadsheet=xlsx,presentation=pdf`. */
-function exportFormats(spec: string | undefined): Record<string, string[]> | undefined {
-  if (!spec) return undefined;
-  const out: Record<string, string[]> = {};
-  for (const part of spec.split(',')) {
-    const [kind, formats] = part.split('=');
-    if (kind && formats) out[kind.trim()] = formats.split('+').map((f) => f.trim()).filter(Boolean);
-  }
-  return out;
-}
-
 /** Builds every part. Nothing runs until `runner.start()` / `reporter.start()`. */
 export async function createSystem(opts: SystemOptions): Promise<System> {
   const { config, log } = opts;
@@ -119,7 +108,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       auth: google.auth,
       ...(e.GOOGLE_DRIVE_ROOT_URL ? { rootUrl: e.GOOGLE_DRIVE_ROOT_URL } : {}),
       ...(e.GOOGLE_DRIVE_PUBLIC_URL ? { publicDownloadBaseUrl: e.GOOGLE_DRIVE_PUBLIC_URL } : {}),
-      ...(exportFormats(e.DRIVE_EXPORT_FORMATS) ? { exportFormats: exportFormats(e.DRIVE_EXPORT_FORMATS) as never } : {}),
+      ...(e.DRIVE_EXPORT_FORMATS ? { exportFormats: e.DRIVE_EXPORT_FORMATS } : {}),
       acknowledgeAbuse: e.DRIVE_ACKNOWLEDGE_ABUSE,
       maxFiles: e.DRIVE_MAX_FILES,
       maxBytes: e.DRIVE_MAX_BYTES,

@@ -2,7 +2,7 @@
  * The `sheet-archiver` command line (commander). Exit codes: 0 done (a run with failed rows is
  * still done), 1 a check or lookup found problems, 2 could not run (bad input or configuration).
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { UsageError, parseSources, portNumber, positiveInt } from './context.js';
@@ -19,7 +19,9 @@ const json = new Option('--json', 'print JSON instead of a table');
 const program = new Command('sheet-archiver')
   .description('Archive the media linked from each row of a sheet (YouTube, Drive) with per-row status.')
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // usage errors (unknown option, missing argument) exit 2 like every other "could not run"
+  .exitOverride();
 
 program
   .command('serve')
@@ -91,6 +93,7 @@ program
   .action(doctorAction);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message
   if (err instanceof UsageError || err instanceof ArchiveError) {
     process.stderr.write(`sheet-archiver: ${err.message}\n`);
     process.exit(2);

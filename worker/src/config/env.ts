@@ -19,6 +19,31 @@ const optional = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+const EXPORT_KINDS = ['document', 'spreadsheet', 'presentation', 'drawing'] as const;
+
+/**
+ * DRIVE_EXPORT_FORMATS: `document=docx+pdf,spreadsheet=xlsx,presentation=pdf`; a format is an
+ * extension Drive knows or `ext=mime/type` (e.g. `document=md=text/markdown`).
+ */
+const exportFormats = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v || !v.trim()) return undefined;
+    const out: Partial<Record<(typeof EXPORT_KINDS)[number], string[]>> = {};
+    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      const kind = part.slice(0, eq).trim().toLowerCase();
+      const formats = part.slice(eq + 1).split('+').map((f) => f.trim()).filter(Boolean);
+      if (eq <= 0 || !(EXPORT_KINDS as readonly string[]).includes(kind) || formats.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not <${EXPORT_KINDS.join('|')}>=<format>[+<format>…]` });
+        return z.NEVER;
+      }
+      out[kind as (typeof EXPORT_KINDS)[number]] = formats;
+    }
+    return out;
+  });
+
 /** Every environment variable the worker reads, with defaults. See README "Configuration". */
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -56,11 +81,11 @@ export const EnvSchema = z.object({
   GOOGLE_SHEETS_ROOT_URL: optional,
   GOOGLE_DRIVE_ROOT_URL: optional,
   GOOGLE_DRIVE_PUBLIC_URL: optional,
-  DRIVE_EXPORT_FORMATS: optional,
+  DRIVE_EXPORT_FORMATS: exportFormats,
   DRIVE_MAX_FILES: z.coerce.number().int().min(1).default(5000),
   DRIVE_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 ** 3),
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
-  DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   YTDLP_PATH: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
