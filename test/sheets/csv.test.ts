@@ -133,17 +133,17 @@ describe('CSV backend', () => {
     expect(r[8]).toBe('completed');
   });
 
-  it('resetRows clears a source’s cells and error line; refuses empty ids', async () => {
+  it('resetRows clears a source’s status, error line and last attempt, keeps its files; refuses empty ids', async () => {
     const b = new CsvSheetBackend(file);
     const t = 'FF-Fi/Se-CP/B(S) #4';
     await b.apply([
-      upd('101', t, { status: 'failed', files: ['a'], mediaIds: ['m'], error: { source: 'youtube', attempt: 3, category: 'network', message: 'x' } }),
+      upd('101', t, { status: 'failed', files: ['a'], mediaIds: ['m'], lastAttempt: '2026-11-21T09:15:02Z', error: { source: 'youtube', attempt: 3, category: 'network', message: 'x' } }),
       upd('101', t, { source: 'drive', status: 'completed', files: ['d'], mediaIds: ['dm'] }),
     ]);
     const res = await resetRows(file, ['101', 'nope', ''], ['youtube']);
     expect(res).toEqual({ reset: ['101'], notFound: ['nope'], refused: [''] });
     const r = (await readCsvSheet(file)).rows[0]!;
-    expect(r.slice(8)).toEqual(['', '', '', 'completed', 'd', 'dm', '', '']);
+    expect(r.slice(8)).toEqual(['', 'a', 'm', 'completed', 'd', 'dm', '', '']);
   });
 
   it('two processes writing at once lose nothing', async () => {

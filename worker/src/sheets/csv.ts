@@ -305,9 +305,10 @@ export interface ResetResult {
 }
 
 /**
- * Clears the given sources' status, files and media_id cells and their download_errors line for
- * each row_id (under the lock, atomically), so the rows are picked as pending again. Tracking
- * columns that do not exist are left alone (nothing is added).
+ * Makes rows pending again, as the add-on's "Reset selected rows" does: clears the given sources'
+ * status cells and download_errors lines, and last_download_attempt, for each row_id (under the
+ * lock, atomically). The files and media_id cells are kept: the archived files are still there
+ * until the next archive replaces the list. Tracking columns that do not exist are left alone.
  * @param sources e.g. ['youtube'] or ['youtube', 'drive'].
  * @throws ArchiveError('file_io' | 'validation') as readCsvSheet.
  */
@@ -330,14 +331,13 @@ export async function resetRows(path: string, rowIds: readonly string[], sources
       }
       const r = doc.records[at]!;
       for (const source of sources) {
-        const c = sourceColumns(source);
-        for (const col of [c.status, c.files, c.mediaId]) {
-          const i = map.tracking[col];
-          if (i !== undefined) setCell(r, i, '');
-        }
+        const i = map.tracking[sourceColumns(source).status];
+        if (i !== undefined) setCell(r, i, '');
         const e = map.tracking.download_errors;
         if (e !== undefined) setCell(r, e, mergeErrorLine(cellOf(r, e), source, null));
       }
+      const last = map.tracking.last_download_attempt;
+      if (last !== undefined) setCell(r, last, '');
       out.reset.push(raw);
     }
     if (doc.records.some((r) => r.changes)) await writeAtomic(path, serialize(doc));
