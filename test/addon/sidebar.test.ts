@@ -15,7 +15,9 @@ import { loadAddon, REPO_ROOT, type LoadedAddon } from '../support/appsScript/lo
 import { GOOGLE_SCRIPT_RUN_SHIM, startSidebarBridge, type SidebarBridge } from '../support/appsScript/sidebarBridge.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+// docs/images is refreshed only on request (`npm run docs:images`), so a test run never dirties the tree.
 const DOC_IMAGES = join(REPO_ROOT, 'docs/images');
+const UPDATE_DOC_IMAGES = process.env['UPDATE_DOC_IMAGES'] === '1';
 
 let browser: Browser;
 let worker: FakeWorker;
@@ -66,10 +68,12 @@ async function shot(name: string, docName?: string): Promise<void> {
   await page.screenshot({ path: file, fullPage: true });
   if (docName) {
     // docs/addon.md shows the status and actions part only: a small PNG.
-    await mkdir(DOC_IMAGES, { recursive: true });
     const top = join(ARTIFACTS, `top-${docName}`);
     await page.screenshot({ path: top, clip: { x: 0, y: 0, width: 300, height: 900 } });
-    await copyFile(top, join(DOC_IMAGES, docName));
+    if (UPDATE_DOC_IMAGES) {
+      await mkdir(DOC_IMAGES, { recursive: true });
+      await copyFile(top, join(DOC_IMAGES, docName));
+    }
   }
 }
 
