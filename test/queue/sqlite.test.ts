@@ -348,7 +348,7 @@ describe('the store', () => {
       expect(shared.get(jobId)!.status).toBe('queued');
       shared.close();
       expect(db.open).toBe(true);
-      expect(db.prepare("SELECT version FROM schema_versions WHERE component = 'jobs'").get()).toEqual({ version: 1 });
+      expect(db.prepare("SELECT version FROM schema_versions WHERE component = 'jobs'").get()).toEqual({ version: 2 });
       db.close();
     } finally {
       cleanup();

@@ -10,6 +10,7 @@ import { MAX_AUTO_ATTEMPTS, retryDelayMs } from '../../../shared/errors.js';
 import { sheetStatusOf, type JobProgress, type JobRecord } from '../../../shared/schemas.js';
 import { ArchiveError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { laneOf } from '../queue/lanes.js';
 import type { JobQueue } from '../queue/types.js';
 import type { StatusOutbox, StatusUpdate } from '../sheets/types.js';
 import type { Source } from '../sources/types.js';
@@ -58,6 +59,8 @@ export class Runner {
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private idleWaiters: (() => void)[] = [];
+  /** lane → ms since epoch until which its jobs wait (design §4: a rate limit pauses the host's lane) */
+  private readonly pausedLanes = new Map<string, number>();
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -112,8 +115,11 @@ export class Runner {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const now = Date.now();
+    for (const [lane, until] of this.pausedLanes) if (until <= now) this.pausedLanes.delete(lane);
+    const paused = [...this.pausedLanes.keys()];
     while (this.running.size < this.o.concurrency) {
-      const lease = this.o.queue.lease(this.owner, this.o.leaseMs);
+      const lease = this.o.queue.lease(this.owner, this.o.leaseMs, now, paused);
       if (!lease) break;
       this.launch(lease.job);
     }
@@ -207,6 +213,19 @@ export class Runner {
     this.record(job, outcome!, started);
   }
 
+  /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */
+  private pauseLane(job: JobRecord, until: number): void {
+    const lane = laneOf(job.source, job.links);
+    this.pausedLanes.set(lane, Math.max(until, this.pausedLanes.get(lane) ?? 0));
+    this.o.log.warn({ lane, jobId: job.jobId, untilMs: until - Date.now() }, 'rate limited: pausing the lane');
+  }
+
+  /** Lanes paused now (for tests and diagnostics). */
+  get pausedLaneNames(): string[] {
+    const now = Date.now();
+    return [...this.pausedLanes].filter(([, until]) => until > now).map(([lane]) => lane);
+  }
+
   private record(job: JobRecord, outcome: JobOutcome, started: number): void {
     const { queue, log } = this.o;
     const partial = { files: outcome.files, mediaIds: outcome.mediaIds };
@@ -219,6 +238,7 @@ export class Runner {
         const automatic = job.attempt < Math.min(job.maxAttempts, MAX_AUTO_ATTEMPTS);
         const delay = automatic ? retryDelayMs(e.category, job.attempt, this.o.retryScale) : null;
         const retryAt = delay === null ? null : Date.now() + Math.max(delay, (e.retryAfterMs ?? 0) * this.o.retryScale);
+        if (e.category === 'rate_limit') this.pauseLane(job, retryAt ?? Date.now() + Math.max(1000, (e.retryAfterMs ?? 60_000) * this.o.retryScale));
         finished = queue.fail(job.jobId, this.owner, { category: e.category, message: e.message }, retryAt, partial);
       }
     } catch (err) {

@@ -17,6 +17,7 @@ import type { JobError, JobProgress, JobRecord, JobStatus } from '../../../share
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../../shared/errors.js';
 import { QueueError } from './errors.js';
 import { idempotencyKey, newJobId } from './ids.js';
+import { laneOf } from './lanes.js';
 import { migrate } from './migrate.js';
 import { decodeCursor, encodeCursor, rowToJob, unionJson, type JobRow } from './sqliteRows.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS, OPEN_STATUS_SQL } from './sqliteSchema.js';
@@ -111,12 +112,12 @@ export class SqliteQueue implements JobQueue {
         this.stmt(
           `INSERT INTO jobs (job_id, dispatch_id, idempotency_key, spreadsheet_id, sheet_id, sheet_name, row_id,
              row_number, name, email, type, source, links, options, status, attempt, max_attempts,
-             ready_at, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+             ready_at, created_at, updated_at, lane)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
         ).run(
           jobId, j.dispatchId, key, j.spreadsheetId, j.sheetId, j.sheetName, j.rowId,
           j.rowNumber, j.name, j.email, j.type, j.source, JSON.stringify(j.links), JSON.stringify(j.options),
-          j.attempt, Math.max(policyMax, j.attempt), now, now, now,
+          j.attempt, Math.max(policyMax, j.attempt), now, now, now, laneOf(j.source, j.links),
         );
         return { job: rowToJob(this.row(jobId)!), created: true };
       });
@@ -132,14 +133,15 @@ export class SqliteQueue implements JobQueue {
    * @param leaseMs lease length, ms (> 0). @param now ms since epoch, default the queue's clock.
    * @returns the lease, or null when nothing is runnable.
    */
-  lease(owner: string, leaseMs: number, now: number = this.now()): Lease | null {
+  lease(owner: string, leaseMs: number, now: number = this.now(), skipLanes: readonly string[] = []): Lease | null {
     if (!owner) throw new QueueError('invalid_argument', 'lease owner must not be empty');
     if (!(leaseMs > 0)) throw new QueueError('invalid_argument', `leaseMs must be > 0, got ${leaseMs}`);
     return this.write(() => {
       for (;;) {
         const r = this.stmt(
-          'SELECT * FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ? ORDER BY ready_at, seq LIMIT 1',
-        ).get(now) as JobRow | undefined;
+          `SELECT * FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ?
+             AND lane NOT IN (SELECT value FROM json_each(?)) ORDER BY ready_at, seq LIMIT 1`,
+        ).get(now, JSON.stringify(skipLanes)) as JobRow | undefined;
         if (!r) return null;
         const reclaim = r.status === 'downloading' || r.status === 'uploading';
         const reclaims = reclaim ? r.reclaims + 1 : r.reclaims;

@@ -55,8 +55,12 @@ export interface JobQueue {
    * an open job returns that job with `created: false`.
    */
   enqueue(jobs: NewJob[]): { job: JobRecord; created: boolean }[];
-  /** Claims the next runnable job (queued, or retrying whose nextRunAt has passed, or leased by a dead holder). */
-  lease(owner: string, leaseMs: number, now?: number): Lease | null;
+  /**
+   * Claims the next runnable job (queued, or retrying whose nextRunAt has passed, or leased by a
+   * dead holder), moving it to downloading.
+   * @param skipLanes lanes (queue/lanes.ts) paused after a rate limit: their jobs wait.
+   */
+  lease(owner: string, leaseMs: number, now?: number, skipLanes?: readonly string[]): Lease | null;
   /** Extends a lease; false when the lease was lost (expired and taken, or the job was cancelled). */
   heartbeat(jobId: string, owner: string, leaseMs: number, progress?: JobProgress | null): boolean;
   /** Moves a leased job to downloading/uploading. */

@@ -1,0 +1,91 @@
+/**
+ * The runner with real parts: the SQLite queue and outbox, the yt-dlp source on the local media
+ * host, and the local store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DispatchOptionsSchema } from '../../shared/schemas.js';
+import { silentLogger } from '../../worker/src/log.js';
+import { Runner } from '../../worker/src/pipeline/runner.js';
+import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import type { NewJob } from '../../worker/src/queue/types.js';
+import { SqliteOutbox } from '../../worker/src/report/outbox.js';
+import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
+import { LocalStore } from '../../worker/src/storage/local.js';
+import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
+
+let host: MediaHost;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sa-runner-'));
+  host = await startMediaHost({ clipCount: 2, clipSeconds: 1 });
+}, 60_000);
+afterAll(async () => {
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const job = (rowId: string, link: string): NewJob => ({
+  dispatchId: 'd',
+  spreadsheetId: 's',
+  sheetId: 0,
+  sheetName: 'People',
+  rowId,
+  rowNumber: Number(rowId),
+  name: `Person ${rowId}`,
+  email: '',
+  type: 'FF-Fi/Se-CP/B(S) #4',
+  source: 'youtube',
+  links: [link],
+  attempt: 1,
+  options: DispatchOptionsSchema.parse({}),
+});
+
+describe('Runner', () => {
+  it('a rate limit pauses its host lane: the next job on that host waits, then runs', async () => {
+    const queue = new SqliteQueue(':memory:');
+    const outbox = new SqliteOutbox(queue.db);
+    const runner = new Runner({
+      queue,
+      sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }) },
+      store: new LocalStore(join(dir, 'archive')),
+      prefix: '',
+      outbox,
+      workRoot: join(dir, 'work'),
+      concurrency: 1,
+      leaseMs: 10_000,
+      jobTimeoutMs: 60_000,
+      retryScale: 0.5, // rate_limit retries after ~2.5 s
+      log: silentLogger,
+      pollMs: 50,
+    });
+    const [limited, next] = queue.enqueue([job('2', host.rateLimitedUrl('mp4')), job('3', host.clipUrl(host.clips[0]!))]).map((r) => r.job);
+    runner.start();
+    try {
+      const until = async (cond: () => boolean, ms: number) => {
+        const end = Date.now() + ms;
+        while (!cond()) {
+          if (Date.now() > end) throw new Error('timed out');
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      };
+      await until(() => queue.get(limited!.jobId)!.status === 'retrying', 30_000);
+      expect(queue.get(limited!.jobId)!.error).toMatchObject({ category: 'rate_limit' });
+      expect(runner.pausedLaneNames).toEqual([host.host]);
+      // the other job on the same host does not start while the lane is paused
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(queue.get(next!.jobId)!.status).toBe('queued');
+      // …and runs once the pause is over
+      await until(() => queue.get(next!.jobId)!.status === 'completed', 30_000);
+      const updates = outbox.peek(100, Number.MAX_SAFE_INTEGER).map((e) => e.update);
+      expect(updates.find((u) => u.rowId === '3')).toMatchObject({ status: 'completed', error: null, files: expect.arrayContaining(['3/youtube/clip01/clip01.mp4']) });
+      // the limited job's row shows its rate_limit line (its retry may be queued or running by now)
+      expect(updates.find((u) => u.rowId === '2')).toMatchObject({ error: { source: 'youtube', attempt: 1, category: 'rate_limit' } });
+    } finally {
+      await runner.stop(true);
+      queue.close();
+    }
+  }, 60_000);
+});
