@@ -38,10 +38,10 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream, format: 'archiving |{bar}| {percentage}% | {done}/{total} jobs | {current}', barsize: 28, hideCursor: true, clearOnComplete: false },
+    { stream, format: 'archiving |{bar}| {percentage}% | {done}/{jobs} jobs | {current}', barsize: 28, hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(1000, 0, { done: 0, total, current: '' });
+  bar.start(1000, 0, { done: 0, jobs: total, current: '' });
   return {
     onEvent(e) {
       if (e.type === 'progress') fractions.set(e.job.jobId, e.progress.fraction);
