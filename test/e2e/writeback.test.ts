@@ -72,13 +72,19 @@ describe('status write-back', () => {
     expect(res.status).toBe(202);
     const [refusedId, movedId] = res.body.jobs.map((j: { jobId: string }) => j.jobId);
 
+    // Wait for what is asserted: the refusal on the job, and the moved row's cell in the sheet
+    // (written a reporter window after the job completes).
+    const statusOf302 = () => {
+      const rows = model.rowsOf(sh);
+      return rows.find((r) => r[0] === '302')?.[rows[0]!.indexOf('youtube_status')];
+    };
     let refused: { status: string; error: { category: string; message: string } | null } | undefined;
     for (let i = 0; i < 150; i++) {
       refused = (await api.request('GET', `/v1/jobs/${refusedId}`)).body;
-      const moved = (await api.request('GET', `/v1/jobs/${movedId}`)).body;
-      if (refused?.error?.category === 'data_corruption' && moved.status === 'completed') break;
+      if (refused?.error?.category === 'data_corruption' && statusOf302() === 'completed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    expect((await api.request('GET', `/v1/jobs/${movedId}`)).body.status).toBe('completed');
     expect(refused).toMatchObject({ status: 'failed', error: { category: 'data_corruption', message: expect.stringMatching(/type/i) } });
 
     const rows = model.rowsOf(sh);
