@@ -27,10 +27,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { google } from 'googleapis';
 import type { Auth } from 'googleapis';
-import type { JobProgress, JobRecord } from '../../shared/schemas.js';
-import { silentLogger } from '../../worker/src/log.js';
-import type { SourceContext } from '../../worker/src/sources/types.js';
-import type { ObjectStore } from '../../worker/src/storage/types.js';
 
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
 export const SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';

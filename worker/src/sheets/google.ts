@@ -20,7 +20,7 @@ import { columnLetter, mapColumns, quoteSheetName, type ColumnMap } from '../../
 import type { ErrorCategory } from '../../../shared/errors.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { trackingCells } from './csv.js';
+import { trackingCells } from './cells.js';
 import type { SheetBackend, StatusUpdate, UpdateOutcome } from './types.js';
 
 /** The OAuth scope the backend needs. */

@@ -1,0 +1,28 @@
+/**
+ * Which tracking cells a status update writes, shared by the CSV and Google Sheets backends so
+ * both write exactly the same cells (design §1).
+ */
+import { sourceColumns, type ColumnMap, type TrackingColumn } from '../../../shared/columns.js';
+import { mergeErrorLine } from '../../../shared/errors.js';
+import type { StatusUpdate } from './types.js';
+
+/**
+ * The tracking cells one update writes, as [column index, value]: the source's status always;
+ * files, media ids and the last attempt when defined; download_errors merged into
+ * `currentErrors` (shared/errors.ts mergeErrorLine) when `error` is defined. Tracking columns
+ * missing from `map` are skipped. Shared by the CSV and Google backends.
+ */
+export function trackingCells(u: StatusUpdate, map: ColumnMap, currentErrors: string): [number, string][] {
+  const cols = sourceColumns(u.source);
+  const out: [number, string][] = [];
+  const put = (col: TrackingColumn, v: string) => {
+    const c = map.tracking[col];
+    if (c !== undefined) out.push([c, v]);
+  };
+  put(cols.status, u.status);
+  if (u.files !== undefined) put(cols.files, u.files.join(','));
+  if (u.mediaIds !== undefined) put(cols.mediaId, u.mediaIds.join(','));
+  if (u.lastAttempt !== undefined) put('last_download_attempt', u.lastAttempt);
+  if (u.error !== undefined) put('download_errors', mergeErrorLine(currentErrors, u.source, u.error));
+  return out;
+}
