@@ -1,0 +1,25 @@
+/**
+ * Files of a link that failed while the others were archived, and the one error the job
+ * reports for them.
+ */
+import { RETRY_POLICIES } from '../../../../shared/errors.js';
+import { ArchiveError } from '../../errors.js';
+
+/** One entry that could not be archived. */
+export interface Failure {
+  /** index in the plan, for a stable order */
+  index: number;
+  id: string;
+  path: string;
+  error: ArchiveError;
+}
+
+/** The error a job reports for several failures: the first retryable one (so a retry fetches what is missing), else the first. */
+export function summarize(failures: Failure[], total: number): ArchiveError {
+  const pick = failures.find((f) => RETRY_POLICIES[f.error.category].retry) ?? failures[0]!;
+  if (failures.length === 1 && total === 1) return pick.error;
+  return new ArchiveError(pick.error.category, `${failures.length} of ${total} Drive files failed; ${pick.path}: ${pick.error.message}`, {
+    cause: pick.error,
+    ...(pick.error.retryAfterMs !== undefined ? { retryAfterMs: pick.error.retryAfterMs } : {}),
+  });
+}
