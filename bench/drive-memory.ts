@@ -16,13 +16,11 @@
  *    responseType 'arraybuffer', then store.put of the Buffer).
  *    The ratio printed is buffered peak / streamed peak; streamed − idle is printed too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { arg, bundleScript, exited, firstJsonLine, peakRssMiB, spawnScript } from './support/children.js';
 
 const MiB = 1024 * 1024;
 const TARGET_MIB = 150;
@@ -43,15 +41,7 @@ interface ChildResult {
   md5?: string;
 }
 
-function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / MiB;
-}
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Child: one download, then VmHWM as one JSON line on stdout. Loads only what the worker loads.
@@ -107,37 +97,13 @@ async function child(): Promise<void> {
 // Parent: the stand-in, the children, the report.
 // ---------------------------------------------------------------------------------------------
 
-function runScript(script: string, args: string[]): ChildProcess {
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-}
 
-async function bundleChild(outdir: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(outdir, 'drive-memory-child.mjs');
-  await build({ entryPoints: [HERE], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'error' });
-  return outfile;
-}
 
-async function firstJsonLine<T>(cp: ChildProcess, what: string): Promise<T> {
-  let stderr = '';
-  cp.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-20_000);
-  });
-  const rl = createInterface({ input: cp.stdout! });
-  return new Promise<T>((resolveLine, reject) => {
-    rl.on('line', (line) => {
-      if (line.startsWith('{')) resolveLine(JSON.parse(line) as T);
-    });
-    cp.on('exit', (code, sig) => reject(new Error(`${what} exited (${code ?? sig}) before reporting:\n${stderr.trim()}`)));
-    cp.on('error', reject);
-  });
-}
 
 async function runChild(script: string, mode: Mode, rootUrl: string, fileId: string, dir: string): Promise<ChildResult> {
-  const cp = runScript(script, ['--child', mode, '--root-url', rootUrl, '--file-id', fileId, '--dir', dir]);
+  const cp = spawnScript(script, ['--child', mode, '--root-url', rootUrl, '--file-id', fileId, '--dir', dir], ROOT);
   const r = await firstJsonLine<ChildResult>(cp, `${mode} child`);
-  await new Promise((res) => (cp.exitCode !== null ? res(null) : cp.once('exit', res)));
+  await exited(cp);
   return r;
 }
 
@@ -167,7 +133,7 @@ async function main(): Promise<void> {
     const file = await standIn.addFile({ name: 'big.bin', content, ...(drop ? { dropAfterBytes: Math.floor(size * 0.41) + 17 } : {}) });
     const want = await sha256Of(content);
     console.log(`input: ${sizeMiB} MiB generated file on the Drive stand-in (md5 + sha256 computed in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
-    const script = useTsx ? HERE : await bundleChild(buildDir);
+    const script = useTsx ? HERE : await bundleScript(HERE, buildDir, 'drive-memory-child');
 
     const idle = await runChild(script, 'idle', standIn.rootUrl, file.id, join(tmp, 'idle'));
     t = Date.now();

@@ -18,14 +18,14 @@
  * The 1 GiB input is random-ish (a 4 MiB random block, stamped per chunk) written in a temp
  * folder, and deleted at the end with s3rver's data.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { arg, bundleScript, exited, firstJsonLine, peakRssMiB, spawnScript } from './support/children.js';
 
 const MiB = 1024 * 1024;
 const TARGET_MIB = 200;
@@ -46,16 +46,7 @@ interface ChildResult {
   headSize: number;
 }
 
-/** VmHWM (peak resident set) of this process, MiB. */
-function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / MiB;
-}
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Child: one upload, then report VmHWM as one JSON line on stdout.
@@ -112,41 +103,14 @@ async function child(): Promise<void> {
 // Parent: make the file, start s3rver, run both children, print.
 // ---------------------------------------------------------------------------------------------
 
-/** Spawns `node --import tsx <script> …args` (or plain node for a .mjs), collecting stdout lines. */
-function runTs(script: string, args: string[]): ChildProcess {
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-}
 
-/** Bundles this file for the upload children, as scripts/build.mjs bundles the worker. */
-async function bundleChild(outdir: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(outdir, 'memory-s3-child.mjs');
-  await build({ entryPoints: [HERE], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'warning' });
-  return outfile;
-}
 
-async function firstJsonLine<T>(cp: ChildProcess, what: string): Promise<T> {
-  let stderr = '';
-  cp.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (stderr.length > 20_000) stderr = stderr.slice(-20_000);
-  });
-  const rl = createInterface({ input: cp.stdout! });
-  return new Promise<T>((resolveLine, reject) => {
-    rl.on('line', (line) => {
-      if (line.startsWith('{')) resolveLine(JSON.parse(line) as T);
-    });
-    cp.on('exit', (code, sig) => reject(new Error(`${what} exited (${code ?? sig}) before reporting:\n${stderr.trim()}`)));
-    cp.on('error', reject);
-  });
-}
 
 async function runChild(script: string, mode: ChildResult['mode'], endpoint: string, bucket: string, file: string): Promise<ChildResult> {
   const tuning = ['--part-mib', '--queue'].flatMap((f) => (arg(f) ? [f, arg(f)!] : []));
-  const cp = runTs(script, ['--child', mode, '--endpoint', endpoint, '--bucket', bucket, '--file', file, ...tuning]);
+  const cp = spawnScript(script, ['--child', mode, '--endpoint', endpoint, '--bucket', bucket, '--file', file, ...tuning], ROOT);
   const r = await firstJsonLine<ChildResult>(cp, `${mode} upload`);
-  await new Promise((res) => (cp.exitCode !== null ? res(null) : cp.once('exit', res)));
+  await exited(cp);
   return r;
 }
 
@@ -200,8 +164,8 @@ async function main(): Promise<void> {
     const want = await sha256File(file);
     console.log(`input: ${sizeMiB} MiB random-ish file written and hashed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-    const childScript = useTsx ? HERE : await bundleChild(buildDir);
-    s3rver = runTs(S3RVER_PROGRAM, [join(tmp, 's3rver')]);
+    const childScript = useTsx ? HERE : await bundleScript(HERE, buildDir, 'memory-s3-child');
+    s3rver = spawnScript(S3RVER_PROGRAM, [join(tmp, 's3rver')], ROOT);
     const { endpoint, bucket } = await firstJsonLine<{ endpoint: string; bucket: string }>(s3rver, 's3rver');
     console.log(`s3rver: ${endpoint} (separate process, pid ${s3rver.pid})`);
 
