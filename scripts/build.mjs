@@ -3,6 +3,7 @@
 // Apps Script add-on (appsscript/build.mjs → appsscript/dist/). Runs on `npm ci` (prepare).
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -10,9 +11,14 @@ import { readFileSync } from 'node:fs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 
+// Code splitting keeps each command's dependencies (SQLite, googleapis, the AWS SDK) behind the
+// dynamic import that needs them, so `--help` and the quick commands do not load them.
+await rm(join(root, 'worker/dist'), { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'worker/src/cli/main.ts')],
-  outfile: join(root, 'worker/dist/cli.js'),
+  entryPoints: { cli: join(root, 'worker/src/cli/main.ts') },
+  outdir: join(root, 'worker/dist'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -5,7 +5,7 @@
  */
 import type { Config } from './config/env.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
-import { googleCredentials, type GoogleCredentials } from './google/auth.js';
+import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, checkYtDlp, type CheckResult } from './health/checks.js';
 import type { Logger } from './log.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
@@ -14,12 +14,11 @@ import { SqliteOutbox } from './report/outbox.js';
 import { Reporter } from './report/reporter.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
-import { GoogleSheetsBackend } from './sheets/google.js';
 import { OffSheetBackend } from './sheets/off.js';
 import type { SheetBackend } from './sheets/types.js';
-import { createDriveSource } from './sources/drive/index.js';
+import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource } from './sources/ytdlp/index.js';
-import { createStore, LocalStore } from './storage/index.js';
+import { LocalStore } from './storage/local.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
 
@@ -48,12 +47,15 @@ export interface System {
   close(opts?: { abortRunning?: boolean }): Promise<void>;
 }
 
-/** The object store the configuration names. */
-export function storeFromConfig(config: Config): ObjectStore {
+/**
+ * The object store the configuration names. The AWS SDK is loaded only for S3 storage: commands
+ * that do not need it start faster.
+ */
+export async function storeFromConfig(config: Config): Promise<ObjectStore> {
   const e = config.env;
   if (e.ARCHIVER_STORAGE === 's3') {
-    return createStore({
-      kind: 's3',
+    const { S3Store } = await import('./storage/s3.js');
+    return new S3Store({
       bucket: e.S3_BUCKET!,
       region: e.S3_REGION,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
@@ -61,15 +63,26 @@ export function storeFromConfig(config: Config): ObjectStore {
       ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } } : {}),
     });
   }
-  return createStore({ kind: 'local', root: config.archiveDir });
+  return new LocalStore(config.archiveDir);
+}
+
+/**
+ * Google credentials from the environment; googleapis is loaded only when some are configured.
+ */
+export async function googleFromConfig(config: Config): Promise<GoogleCredentials> {
+  const e = config.env;
+  if (!e.GOOGLE_ACCESS_TOKEN && !e.GOOGLE_APPLICATION_CREDENTIALS) return { auth: null, kind: 'none' };
+  const { googleCredentials } = await import('./google/auth.js');
+  return googleCredentials({ keyFile: e.GOOGLE_APPLICATION_CREDENTIALS, subject: e.GOOGLE_IMPERSONATE_SUBJECT, accessToken: e.GOOGLE_ACCESS_TOKEN });
 }
 
 /** Where status goes when no backend is passed in: Google when credentials exist, else CSV when configured, else off. */
-function backendFromConfig(config: Config, google: GoogleCredentials, log: Logger): SheetBackend {
+async function backendFromConfig(config: Config, google: GoogleCredentials, log: Logger): Promise<SheetBackend> {
   const e = config.env;
   const wantGoogle = e.ARCHIVER_SHEET === 'google' || (e.ARCHIVER_SHEET === 'auto' && google.auth);
   if (wantGoogle) {
     if (!google.auth) return new OffSheetBackend('ARCHIVER_SHEET=google but no Google credentials (set GOOGLE_APPLICATION_CREDENTIALS)');
+    const { GoogleSheetsBackend } = await import('./sheets/google.js');
     return new GoogleSheetsBackend({ auth: google.auth, logger: log, ...(e.GOOGLE_SHEETS_ROOT_URL ? { rootUrl: e.GOOGLE_SHEETS_ROOT_URL } : {}) });
   }
   if (e.ARCHIVER_SHEET === 'csv' || (e.ARCHIVER_SHEET === 'auto' && e.ARCHIVER_CSV)) return new CsvSheetBackend(e.ARCHIVER_CSV!, { logger: log });
@@ -80,7 +93,7 @@ function backendFromConfig(config: Config, google: GoogleCredentials, log: Logge
 export async function createSystem(opts: SystemOptions): Promise<System> {
   const { config, log } = opts;
   const e = config.env;
-  const store = storeFromConfig(config);
+  const store = await storeFromConfig(config);
   if (store instanceof LocalStore) await store.sweepIncoming();
   // Scratch space of processes that died mid-job (their jobs are re-run whole); live ones keep theirs.
   await sweepDeadProcessDirs(config.workDir);
@@ -88,8 +101,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
-  const google = googleCredentials({ keyFile: e.GOOGLE_APPLICATION_CREDENTIALS, subject: e.GOOGLE_IMPERSONATE_SUBJECT, accessToken: e.GOOGLE_ACCESS_TOKEN });
-  const backend = opts.backend ?? backendFromConfig(config, google, log);
+  const google = await googleFromConfig(config);
+  const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
     backend,
     outbox,
@@ -104,7 +117,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const tools = { 'sheet-archiver': VERSION };
   const sources = {
     youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
-    drive: createDriveSource({
+    // googleapis loads on the first Drive job, not at start-up
+    drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
       auth: google.auth,
       ...(e.GOOGLE_DRIVE_ROOT_URL ? { rootUrl: e.GOOGLE_DRIVE_ROOT_URL } : {}),
       ...(e.GOOGLE_DRIVE_PUBLIC_URL ? { publicDownloadBaseUrl: e.GOOGLE_DRIVE_PUBLIC_URL } : {}),
@@ -114,7 +128,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       maxBytes: e.DRIVE_MAX_BYTES,
       concurrency: e.DRIVE_CONCURRENCY,
       limitNames: { maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' },
-    }),
+    })),
   };
 
   const runner = new Runner({

@@ -6,12 +6,17 @@ import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { UsageError, parseSources, portNumber, positiveInt } from './context.js';
-import { doctorAction } from './commands/doctor.js';
-import { lookupAction } from './commands/lookup.js';
-import { resetAction } from './commands/reset.js';
-import { runAction } from './commands/run.js';
-import { serveAction } from './commands/serve.js';
-import { failedAction, pendingAction, statusAction, validateAction } from './commands/sheet.js';
+
+// Each command's module (and what it pulls in: SQLite, googleapis, the AWS SDK) loads only when
+// that command runs, so --help, --version and the quick commands start fast.
+const commands = {
+  doctor: () => import('./commands/doctor.js'),
+  lookup: () => import('./commands/lookup.js'),
+  reset: () => import('./commands/reset.js'),
+  run: () => import('./commands/run.js'),
+  serve: () => import('./commands/serve.js'),
+  sheet: () => import('./commands/sheet.js'),
+};
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const json = new Option('--json', 'print JSON instead of a table');
@@ -28,7 +33,7 @@ program
   .description('run the worker: signed HTTP API, durable queue, downloads, status write-back')
   .option('--port <n>', 'port to listen on; 0 picks a free one (env PORT, default 8080)', portNumber('--port'))
   .option('--host <addr>', 'address to listen on (env HOST, default 0.0.0.0)')
-  .action(serveAction);
+  .action(async (o) => (await commands.serve()).serveAction(o));
 
 program
   .command('run')
@@ -43,8 +48,8 @@ program
   .option('--transcript-only', 'archive subtitles and info only, no video')
   .option('--max-height <px>', 'highest video resolution to fetch (default 1080)', positiveInt('--max-height'))
   .addOption(json)
-  .action((sheet: string, o: Record<string, unknown>) =>
-    runAction(sheet, {
+  .action(async (sheet: string, o: Record<string, unknown>) =>
+    (await commands.run()).runAction(sheet, {
       out: o['out'] as string | undefined,
       allowHost: o['allowHost'] as string[],
       sources: parseSources(o['sources'] as string),
@@ -57,15 +62,15 @@ program
     }),
   );
 
-program.command('status').description("counts of each source's statuses in a CSV sheet").argument('<sheet.csv>').addOption(json).action(statusAction);
-program.command('pending').description('rows `run` would archive now').argument('<sheet.csv>').addOption(json).action(pendingAction);
-program.command('failed').description('failed rows with their errors and what to do').argument('<sheet.csv>').addOption(json).action(failedAction);
+program.command('status').description("counts of each source's statuses in a CSV sheet").argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).statusAction(p, o));
+program.command('pending').description('rows `run` would archive now').argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).pendingAction(p, o));
+program.command('failed').description('failed rows with their errors and what to do').argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).failedAction(p, o));
 program
   .command('validate')
   .description('check headers, row_ids and links; exit 1 when there are problems')
   .argument('<sheet.csv>')
   .addOption(json)
-  .action(validateAction);
+  .action(async (p, o) => (await commands.sheet()).validateAction(p, o));
 
 program
   .command('reset')
@@ -74,7 +79,7 @@ program
   .requiredOption('--row-id <id>', 'row_id to reset (repeatable)', collect, [])
   .option('--source <source>', 'youtube, drive or both', 'both')
   .addOption(json)
-  .action(resetAction);
+  .action(async (p, o) => (await commands.reset()).resetAction(p, o));
 
 program
   .command('lookup')
@@ -82,7 +87,7 @@ program
   .argument('<key|path>', 'an object key or a path inside the archive folder')
   .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
   .addOption(json)
-  .action(lookupAction);
+  .action(async (k, o) => (await commands.lookup()).lookupAction(k, o));
 
 program
   .command('doctor')
@@ -90,7 +95,7 @@ program
   .option('--file-id <id>', 'also check that this Drive file is visible')
   .option('--spreadsheet-id <id>', 'also check that this spreadsheet opens')
   .addOption(json)
-  .action(doctorAction);
+  .action(async (o) => (await commands.doctor()).doctorAction(o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message

@@ -2,11 +2,8 @@
  * `sheet-archiver doctor`: checks yt-dlp, ffmpeg, storage, disk and Google credentials, and says
  * what to do about each failure. Exit code 1 when a required check fails.
  */
-import { sheets } from 'googleapis/build/src/apis/sheets/index.js';
-import { googleCredentials } from '../../google/auth.js';
 import { checkDisk, checkFfmpeg, checkStorage, checkYtDlp, type CheckResult } from '../../health/checks.js';
-import { checkDriveAccess } from '../../sources/drive/index.js';
-import { storeFromConfig } from '../../system.js';
+import { googleFromConfig, storeFromConfig } from '../../system.js';
 import { configWith } from '../context.js';
 import { formatTable, printJson } from '../output.js';
 
@@ -17,12 +14,14 @@ export interface DoctorOptions {
 }
 
 async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
-  const e = configWith().env;
-  const creds = googleCredentials({ keyFile: e.GOOGLE_APPLICATION_CREDENTIALS, subject: e.GOOGLE_IMPERSONATE_SUBJECT, accessToken: e.GOOGLE_ACCESS_TOKEN });
+  const config = configWith();
+  const e = config.env;
+  const creds = await googleFromConfig(config);
   if (!creds.auth) {
     return [{ name: 'google credentials', ok: true, detail: 'none: Drive works for public links only, Sheets write-back is off', hint: 'see docs/google-setup.md to add a service account' }];
   }
   const out: CheckResult[] = [];
+  const { checkDriveAccess } = await import('../../sources/drive/index.js');
   try {
     const report = await checkDriveAccess({
       auth: creds.auth,
@@ -37,6 +36,7 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
   }
   if (o.spreadsheetId) {
     try {
+      const { sheets } = await import('googleapis/build/src/apis/sheets/index.js');
       const api = sheets({ version: 'v4', auth: creds.auth, ...(e.GOOGLE_SHEETS_ROOT_URL ? { rootUrl: e.GOOGLE_SHEETS_ROOT_URL } : {}) });
       const res = await api.spreadsheets.get({ spreadsheetId: o.spreadsheetId, fields: 'properties.title' }, { timeout: 15_000 });
       out.push({ name: 'google sheets', ok: true, detail: `can open "${res.data.properties?.title ?? o.spreadsheetId}"` });
@@ -49,7 +49,7 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
 
 export async function doctorAction(o: DoctorOptions): Promise<void> {
   const config = configWith();
-  const store = storeFromConfig(config);
+  const store = await storeFromConfig(config);
   const results = [...(await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])), ...(await googleChecks(o))];
   if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results });
   else {

@@ -6,7 +6,7 @@ import { formatBytes, printJson } from '../output.js';
 
 export async function lookupAction(keyOrPath: string, o: { out?: string; json?: boolean }): Promise<void> {
   const config = configWith({ ARCHIVER_ARCHIVE_DIR: o.out });
-  const store = storeFromConfig(config);
+  const store = await storeFromConfig(config);
   const found = await lookup(store, keyOrPath, config.env.ARCHIVER_PREFIX);
   if (!found) {
     process.stderr.write(`lookup: ${keyOrPath} is not an archived file in ${store.describe()}\n`);
