@@ -14,7 +14,7 @@
  *
  * Target: archiver at least 3× faster (baseline wall time / archiver wall time ≥ 3).
  *
- *   npx tsx bench/throughput.ts [--clips 40] [--concurrency 4] [--rounds 1] [--links clip|page]
+ *   npx tsx bench/throughput.ts [--clips 40] [--concurrency 4] [--rounds 3] [--links clip|page]
  *                               [--kbps 6000] [--seconds 2] [--throttle 1000000] [--first-byte-ms 200]
  *                               [--build]
  *
@@ -26,7 +26,7 @@
  *    ARCHIVER_*, S3_* and GOOGLE_* variables are not passed on (YTDLP_PATH is, and the baseline
  *    uses the same yt-dlp binary);
  *  - untimed warm-up first (`yt-dlp --version`, `sheet-archiver --version`) so that neither side
- *    pays for a cold page cache; then baseline, then archiver (with --rounds N they alternate and
+ *    pays for a cold page cache; then baseline, then archiver (3 rounds by default: they alternate and
  *    the medians are compared);
  *  - CPU seconds per run (user + sys of the run's whole process tree, from this process's
  *    cutime/cstime in /proc/self/stat) and the host's request count per run are printed, to tell
@@ -64,7 +64,7 @@ function arg(name: string): string | undefined {
 
 const CLIPS = Number(arg('--clips') ?? 40);
 const CONCURRENCY = Number(arg('--concurrency') ?? 4);
-const ROUNDS = Math.max(1, Number(arg('--rounds') ?? 1));
+const ROUNDS = Math.max(1, Number(arg('--rounds') ?? 3));
 const LINKS = (arg('--links') ?? 'clip') as 'clip' | 'page';
 const HOST_OPTIONS: MediaHostOptions = {
   clipCount: CLIPS,

@@ -13,6 +13,7 @@ import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import type { NewJob } from '../../worker/src/queue/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
+import type { Source } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 
@@ -88,4 +89,45 @@ describe('Runner', () => {
       queue.close();
     }
   }, 60_000);
+});
+
+describe('Runner scheduling', () => {
+  it('staggers job starts by launchGapMs so downloader start-ups do not all land at once', async () => {
+    const queue = new SqliteQueue(':memory:');
+    const outbox = new SqliteOutbox(queue.db);
+    const starts: number[] = [];
+    // A source that only records when it was called: this tests the scheduler, not a download.
+    const source: Source = {
+      name: 'youtube',
+      async archive() {
+        starts.push(Date.now());
+        await new Promise((r) => setTimeout(r, 1000));
+        return { mediaIds: ['m'], files: [] };
+      },
+    };
+    const runner = new Runner({
+      queue,
+      sources: { youtube: source },
+      store: new LocalStore(join(dir, 'archive-sched')),
+      prefix: '',
+      outbox,
+      workRoot: join(dir, 'work-sched'),
+      concurrency: 4,
+      leaseMs: 10_000,
+      jobTimeoutMs: 10_000,
+      retryScale: 1,
+      log: silentLogger,
+      launchGapMs: 100,
+    });
+    queue.enqueue(['1', '2', '3', '4'].map((id) => job(id, `http://127.0.0.1:9/${id}.mp4`)));
+    runner.start();
+    await runner.idle();
+    await runner.stop();
+    queue.close();
+    expect(starts).toHaveLength(4);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(90);
+    // …but all four ran at once: the last started well before the first finished (1 s)
+    expect(starts[3]! - starts[0]!).toBeLessThan(800);
+  });
 });

@@ -36,6 +36,11 @@ export interface RunnerOptions {
   log: Logger;
   /** how often an idle runner looks for due jobs, ms (default 500) */
   pollMs?: number;
+  /**
+   * least time between two job starts, ms (default 250): staggered starts keep the downloaders'
+   * CPU-heavy start-ups (yt-dlp is a Python program) from all landing on the cores at once.
+   */
+  launchGapMs?: number;
   /** notified as jobs start, progress and finish (CLI progress bar) */
   onEvent?: (e: RunnerEvent) => void;
 }
@@ -61,6 +66,7 @@ export class Runner {
   private idleWaiters: (() => void)[] = [];
   /** lane → ms since epoch until which its jobs wait (design §4: a rate limit pauses the host's lane) */
   private readonly pausedLanes = new Map<string, number>();
+  private lastLaunch = 0;
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -118,13 +124,21 @@ export class Runner {
     const now = Date.now();
     for (const [lane, until] of this.pausedLanes) if (until <= now) this.pausedLanes.delete(lane);
     const paused = [...this.pausedLanes.keys()];
+    const gap = this.o.launchGapMs ?? 250;
+    let wait = this.o.pollMs ?? 500;
     while (this.running.size < this.o.concurrency) {
+      const sinceLast = Date.now() - this.lastLaunch;
+      if (sinceLast < gap) {
+        wait = Math.min(wait, gap - sinceLast);
+        break;
+      }
       const lease = this.o.queue.lease(this.owner, this.o.leaseMs, now, paused);
       if (!lease) break;
+      this.lastLaunch = Date.now();
       this.launch(lease.job);
     }
     if (this.isIdle()) this.idleWaiters.splice(0).forEach((r) => r());
-    this.timer = setTimeout(() => this.tick(), this.o.pollMs ?? 500);
+    this.timer = setTimeout(() => this.tick(), wait);
   }
 
   private launch(job: JobRecord): void {
