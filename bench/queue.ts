@@ -54,3 +54,13 @@ const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 console.log(`queue bench: ${N} jobs, enqueue batches of ${BATCH}, on ${tmpdir()}`);
 console.log(`  enqueue          FULL ${fmt(full.enqueue)}   NORMAL ${fmt(normal.enqueue)}   FULL/NORMAL ${(full.enqueue / normal.enqueue).toFixed(2)}`);
 console.log(`  lease+complete   FULL ${fmt(full.leaseComplete)}   NORMAL ${fmt(normal.leaseComplete)}   FULL/NORMAL ${(full.leaseComplete / normal.leaseComplete).toFixed(2)}`);
+console.log(
+  `BENCH_RESULT ${JSON.stringify({
+    bench: 'queue',
+    jobs: N,
+    enqueueFullPerS: Math.round(full.enqueue),
+    leaseCompleteFullPerS: Math.round(full.leaseComplete),
+    leaseCompleteNormalPerS: Math.round(normal.leaseComplete),
+    ratio: +(full.leaseComplete / normal.leaseComplete).toFixed(2),
+  })}`,
+);

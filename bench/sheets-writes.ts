@@ -174,6 +174,18 @@ async function main(): Promise<void> {
   console.log(`write requests, baseline / batched: ${(baselineWrites / Math.max(1, batchedWrites)).toFixed(1)}×  (all requests: ${((baselineWrites + baselineReads) / Math.max(1, batchedWrites + batchedReads)).toFixed(1)}×)`);
   console.log(`target: ≤ 1 write request per ${TARGET_UPDATES_PER_REQUEST} updates (≤ ${Math.floor(JOBS / TARGET_UPDATES_PER_REQUEST)}), no update delayed > ${TARGET_MAX_DELAY_MS} ms; run took ${(elapsed / 1000).toFixed(1)} s`);
   console.log(pass ? 'PASS' : 'FAIL');
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      bench: 'sheets-writes',
+      updates: JOBS,
+      batchedWrites,
+      baselineWrites,
+      updatesPerWrite: +updatesPerWrite.toFixed(1),
+      ratio: +(baselineWrites / Math.max(1, batchedWrites)).toFixed(1),
+      maxDelayMs: maxDelay,
+      pass,
+    })}`,
+  );
 
   db.close();
   rmSync(dir, { recursive: true, force: true });
