@@ -1,0 +1,90 @@
+/**
+ * Cancel through the API of a real `serve` (design §4): a running download is killed (no yt-dlp
+ * process left), the job is cancelled, and the row says so; a manual retry then archives it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, type ServeProcess } from '../support/cli.js';
+import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
+import { SheetModel } from '../support/sheetModel.js';
+import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { dispatchBody, signedClient } from '../support/signedFetch.js';
+
+const SECRET = 'cancel-secret-0123456789abcd';
+let host: MediaHost;
+let sheets: SheetsStandIn;
+let worker: ServeProcess;
+let dir: string;
+const model = new SheetModel();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sa-cancel-'));
+  host = await startMediaHost({ clipCount: 1, clipSeconds: 1, slowChunkBytes: 2048 });
+  model.addSpreadsheet('sheet-1', [{ title: 'People', rows: [['row_id', 'name', 'email', 'type', 'video'], ['501', 'Ana', '', 'FF-Fi/Se-CP/B(S) #4', host.slowUrl()]] }]);
+  sheets = await SheetsStandIn.start({ model });
+  worker = await startServe({
+    ARCHIVER_SECRET: SECRET,
+    ARCHIVER_DATA: join(dir, 'data'),
+    ARCHIVER_ALLOWED_HOSTS: host.host,
+    ARCHIVER_REPORT_WINDOW_MS: '200',
+    GOOGLE_ACCESS_TOKEN: 'test-token',
+    GOOGLE_SHEETS_ROOT_URL: sheets.url,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await host?.close();
+  await sheets?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** yt-dlp processes fetching from the media host. */
+function downloaders(): string[] {
+  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('yt-dlp') && l.includes(host.host));
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('cancel through the API', () => {
+  it('kills the running download, marks the job cancelled and the row failed with a message', async () => {
+    const api = signedClient(worker.baseUrl, SECRET);
+    const res = await api.request('POST', '/v1/dispatch', dispatchBody([{ rowId: '501', rowNumber: 2, youtube: [host.slowUrl()] }]));
+    const jobId: string = res.body.jobs[0].jobId;
+    await until('yt-dlp running', () => (downloaders().length > 0 ? true : undefined));
+
+    const cancelled = await api.request('POST', `/v1/jobs/${jobId}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', killed: true });
+    await until('yt-dlp gone', () => (downloaders().length === 0 ? true : undefined), 10_000);
+
+    const sh = model.sheet('sheet-1', 'People')!;
+    const cell = (name: string) => {
+      const rows = model.rowsOf(sh);
+      return rows[1]?.[rows[0]!.indexOf(name)];
+    };
+    await until('row marked failed', () => (cell('youtube_status') === 'failed' ? true : undefined));
+    expect(cell('download_errors')).toMatch(/^youtube#1 validation: cancelled on request/);
+    expect((await api.request('GET', `/v1/jobs/${jobId}`)).body.status).toBe('cancelled');
+
+    // A manual retry brings it back as attempt 2.
+    const retried = await api.request('POST', `/v1/jobs/${jobId}/retry`);
+    expect(retried.body).toMatchObject({ status: 'queued', attempt: 2 });
+    await until('retry running', () => (downloaders().length > 0 ? true : undefined));
+    await api.request('POST', `/v1/jobs/${jobId}/cancel`);
+    await until('retry killed', () => (downloaders().length === 0 ? true : undefined), 10_000);
+  }, 60_000);
+});
