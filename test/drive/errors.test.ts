@@ -2,35 +2,18 @@
  * Drive errors → design §4 categories (issue 4 §6), through the real googleapis client against
  * the stand-in's Google-format error answers; and checkDriveAccess for `doctor`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ErrorCategory } from '../../shared/errors.js';
-import { ArchiveError } from '../../worker/src/errors.js';
 import { checkDriveAccess, createDriveSource } from '../../worker/src/sources/drive/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
-import { driveLinks, startDriveStandIn, testAuth, testContext, type DriveStandIn, type FaultRule } from '../support/driveStandIn.js';
+import { driveLinks, testAuth, testContext, type DriveStandIn, type FaultRule } from '../support/driveStandIn.js';
+import { caught, useDriveFixture } from './fixture.js';
 
 let standIn: DriveStandIn;
-let dir: string;
 let store: LocalStore;
 
-beforeAll(async () => {
-  standIn = await startDriveStandIn();
-});
-afterAll(async () => {
-  await standIn.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'drive-errors-'));
-  store = new LocalStore(dir);
-  standIn.clearLog();
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useDriveFixture('drive-errors', (f) => ({ standIn, store } = f));
 
 const source = (token = 'test-token') =>
   createDriveSource({
@@ -40,15 +23,6 @@ const source = (token = 'test-token') =>
     publicFallback: false,
     maxResumes: 0,
   });
-
-async function categoryOf(p: Promise<unknown>): Promise<ArchiveError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ArchiveError);
-  return e as ArchiveError;
-}
 
 type Case = [string, Omit<FaultRule, 'id'>, ErrorCategory];
 const table: Case[] = [
@@ -69,7 +43,7 @@ describe('drive error mapping', () => {
   it.each(table)('%s → %s', async (_name, rule, category) => {
     const f = await standIn.addFile({ name: 'e.bin', content: 'bytes' });
     standIn.inject({ ...rule, id: f.id, times: 5 });
-    const e = await categoryOf(source().archive(driveLinks.file(f.id), testContext(store)));
+    const e = await caught(source().archive(driveLinks.file(f.id), testContext(store)));
     expect(e.category).toBe(category);
     expect(e.message).toContain(f.id);
     if (rule.reason && !rule.reset) expect(e.message).toContain(rule.reason);
@@ -79,7 +53,7 @@ describe('drive error mapping', () => {
   it('keeps Retry-After on rate limits', async () => {
     const f = await standIn.addFile({ name: 'ra.bin', content: 'bytes' });
     standIn.inject({ api: 'files.get', id: f.id, status: 429, retryAfter: 7 });
-    const e = await categoryOf(source().archive(driveLinks.file(f.id), testContext(store)));
+    const e = await caught(source().archive(driveLinks.file(f.id), testContext(store)));
     expect(e.category).toBe('rate_limit');
     expect(e.retryAfterMs).toBe(7000);
   });
@@ -87,12 +61,12 @@ describe('drive error mapping', () => {
   it('files.list failures map too (a 500 while listing a folder → network)', async () => {
     const root = standIn.addFolder({ name: 'L' });
     standIn.inject({ api: 'files.list', status: 500 });
-    expect((await categoryOf(source().archive(driveLinks.folder(root.id), testContext(store)))).category).toBe('network');
+    expect((await caught(source().archive(driveLinks.folder(root.id), testContext(store)))).category).toBe('network');
   });
 
   it('rejected credentials (401) → permission', async () => {
     const f = await standIn.addFile({ name: 'a.bin', content: 'bytes' });
-    const e = await categoryOf(source('wrong-token').archive(driveLinks.file(f.id), testContext(store)));
+    const e = await caught(source('wrong-token').archive(driveLinks.file(f.id), testContext(store)));
     expect(e.category).toBe('permission');
     expect(e.message).toMatch(/credentials were rejected/);
   });
@@ -106,7 +80,7 @@ describe('drive error mapping', () => {
       });
     });
     const src = createDriveSource({ auth: testAuth(), rootUrl: `http://127.0.0.1:${port}/`, publicFallback: false });
-    const e = await categoryOf(src.archive(driveLinks.file('1AbCdEfGhIjKlMnOpQrStUvWxYz012345'), testContext(store)));
+    const e = await caught(src.archive(driveLinks.file('1AbCdEfGhIjKlMnOpQrStUvWxYz012345'), testContext(store)));
     expect(e.category).toBe('network');
   });
 });
@@ -121,10 +95,10 @@ describe('checkDriveAccess (doctor)', () => {
   });
 
   it('throws permission for rejected credentials and not_found for an unshared file', async () => {
-    const bad = await categoryOf(checkDriveAccess({ auth: testAuth('nope'), rootUrl: standIn.rootUrl }));
+    const bad = await caught(checkDriveAccess({ auth: testAuth('nope'), rootUrl: standIn.rootUrl }));
     expect(bad.category).toBe('permission');
     const hidden = await standIn.addFile({ name: 'hidden', content: 'x', apiAccess: false });
-    const nf = await categoryOf(checkDriveAccess({ auth: testAuth(), rootUrl: standIn.rootUrl, fileId: hidden.id }));
+    const nf = await caught(checkDriveAccess({ auth: testAuth(), rootUrl: standIn.rootUrl, fileId: hidden.id }));
     expect(nf.category).toBe('not_found');
   });
 });

@@ -4,35 +4,21 @@
  * abort. Against the Drive v3 stand-in through the real googleapis client.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile,} from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ArchiveError } from '../../worker/src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { createDriveSource } from '../../worker/src/sources/drive/index.js';
 import type { MediaMetadata } from '../../worker/src/storage/metadata.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import type { JobProgress } from '../../shared/schemas.js';
-import { driveLinks, md5Of, sha256Of, startDriveStandIn, testAuth, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { driveLinks, md5Of, sha256Of, testAuth, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { caught, useDriveFixture } from './fixture.js';
 
 let standIn: DriveStandIn;
 let dir: string;
 let store: LocalStore;
 
-beforeAll(async () => {
-  standIn = await startDriveStandIn();
-});
-afterAll(async () => {
-  await standIn.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'drive-files-'));
-  store = new LocalStore(dir);
-  standIn.clearLog();
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useDriveFixture('drive-files', (f) => ({ standIn, dir, store } = f));
 
 function source(extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) {
   return createDriveSource({
@@ -42,16 +28,6 @@ function source(extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) {
     maxResumes: 3,
     ...extra,
   });
-}
-
-async function caught(p: Promise<unknown>): Promise<ArchiveError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ArchiveError);
-    return err as ArchiveError;
-  }
-  throw new Error('expected an ArchiveError');
 }
 
 async function sha256File(path: string): Promise<string> {

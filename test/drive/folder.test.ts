@@ -3,53 +3,28 @@
  * under the folder's media key, trashed items, shortcuts and cycles, partial failures, a retry
  * that fetches only what is missing, and the max-files / max-bytes guards.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { createDriveSource } from '../../worker/src/sources/drive/index.js';
 import type { MediaMetadata } from '../../worker/src/storage/metadata.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import type { JobProgress } from '../../shared/schemas.js';
-import { DOC_MIME, driveLinks, sha256Of, startDriveStandIn, testAuth, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { DOC_MIME, driveLinks, sha256Of, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { caught, driveSourceFor, useDriveFixture } from './fixture.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const PDF = 'application/pdf';
 
 let standIn: DriveStandIn;
-let dir: string;
 let store: LocalStore;
 
-beforeAll(async () => {
-  standIn = await startDriveStandIn({ pageSize: 100 });
-});
-afterAll(async () => {
-  await standIn.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'drive-folder-'));
-  store = new LocalStore(dir);
-  standIn.clearLog();
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useDriveFixture('drive-folder', (f) => ({ standIn, store } = f), { pageSize: 100 });
 
-const source = (extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) =>
-  createDriveSource({ auth: testAuth(), rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl, ...extra });
+const source = (extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) => driveSourceFor(standIn, extra);
 
 async function readMeta(id: string): Promise<MediaMetadata> {
   return JSON.parse((await store.getText(`151/drive/${id}/metadata.json`))!) as MediaMetadata;
-}
-
-async function caught(p: Promise<unknown>): Promise<ArchiveError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ArchiveError);
-  return e as ArchiveError;
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {

@@ -2,10 +2,7 @@
  * Drive source, Google-native files: files.export to the default and configured formats, the
  * exportLinks fallback past the 10 MB files.export limit, non-exportable types.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { createDriveSource, exportTargets } from '../../worker/src/sources/drive/index.js';
 import type { MediaMetadata } from '../../worker/src/storage/metadata.js';
@@ -17,11 +14,10 @@ import {
   sha256Of,
   SHEET_MIME,
   SLIDES_MIME,
-  startDriveStandIn,
-  testAuth,
   testContext,
   type DriveStandIn,
 } from '../support/driveStandIn.js';
+import { driveSourceFor, useDriveFixture } from './fixture.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -29,26 +25,11 @@ const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.prese
 const PDF = 'application/pdf';
 
 let standIn: DriveStandIn;
-let dir: string;
 let store: LocalStore;
 
-beforeAll(async () => {
-  standIn = await startDriveStandIn();
-});
-afterAll(async () => {
-  await standIn.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'drive-native-'));
-  store = new LocalStore(dir);
-  standIn.clearLog();
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useDriveFixture('drive-native', (f) => ({ standIn, store } = f));
 
-const source = (extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) =>
-  createDriveSource({ auth: testAuth(), rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl, ...extra });
+const source = (extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) => driveSourceFor(standIn, extra);
 
 describe('drive source: Google-native files', () => {
   it('exports Docs → docx + pdf, Sheets → xlsx + pdf, Slides → pptx + pdf by default', async () => {

@@ -3,47 +3,21 @@
  * drive.usercontent.google.com download flow with the virus-scan confirm form, the quota page,
  * the cannot-download and sign-in pages, resume after a drop.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ArchiveError } from '../../worker/src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { createDriveSource } from '../../worker/src/sources/drive/index.js';
 import { classifyPublicPage, fileNameOf, parseConfirmForm } from '../../worker/src/sources/drive/public.js';
 import type { MediaMetadata } from '../../worker/src/storage/metadata.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
-import { driveLinks, sha256Of, startDriveStandIn, testAuth, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { driveLinks, sha256Of, testAuth, testContext, type DriveStandIn } from '../support/driveStandIn.js';
+import { caught, useDriveFixture } from './fixture.js';
 
 let standIn: DriveStandIn;
-let dir: string;
 let store: LocalStore;
 
-beforeAll(async () => {
-  standIn = await startDriveStandIn();
-});
-afterAll(async () => {
-  await standIn.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'drive-public-'));
-  store = new LocalStore(dir);
-  standIn.clearLog();
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useDriveFixture('drive-public', (f) => ({ standIn, store } = f));
 
 const withAuth = () => createDriveSource({ auth: testAuth(), rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl });
 const noAuth = () => createDriveSource({ auth: null, publicDownloadBaseUrl: standIn.publicBaseUrl });
-
-async function caught(p: Promise<unknown>): Promise<ArchiveError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ArchiveError);
-  return e as ArchiveError;
-}
 
 describe('drive source: public download flow', () => {
   it('downloads a public file without credentials, named from Content-Disposition', async () => {
