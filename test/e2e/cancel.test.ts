@@ -7,11 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeProcess } from '../support/cli.js';
+import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
+import { until } from '../support/wait.js';
 
 const SECRET = 'cancel-secret-0123456789abcd';
 let host: MediaHost;
@@ -25,14 +26,7 @@ beforeAll(async () => {
   host = await startMediaHost({ clipCount: 1, clipSeconds: 1, slowChunkBytes: 2048 });
   model.addSpreadsheet('sheet-1', [{ title: 'People', rows: [['row_id', 'name', 'email', 'type', 'video'], ['501', 'Ana', '', 'FF-Fi/Se-CP/B(S) #4', host.slowUrl()]] }]);
   sheets = await SheetsStandIn.start({ model });
-  worker = await startServe({
-    ARCHIVER_SECRET: SECRET,
-    ARCHIVER_DATA: join(dir, 'data'),
-    ARCHIVER_ALLOWED_HOSTS: host.host,
-    ARCHIVER_REPORT_WINDOW_MS: '200',
-    GOOGLE_ACCESS_TOKEN: 'test-token',
-    GOOGLE_SHEETS_ROOT_URL: sheets.url,
-  });
+  worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url }));
 }, 60_000);
 
 afterAll(async () => {
@@ -47,16 +41,6 @@ function downloaders(): string[] {
   return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
     .split('\n')
     .filter((l) => l.includes('yt-dlp') && l.includes(host.host));
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('cancel through the API', () => {

@@ -11,7 +11,8 @@ import { SheetModel } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
-import { startServe, type ServeProcess } from '../support/cli.js';
+import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
+import { until } from '../support/wait.js';
 
 const SECRET = 'durability-secret-0123456789';
 const ROWS = 6;
@@ -23,16 +24,6 @@ const procs: ServeProcess[] = [];
 
 function walk(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 beforeAll(async () => {
@@ -47,18 +38,14 @@ beforeAll(async () => {
     },
   ]);
   sheets = await SheetsStandIn.start({ model });
-  env = {
-    ARCHIVER_SECRET: SECRET,
-    ARCHIVER_DATA: join(dir, 'data'),
-    ARCHIVER_ALLOWED_HOSTS: host.host,
-    ARCHIVER_CONCURRENCY: '3',
-    ARCHIVER_LEASE_S: '2',
-    ARCHIVER_RETRY_SCALE: '0.01',
-    ARCHIVER_REPORT_WINDOW_MS: '200',
-    GOOGLE_ACCESS_TOKEN: 'test-token',
-    GOOGLE_SHEETS_ROOT_URL: sheets.url,
-    LOG_LEVEL: 'info',
-  };
+  env = workerEnv({
+    secret: SECRET,
+    dataDir: join(dir, 'data'),
+    mediaHost: host.host,
+    sheetsUrl: sheets.url,
+    // a short lease so the dead holder's jobs come back quickly; info logs to count completions
+    extra: { ARCHIVER_CONCURRENCY: '3', ARCHIVER_LEASE_S: '2', LOG_LEVEL: 'info' },
+  });
 }, 120_000);
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { driveLinks, startDriveStandIn, type DriveStandIn } from '../support/dri
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
-import { startServe, type ServeProcess } from '../support/cli.js';
+import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 
 const SECRET = 'system-secret-0123456789abcdef';
 const TYPE = 'FF-Fi/Se-CP/B(S) #4';
@@ -46,17 +46,7 @@ beforeAll(async () => {
     },
   ]);
   sheets = await SheetsStandIn.start({ model });
-  worker = await startServe({
-    ARCHIVER_SECRET: SECRET,
-    ARCHIVER_DATA: join(dir, 'data'),
-    ARCHIVER_ALLOWED_HOSTS: host.host,
-    ARCHIVER_RETRY_SCALE: '0.01',
-    ARCHIVER_REPORT_WINDOW_MS: '300',
-    GOOGLE_ACCESS_TOKEN: 'test-token',
-    GOOGLE_SHEETS_ROOT_URL: sheets.url,
-    GOOGLE_DRIVE_ROOT_URL: drive.rootUrl,
-    GOOGLE_DRIVE_PUBLIC_URL: drive.publicBaseUrl,
-  });
+  worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url, drive }));
   addon = loadAddon({ model, spreadsheetId: 'ss-system', sheetName: 'People' });
 }, 120_000);
 

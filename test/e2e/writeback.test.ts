@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeProcess } from '../support/cli.js';
+import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
@@ -34,14 +34,7 @@ beforeAll(async () => {
     },
   ]);
   sheets = await SheetsStandIn.start({ model });
-  worker = await startServe({
-    ARCHIVER_SECRET: SECRET,
-    ARCHIVER_DATA: join(dir, 'data'),
-    ARCHIVER_ALLOWED_HOSTS: host.host,
-    ARCHIVER_REPORT_WINDOW_MS: '200',
-    GOOGLE_ACCESS_TOKEN: 'test-token',
-    GOOGLE_SHEETS_ROOT_URL: sheets.url,
-  });
+  worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url }));
 }, 60_000);
 
 afterAll(async () => {

@@ -20,6 +20,31 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * The environment of a `serve` under test: its secret and data folder, the media host it may
+ * fetch from, and the Sheets/Drive stand-ins it talks to with the stand-ins' test token.
+ */
+export function workerEnv(o: {
+  secret: string;
+  dataDir: string;
+  mediaHost?: string;
+  sheetsUrl?: string;
+  drive?: { rootUrl: string; publicBaseUrl: string };
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    ARCHIVER_SECRET: o.secret,
+    ARCHIVER_DATA: o.dataDir,
+    ARCHIVER_REPORT_WINDOW_MS: '200',
+    ARCHIVER_RETRY_SCALE: '0.01',
+    ...(o.mediaHost ? { ARCHIVER_ALLOWED_HOSTS: o.mediaHost } : {}),
+    ...(o.sheetsUrl || o.drive ? { GOOGLE_ACCESS_TOKEN: 'test-token' } : {}),
+    ...(o.sheetsUrl ? { GOOGLE_SHEETS_ROOT_URL: o.sheetsUrl } : {}),
+    ...(o.drive ? { GOOGLE_DRIVE_ROOT_URL: o.drive.rootUrl, GOOGLE_DRIVE_PUBLIC_URL: o.drive.publicBaseUrl } : {}),
+    ...o.extra,
+  };
+}
+
 /** Runs the CLI to completion. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   assertBuilt();
