@@ -27,6 +27,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { google } from 'googleapis';
 import type { Auth } from 'googleapis';
+import { applyFieldMask, parseFieldMask, type FieldTree } from './fieldMask.js';
 
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
 export const SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';
@@ -217,64 +218,9 @@ export function newDriveId(tag = 'x'): string {
   return ('1' + t + 'Z' + n + 'abcdefghijklmnopqrstuvwxyz0123456789').slice(0, 33);
 }
 
-/** A parsed `fields` selector: name → nested selector, or true for "the whole field". */
-type FieldTree = Map<string, FieldTree | true>;
-
-/** Parses Drive's partial-response syntax, e.g. `nextPageToken,files(id,name,capabilities(canDownload))`. */
-export function parseFields(s: string): FieldTree {
-  let i = 0;
-  const parse = (): FieldTree => {
-    const tree: FieldTree = new Map();
-    let name = '';
-    const flush = (sub: FieldTree | true) => {
-      const n = name.trim();
-      if (n) {
-        // a/b path form: nest
-        const parts = n.split('/');
-        let t = tree;
-        for (const [j, p] of parts.entries()) {
-          if (j === parts.length - 1) t.set(p, sub);
-          else {
-            const next = t.get(p);
-            const nt: FieldTree = next instanceof Map ? next : new Map();
-            t.set(p, nt);
-            t = nt;
-          }
-        }
-      }
-      name = '';
-    };
-    while (i < s.length) {
-      const ch = s[i++]!;
-      if (ch === ',') flush(true);
-      else if (ch === '(') {
-        const sub = parse();
-        flush(sub);
-        // skip a following comma
-        if (s[i] === ',') i++;
-      } else if (ch === ')') {
-        flush(true);
-        return tree;
-      } else name += ch;
-    }
-    flush(true);
-    return tree;
-  };
-  return parse();
-}
-
+/** Keeps the selected fields of a resource (Drive's `fields` parameter). */
 function select(obj: Record<string, unknown>, tree: FieldTree | true): Record<string, unknown> {
-  if (tree === true || tree.has('*')) return obj;
-  const out: Record<string, unknown> = {};
-  for (const [k, sub] of tree) {
-    if (!(k in obj) || obj[k] === undefined) continue;
-    const v = obj[k];
-    if (sub === true) out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.map((e) => (e && typeof e === 'object' ? select(e as Record<string, unknown>, sub) : e));
-    else if (v && typeof v === 'object') out[k] = select(v as Record<string, unknown>, sub);
-    else out[k] = v;
-  }
-  return out;
+  return applyFieldMask(obj, tree) as Record<string, unknown>;
 }
 
 const DEFAULT_FILE_FIELDS: FieldTree = new Map<string, true>([
@@ -669,12 +615,12 @@ export class DriveStandIn {
       kind: 'drive#about',
       user: { kind: 'drive#user', displayName: 'Archiver test', emailAddress: 'archiver@test-project.iam.gserviceaccount.com', me: true },
     };
-    this.sendJson(res, select(about, parseFields(query['fields'])));
+    this.sendJson(res, select(about, parseFieldMask(query['fields'])));
   }
 
   private filesGet(req: IncomingMessage, res: ServerResponse, id: string, query: Record<string, string>): void {
     const item = this.visible(req, id);
-    const fields = query['fields'] ? parseFields(query['fields']) : DEFAULT_FILE_FIELDS;
+    const fields = query['fields'] ? parseFieldMask(query['fields']) : DEFAULT_FILE_FIELDS;
     this.sendJson(res, select(this.resourceOf(item), fields));
   }
 
@@ -794,7 +740,7 @@ export class DriveStandIn {
       files: page.map((i) => this.resourceOf(i)),
     };
     if (start + size < all.length) body['nextPageToken'] = Buffer.from(`p:${start + size}`).toString('base64url');
-    const tree = query['fields'] ? parseFields(query['fields']) : new Map<string, FieldTree | true>([['kind', true], ['incompleteSearch', true], ['nextPageToken', true], ['files', DEFAULT_FILE_FIELDS]]);
+    const tree = query['fields'] ? parseFieldMask(query['fields']) : new Map<string, FieldTree | true>([['kind', true], ['incompleteSearch', true], ['nextPageToken', true], ['files', DEFAULT_FILE_FIELDS]]);
     this.sendJson(res, select(body, tree));
   }
 

@@ -27,6 +27,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { columnIndex, columnLetter } from '../../shared/columns.js';
 import { SheetModel, type CellValue, type SheetData, type SpreadsheetData } from './sheetModel.js';
+import { applyFieldMask, parseFieldMask } from './fieldMask.js';
 
 /** Which API method a request called. */
 export type SheetsOp =
@@ -726,71 +727,6 @@ function remapFormulas(sh: SheetData, f: (r: number, c: number) => [number, numb
     if (to) moved.set(`${to[0]},${to[1]}`, v);
   }
   sh.formulas = moved;
-}
-
-type FieldTree = Map<string, FieldTree | null>;
-
-/** Parses a partial-response field mask: `sheets.properties(sheetId,title),spreadsheetId`. */
-function parseFieldMask(s: string): FieldTree {
-  let i = 0;
-  const parseList = (): FieldTree => {
-    const tree: FieldTree = new Map();
-    for (;;) {
-      let name = '';
-      while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
-      let sub: FieldTree | null = null;
-      if (s[i] === '.') {
-        i++;
-        sub = parseList1();
-      } else if (s[i] === '(') {
-        i++;
-        sub = parseList();
-        if (s[i] === ')') i++;
-      }
-      if (name) merge(tree, name, sub);
-      if (s[i] === ',') {
-        i++;
-        continue;
-      }
-      return tree;
-    }
-  };
-  // one path element after a dot (a.b.c or a.b(c,d))
-  const parseList1 = (): FieldTree => {
-    const tree: FieldTree = new Map();
-    let name = '';
-    while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
-    let sub: FieldTree | null = null;
-    if (s[i] === '.') {
-      i++;
-      sub = parseList1();
-    } else if (s[i] === '(') {
-      i++;
-      sub = parseList();
-      if (s[i] === ')') i++;
-    }
-    if (name) tree.set(name, sub);
-    return tree;
-  };
-  const merge = (tree: FieldTree, name: string, sub: FieldTree | null) => {
-    const prev = tree.get(name);
-    if (prev === undefined) tree.set(name, sub);
-    else if (prev === null || sub === null) tree.set(name, null);
-    else for (const [k, v] of sub) merge(prev, k, v);
-  };
-  return parseList();
-}
-
-function applyFieldMask(v: unknown, tree: FieldTree | null): unknown {
-  if (tree === null || tree.has('*')) return v;
-  if (Array.isArray(v)) return v.map((x) => applyFieldMask(x, tree));
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, sub] of tree) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = applyFieldMask(x, sub);
-  }
-  return out;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,0 +1,76 @@
+/**
+ * Google's partial-response `fields` parameter, for the Sheets and Drive stand-ins
+ * (https://developers.google.com/drive/api/guides/fields-parameter,
+ * https://developers.google.com/sheets/api/guides/field-masks):
+ * `nextPageToken,files(id,name,capabilities(canDownload))`, `sheets.properties(sheetId,title)`,
+ * `a/b`, and `*` for everything.
+ */
+
+/** A parsed selector: field name → nested selector, or true for the whole field. */
+export type FieldTree = Map<string, FieldTree | true>;
+
+function merge(tree: FieldTree, name: string, sub: FieldTree | true): void {
+  const prev = tree.get(name);
+  if (prev === undefined) tree.set(name, sub);
+  else if (prev === true || sub === true) tree.set(name, true);
+  else for (const [k, v] of sub) merge(prev, k, v);
+}
+
+/** Parses a `fields` value. Paths (`a.b`, `a/b`) nest; parentheses select sub-fields. */
+export function parseFieldMask(s: string): FieldTree {
+  let i = 0;
+  const parseList = (): FieldTree => {
+    const tree: FieldTree = new Map();
+    for (;;) {
+      while (s[i] === ' ') i++;
+      let name = '';
+      while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
+      let sub: FieldTree | true = true;
+      if (s[i] === '.' || s[i] === '/') {
+        i++;
+        sub = parseList1();
+      } else if (s[i] === '(') {
+        i++;
+        sub = parseList();
+        if (s[i] === ')') i++;
+      }
+      if (name) merge(tree, name, sub);
+      if (s[i] === ',') {
+        i++;
+        continue;
+      }
+      return tree;
+    }
+  };
+  // one path element after a separator: `b` of `a.b`, or `b(c,d)` of `a/b(c,d)`
+  const parseList1 = (): FieldTree => {
+    const tree: FieldTree = new Map();
+    let name = '';
+    while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
+    let sub: FieldTree | true = true;
+    if (s[i] === '.' || s[i] === '/') {
+      i++;
+      sub = parseList1();
+    } else if (s[i] === '(') {
+      i++;
+      sub = parseList();
+      if (s[i] === ')') i++;
+    }
+    if (name) tree.set(name, sub);
+    return tree;
+  };
+  return parseList();
+}
+
+/** Keeps only the selected fields of `v` (arrays: of each element). */
+export function applyFieldMask(v: unknown, tree: FieldTree | true): unknown {
+  if (tree === true || tree.has('*')) return v;
+  if (Array.isArray(v)) return v.map((x) => applyFieldMask(x, tree));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, sub] of tree) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = applyFieldMask(x, sub);
+  }
+  return out;
+}
