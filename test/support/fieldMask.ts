@@ -19,47 +19,41 @@ function merge(tree: FieldTree, name: string, sub: FieldTree | true): void {
 /** Parses a `fields` value. Paths (`a.b`, `a/b`) nest; parentheses select sub-fields. */
 export function parseFieldMask(s: string): FieldTree {
   let i = 0;
-  const parseList = (): FieldTree => {
+  const name = (): string => {
+    let n = '';
+    while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) n += s[i++];
+    return n;
+  };
+  // what follows a name: `.b` / `/b` (one nested path element), `(…)` (a list), or nothing
+  const suffix = (): FieldTree | true => {
+    if (s[i] === '.' || s[i] === '/') {
+      i++;
+      const tree: FieldTree = new Map();
+      const n = name();
+      const sub = suffix();
+      if (n) tree.set(n, sub);
+      return tree;
+    }
+    if (s[i] === '(') {
+      i++;
+      const tree = list();
+      if (s[i] === ')') i++;
+      return tree;
+    }
+    return true;
+  };
+  const list = (): FieldTree => {
     const tree: FieldTree = new Map();
     for (;;) {
       while (s[i] === ' ') i++;
-      let name = '';
-      while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
-      let sub: FieldTree | true = true;
-      if (s[i] === '.' || s[i] === '/') {
-        i++;
-        sub = parseList1();
-      } else if (s[i] === '(') {
-        i++;
-        sub = parseList();
-        if (s[i] === ')') i++;
-      }
-      if (name) merge(tree, name, sub);
-      if (s[i] === ',') {
-        i++;
-        continue;
-      }
-      return tree;
+      const n = name();
+      const sub = suffix();
+      if (n) merge(tree, n, sub);
+      if (s[i] !== ',') return tree;
+      i++;
     }
   };
-  // one path element after a separator: `b` of `a.b`, or `b(c,d)` of `a/b(c,d)`
-  const parseList1 = (): FieldTree => {
-    const tree: FieldTree = new Map();
-    let name = '';
-    while (i < s.length && /[A-Za-z0-9_*]/.test(s[i]!)) name += s[i++];
-    let sub: FieldTree | true = true;
-    if (s[i] === '.' || s[i] === '/') {
-      i++;
-      sub = parseList1();
-    } else if (s[i] === '(') {
-      i++;
-      sub = parseList();
-      if (s[i] === ')') i++;
-    }
-    if (name) tree.set(name, sub);
-    return tree;
-  };
-  return parseList();
+  return list();
 }
 
 /** Keeps only the selected fields of `v` (arrays: of each element). */
