@@ -23,10 +23,11 @@ import { TRACKING_COLUMNS, columnLetter, quoteSheetName } from '../shared/column
 import { silentLogger } from '../worker/src/log.js';
 import { SqliteOutbox } from '../worker/src/report/outbox.js';
 import { Reporter } from '../worker/src/report/reporter.js';
-import { GoogleSheetsBackend, accessTokenAuth } from '../worker/src/sheets/google.js';
+import { GoogleSheetsBackend} from '../worker/src/sheets/google.js';
 import type { StatusUpdate } from '../worker/src/sheets/types.js';
 import { SheetsStandIn } from '../test/support/sheetsStandIn.js';
 import type { CellValue } from '../test/support/sheetModel.js';
+import { googleCredentials } from '../worker/src/google/auth.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const stand = await SheetsStandIn.start();
   stand.model.addSpreadsheet('batched', [{ title: SHEET, rows: sheetRows() }]);
   stand.model.addSpreadsheet('baseline', [{ title: SHEET, rows: sheetRows() }]);
-  const auth = accessTokenAuth('test-token');
+  const auth = googleCredentials({ accessToken: 'test-token' }).auth!;
   const dir = mkdtempSync(join(tmpdir(), 'bench-sheets-'));
   const db = new Database(join(dir, 'queue.sqlite'));
   db.pragma('journal_mode = WAL');

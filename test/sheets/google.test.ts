@@ -4,10 +4,11 @@ import { TRACKING_COLUMNS, columnLetter } from '../../shared/columns.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { Reporter } from '../../worker/src/report/reporter.js';
-import { GoogleSheetsBackend, accessTokenAuth } from '../../worker/src/sheets/google.js';
+import { GoogleSheetsBackend} from '../../worker/src/sheets/google.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
 import type { CellValue, SheetData } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { googleCredentials } from '../../worker/src/google/auth.js';
 
 const SHEET = "People's sheet";
 const SS = 'ss-1';
@@ -62,7 +63,7 @@ beforeEach(async () => {
   stand.model.addSpreadsheet(SS, [{ title: SHEET, rows: rows(120) }]);
   sheet = stand.model.sheet(SS, SHEET)!;
   stand.setGrid(sheet, 1000, INPUT_HEADERS.length); // no room for the tracking columns yet
-  backend = new GoogleSheetsBackend({ auth: accessTokenAuth('test-token'), rootUrl: stand.url, logger: silentLogger, retry: { baseMs: 5, maxMs: 50 } });
+  backend = new GoogleSheetsBackend({ auth: googleCredentials({ accessToken: 'test-token' }).auth!, rootUrl: stand.url, logger: silentLogger, retry: { baseMs: 5, maxMs: 50 } });
 });
 afterEach(async () => {
   await stand.close();
@@ -168,7 +169,7 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
     const db = new Database(':memory:');
     const outbox = new SqliteOutbox(db);
     const refused: unknown[] = [];
-    const storm = new GoogleSheetsBackend({ auth: accessTokenAuth('test-token'), rootUrl: stand.url, logger: silentLogger, retry: { tries: 2, baseMs: 10, maxMs: 40 } });
+    const storm = new GoogleSheetsBackend({ auth: googleCredentials({ accessToken: 'test-token' }).auth!, rootUrl: stand.url, logger: silentLogger, retry: { tries: 2, baseMs: 10, maxMs: 40 } });
     const reporter = new Reporter({ backend: storm, outbox, windowMs: 40, backoff: { baseMs: 40, maxMs: 300 }, logger: silentLogger, onRefused: (u, o) => refused.push([u, o]) });
     reporter.start();
     for (let i = 1; i <= 60; i++) {

@@ -1,7 +1,8 @@
 import { google } from 'googleapis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { accessTokenAuth } from '../../worker/src/sheets/google.js';
+
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { googleCredentials } from '../../worker/src/google/auth.js';
 
 let stand: SheetsStandIn;
 let api: ReturnType<typeof google.sheets>;
@@ -9,7 +10,7 @@ const NAME = "People's sheet";
 
 beforeAll(async () => {
   stand = await SheetsStandIn.start();
-  api = google.sheets({ version: 'v4', auth: accessTokenAuth('test-token'), rootUrl: stand.url });
+  api = google.sheets({ version: 'v4', auth: googleCredentials({ accessToken: 'test-token' }).auth!, rootUrl: stand.url });
 });
 afterAll(() => stand.close());
 beforeEach(() => {

@@ -14,7 +14,7 @@
  * not retry POSTs by default and its GET retries are turned off here so that one policy applies.
  */
 // The Sheets module alone, not the googleapis root (which loads every Google API, ~100 MiB RSS).
-import { auth as authPlus, sheets, type sheets_v4 } from 'googleapis/build/src/apis/sheets/index.js';
+import { sheets, type sheets_v4 } from 'googleapis/build/src/apis/sheets/index.js';
 import type { Auth } from 'googleapis';
 import { columnLetter, mapColumns, quoteSheetName, type ColumnMap } from '../../../shared/columns.js';
 import type { ErrorCategory } from '../../../shared/errors.js';
@@ -28,21 +28,6 @@ export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 
 /** An auth client the backend accepts: a service-account GoogleAuth or an OAuth2Client. */
 export type SheetsAuth = Auth.GoogleAuth | Auth.OAuth2Client;
-
-/**
- * A GoogleAuth for a service account key file (default: GOOGLE_APPLICATION_CREDENTIALS), scoped to
- * Sheets. The key is read lazily, on the first request.
- */
-export function serviceAccountAuth(keyFile: string | undefined = process.env['GOOGLE_APPLICATION_CREDENTIALS']): Auth.GoogleAuth {
-  return new authPlus.GoogleAuth({ ...(keyFile ? { keyFile } : {}), scopes: [SHEETS_SCOPE] });
-}
-
-/** An OAuth2Client holding a fixed access token (tests, or a token obtained elsewhere). It never refreshes. */
-export function accessTokenAuth(accessToken: string): Auth.OAuth2Client {
-  const client = new authPlus.OAuth2();
-  client.setCredentials({ access_token: accessToken, expiry_date: Date.now() + 365 * 24 * 3600 * 1000 });
-  return client;
-}
 
 /** Retry policy for each HTTP request. Delays are milliseconds. */
 export interface SheetsRetryOptions {
@@ -102,8 +87,8 @@ export class GoogleSheetsBackend implements SheetBackend {
   private readonly ensuring = new Map<string, Promise<void>>();
 
   /**
-   * @param opts.auth a GoogleAuth (service account, see serviceAccountAuth) or an OAuth2Client
-   *   (see accessTokenAuth); @param opts.rootUrl points the client elsewhere (tests: the stand-in).
+   * @param opts.auth a GoogleAuth (service account) or an OAuth2Client, as google/auth.ts builds
+   *   them; @param opts.rootUrl points the client elsewhere (tests: the stand-in).
    */
   constructor(opts: GoogleSheetsBackendOptions) {
     this.api = sheets({ version: 'v4', auth: opts.auth, ...(opts.rootUrl ? { rootUrl: opts.rootUrl } : {}) });

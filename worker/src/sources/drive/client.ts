@@ -20,26 +20,6 @@ export function createDriveApi(auth: DriveAuth | null, rootUrl?: string): drive_
 }
 
 /**
- * Service-account credentials for Drive, with an optional domain-wide-delegation subject.
- * @param opts.keyFile path of the service account's JSON key, or `credentials` with its parsed content;
- *   neither: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, metadata server).
- * @param opts.scopes default [drive.readonly].
- */
-export function createDriveAuth(opts: {
-  keyFile?: string;
-  credentials?: { client_email?: string; private_key?: string; [k: string]: unknown };
-  subject?: string;
-  scopes?: string[];
-}): DriveAuth {
-  return new authPlus.GoogleAuth({
-    ...(opts.keyFile ? { keyFile: opts.keyFile } : {}),
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    scopes: opts.scopes ?? [DRIVE_READONLY_SCOPE],
-    ...(opts.subject ? { clientOptions: { subject: opts.subject } } : {}),
-  });
-}
-
-/**
  * Sets the domain-wide-delegation subject on a JWT client (or a GoogleAuth that will create one).
  * Other clients (OAuth2 user tokens) ignore it.
  */

@@ -1,10 +1,10 @@
 /**
  * The Drive source (issue 4): `createDriveSource` for the worker, `checkDriveAccess` for
- * `sheet-archiver doctor`, `createDriveAuth` for service-account credentials.
+ * `sheet-archiver doctor`.
  */
 export { createDriveSource, type EntryRecord } from './source.js';
 export { checkDriveAccess, type DriveAccessReport } from './access.js';
-export { createDriveAuth, createDriveApi, DRIVE_READONLY_SCOPE } from './client.js';
+export { createDriveApi, DRIVE_READONLY_SCOPE } from './client.js';
 export { mapDriveError, driveErrorInfo } from './errors.js';
 export { exportTargets } from './export.js';
 export {
