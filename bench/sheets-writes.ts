@@ -23,7 +23,7 @@ import { TRACKING_COLUMNS, columnLetter, quoteSheetName } from '../shared/column
 import { silentLogger } from '../worker/src/log.js';
 import { SqliteOutbox } from '../worker/src/report/outbox.js';
 import { Reporter } from '../worker/src/report/reporter.js';
-import { GoogleSheetsBackend} from '../worker/src/sheets/google.js';
+import { GoogleSheetsBackend } from '../worker/src/sheets/google.js';
 import type { StatusUpdate } from '../worker/src/sheets/types.js';
 import { SheetsStandIn } from '../test/support/sheetsStandIn.js';
 import type { CellValue } from '../test/support/sheetModel.js';

@@ -4,7 +4,7 @@ import { TRACKING_COLUMNS, columnLetter } from '../../shared/columns.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { Reporter } from '../../worker/src/report/reporter.js';
-import { GoogleSheetsBackend} from '../../worker/src/sheets/google.js';
+import { GoogleSheetsBackend } from '../../worker/src/sheets/google.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
 import type { CellValue, SheetData } from '../support/sheetModel.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';

@@ -1,6 +1,5 @@
 import { google } from 'googleapis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { googleCredentials } from '../../worker/src/google/auth.js';
 
