@@ -19,6 +19,7 @@ import type { Auth } from 'googleapis';
 import { columnLetter, mapColumns, quoteSheetName, type ColumnMap } from '../../../shared/columns.js';
 import type { ErrorCategory } from '../../../shared/errors.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
+import { googleErrorInfo } from '../google/apiErrors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { trackingCells } from './cells.js';
 import type { SheetBackend, StatusUpdate, UpdateOutcome } from './types.js';
@@ -466,17 +467,7 @@ export interface ApiErrorClass {
  * transport errors → network. Retry-After (seconds or HTTP date) becomes retryAfterMs.
  */
 export function classifyApiError(err: unknown): ApiErrorClass {
-  const e = err as {
-    status?: number;
-    code?: string | number;
-    message?: string;
-    response?: { status?: number; headers?: unknown; data?: { error?: { message?: string; status?: string; errors?: { reason?: string }[]; details?: { reason?: string }[] } } };
-  };
-  const status = e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
-  const body = e?.response?.data?.error;
-  const message = body?.message ?? e?.message ?? String(err);
-  const reasons = [...(body?.errors ?? []), ...(body?.details ?? [])].map((x) => String(x?.reason ?? ''));
-  const retryAfterMs = parseRetryAfter(headerOf(e?.response?.headers, 'retry-after'));
+  const { status, reasons, message, retryAfterMs } = googleErrorInfo(err);
   const mk = (category: ErrorCategory, retryable: boolean): ApiErrorClass => ({ category, retryable, status, message, retryAfterMs });
   if (status === undefined) {
     const a = toArchiveError(err, 'network');
@@ -489,20 +480,4 @@ export function classifyApiError(err: unknown): ApiErrorClass {
   if (status === 404) return mk('not_found', false);
   if (status === 408 || status >= 500) return mk('network', true);
   return mk('validation', false);
-}
-
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  const h = headers as { get?: (n: string) => string | null } & Record<string, unknown>;
-  if (typeof h.get === 'function') return h.get(name) ?? undefined;
-  const v = h[name] ?? h[name.toLowerCase()];
-  return v === undefined || v === null ? undefined : String(v);
-}
-
-/** Retry-After: delta-seconds or an HTTP date → ms, or undefined. */
-export function parseRetryAfter(v: string | undefined, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }

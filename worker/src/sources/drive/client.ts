@@ -6,6 +6,7 @@
  */
 import { auth as authPlus, drive as driveApi, type drive_v3 } from 'googleapis/build/src/apis/drive/index.js';
 import type { DriveAuth } from './types.js';
+import { responseHeader } from '../../google/apiErrors.js';
 
 /** OAuth scope for reading Drive (https://developers.google.com/drive/api/guides/api-specific-auth). */
 export const DRIVE_READONLY_SCOPE = 'https://www.googleapis.com/auth/drive.readonly';
@@ -57,25 +58,16 @@ export function callOptions(opts: { keys?: ReadonlyMap<string, string>; signal?:
   return { headers, ...(opts.signal ? { signal: opts.signal } : {}), retry: false };
 }
 
-/** Reads a response header from gaxios' Headers (or a plain object). */
-export function header(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const rec = headers as Record<string, unknown>;
-  const v = rec[name.toLowerCase()] ?? rec[name];
-  return v === undefined || v === null ? undefined : String(v);
-}
-
 /**
  * Start and total of a `206` response from `Content-Range: bytes <a>-<b>/<total>`
  * (RFC 9110 §14.4); a `200` starts at 0 and its total is Content-Length.
  */
 export function rangeOf(status: number, headers: unknown): { start: number; total?: number } {
   if (status === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(headers, 'content-range')?.trim() ?? '');
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(responseHeader(headers, 'content-range')?.trim() ?? '');
     if (!m) return { start: 0 };
     return { start: Number(m[1]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
   }
-  const len = header(headers, 'content-length');
-  return { start: 0, ...(len && /^\d+$/.test(len) && !header(headers, 'content-encoding') ? { total: Number(len) } : {}) };
+  const len = responseHeader(headers, 'content-length');
+  return { start: 0, ...(len && /^\d+$/.test(len) && !responseHeader(headers, 'content-encoding') ? { total: Number(len) } : {}) };
 }

@@ -8,81 +8,15 @@
  * `responseType: 'stream'` calls; both are handled here.
  */
 import { ArchiveError, toArchiveError } from '../../errors.js';
-
-/** What a failed Drive request said. `status` is the HTTP status (absent: no response at all). */
-export interface DriveErrorInfo {
-  status?: number;
-  /** the first `errors[].reason`, e.g. `notFound`, `userRateLimitExceeded` */
-  reason?: string;
-  message: string;
-  /** Retry-After, ms */
-  retryAfterMs?: number;
-  /** Node / fetch error code for failures without a response, e.g. ECONNRESET */
-  code?: string;
-}
+import { googleErrorInfo } from '../../google/apiErrors.js';
 
 const RATE_REASONS = new Set(['userRateLimitExceeded', 'rateLimitExceeded', 'sharingRateLimitExceeded', 'rateLimitExceededUnreg']);
 const QUOTA_REASONS = new Set(['downloadQuotaExceeded', 'dailyLimitExceeded', 'dailyLimitExceededUnreg', 'quotaExceeded']);
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const rec = headers as Record<string, unknown>;
-  const v = rec[name] ?? rec[name.toLowerCase()];
-  return v === undefined || v === null ? undefined : String(v);
-}
-
-/** Retry-After (seconds or an HTTP date) → ms; undefined when absent or unreadable. */
-export function parseRetryAfter(v: string | undefined | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
 
 /** True for an abort caused by an AbortSignal (the job was cancelled), not a network failure. */
 export function isAbortError(err: unknown): boolean {
   const e = err as { name?: string; code?: string; cause?: { name?: string } } | undefined;
   return e?.name === 'AbortError' || e?.code === 'AbortError' || e?.code === 'ABORT_ERR' || e?.cause?.name === 'AbortError';
-}
-
-/** Reads status, reason, message and Retry-After out of a gaxios error (or anything thrown). */
-export function driveErrorInfo(err: unknown): DriveErrorInfo {
-  const e = err as {
-    message?: string;
-    code?: string | number;
-    status?: number;
-    response?: { status?: number; data?: unknown; headers?: unknown };
-    cause?: { code?: string };
-  };
-  const status = e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
-  // JSON calls: the parsed body. Stream calls: gaxios reads the body as text and, depending on
-  // the version, leaves it in response.data or only in the message.
-  let data = e?.response?.data;
-  for (const candidate of [data, e?.message]) {
-    if (typeof candidate !== 'string' || !candidate.trimStart().startsWith('{')) continue;
-    try {
-      data = JSON.parse(candidate);
-      break;
-    } catch {
-      /* an HTML or text body */
-    }
-  }
-  let reason: string | undefined;
-  let message = e?.message ?? String(err);
-  const ge = (data as { error?: { message?: string; errors?: { reason?: string; message?: string }[]; status?: string } } | undefined)?.error;
-  if (ge && typeof ge === 'object') {
-    reason = ge.errors?.find((x) => x?.reason)?.reason;
-    if (ge.message) message = ge.message;
-  }
-  const rawCode = typeof e?.code === 'string' ? e.code : e?.cause?.code;
-  return {
-    status,
-    reason,
-    message,
-    retryAfterMs: parseRetryAfter(headerValue(e?.response?.headers, 'retry-after')),
-    code: rawCode && !/^\d+$/.test(rawCode) ? rawCode : undefined,
-  };
 }
 
 /**
@@ -96,7 +30,7 @@ export function driveErrorInfo(err: unknown): DriveErrorInfo {
  */
 export function mapDriveError(err: unknown, what: string): ArchiveError {
   if (err instanceof ArchiveError) return err;
-  const info = driveErrorInfo(err);
+  const info = googleErrorInfo(err);
   const msg = `${what}: ${info.status ? `HTTP ${info.status}${info.reason ? ` ${info.reason}` : ''}: ` : ''}${info.message}`;
   const opts = { cause: err, retryAfterMs: info.retryAfterMs };
   const s = info.status;

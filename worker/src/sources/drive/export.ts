@@ -9,7 +9,8 @@ import type { drive_v3 } from 'googleapis';
 import { ArchiveError } from '../../errors.js';
 import type { ObjectStore, StoredObject } from '../../storage/types.js';
 import { callOptions } from './client.js';
-import { driveErrorInfo, isAbortError, mapDriveError } from './errors.js';
+import { googleErrorInfo } from '../../google/apiErrors.js';
+import { isAbortError, mapDriveError } from './errors.js';
 import { labelOf } from './download.js';
 import { DEFAULT_EXPORT_FORMATS, EXPORT_MIME_TYPES, NATIVE_KINDS, type DriveAuth, type DriveFile, type ExportFormats } from './types.js';
 
@@ -85,7 +86,7 @@ export async function exportNative(a: ExportArgs): Promise<StoredObject & { via:
     );
   } catch (err) {
     if (isAbortError(err)) throw err;
-    const info = driveErrorInfo(err);
+    const info = googleErrorInfo(err);
     if (info.status !== 403 || info.reason !== 'exportSizeLimitExceeded') throw mapDriveError(err, `exporting ${label}`);
     const link = a.file.exportLinks?.[a.target.mimeType];
     if (!link) throw new ArchiveError('validation', `exporting ${label}: larger than the 10 MB files.export limit, and Drive gives no export link for ${a.target.mimeType}`);

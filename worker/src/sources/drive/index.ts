@@ -5,7 +5,7 @@
 export { createDriveSource, type EntryRecord } from './source.js';
 export { checkDriveAccess, type DriveAccessReport } from './access.js';
 export { createDriveApi, DRIVE_READONLY_SCOPE } from './client.js';
-export { mapDriveError, driveErrorInfo } from './errors.js';
+export { mapDriveError } from './errors.js';
 export { exportTargets } from './export.js';
 export {
   DEFAULT_EXPORT_FORMATS,

@@ -15,7 +15,8 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ArchiveError } from '../../errors.js';
 import type { ObjectStore, StoredObject } from '../../storage/types.js';
 import { rangeOf } from './client.js';
-import { isAbortError, mapDriveError, parseRetryAfter } from './errors.js';
+import { parseRetryAfter } from '../../google/apiErrors.js';
+import { isAbortError, mapDriveError } from './errors.js';
 import { resumableBody, storeResumable, type OpenedBody } from './resumable.js';
 
 /** What an HTML answer of the public endpoint means. */
