@@ -188,9 +188,9 @@ function* chunksOf(c: Content, start = 0, end = contentSize(c)): Generator<Buffe
   yield* generateContent(c.seed, c.size, start, end);
 }
 
-/** md5 (hex) of content, streamed; yields to the event loop between blocks of work. */
-export async function md5Of(c: Content): Promise<string> {
-  const h = createHash('md5');
+/** Hex digest of content, streamed; yields to the event loop between blocks of work. */
+async function digestOf(c: Content, algorithm: 'md5' | 'sha256'): Promise<string> {
+  const h = createHash(algorithm);
   let n = 0;
   for (const chunk of chunksOf(c)) {
     h.update(chunk);
@@ -199,16 +199,11 @@ export async function md5Of(c: Content): Promise<string> {
   return h.digest('hex');
 }
 
+/** md5 (hex) of content, streamed. */
+export const md5Of = (c: Content): Promise<string> => digestOf(c, 'md5');
+
 /** sha256 (hex) of content, streamed. */
-export async function sha256Of(c: Content): Promise<string> {
-  const h = createHash('sha256');
-  let n = 0;
-  for (const chunk of chunksOf(c)) {
-    h.update(chunk);
-    if (++n % 256 === 0) await new Promise((r) => setImmediate(r));
-  }
-  return h.digest('hex');
-}
+export const sha256Of = (c: Content): Promise<string> => digestOf(c, 'sha256');
 
 let idCounter = 0;
 /** A Drive-shaped id (33 characters of [A-Za-z0-9_-]), unique per process. */
