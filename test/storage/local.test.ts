@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -21,6 +22,20 @@ afterAll(async () => {
 });
 
 describe('LocalStore', () => {
+  it('lists a stored file named *.tmp, but never an in-flight write', async () => {
+    const s = new LocalStore(join(base, 'tmpnames'));
+    await s.put('151/drive/f1/notes.tmp', 'a real file', { rowId: '151' });
+    const slow = new PassThrough();
+    const inflight = s.put('151/drive/f1/big.bin', slow, { rowId: '151' });
+    slow.write('partial');
+    await new Promise((r) => setTimeout(r, 20));
+    const keys: string[] = [];
+    for await (const k of s.list('151/')) keys.push(k);
+    expect(keys).toEqual(['151/drive/f1/notes.tmp']);
+    slow.end();
+    await inflight;
+  });
+
   storeContract({ store: fresh });
 
   it('createStore builds it from a config; describe() is a file URL', () => {

@@ -112,7 +112,7 @@ export class LocalStore implements ObjectStore {
         if (e.isDirectory()) {
           if (e.name !== INCOMING) yield* walk(p);
         }
-        else if (e.isFile() && !e.name.endsWith('.tmp')) yield p;
+        else if (e.isFile()) yield p;
       }
     };
     for await (const p of walk(start)) {
