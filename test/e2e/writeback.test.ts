@@ -44,6 +44,28 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('readiness', () => {
+  it('/readyz reports yt-dlp and ffmpeg versions, storage, disk and queue, and nothing secret', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${worker.baseUrl}/readyz`);
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.status).toBe('ready');
+      expect(body.checks).toMatchObject({
+        'yt-dlp': { ok: true, detail: expect.stringMatching(/^\d{4}\.\d\d\.\d\d/) },
+        ffmpeg: { ok: true, detail: expect.stringMatching(/\d/) },
+        storage: { ok: true },
+        disk: { ok: true, detail: expect.stringMatching(/GiB free/) },
+        queue: { ok: true },
+      });
+      const text = JSON.stringify(body);
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('test-token');
+      expect(text).not.toContain(dir);
+    }
+  });
+});
+
 describe('status write-back', () => {
   it('refuses a row whose type changed (data_corruption on the job) and finds a moved row by row_id', async () => {
     const api = signedClient(worker.baseUrl, SECRET);

@@ -32,13 +32,16 @@ export async function checkYtDlp(): Promise<CheckResult> {
   }
 }
 
-/** ffmpeg on PATH (yt-dlp merges and converts with it). */
+/** The ffmpeg version, found once per process: /readyz is polled, and spawning ffmpeg each time is waste. */
+let ffmpegVersion: Promise<string> | null = null;
+
+/** ffmpeg on PATH (yt-dlp merges and converts with it). A failed look-up is retried next time. */
 export async function checkFfmpeg(): Promise<CheckResult> {
+  ffmpegVersion ??= run('ffmpeg', ['-hide_banner', '-version'], { timeout: 10_000 }).then(({ stdout }) => /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown');
   try {
-    const { stdout } = await run('ffmpeg', ['-hide_banner', '-version'], { timeout: 10_000 });
-    const version = /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
-    return { name: 'ffmpeg', ok: true, detail: version };
+    return { name: 'ffmpeg', ok: true, detail: await ffmpegVersion };
   } catch {
+    ffmpegVersion = null;
     return { name: 'ffmpeg', ok: false, detail: 'not found', hint: 'run `npm run setup` (installs ffmpeg)' };
   }
 }
