@@ -11,6 +11,10 @@ export type SourceName = (typeof SOURCES)[number];
 export const INPUT_COLUMNS = ['row_id', 'name', 'email', 'type'] as const;
 export type InputColumn = (typeof INPUT_COLUMNS)[number];
 
+/** Optional input columns: read when present, never written, never required (design §1). */
+export const OPTIONAL_INPUT_COLUMNS = ['archive_options'] as const;
+export type OptionalInputColumn = (typeof OPTIONAL_INPUT_COLUMNS)[number];
+
 /** The 8 tracking columns, in the order they are appended (design §1). */
 export const TRACKING_COLUMNS = [
   'youtube_status',
@@ -57,7 +61,7 @@ export function readStatus(cell: unknown): SheetStatus {
  *   tracking columns missing (in append order), and every other column as a candidate link column.
  */
 export interface ColumnMap {
-  input: Partial<Record<InputColumn, number>>;
+  input: Partial<Record<InputColumn | OptionalInputColumn, number>>;
   tracking: Partial<Record<TrackingColumn, number>>;
   missingInput: InputColumn[];
   missingTracking: TrackingColumn[];
@@ -73,7 +77,7 @@ export function mapColumns(headers: readonly unknown[]): ColumnMap {
   const other: number[] = [];
   headers.forEach((h, i) => {
     const n = normalizeHeader(h);
-    if ((INPUT_COLUMNS as readonly string[]).includes(n)) {
+    if ((INPUT_COLUMNS as readonly string[]).includes(n) || (OPTIONAL_INPUT_COLUMNS as readonly string[]).includes(n)) {
       if (input[n as InputColumn] === undefined) input[n as InputColumn] = i;
     } else if ((TRACKING_COLUMNS as readonly string[]).includes(n)) {
       if (tracking[n as TrackingColumn] === undefined) tracking[n as TrackingColumn] = i;

@@ -5,3 +5,4 @@ export * from './links.js';
 export * from './schemas.js';
 export * from './signature.js';
 export * from './rows.js';
+export * from './archiveOptions.js';

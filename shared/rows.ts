@@ -5,6 +5,7 @@
  */
 import { SOURCES, mapColumns, readStatus, sourceColumns, type ColumnMap, type SourceName } from './columns.js';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS, RETRY_POLICIES, parseErrorLines } from './errors.js';
+import { parseArchiveOptions, type RowArchiveOptions } from './archiveOptions.js';
 import { classifyLink, isMalformedKnownLink, splitLinks } from './links.js';
 import type { DispatchRow } from './schemas.js';
 
@@ -30,7 +31,7 @@ export function rowLinks(map: ColumnMap, row: readonly unknown[], allowedHosts: 
 
 /** A problem found in the sheet. `rowNumber` is 1-based (the header is row 1); 1 for header problems. */
 export interface SheetIssue {
-  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link';
+  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options';
   rowNumber: number;
   rowId: string;
   message: string;
@@ -54,6 +55,22 @@ function rowIdIndex(map: ColumnMap, rows: readonly (readonly unknown[])[]) {
     else seen.set(id, i + 2);
   });
   return { seen, duplicates };
+}
+
+/** The row's `archive_options` problems, each as `archive_options "token": message`. */
+function optionProblems(map: ColumnMap, row: readonly unknown[]): string[] {
+  const col = map.input.archive_options;
+  if (col === undefined) return [];
+  const parsed = parseArchiveOptions(row[col]);
+  return parsed.ok ? [] : parsed.problems.map((p) => `archive_options "${p.token}": ${p.message}`);
+}
+
+/** The row's parsed `archive_options`, or undefined when the column is absent or the cell empty. */
+export function rowArchiveOptions(map: ColumnMap, row: readonly unknown[]): RowArchiveOptions | undefined {
+  const col = map.input.archive_options;
+  if (col === undefined) return undefined;
+  const parsed = parseArchiveOptions(row[col]);
+  return Object.keys(parsed.options).length ? parsed.options : undefined;
 }
 
 function isBlankRow(row: readonly unknown[]): boolean {
@@ -89,6 +106,7 @@ export function validateSheet(
     if (idCol !== undefined && !rowId) issues.push({ kind: 'empty_row_id', rowNumber, rowId, message: 'row_id is empty' });
     else if (duplicates.has(rowId))
       issues.push({ kind: 'duplicate_row_id', rowNumber, rowId, message: `row_id "${rowId}" appears more than once` });
+    for (const p of optionProblems(map, r)) issues.push({ kind: 'bad_options', rowNumber, rowId, message: p });
     for (const c of map.other) {
       for (const link of splitLinks(r[c])) {
         if (classifyLink(link, allowedHosts)) linkCols.add(c);
@@ -119,6 +137,8 @@ export interface PlannedJob {
   links: string[];
   attempt: number;
   reason: DispatchReason;
+  /** the row's `archive_options`, when it has any */
+  archiveOptions?: RowArchiveOptions;
 }
 
 export interface PlanOptions {
@@ -179,6 +199,12 @@ export function planDispatch(
       skipped.push({ kind: 'duplicate_row_id', rowNumber, rowId, message: `row_id "${rowId}" is duplicated: row not dispatched` });
       return;
     }
+    const problems = optionProblems(map, r);
+    if (problems.length) {
+      skipped.push({ kind: 'bad_options', rowNumber, rowId, message: `${problems.join('; ')}: row not dispatched` });
+      return;
+    }
+    const archiveOptions = rowArchiveOptions(map, r);
     const errors = get(r, 'download_errors');
     const lastAttemptAt = toMillis(get(r, 'last_download_attempt'));
     for (const source of sources) {
@@ -207,6 +233,7 @@ export function planDispatch(
         links: links[source],
         attempt: Math.min(attempt, MAX_MANUAL_ATTEMPTS),
         reason,
+        ...(archiveOptions ? { archiveOptions } : {}),
       });
     }
   });
@@ -224,6 +251,7 @@ export function toDispatchRows(jobs: readonly PlannedJob[]): DispatchRow[] {
     let row = byKey.get(key);
     if (!row) {
       row = { rowId: j.rowId, rowNumber: j.rowNumber, name: j.name, email: j.email, type: j.type, youtube: [], drive: [], attempt: j.attempt };
+      if (j.archiveOptions) row.archiveOptions = { ...j.archiveOptions };
       byKey.set(key, row);
     }
     row[j.source] = [...j.links];

@@ -15,6 +15,16 @@ const url = z
   .max(2048)
   .regex(/^https?:\/\//i, 'must be an http(s) URL');
 
+/** Parsed `archive_options` of one row (shared/archiveOptions.ts); every field optional. */
+export const RowArchiveOptionsSchema = z
+  .object({
+    mode: z.enum(['video', 'audio', 'transcript']).optional(),
+    maxHeight: z.number().int().min(144).max(4320).optional(),
+    subs: z.array(z.string().min(1).max(40)).max(20).optional(),
+    comments: z.boolean().optional(),
+  })
+  .strict();
+
 /** One row of a dispatch. `rowNumber` is the 1-based sheet row at dispatch time: a hint only. */
 export const DispatchRowSchema = z.object({
   rowId: z.string().trim().min(1, 'row_id must not be empty').max(200),
@@ -25,6 +35,8 @@ export const DispatchRowSchema = z.object({
   youtube: z.array(url).max(500).default([]),
   drive: z.array(url).max(500).default([]),
   attempt: z.number().int().min(1).max(MAX_MANUAL_ATTEMPTS).default(1),
+  /** the row's `archive_options` (design §1), already parsed; absent in older requests */
+  archiveOptions: RowArchiveOptionsSchema.optional(),
 });
 export type DispatchRow = z.infer<typeof DispatchRowSchema>;
 
