@@ -31,7 +31,7 @@ export const ARCHIVE_OPTION_KEYS = ['mode', 'max_height', 'subs', 'comments'] as
 
 const MODES = ['video', 'audio', 'transcript'] as const;
 // One yt-dlp --sub-langs item: a language code or regex, optionally negated with a leading '-'.
-const SUB_LANG_RE = /^-?[A-Za-z0-9_.*+?^$|()\[\]-]{1,40}$/;
+const SUB_LANG_RE = /^-?[A-Za-z0-9_.*+?^$|()[\]-]{1,40}$/;
 
 function parseToken(token: string, into: RowArchiveOptions): string | null {
   const eq = token.indexOf('=');
