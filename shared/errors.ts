@@ -135,5 +135,5 @@ export const ERROR_ADVICE: Record<ErrorCategory, string> = {
   permission: 'The media is private or gated; share it with the service account or make it public, then retry.',
   not_found: 'The media was removed, the link is wrong, or (Drive) it is not shared with the service account; fix the link or the sharing, then reset the row.',
   data_corruption: 'The row changed (row_id or type) since dispatch; check the row, then reset it.',
-  cancelled: 'The job was cancelled on request; it is not retried automatically. Retry it (sidebar, API or CLI) to archive it again.',
+  cancelled: 'The job was cancelled on request and is not retried automatically; use "Retry failed rows" (or `sheet-archiver run --retry-failed`) to archive it again.',
 };
