@@ -14,6 +14,7 @@ export const ERROR_CATEGORIES = [
   'permission',
   'not_found',
   'data_corruption',
+  'cancelled',
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 
@@ -45,6 +46,8 @@ export const RETRY_POLICIES: Record<ErrorCategory, RetryPolicy> = {
   permission: { retry: false, curve: 'none', baseMs: 0, maxMs: 0, maxAttempts: 1 },
   not_found: { retry: false, curve: 'none', baseMs: 0, maxMs: 0, maxAttempts: 1 },
   data_corruption: { retry: false, curve: 'none', baseMs: 0, maxMs: 0, maxAttempts: 1 },
+  // never retried automatically; a manual retry (sidebar, API, CLI) runs it again (docs/design.md §4)
+  cancelled: { retry: false, curve: 'none', baseMs: 0, maxMs: 0, maxAttempts: 1 },
 };
 
 export function isErrorCategory(v: unknown): v is ErrorCategory {
@@ -132,4 +135,5 @@ export const ERROR_ADVICE: Record<ErrorCategory, string> = {
   permission: 'The media is private or gated; share it with the service account or make it public, then retry.',
   not_found: 'The media was removed, the link is wrong, or (Drive) it is not shared with the service account; fix the link or the sharing, then reset the row.',
   data_corruption: 'The row changed (row_id or type) since dispatch; check the row, then reset it.',
+  cancelled: 'The job was cancelled on request and is not retried automatically; use "Retry failed rows" (or `sheet-archiver run --retry-failed`) to archive it again.',
 };

@@ -61,7 +61,8 @@ describe('cancel through the API', () => {
       return rows[1]?.[rows[0]!.indexOf(name)];
     };
     await until('row marked failed', () => (cell('youtube_status') === 'failed' ? true : undefined));
-    expect(cell('download_errors')).toMatch(/^youtube#1 validation: cancelled on request/);
+    expect(cell('download_errors')).toMatch(/^youtube#1 cancelled: cancelled on request/);
+    expect((await api.request('GET', `/v1/jobs/${jobId}`)).body.error).toEqual({ category: 'cancelled', message: 'cancelled on request' });
     expect((await api.request('GET', `/v1/jobs/${jobId}`)).body.status).toBe('cancelled');
 
     // A manual retry brings it back as attempt 2.

@@ -239,16 +239,17 @@ describe('cancel', () => {
     const lease = q.lease('w', 10_000)!;
     expect(lease.job.jobId).toBe(a);
     const c = q.cancel(a!)!;
-    expect(valid(c)).toMatchObject({ status: 'cancelled', finishedAt: new Date(T0).toISOString() });
+    expect(valid(c)).toMatchObject({ status: 'cancelled', finishedAt: new Date(T0).toISOString(), error: { category: 'cancelled', message: 'cancelled on request' } });
     expect(q.heartbeat(a!, 'w', 10_000)).toBe(false);
     expect(code(() => q.setStatus(a!, 'w', 'uploading'))).toBe('lease_lost');
-    // the holder may still record what it archived; the job stays cancelled
+    // the holder may still record what it archived; the job stays cancelled, and the kill is not its error
     expect(q.fail(a!, 'w', { category: 'system', message: 'killed' }, clock + 1, { files: ['p'], mediaIds: [] })).toMatchObject({
       status: 'cancelled',
       files: ['p'],
+      error: { category: 'cancelled' },
     });
     expect(code(() => q.complete(a!, 'w', { files: [], mediaIds: [] }))).toBe('lease_lost');
-    expect(q.cancel(b!)!.status).toBe('cancelled');
+    expect(q.cancel(b!)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
     expect(q.lease('w', 10_000)).toBeNull();
     expect(q.cancel('j_unknown')).toBeNull();
     // a finished job comes back unchanged

@@ -19,6 +19,7 @@
  * - `/ratelimited.mp4`, `/ratelimited.html` 429 with Retry-After, always
  * - `/slow.mp4`                a large "mp4" trickled slowly (cancel tests); never finishes quickly
  * - `/x/<name>`                extra pages given in options (`extraPages`)
+ * - `/redirect/<name>`         302 to the Location given in options (`redirects`), e.g. `file:///etc/passwd`
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -47,6 +48,8 @@ export interface MediaHostOptions {
   slowChunkBytes?: number;
   /** extra HTML pages served at /x/<name> (e.g. a page pointing elsewhere, for host-guard tests) */
   extraPages?: Record<string, string>;
+  /** `/redirect/<name>` answers 302 with this Location (hostile-link tests: a redirect to file://) */
+  redirects?: Record<string, string>;
   /** cache folder; default <os.tmpdir()>/sheet-archiver-media-<hash of the media parameters> */
   cacheDir?: string;
 }
@@ -97,6 +100,8 @@ export interface MediaHost {
   slowUrl(): string;
   /** `<baseUrl>/x/<name>` (extraPages) */
   extraUrl(name: string): string;
+  /** `<baseUrl>/redirect/<name>` (redirects) */
+  redirectUrl(name: string): string;
   /** `<baseUrl><path>` */
   url(path: string): string;
   /** the subtitle text served for a clip */
@@ -273,6 +278,9 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     if (path === '/playlist.html') return html(res, entry, pageHtml('Playlist page', playlistClips));
     if ((m = /^\/hls\/(index\.m3u8|seg\d+\.ts)$/.exec(path))) return serveFile(req, res, join(mediaDir, 'hls', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
     if ((m = /^\/x\/(.+)$/.exec(path)) && opts.extraPages?.[m[1]!] !== undefined) return html(res, entry, opts.extraPages[m[1]!]!);
+    if ((m = /^\/redirect\/(.+)$/.exec(path)) && opts.redirects?.[m[1]!] !== undefined) {
+      return simple(res, entry, 302, 'Found', { location: opts.redirects[m[1]!]! });
+    }
     if (/^\/missing\.(mp4|html)$/.test(path)) return simple(res, entry, 404, 'Not Found');
     if (/^\/forbidden\.(mp4|html)$/.test(path)) return simple(res, entry, 403, 'Forbidden');
     if (/^\/ratelimited\.(mp4|html)$/.test(path)) return simple(res, entry, 429, 'Too Many Requests', { 'retry-after': String(opts.retryAfterS ?? 1) });
@@ -327,6 +335,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     rateLimitedUrl: (k = 'mp4') => url(`/ratelimited.${k}`),
     slowUrl: () => url('/slow.mp4'),
     extraUrl: (n) => url(`/x/${n}`),
+    redirectUrl: (n) => url(`/redirect/${n}`),
     subtitleText: subtitleFor,
     close: () =>
       new Promise<void>((resolve) => {

@@ -150,7 +150,7 @@ describe('jobs API', () => {
     expect((await api.request('POST', `/v1/jobs/${jobId}/retry`)).status).toBe(409);
     const cancelled = await api.request('POST', `/v1/jobs/${jobId}/cancel`);
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', error: { category: 'cancelled', message: 'cancelled on request' } });
     const retried = await api.request('POST', `/v1/jobs/${jobId}/retry`);
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ status: 'queued', attempt: 2 });

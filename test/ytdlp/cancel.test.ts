@@ -44,7 +44,7 @@ describe('yt-dlp source: cancel and timeout', () => {
     // wait until bytes flow and a .part file exists
     await until(() => t.progress.some((x) => (x.bytes ?? 0) > 0) && filesUnder(t.workDir).some((f) => f.endsWith('.part')));
     expect(ours().some(isYtDlp)).toBe(true);
-    const reason = new ArchiveError('validation', 'cancelled');
+    const reason = new ArchiveError('cancelled', 'cancelled on request');
     t.abort.abort(reason);
     expect(await settled).toBe(reason);
     expect(ours()).toEqual([]);

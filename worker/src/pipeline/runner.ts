@@ -58,6 +58,11 @@ export function isoSeconds(ms = Date.now()): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The `download_errors` line of a cancelled job (docs/design.md §4: never retried automatically). */
+function cancelledLine(job: JobRecord) {
+  return { source: job.source, attempt: job.attempt, category: 'cancelled' as const, message: 'cancelled on request; retry it to archive it again' };
+}
+
 export class Runner {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly running = new Map<string, AbortController>();
@@ -87,12 +92,20 @@ export class Runner {
     return this.running.size;
   }
 
-  /** Kills a job running in this process (cancel). @returns whether it was running here. */
-  abort(jobId: string, reason = 'cancelled'): boolean {
+  /**
+   * Kills a job running in this process (cancel). A cancelled job that is not running here (still
+   * queued, or waiting to retry) gets its row written now, as `failed` with category `cancelled`.
+   * @returns whether it was running here.
+   */
+  abort(jobId: string, reason = 'cancelled on request'): boolean {
     const ac = this.running.get(jobId);
-    if (!ac) return false;
-    ac.abort(new ArchiveError('validation', reason));
-    return true;
+    if (ac) {
+      ac.abort(new ArchiveError('cancelled', reason));
+      return true;
+    }
+    const job = this.o.queue.get(jobId);
+    if (job?.status === 'cancelled') this.update(job, { status: 'failed', error: cancelledLine(job) });
+    return false;
   }
 
   /**
@@ -179,7 +192,7 @@ export class Runner {
     const beat = setInterval(() => {
       if (!queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress)) {
         lostLease = true;
-        ac.abort(new ArchiveError('validation', 'cancelled'));
+        ac.abort(new ArchiveError('cancelled', 'lease lost'));
       }
     }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
     const timeout = setTimeout(
@@ -211,7 +224,7 @@ export class Runner {
       if (current?.status === 'cancelled') {
         this.update(job, {
           status: 'failed',
-          error: { source: job.source, attempt: job.attempt, category: 'validation', message: 'cancelled on request; reset the row to archive it again' },
+          error: cancelledLine(job),
         });
         this.o.onEvent?.({ type: 'finished', job: current });
         log.info({ jobId: job.jobId }, 'job cancelled');
@@ -265,7 +278,12 @@ export class Runner {
       status: sheetStatusOf(finished.status),
       files: sheetFiles,
       mediaIds: finished.mediaIds,
-      error: outcome.error ? { source: job.source, attempt: job.attempt, category: outcome.error.category, message: outcome.error.message } : null,
+      error:
+        finished.status === 'cancelled'
+          ? cancelledLine(job)
+          : outcome.error
+            ? { source: job.source, attempt: job.attempt, category: outcome.error.category, message: outcome.error.message }
+            : null,
     });
     this.o.onEvent?.({ type: 'finished', job: finished });
     log.info(

@@ -42,6 +42,8 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
 const LEASED_SQL = "('downloading','uploading')";
+/** What a cancel records on the job (docs/design.md §4). */
+const CANCELLED_ERROR: JobError = { category: 'cancelled', message: 'cancelled on request' };
 
 export class SqliteQueue implements JobQueue {
   /** The open better-sqlite3 handle; the status outbox may keep its own tables in the same file. */
@@ -225,7 +227,8 @@ export class SqliteQueue implements JobQueue {
   /**
    * Records a failed attempt. With `retryAt` (ms since epoch) and attempts left
    * (attempt < maxAttempts): retrying, attempt+1, nextRunAt = retryAt. Otherwise: failed.
-   * Partial files/media ids are merged in either way. A cancelled job stays cancelled.
+   * Partial files/media ids are merged in either way. A cancelled job stays cancelled, with its
+   * `cancelled` error.
    * @throws QueueError 'not_found' | 'lease_lost'.
    */
   fail(
@@ -242,10 +245,11 @@ export class SqliteQueue implements JobQueue {
       const mediaIds = unionJson(r.media_ids, partial?.mediaIds);
       const err = JSON.stringify(error);
       if (r.status === 'cancelled') {
+        // keeps the `cancelled` error the cancel recorded: the kill is not the job's failure
         this.stmt(
-          `UPDATE jobs SET error = ?, files = ?, media_ids = ?, lease_owner = NULL, lease_expires_at = NULL,
+          `UPDATE jobs SET files = ?, media_ids = ?, lease_owner = NULL, lease_expires_at = NULL,
              updated_at = ? WHERE seq = ?`,
-        ).run(err, files, mediaIds, now, r.seq);
+        ).run(files, mediaIds, now, r.seq);
       } else if (retryAt !== null && r.attempt < r.max_attempts) {
         this.stmt(
           `UPDATE jobs SET status = 'retrying', attempt = attempt + 1, error = ?, files = ?, media_ids = ?,
@@ -373,7 +377,8 @@ export class SqliteQueue implements JobQueue {
   }
 
   /**
-   * Cancels an open job (queued, retrying or running): status cancelled, finishedAt now. A
+   * Cancels an open job (queued, retrying or running): status cancelled, error category
+   * `cancelled` (docs/design.md §4: never retried automatically), finishedAt now. A
    * running holder keeps its lease owner recorded but its next heartbeat returns false. A job
    * already finished is returned unchanged.
    * @returns the job, or null when unknown.
@@ -382,9 +387,9 @@ export class SqliteQueue implements JobQueue {
     return this.write(() => {
       const now = this.now();
       this.stmt(
-        `UPDATE jobs SET status = 'cancelled', ready_at = NULL, next_run_at = NULL, lease_expires_at = NULL,
+        `UPDATE jobs SET status = 'cancelled', error = ?, ready_at = NULL, next_run_at = NULL, lease_expires_at = NULL,
            finished_at = ?, updated_at = ? WHERE job_id = ? AND status IN ${OPEN_STATUS_SQL}`,
-      ).run(now, now, jobId);
+      ).run(JSON.stringify(CANCELLED_ERROR), now, now, jobId);
       return this.get(jobId);
     });
   }

@@ -1,0 +1,65 @@
+/**
+ * Cancel of a job that is not running (still queued): the runner writes its row at once, as
+ * `failed` with category `cancelled` (docs/design.md §4), and never starts it. Real SQLite queue
+ * and outbox; the source is never reached.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DispatchOptionsSchema } from '../../shared/schemas.js';
+import { silentLogger } from '../../worker/src/log.js';
+import { Runner } from '../../worker/src/pipeline/runner.js';
+import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteOutbox } from '../../worker/src/report/outbox.js';
+import type { Source } from '../../worker/src/sources/types.js';
+import { LocalStore } from '../../worker/src/storage/local.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sa-cancel-queued-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Runner.abort of a queued job', () => {
+  it('writes the row as failed/cancelled and the job never runs; a manual retry queues it again', async () => {
+    const queue = new SqliteQueue(':memory:');
+    const outbox = new SqliteOutbox(queue.db);
+    let archived = 0;
+    const source: Source = {
+      name: 'youtube',
+      archive: async () => {
+        archived++;
+        return { mediaIds: [], files: [] };
+      },
+    };
+    const runner = new Runner({
+      queue,
+      sources: { youtube: source },
+      store: new LocalStore(join(dir, 'archive')),
+      prefix: '',
+      outbox,
+      workRoot: join(dir, 'work'),
+      concurrency: 1,
+      leaseMs: 10_000,
+      jobTimeoutMs: 10_000,
+      retryScale: 1,
+      log: silentLogger,
+      pollMs: 20,
+    });
+    const job = queue.enqueue([
+      {
+        dispatchId: 'd', spreadsheetId: 's', sheetId: 0, sheetName: 'People', rowId: '7', rowNumber: 7, name: '', email: '',
+        type: 'FF-Fi/Se-CP/B(S) #4', source: 'youtube', links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'], attempt: 1,
+        options: DispatchOptionsSchema.parse({}),
+      },
+    ])[0]!.job;
+    expect(queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
+    expect(runner.abort(job.jobId)).toBe(false); // not running here
+    const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
+    expect(updates).toMatchObject([{ rowId: '7', source: 'youtube', status: 'failed', error: { source: 'youtube', attempt: 1, category: 'cancelled' } }]);
+    runner.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await runner.stop();
+    expect(archived).toBe(0);
+    expect(queue.retry(job.jobId)).toMatchObject({ status: 'queued', attempt: 2 });
+    queue.close();
+  });
+});
