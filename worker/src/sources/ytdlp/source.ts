@@ -255,7 +255,8 @@ async function anyFile(paths: string[]): Promise<boolean> {
 
 /** The job's options: the row's archive_options over the dispatch's (options.ts). */
 function optionsOf(r: Runner, ctx: SourceContext): ItemOptions {
-  return itemOptions(ctx.job, { ...(r.opts.subLangs ? { subLangs: r.opts.subLangs } : {}), ...(r.opts.maxComments ? { maxComments: r.opts.maxComments } : {}) });
+  const { subLangs, maxComments } = r.opts;
+  return itemOptions(ctx.job, { ...(subLangs ? { subLangs } : {}), ...(maxComments ? { maxComments } : {}) });
 }
 
 function downloadPlan(r: Runner, target: LinkTarget, ctx: SourceContext, playlist: boolean, playlistItems?: number[]): DownloadPlan {
@@ -282,7 +283,11 @@ function downloadPlan(r: Runner, target: LinkTarget, ctx: SourceContext, playlis
 async function checkItem(item: DownloadedItem, r: Runner, ctx: SourceContext): Promise<void> {
   const { mode } = optionsOf(r, ctx);
   const o = r.opts;
-  await verifyItem(item, mode, { signal: ctx.signal, ...(o.ffprobePath ? { ffprobePath: o.ffprobePath } : {}), ...(o.ffmpegLocation ? { ffmpegLocation: o.ffmpegLocation } : {}) });
+  await verifyItem(item, mode, {
+    signal: ctx.signal,
+    ...(o.ffprobePath ? { ffprobePath: o.ffprobePath } : {}),
+    ...(o.ffmpegLocation ? { ffmpegLocation: o.ffmpegLocation } : {}),
+  });
 }
 
 /** storeItem with the job's comment option. */

@@ -88,18 +88,38 @@ interface StreamFacts {
   audio: number;
   /** container duration, seconds */
   headerDuration?: number;
+  /** end of the last packet read from `tailFromS` on, seconds; absent when no tail was asked */
+  tailEnd?: number;
 }
 
-async function streamsOf(bin: string, file: string, o: VerifyOptions): Promise<StreamFacts> {
-  const r = await ffprobe(bin, ['-show_entries', 'format=duration:stream=codec_type:stream_disposition=attached_pic', '-of', 'json', file], o);
-  let doc: { streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[]; format?: { duration?: string } } = {};
+type Packet = { pts_time?: string; dts_time?: string; duration_time?: string };
+
+/** The end time of a packet, seconds, or NaN. */
+function packetEnd(pts: number, dts: number, dur: number): number {
+  const t = Number.isFinite(pts) ? pts : dts;
+  return t + (Number.isFinite(dur) ? dur : 0);
+}
+
+/**
+ * One ffprobe run: the streams, the header's duration and, with `tailFromS`, the packets from that
+ * time on (`-read_intervals <s>%`), so a complete file is never read whole.
+ */
+async function probeFile(bin: string, file: string, o: VerifyOptions, tailFromS?: number): Promise<StreamFacts> {
+  const packets = tailFromS !== undefined ? ':packet=pts_time,dts_time,duration_time' : '';
+  const entries = `format=duration:stream=codec_type:stream_disposition=attached_pic${packets}`;
+  const args = ['-show_entries', entries, '-of', 'json'];
+  if (tailFromS !== undefined) args.push('-read_intervals', `${Math.max(0, tailFromS).toFixed(3)}%`);
+  const r = await ffprobe(bin, [...args, file], o);
+  type Doc = { streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[]; format?: { duration?: string }; packets?: Packet[] };
+  let doc: Doc = {};
   try {
-    doc = JSON.parse(r.stdout) as typeof doc;
+    doc = JSON.parse(r.stdout) as Doc;
   } catch {
     /* handled below */
   }
   const streams = doc.streams ?? [];
-  if (r.code !== 0 || streams.length === 0) {
+  // A cut file makes ffprobe exit non-zero only while reading packets: streams found still count.
+  if (streams.length === 0 || (r.code !== 0 && tailFromS === undefined)) {
     throw new ArchiveError('system', `stored media ${basename(file)} cannot be read (ffprobe: ${firstLine(r.stderr)}): the download is damaged`);
   }
   const out: StreamFacts = {
@@ -108,38 +128,51 @@ async function streamsOf(bin: string, file: string, o: VerifyOptions): Promise<S
   };
   const d = Number(doc.format?.duration);
   if (Number.isFinite(d) && d > 0) out.headerDuration = d;
+  if (tailFromS !== undefined) {
+    let end = 0;
+    for (const p of doc.packets ?? []) {
+      const e = packetEnd(Number(p.pts_time), Number(p.dts_time), Number(p.duration_time));
+      if (Number.isFinite(e)) end = Math.max(end, e);
+    }
+    out.tailEnd = end;
+  }
   return out;
 }
 
 /**
- * The end of the last packet ffprobe can read, seconds (0 when none). `fromS` seeks first
- * (`-read_intervals <s>%`), so a long file is not read whole when it is complete.
+ * The end of the last packet ffprobe can read in the whole file, seconds (0 when none), streamed
+ * line by line so memory stays flat whatever the length.
  */
-async function packetsEnd(bin: string, file: string, o: VerifyOptions, fromS?: number): Promise<number> {
+async function packetsEnd(bin: string, file: string, o: VerifyOptions): Promise<number> {
   let end = 0;
-  const args = ['-show_entries', 'packet=pts_time,dts_time,duration_time', '-of', 'csv=p=0'];
-  if (fromS !== undefined && fromS > 0) args.push('-read_intervals', `${fromS.toFixed(3)}%`);
   // fields in ffprobe's order: pts_time, dts_time, duration_time (N/A when unknown)
-  await ffprobe(bin, [...args, file], o, (line) => {
+  await ffprobe(bin, ['-show_entries', 'packet=pts_time,dts_time,duration_time', '-of', 'csv=p=0', file], o, (line) => {
     const [pts, dts, dur] = line.split(',').map(Number);
-    const t = Number.isFinite(pts) ? pts! : dts!;
-    if (Number.isFinite(t)) end = Math.max(end, t + (Number.isFinite(dur) ? dur! : 0));
+    const e = packetEnd(pts!, dts!, dur!);
+    if (Number.isFinite(e)) end = Math.max(end, e);
   });
   return end;
 }
 
 const fmt = (s: number) => `${s.toFixed(1)} s`;
 
-/** Checks one media file's length against `expected` seconds. @throws ArchiveError('system') */
-async function checkLength(bin: string, file: string, expected: number, said: string, o: VerifyOptions): Promise<void> {
+/** Seconds before the expected end from which the tail is read. */
+const tailStart = (expected: number) => expected - durationTolerance(expected) - 3;
+
+/**
+ * Checks one media file's length against `expected` seconds; `tailEnd` is what the tail read found.
+ * @throws ArchiveError('system')
+ */
+async function checkLength(bin: string, file: string, expected: number, tailEnd: number | undefined, said: string, o: VerifyOptions): Promise<void> {
   const tol = durationTolerance(expected);
-  let end = await packetsEnd(bin, file, o, expected - tol - 3);
+  let end = tailEnd ?? -Infinity;
   if (end < expected - tol) end = await packetsEnd(bin, file, o); // seek missed or file cut: measure it whole
   if (end < expected - tol) {
     throw new ArchiveError('system', `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}: the download was cut short`);
   }
   if (end > expected + tol) {
-    throw new ArchiveError('system', `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}: it is not the media the source describes`);
+    const what = `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}`;
+    throw new ArchiveError('system', `${what}: it is not the media the source describes`);
   }
 }
 
@@ -202,11 +235,14 @@ export async function verifyItem(item: DownloadedItem, mode: ArchiveMode, o: Ver
   let video = 0;
   let audio = 0;
   for (const file of media) {
-    const s = await streamsOf(bin, file, o);
+    // with the source's duration known, one ffprobe run reads the streams and the file's tail
+    let s = await probeFile(bin, file, o, info.duration !== undefined ? tailStart(info.duration) : undefined);
+    if (info.duration === undefined && s.headerDuration !== undefined) s = await probeFile(bin, file, o, tailStart(s.headerDuration));
     video += s.video;
     audio += s.audio;
     const expected = info.duration ?? s.headerDuration;
-    if (expected !== undefined) await checkLength(bin, file, expected, info.duration !== undefined ? 'the source says' : 'its header says', o);
+    const said = info.duration !== undefined ? 'the source says' : 'its header says';
+    if (expected !== undefined) await checkLength(bin, file, expected, s.tailEnd, said, o);
   }
   const name = basename(media[0]!);
   if (mode === 'audio') {
@@ -215,6 +251,10 @@ export async function verifyItem(item: DownloadedItem, mode: ArchiveMode, o: Ver
     return;
   }
   // The source's own format says when it has no audio (or no video): then none is expected.
-  if (!video && info.vcodec !== 'none') throw new ArchiveError('system', `stored media ${name} has no video stream, but video was asked for`);
-  if (!audio && info.acodec !== 'none') throw new ArchiveError('system', `stored media ${name} has no audio stream, but video with audio was asked for`);
+  if (!video && info.vcodec !== 'none') {
+    throw new ArchiveError('system', `stored media ${name} has no video stream, but video was asked for`);
+  }
+  if (!audio && info.acodec !== 'none') {
+    throw new ArchiveError('system', `stored media ${name} has no audio stream, but video with audio was asked for`);
+  }
 }
