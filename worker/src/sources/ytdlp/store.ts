@@ -75,7 +75,9 @@ export async function writeComments(info: Record<string, unknown>, mediaId: stri
 }
 
 /**
- * Uploads one downloaded item's files (those that exist) and writes its metadata.json.
+ * Uploads one downloaded item's files (those that exist) and writes its metadata.json, each file
+ * listed with its kind (media, subtitles, thumbnail, info, comments). With `opts.maxComments`, the
+ * info JSON's comments are stored as comments.json.
  * @returns every stored object, metadata.json last.
  * @throws ArchiveError('file_io') from the store.
  */
