@@ -113,6 +113,8 @@ export const JobRecordSchema = z.object({
   source: SourceSchema,
   links: z.array(z.string()),
   options: DispatchOptionsSchema,
+  /** the row's `archive_options` (design §1), when it had any; they win over `options` */
+  archiveOptions: RowArchiveOptionsSchema.optional(),
   status: JobStatusSchema,
   attempt: z.number().int().min(1),
   maxAttempts: z.number().int().min(1),

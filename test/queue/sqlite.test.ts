@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../shared/errors.js';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { createQueue, idempotencyKey, isQueueError, QueueError, SqliteQueue } from '../../worker/src/queue/index.js';
+import { JOBS_MIGRATIONS } from '../../worker/src/queue/sqliteSchema.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
@@ -349,7 +350,7 @@ describe('the store', () => {
       expect(shared.get(jobId)!.status).toBe('queued');
       shared.close();
       expect(db.open).toBe(true);
-      expect(db.prepare("SELECT version FROM schema_versions WHERE component = 'jobs'").get()).toEqual({ version: 2 });
+      expect(db.prepare("SELECT version FROM schema_versions WHERE component = 'jobs'").get()).toEqual({ version: JOBS_MIGRATIONS.length });
       db.close();
     } finally {
       cleanup();

@@ -10,6 +10,10 @@
  *
  * Routes:
  * - `/clips/<name>.mp4`        a clip (HTTP Range supported); `/clips/<name>.jpg` its poster
+ * - `/clips/<name>.cut.mp4`    the clip cut after 30 % of its bytes (index in front, so its header
+ *                              still states the full length); `/clips/<name>.noaudio.mp4` without audio
+ * - `/described/<name>.<full|cut|noaudio>.html`  a page whose schema.org VideoObject (JSON-LD)
+ *                              points at that clip variant and states the clip's true duration
  * - `/subs/<name>.en.vtt`      its subtitles
  * - `/pages/<name>.html`       a page with `<video>` + `<track kind="subtitles">` + poster
  * - `/playlist.html`           a multi-video page (a playlist to the html5 extractor)
@@ -23,7 +27,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +106,10 @@ export interface MediaHost {
   extraUrl(name: string): string;
   /** `<baseUrl>/redirect/<name>` (redirects) */
   redirectUrl(name: string): string;
+  /** `<baseUrl>/clips/<name>.<variant>.mp4`: the clip cut short, or without audio */
+  brokenClipUrl(name: string, variant: 'cut' | 'noaudio'): string;
+  /** `<baseUrl>/described/<name>.<variant>.html`: JSON-LD page stating the clip's true duration */
+  describedPageUrl(name: string, variant?: 'full' | 'cut' | 'noaudio'): string;
   /** `<baseUrl><path>` */
   url(path: string): string;
   /** the subtitle text served for a clip */
@@ -154,6 +162,12 @@ export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbp
         ]),
     );
     once(join(dir, `${name}.jpg`), (tmp) => ffmpeg(['-i', mp4, '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', tmp]));
+    // broken variants for the completion check: a download cut short, and one without its audio
+    once(join(dir, `${name}.cut.mp4`), (tmp) => {
+      const bytes = readFileSync(mp4);
+      writeFileSync(tmp, bytes.subarray(0, Math.floor(bytes.length * 0.3)));
+    });
+    once(join(dir, `${name}.noaudio.mp4`), (tmp) => ffmpeg(['-i', mp4, '-an', '-c', 'copy', '-f', 'mp4', tmp]));
   }
   const m3u8 = join(dir, 'hls', 'index.m3u8');
   if (!existsSync(m3u8)) {
@@ -170,6 +184,16 @@ export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbp
 /** The WebVTT served for a clip. */
 export function subtitleFor(name: string): string {
   return `WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello from ${name}.\n\n00:00:01.000 --> 00:00:02.000\nThis is the transcript of ${name}.\n`;
+}
+
+/**
+ * A page describing one clip with a schema.org VideoObject (https://schema.org/VideoObject:
+ * contentUrl, encodingFormat, duration as ISO 8601), which yt-dlp's generic extractor reads
+ * (`_search_json_ld`), so the info JSON carries the true duration whatever file is served.
+ */
+function describedHtml(baseUrl: string, clip: string, file: string, seconds: number): string {
+  const ld = { '@context': 'https://schema.org', '@type': 'VideoObject', name: `Described ${clip}`, contentUrl: `${baseUrl}/clips/${file}`, encodingFormat: 'video/mp4', duration: `PT${seconds}S`, uploadDate: '2026-01-01' };
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Described ${clip}</title>\n<script type="application/ld+json">${JSON.stringify(ld)}</script>\n</head><body><h1>${clip}</h1></body></html>\n`;
 }
 
 function pageHtml(title: string, clips: string[]): string {
@@ -196,6 +220,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   const clips = Array.from({ length: clipCount }, (_, i) => clipName(i));
   const playlistClips = clips.slice(0, Math.min(clipCount, opts.playlistSize ?? 3));
   const requests: RequestLogEntry[] = [];
+  let baseUrl = ''; // set once listening
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const delay = (ms: number) => new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, ms); timers.add(t); });
@@ -265,8 +290,12 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     requests.push(entry);
     if (opts.firstByteDelayMs) await delay(opts.firstByteDelayMs);
     let m: RegExpExecArray | null;
-    if ((m = /^\/clips\/(clip\d+)\.(mp4|jpg)$/.exec(path)) && clips.includes(m[1]!)) {
-      return serveFile(req, res, join(mediaDir, `${m[1]}.${m[2]}`), MIME[m[2]!]!, entry);
+    if ((m = /^\/clips\/(clip\d+)\.(mp4|jpg|cut\.mp4|noaudio\.mp4)$/.exec(path)) && clips.includes(m[1]!)) {
+      return serveFile(req, res, join(mediaDir, `${m[1]}.${m[2]}`), MIME[m[2]!.split('.').pop()!]!, entry);
+    }
+    if ((m = /^\/described\/(clip\d+)\.(full|cut|noaudio)\.html$/.exec(path)) && clips.includes(m[1]!)) {
+      const file = m[2] === 'full' ? `${m[1]}.mp4` : `${m[1]}.${m[2]}.mp4`;
+      return html(res, entry, describedHtml(baseUrl, m[1]!, file, opts.clipSeconds ?? 2));
     }
     if ((m = /^\/subs\/(clip\d+)\.en\.vtt$/.exec(path)) && clips.includes(m[1]!)) {
       const buf = Buffer.from(subtitleFor(m[1]!));
@@ -315,7 +344,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `http://127.0.0.1:${port}`;
   const url = (p: string) => baseUrl + p;
   return {
     baseUrl,
@@ -336,6 +365,8 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     slowUrl: () => url('/slow.mp4'),
     extraUrl: (n) => url(`/x/${n}`),
     redirectUrl: (n) => url(`/redirect/${n}`),
+    brokenClipUrl: (n, v) => url(`/clips/${n}.${v}.mp4`),
+    describedPageUrl: (n, v = 'full') => url(`/described/${n}.${v}.html`),
     subtitleText: subtitleFor,
     close: () =>
       new Promise<void>((resolve) => {

@@ -87,6 +87,8 @@ export const EnvSchema = z.object({
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
   DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   YTDLP_PATH: optional,
+  /** most comments kept per video for rows with `comments=yes` (design §1) */
+  ARCHIVER_MAX_COMMENTS: z.coerce.number().int().min(1).max(100_000).default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,5 +1,6 @@
 /** Job ids and idempotency keys. */
 import { createHash, randomBytes } from 'node:crypto';
+import { formatArchiveOptions, type RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -31,14 +32,21 @@ export interface IdempotencyParts {
   rowId: string;
   source: SourceName;
   links: readonly string[];
+  /** the row's `archive_options`: the same links asked for audio only are other work than video */
+  archiveOptions?: RowArchiveOptions | undefined;
 }
 
 /**
- * The idempotency key of a (spreadsheet, sheet, row, source, links): hex SHA-256 of a JSON array
- * of those fields, the links de-duplicated and sorted, so link order and repeats do not matter.
+ * The idempotency key of a (spreadsheet, sheet, row, source, links, row options): hex SHA-256 of a
+ * JSON array of those fields, the links de-duplicated and sorted, so link order and repeats do not
+ * matter. The options enter in their canonical cell form, and only when there are some, so a row
+ * without options keeps the key it had before options existed.
  */
 export function idempotencyKey(p: IdempotencyParts): string {
   const links = [...new Set(p.links)].sort();
-  const canonical = JSON.stringify([p.spreadsheetId, p.sheetId, p.rowId, p.source, links]);
+  const options = p.archiveOptions ? formatArchiveOptions(p.archiveOptions) : '';
+  const parts: unknown[] = [p.spreadsheetId, p.sheetId, p.rowId, p.source, links];
+  if (options) parts.push(options);
+  const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -45,6 +45,9 @@ const LEASED_SQL = "('downloading','uploading')";
 /** What a cancel records on the job (docs/design.md §4). */
 const CANCELLED_ERROR: JobError = { category: 'cancelled', message: 'cancelled on request' };
 
+/** True when a new job carries row options worth storing (an empty object is none). */
+const hasOptions = (j: NewJob) => !!j.archiveOptions && Object.keys(j.archiveOptions).length > 0;
+
 export class SqliteQueue implements JobQueue {
   /** The open better-sqlite3 handle; the status outbox may keep its own tables in the same file. */
   readonly db: Database.Database;
@@ -114,12 +117,13 @@ export class SqliteQueue implements JobQueue {
         this.stmt(
           `INSERT INTO jobs (job_id, dispatch_id, idempotency_key, spreadsheet_id, sheet_id, sheet_name, row_id,
              row_number, name, email, type, source, links, options, status, attempt, max_attempts,
-             ready_at, created_at, updated_at, lane)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+             ready_at, created_at, updated_at, lane, archive_options)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           jobId, j.dispatchId, key, j.spreadsheetId, j.sheetId, j.sheetName, j.rowId,
           j.rowNumber, j.name, j.email, j.type, j.source, JSON.stringify(j.links), JSON.stringify(j.options),
           j.attempt, Math.max(policyMax, j.attempt), now, now, now, laneOf(j.source, j.links),
+          hasOptions(j) ? JSON.stringify(j.archiveOptions) : null,
         );
         return { job: rowToJob(this.row(jobId)!), created: true };
       });

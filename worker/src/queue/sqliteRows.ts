@@ -1,4 +1,5 @@
 /** Mapping between `jobs` rows (ms integers, JSON text) and JobRecord (ISO strings, objects). */
+import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
 import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 
@@ -19,6 +20,8 @@ export interface JobRow {
   source: SourceName;
   links: string;
   options: string;
+  /** JSON RowArchiveOptions, or NULL (schema v3) */
+  archive_options: string | null;
   status: JobStatus;
   attempt: number;
   max_attempts: number;
@@ -59,6 +62,7 @@ export function rowToJob(r: JobRow): JobRecord {
     source: r.source,
     links: JSON.parse(r.links) as string[],
     options: JSON.parse(r.options) as DispatchOptions,
+    ...(r.archive_options ? { archiveOptions: JSON.parse(r.archive_options) as RowArchiveOptions } : {}),
     status: r.status,
     attempt: r.attempt,
     maxAttempts: r.max_attempts,

@@ -61,4 +61,8 @@ export const JOBS_MIGRATIONS: readonly MigrationStep[] = [
   (db) => {
     db.exec(`ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT ''`);
   },
+  // v3: the row's archive_options (design §1), JSON RowArchiveOptions; NULL for rows without any
+  (db) => {
+    db.exec(`ALTER TABLE jobs ADD COLUMN archive_options TEXT`);
+  },
 ];

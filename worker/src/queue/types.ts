@@ -3,6 +3,7 @@
  * (queue/sqlite.ts); a BullMQ/Redis implementation can sit behind the same interface.
  * Times are ms since epoch unless named otherwise.
  */
+import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
 import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 
@@ -21,6 +22,8 @@ export interface NewJob {
   links: string[];
   attempt: number;
   options: DispatchOptions;
+  /** the row's `archive_options` (design §1); part of the idempotency key */
+  archiveOptions?: RowArchiveOptions;
 }
 
 export interface JobFilter {
@@ -51,8 +54,8 @@ export interface Lease {
 
 export interface JobQueue {
   /**
-   * Adds jobs atomically. Idempotent: a job whose (spreadsheet, sheet, row, source, links) matches
-   * an open job returns that job with `created: false`.
+   * Adds jobs atomically. Idempotent: a job whose (spreadsheet, sheet, row, source, links, row
+   * archive options) matches an open job returns that job with `created: false`.
    */
   enqueue(jobs: NewJob[]): { job: JobRecord; created: boolean }[];
   /**

@@ -70,6 +70,8 @@ export function jobsOfDispatch(req: DispatchRequest): NewJob[] {
         links: [...new Set(links.map((l) => l.trim()))],
         attempt: row.attempt,
         options: req.options,
+        // the row's archive_options win over the dispatch options (design §1)
+        ...(row.archiveOptions && Object.keys(row.archiveOptions).length ? { archiveOptions: row.archiveOptions } : {}),
       });
     }
   }

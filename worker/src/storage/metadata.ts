@@ -16,6 +16,8 @@ export interface MetadataFile {
   md5?: string;
   /** path below the media folder, for Drive folders */
   path?: string;
+  /** what the file is, where the source says: yt-dlp items use media, subtitles, thumbnail, info, comments */
+  kind?: string;
 }
 
 export interface MediaMetadata {

@@ -99,6 +99,7 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
         links: row[source],
         attempt: row.attempt,
         options,
+        ...(row.archiveOptions ? { archiveOptions: row.archiveOptions } : {}),
       })),
   );
 
@@ -127,7 +128,7 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   process.off('SIGINT', stop);
   await system.close();
 
-  return summarize(path, system.store.describe(), started, newJobs.length, o.sources, issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id'));
+  return summarize(path, system.store.describe(), started, newJobs.length, o.sources, issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'));
 }
 
 async function summarize(
@@ -180,7 +181,7 @@ export function printSummary(s: RunSummary): void {
     out.push(formatTable(['row', 'row_id', 'source', 'error', 'what to do'], s.failed.map((f) => [f.rowNumber, f.rowId, f.source, f.error, f.advice])));
   }
   if (s.skipped.length) {
-    out.push('', `Rows skipped (${s.skipped.length}): fix their row_id to archive them`);
+    out.push('', `Rows skipped (${s.skipped.length}): fix their row_id or archive_options to archive them`);
     out.push(formatTable(['row', 'row_id', 'problem'], s.skipped.map((k) => [k.rowNumber, k.rowId, k.message])));
   }
   out.push('', `Finished ${s.jobs} new job(s) in ${formatDuration(s.durationMs)}.`, `Archive:     ${s.archive}`, `Updated CSV: ${s.sheet}`, '');

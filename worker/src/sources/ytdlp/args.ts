@@ -32,6 +32,8 @@ export interface DownloadPlan {
   maxHeight: number;
   /** `--sub-langs` value; yt-dlp's default (English, else the first language) when absent */
   subLangs?: string;
+  /** `--write-comments`, keeping at most this many (row option `comments=yes`); none when absent */
+  maxComments?: number;
   /** `http://127.0.0.1:PORT` of the host guard */
   proxy?: string;
   /** seconds */
@@ -59,6 +61,19 @@ export function formatSelector(maxHeight: number, audioOnly: boolean): string {
 }
 
 /**
+ * Comments go into the info JSON (`--write-comments`; store.ts copies them to comments.json). Only
+ * YouTube's extractor takes a cap: `--extractor-args youtube:max_comments=<n>` (yt-dlp README,
+ * "youtube" extractor arguments: max-comments, then max-parents, max-replies… default all). Other
+ * extractors are capped when storing.
+ */
+export function commentArgs(plan: Pick<DownloadPlan, 'maxComments' | 'extractors'>): string[] {
+  if (!plan.maxComments) return [];
+  const a = ['--write-comments'];
+  if (plan.extractors.includes('youtube')) a.push('--extractor-args', `youtube:max_comments=${Math.floor(plan.maxComments)}`);
+  return a;
+}
+
+/**
  * Arguments of a listing run: `-J --flat-playlist` prints one JSON document on stdout — a
  * playlist with `entries` (ids and indices, not extracted) or a single video.
  */
@@ -81,6 +96,7 @@ export function buildDownloadArgs(plan: DownloadPlan): string[] {
   if (plan.playlistItems?.length) a.push('--playlist-items', plan.playlistItems.join(','));
   a.push('--write-info-json', '--write-subs', '--write-auto-subs', '--sub-format', 'vtt/best', '--convert-subs', 'vtt');
   if (plan.subLangs) a.push('--sub-langs', plan.subLangs);
+  a.push(...commentArgs(plan));
   if (plan.transcriptOnly) a.push('--skip-download');
   else {
     a.push('--write-thumbnail', '-f', formatSelector(plan.maxHeight, plan.audioOnly));

@@ -7,8 +7,10 @@
  *  2. a listing run (`-J --flat-playlist`) for links that may be playlists, so that entries whose
  *     metadata.json is already stored are skipped (a retry fetches only what is missing);
  *  3. one download run for everything missing, through the guard proxy (net/guardProxy.ts);
- *  4. uploads: every file, then each item's metadata.json, then a playlist's `playlist:<id>`
+ *  4. a check of each item's files (verify.ts): a cut or stream-less file fails as `system`;
+ *  5. uploads: every file, then each item's metadata.json, then a playlist's `playlist:<id>`
  *     metadata.json.
+ * The row's archive_options win over the dispatch options (options.ts).
  * A `watch?v=…&list=…` link archives the video only (`--no-playlist`).
  */
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -23,8 +25,10 @@ import { buildDownloadArgs, buildProbeArgs, GENERIC_EXTRACTORS, YOUTUBE_EXTRACTO
 import { findYtDlp, ytdlpVersion } from './binary.js';
 import { classifyYtDlpStderr } from './classify.js';
 import { runYtDlp, type RunResult } from './process.js';
+import { itemOptions, type ItemOptions } from './options.js';
 import { parseItemLine, parseProgressLine, ProgressTracker, type DownloadedItem } from './progress.js';
 import { storedItem, storeItem, storePlaylist, type PlaylistEntryRecord } from './store.js';
+import { verifyItem } from './verify.js';
 
 export interface YtDlpSourceOptions {
   /** the yt-dlp executable; default findYtDlp() (YTDLP_PATH, then PATH) */
@@ -41,6 +45,10 @@ export interface YtDlpSourceOptions {
   killGraceMs?: number;
   /** `--ffmpeg-location` */
   ffmpegLocation?: string;
+  /** ffprobe for the completion check (verify.ts); default beside ffmpegLocation, else PATH */
+  ffprobePath?: string;
+  /** most comments kept per video for rows with `comments=yes` (ARCHIVER_MAX_COMMENTS); default 500 */
+  maxComments?: number;
   /** extra tool versions for metadata.json, e.g. { 'sheet-archiver': VERSION } */
   tools?: Record<string, string>;
   /** route yt-dlp through the host guard proxy; default true */
@@ -245,19 +253,47 @@ async function anyFile(paths: string[]): Promise<boolean> {
   return false;
 }
 
+/** The job's options: the row's archive_options over the dispatch's (options.ts). */
+function optionsOf(r: Runner, ctx: SourceContext): ItemOptions {
+  const { subLangs, maxComments } = r.opts;
+  return itemOptions(ctx.job, { ...(subLangs ? { subLangs } : {}), ...(maxComments ? { maxComments } : {}) });
+}
+
 function downloadPlan(r: Runner, target: LinkTarget, ctx: SourceContext, playlist: boolean, playlistItems?: number[]): DownloadPlan {
-  const o = ctx.job.options;
+  const o = optionsOf(r, ctx);
   const plan: DownloadPlan = {
     ...r.base(target),
     playlist,
-    transcriptOnly: !!o.transcriptOnly,
-    audioOnly: !!o.audioOnly,
-    maxHeight: o.maxHeight ?? 1080,
+    transcriptOnly: o.mode === 'transcript',
+    audioOnly: o.mode === 'audio',
+    maxHeight: o.maxHeight,
   };
   if (playlistItems) plan.playlistItems = playlistItems;
-  if (r.opts.subLangs) plan.subLangs = r.opts.subLangs;
+  if (o.subLangs) plan.subLangs = o.subLangs;
+  if (o.maxComments) plan.maxComments = o.maxComments;
   if (r.opts.ffmpegLocation) plan.ffmpegLocation = r.opts.ffmpegLocation;
   return plan;
+}
+
+/**
+ * Checks an item before it is stored (verify.ts): a cut or stream-less file must never get a
+ * metadata.json, which would make it count as archived.
+ * @throws ArchiveError('system') saying what is wrong.
+ */
+async function checkItem(item: DownloadedItem, r: Runner, ctx: SourceContext): Promise<void> {
+  const { mode } = optionsOf(r, ctx);
+  const o = r.opts;
+  await verifyItem(item, mode, {
+    signal: ctx.signal,
+    ...(o.ffprobePath ? { ffprobePath: o.ffprobePath } : {}),
+    ...(o.ffmpegLocation ? { ffmpegLocation: o.ffmpegLocation } : {}),
+  });
+}
+
+/** storeItem with the job's comment option. */
+function store(item: DownloadedItem, r: Runner, ctx: SourceContext, link: string, tools: Record<string, string>, extra: Record<string, unknown> = {}) {
+  const { maxComments } = optionsOf(r, ctx);
+  return storeItem(item, ctx, link, tools, extra, maxComments ? { maxComments } : {});
 }
 
 async function archiveTarget(target: LinkTarget, link: string, r: Runner, ctx: SourceContext, tools: Record<string, string>): Promise<LinkResult> {
@@ -289,8 +325,10 @@ async function archiveTarget(target: LinkTarget, link: string, r: Runner, ctx: S
   const item = items[0];
   if (!item) throw res.code === 0 ? new ArchiveError('system', 'yt-dlp finished without reporting a file') : r.error(res);
   if (res.code !== 0) ctx.log.warn({ mediaId: item.id, err: r.error(res).message }, 'yt-dlp reported an error after archiving the item');
+  progress({ fraction: 0.96, message: `checking ${item.id}` });
+  await checkItem(item, r, ctx);
   progress({ fraction: 0.97, message: `uploading ${item.id}` });
-  const files = await storeItem(item, ctx, link, tools);
+  const files = await store(item, r, ctx, link, tools);
   progress({ fraction: 1, message: `archived ${item.id}` });
   return { mediaIds: [item.id], files };
 }
@@ -321,9 +359,18 @@ async function archivePlaylist(
   if (missing.length) {
     const plan = downloadPlan(r, target, ctx, true, missing.map((e) => e.index));
     const { items, res } = await r.download(plan, missing.length);
+    let rejected: ArchiveError | undefined;
     for (const item of items) {
       const index = item.playlistIndex ?? missing.find((e) => e.id === item.id)?.index ?? 0;
-      const stored = await storeItem(item, ctx, link, tools, { playlist: { id: probe.id, index } });
+      try {
+        await checkItem(item, r, ctx);
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        rejected ??= err instanceof ArchiveError ? err : new ArchiveError('system', String(err));
+        ctx.log.warn({ mediaId: item.id, err: (err as Error).message }, 'stored media failed its check: entry counted as failed');
+        continue;
+      }
+      const stored = await store(item, r, ctx, link, tools, { playlist: { id: probe.id, index } });
       files.push(...stored);
       const meta = stored[stored.length - 1]!;
       entryMeta.push(meta);
@@ -332,7 +379,7 @@ async function archivePlaylist(
     const failed = missing.filter((e) => !records.has(e.index));
     for (const e of failed) records.set(e.index, { mediaId: e.id ?? `#${e.index}`, index: e.index, ...(e.title ? { title: e.title } : {}), status: 'failed' });
     if (failed.length) {
-      const cause = res.code !== 0 ? r.error(res) : new ArchiveError('system', 'yt-dlp skipped entries without an error');
+      const cause = rejected ?? (res.code !== 0 ? r.error(res) : new ArchiveError('system', 'yt-dlp skipped entries without an error'));
       error = new ArchiveError(cause.category, `${failed.length} of ${probe.entries.length} playlist entries failed: ${cause.message}`, { cause });
     }
   }

@@ -5,8 +5,8 @@
  * was archived before (a retry skips it but still reports its files).
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { metadataKey, objectKey } from '../../storage/layout.js';
 import { readMetadata, writeMetadata, type MediaMetadata, type MetadataFile } from '../../storage/metadata.js';
 import type { ObjectStore, StoredObject } from '../../storage/types.js';
@@ -51,8 +51,33 @@ function factsOf(info: Record<string, unknown>): Pick<MediaMetadata, 'title' | '
   return out;
 }
 
+export interface StoreItemOptions {
+  /** store the info JSON's comments as comments.json, at most this many (row option `comments=yes`) */
+  maxComments?: number;
+}
+
+/** The object name of an item's comments (design §1 `comments=yes`). */
+export const COMMENTS_FILE = 'comments.json';
+
 /**
- * Uploads one downloaded item's files (those that exist) and writes its metadata.json.
+ * Writes the comments yt-dlp put in the info JSON (`--write-comments`) to `path`, keeping the first
+ * `max`: `{ mediaId, sourceCount, kept, max, comments: [...] }`, each comment as yt-dlp gives it
+ * (id, parent, author, text, timestamp, like_count…).
+ * @returns `path`, or null when the info JSON holds no comments list.
+ */
+export async function writeComments(info: Record<string, unknown>, mediaId: string, max: number, path: string): Promise<string | null> {
+  const all = info['comments'];
+  if (!Array.isArray(all)) return null;
+  const comments = all.slice(0, Math.max(0, Math.floor(max)));
+  const sourceCount = typeof info['comment_count'] === 'number' ? info['comment_count'] : null;
+  await writeFile(path, JSON.stringify({ mediaId, sourceCount, kept: comments.length, max, comments }, null, 2) + '\n');
+  return path;
+}
+
+/**
+ * Uploads one downloaded item's files (those that exist) and writes its metadata.json, each file
+ * listed with its kind (media, subtitles, thumbnail, info, comments). With `opts.maxComments`, the
+ * info JSON's comments are stored as comments.json.
  * @returns every stored object, metadata.json last.
  * @throws ArchiveError('file_io') from the store.
  */
@@ -62,19 +87,9 @@ export async function storeItem(
   link: string,
   tools: Record<string, string>,
   extra: Record<string, unknown> = {},
+  opts: StoreItemOptions = {},
 ): Promise<StoredObject[]> {
   const row = rowContextOf(ctx);
-  const paths = [...item.mediaPaths, ...Object.values(item.subtitlePaths), ...item.thumbnailPaths];
-  if (item.infoJsonPath) paths.push(item.infoJsonPath);
-  const stored: StoredObject[] = [];
-  const seen = new Set<string>();
-  for (const p of paths) {
-    if (seen.has(p) || !(await exists(p))) continue;
-    seen.add(p);
-    const key = objectKey(ctx.prefix, row.rowId, 'youtube', item.id, basename(p));
-    const contentType = CONTENT_TYPES[extname(p).toLowerCase()];
-    stored.push(await ctx.store.putFile(key, p, { rowId: row.rowId, signal: ctx.signal, ...(contentType ? { contentType } : {}) }));
-  }
   let info: Record<string, unknown> = {};
   if (item.infoJsonPath) {
     try {
@@ -82,6 +97,27 @@ export async function storeItem(
     } catch {
       /* no info JSON: the metadata keeps what the print line said */
     }
+  }
+  const paths: { path: string; kind: string; name?: string }[] = [
+    ...item.mediaPaths.map((path) => ({ path, kind: 'media' })),
+    ...Object.values(item.subtitlePaths).map((path) => ({ path, kind: 'subtitles' })),
+    ...item.thumbnailPaths.map((path) => ({ path, kind: 'thumbnail' })),
+  ];
+  if (item.infoJsonPath) paths.push({ path: item.infoJsonPath, kind: 'info' });
+  if (opts.maxComments && item.infoJsonPath) {
+    const path = await writeComments(info, item.id, opts.maxComments, join(dirname(item.infoJsonPath), `${item.id}.comments.tmp`));
+    if (path) paths.push({ path, kind: 'comments', name: COMMENTS_FILE });
+  }
+  const stored: StoredObject[] = [];
+  const kinds = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const { path: p, kind, name } of paths) {
+    if (seen.has(p) || !(await exists(p))) continue;
+    seen.add(p);
+    const key = objectKey(ctx.prefix, row.rowId, 'youtube', item.id, name ?? basename(p));
+    const contentType = CONTENT_TYPES[extname(name ?? p).toLowerCase()];
+    stored.push(await ctx.store.putFile(key, p, { rowId: row.rowId, signal: ctx.signal, ...(contentType ? { contentType } : {}) }));
+    kinds.set(key, kind);
   }
   const facts = factsOf(info);
   const meta: MediaMetadata = {
@@ -92,7 +128,7 @@ export async function storeItem(
     url: link,
     ...facts,
     extra: { ...facts.extra, ...extra },
-    files: stored.map((o): MetadataFile => ({ key: o.key, size: o.size, sha256: o.sha256 })),
+    files: stored.map((o): MetadataFile => ({ key: o.key, size: o.size, sha256: o.sha256, ...(kinds.has(o.key) ? { kind: kinds.get(o.key)! } : {}) })),
     archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     tools,
   };
