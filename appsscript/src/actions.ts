@@ -10,7 +10,7 @@ import { runDispatch } from './dispatch.js';
 import { resetRows } from './reset.js';
 import { isScheduled, readDispatch, readScheduledRun, recordDispatch, scheduleHourly, stopSchedule, toRecord } from './schedule.js';
 import { ACTION_SCOPES, missingScopes, permissionMessage, requirePermissions } from './scopes.js';
-import { readSettings, settingsView, writeSettings } from './settings.js';
+import { readSettings, settingsFrom, settingsView, writeSettings } from './settings.js';
 import { readSheet, readTracking, targetSheet } from './sheet.js';
 import { computeStatus, countStatuses } from './status.js';
 import { errorText, nowMs } from './util.js';
@@ -85,21 +85,24 @@ export const actions = {
 
   /** Everything the sidebar shows, from one whole-sheet read. */
   state: (): SidebarState => {
+    const docProps = documentProperties()?.getProperties() ?? {};
+    const missing = missingScopes(ACTION_SCOPES.readSheet);
+    if (missing) {
+      // Without the spreadsheet permission there is no spreadsheet (nor its id): say what to grant.
+      const view = settingsView(settingsFrom('', docProps, ''));
+      return { settings: view, status: null, statusError: permissionMessage('read this spreadsheet', missing), scheduled: null, lastScheduledRun: null, lastDispatch: readDispatch(docProps) };
+    }
     const ss = requireActiveSpreadsheet();
     const id = ss.getId();
     const settings = readSettings(id);
-    const docProps = documentProperties()?.getProperties() ?? {};
     const userProps = PropertiesService.getUserProperties().getProperties();
     let status: SidebarState['status'] = null;
     let statusError = '';
-    const missing = missingScopes(ACTION_SCOPES.readSheet);
-    if (missing) statusError = permissionMessage('read this spreadsheet', missing);
-    else
-      try {
-        status = computeStatus(readSheet(targetSheet(ss, settings.sheetName)), settings, nowMs());
-      } catch (e) {
-        statusError = `Could not read the status: ${errorText(e)}`;
-      }
+    try {
+      status = computeStatus(readSheet(targetSheet(ss, settings.sheetName)), settings, nowMs());
+    } catch (e) {
+      statusError = `Could not read the status: ${errorText(e)}`;
+    }
     let scheduled: boolean | null = null;
     if (!missingScopes(ACTION_SCOPES.stopSchedule))
       try {
