@@ -60,6 +60,10 @@ function planPoll(): void {
   timer = window.setTimeout(() => void poll(), schedule.delayMs);
 }
 
+function withoutPending(counts: LiveStatus['counts']): LiveStatus['counts'] {
+  return { youtube: { ...counts.youtube, pending: 0 }, drive: { ...counts.drive, pending: 0 } };
+}
+
 function liveKey(l: LiveStatus): string {
   return JSON.stringify([l.counts, l.attention, l.attentionTotal, l.active]);
 }
@@ -101,7 +105,8 @@ async function refresh(): Promise<void> {
     return;
   }
   last = state;
-  lastLive = '';
+  // What a live update of this same sheet would carry (no pending counts): only a real change differs.
+  lastLive = state.status ? liveKey({ ...state.status, counts: withoutPending(state.status.counts) }) : '';
   renderState(state, false);
   if (!settingsFilled) {
     fillSettings(state);

@@ -126,10 +126,20 @@ export const actions = {
    * (https://developers.google.com/apps-script/guides/services/quotas).
    */
   poll: (req: PollRequest): LiveStatus => {
-    const ss = requireActiveSpreadsheet();
-    const sources = (Array.isArray(req?.sources) ? req.sources : []).filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
-    const lease = Number(req?.leaseHours);
-    const settings = { sources: sources.length ? sources : [...SOURCES], leaseMs: (lease > 0 ? lease : 2) * 3_600_000, allowedHosts: [] };
-    return countStatuses(readTracking(targetSheet(ss, String(req?.sheetName ?? ''))), settings, nowMs(), false);
+    try {
+      return pollOnce(req);
+    } catch (e) {
+      // Only on failure: was it a permission the user took back? Then say which.
+      const m = missingScopes(ACTION_SCOPES.readSheet);
+      throw new Error(m ? permissionMessage('read this spreadsheet', m) : errorText(e));
+    }
   },
 };
+
+function pollOnce(req: PollRequest): LiveStatus {
+  const ss = requireActiveSpreadsheet();
+  const sources = (Array.isArray(req?.sources) ? req.sources : []).filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
+  const lease = Number(req?.leaseHours);
+  const settings = { sources: sources.length ? sources : [...SOURCES], leaseMs: (lease > 0 ? lease : 2) * 3_600_000, allowedHosts: [] };
+  return countStatuses(readTracking(targetSheet(ss, String(req?.sheetName ?? ''))), settings, nowMs(), false);
+}
