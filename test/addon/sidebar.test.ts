@@ -279,6 +279,7 @@ describe('live updates (fake clock)', () => {
       const alert = p.getByRole('alert');
       await expect.poll(() => alert.innerText()).toMatch(/^Live updates paused: Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/);
       expect(await p.locator('#live').getAttribute('class')).toBe('live error');
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(300); // the long URL wraps
       const polls = sb.polls();
       await p.clock.runFor(5 * 60_000);
       expect(sb.polls()).toBe(polls);
