@@ -10,7 +10,7 @@ import { runDispatch } from './dispatch.js';
 import { resetRows } from './reset.js';
 import { isScheduled, readDispatch, readScheduledRun, recordDispatch, scheduleHourly, stopSchedule, toRecord } from './schedule.js';
 import { ACTION_SCOPES, missingScopes, permissionMessage, requirePermissions } from './scopes.js';
-import { readSettings, settingsFrom, settingsView, writeSettings } from './settings.js';
+import { readSettings, refreshSettingsCopy, settingsFrom, settingsView, writeSettings } from './settings.js';
 import { readSheet, readTracking, targetSheet } from './sheet.js';
 import { computeStatus, countStatuses } from './status.js';
 import { errorText, nowMs } from './util.js';
@@ -110,6 +110,8 @@ export const actions = {
       } catch {
         scheduled = null;
       }
+    // Keeps the copy a scheduled run without DocumentProperties uses in step with the document (settings.ts).
+    if (scheduled) refreshSettingsCopy(id, docProps);
     return {
       settings: settingsView(settings),
       status,
