@@ -82,7 +82,7 @@ async function poll(): Promise<void> {
   const key = liveKey(live);
   const changed = key !== lastLive;
   lastLive = key;
-  if (changed) renderState(mergeLive(last, live), true);
+  if (changed) renderState(mergeLive(last, live));
   if (!live.active) {
     // Nothing left to watch: one full read brings the success rate and the rest up to date.
     await refresh();
@@ -107,7 +107,7 @@ async function refresh(): Promise<void> {
   last = state;
   // What a live update of this same sheet would carry (no pending counts): only a real change differs.
   lastLive = state.status ? liveKey({ ...state.status, counts: withoutPending(state.status.counts) }) : '';
-  renderState(state, false);
+  renderState(state);
   if (!settingsFilled) {
     fillSettings(state);
     settingsFilled = true;
@@ -154,11 +154,8 @@ async function saveSettings(ev: Event): Promise<void> {
   }
   setBusy(false, button);
   renderResult(result);
-  if (!/^Settings saved/.test(result.message) && !result.ok) {
-    await refresh();
-    return;
-  }
-  settingsFilled = false;
+  // Saved (even when the connection test then failed): show what was stored.
+  if (/^Settings saved/.test(result.message)) settingsFilled = false;
   await refresh();
 }
 

@@ -103,7 +103,7 @@ export function renderLive(v: LiveView): void {
 }
 
 /** Renders the status, attention list, sheet problems, last runs and the schedule button. */
-export function renderState(state: SidebarState, _live = false): void {
+export function renderState(state: SidebarState): void {
   const st = state.status;
   byId('sheet-name').textContent = st ? `Tab: ${st.sheetName}` : '';
   const charts = byId('charts');

@@ -308,3 +308,28 @@ describe('granular consent (L2)', () => {
     expect(s.lastScheduledRun!.message).toMatch(/^The scheduled run could not run: Sheet Archiver needs the permission “Connect to an external service”/);
   });
 });
+
+describe('live updates (pollStatus)', () => {
+  it('read the header, row_id and tracking columns only: no properties, no triggers, no whole-sheet read', () => {
+    const { model, addon, sheet } = setup(500);
+    const h = model.rowsOf(sheet)[0]!;
+    model.setCell(sheet, 1, h.indexOf('youtube_status'), 'queued');
+    model.setCell(sheet, 2, h.indexOf('drive_status'), 'failed');
+    model.setCell(sheet, 2, h.indexOf('download_errors'), 'drive#1 permission: 403');
+    addon.call('scheduleHourlyDispatch');
+    addon.counts.reset();
+    const live = addon.call('pollStatus', { sheetName: 'People', sources: ['youtube', 'drive'], leaseHours: 2 }) as {
+      active: boolean;
+      counts: Record<string, Record<string, number>>;
+      attention: { rowNumber: number; error: string }[];
+    };
+    expect(live.active).toBe(true);
+    expect(live.counts['youtube']).toMatchObject({ queued: 1, pending: 0 });
+    expect(live.attention).toEqual([expect.objectContaining({ rowNumber: 3, error: '#1 permission: 403' })]);
+    expect(addon.counts.total('PropertiesService')).toBe(0);
+    expect(addon.counts.total('UserProperties') + addon.counts.total('DocumentProperties')).toBe(0);
+    expect(addon.counts.total('ScriptApp')).toBe(0);
+    expect(addon.counts.get('Sheet.getDataRange')).toBe(0);
+    expect(addon.counts.get('Range.getValues')).toBe(3); // header, row_id, the 8 tracking columns
+  });
+});
