@@ -121,7 +121,12 @@ export function renderState(state: SidebarState): void {
   }
   byId('success').textContent =
     st && st.successRate !== null ? `Success rate: ${Math.round(st.successRate * 100)} % of finished jobs completed.` : 'Success rate: nothing finished yet.';
-  const noRun = state.scheduled === null ? 'Hourly schedule: unknown (the permission to run when you are away is missing).' : state.scheduled ? 'Last scheduled run: none yet.' : 'Hourly schedule is off.';
+  const noRun =
+    state.scheduled === null
+      ? 'Hourly schedule: unknown (the permission to run when you are away is missing).'
+      : state.scheduled
+        ? 'Last scheduled run: none yet.'
+        : 'Hourly schedule is off.';
   byId('last-run').textContent = runLine(state.lastScheduledRun, noRun);
   if (state.lastScheduledRun) byId('last-run').textContent = 'Last scheduled run: ' + byId('last-run').textContent;
   byId('last-dispatch').textContent = state.lastDispatch ? 'Last dispatch: ' + runLine(state.lastDispatch, '') : '';

@@ -60,8 +60,10 @@ export const actions = {
       return validateSnapshot(readSheet(targetSheet(ss, s.sheetName)), s);
     }),
 
-  schedule: (): ActionResult => guard(ACTION_SCOPES.schedule, 'run the hourly dispatch while you are away', () => scheduleHourly(requireActiveSpreadsheet())),
-  stopSchedule: (): ActionResult => guard(ACTION_SCOPES.stopSchedule, 'remove your hourly trigger', () => stopSchedule(requireActiveSpreadsheet())),
+  schedule: (): ActionResult =>
+    guard(ACTION_SCOPES.schedule, 'run the hourly dispatch while you are away', () => scheduleHourly(requireActiveSpreadsheet())),
+  stopSchedule: (): ActionResult =>
+    guard(ACTION_SCOPES.stopSchedule, 'remove your hourly trigger', () => stopSchedule(requireActiveSpreadsheet())),
 
   checkWorker: (): ActionResult =>
     guard(ACTION_SCOPES.checkWorker, 'reach your worker', () => {
@@ -76,9 +78,11 @@ export const actions = {
       const id = requireActiveSpreadsheet().getId();
       writeSettings(input ?? {}, id);
       const s = readSettings(id);
-      if (!s.workerUrl || !s.secret) return { ok: true, message: `Settings saved. Set the ${s.workerUrl ? 'shared secret' : 'worker URL'} to test the connection.` };
+      if (!s.workerUrl || !s.secret)
+        return { ok: true, message: `Settings saved. Set the ${s.workerUrl ? 'shared secret' : 'worker URL'} to test the connection.` };
       const missing = missingScopes(ACTION_SCOPES.checkWorker);
-      if (missing) return { ok: false, message: `Settings saved, but the connection was not tested: ${permissionMessage('reach your worker', missing)}` };
+      if (missing)
+        return { ok: false, message: `Settings saved, but the connection was not tested: ${permissionMessage('reach your worker', missing)}` };
       const t = testConnection(s.workerUrl, s.secret);
       return { ok: t.ok, message: `Settings saved. ${t.message}` };
     }),
@@ -90,7 +94,8 @@ export const actions = {
     if (missing) {
       // Without the spreadsheet permission there is no spreadsheet (nor its id): say what to grant.
       const view = settingsView(settingsFrom('', docProps, ''));
-      return { settings: view, status: null, statusError: permissionMessage('read this spreadsheet', missing), scheduled: null, lastScheduledRun: null, lastDispatch: readDispatch(docProps) };
+      const statusError = permissionMessage('read this spreadsheet', missing);
+      return { settings: view, status: null, statusError, scheduled: null, lastScheduledRun: null, lastDispatch: readDispatch(docProps) };
     }
     const ss = requireActiveSpreadsheet();
     const id = ss.getId();

@@ -74,7 +74,12 @@ export function runDispatch(
   }
 }
 
-function dispatchLocked(opts: DispatchRunOptions, ss: GoogleAppsScript.Spreadsheet.Spreadsheet, settings: Settings, started: number): DispatchOutcome {
+function dispatchLocked(
+  opts: DispatchRunOptions,
+  ss: GoogleAppsScript.Spreadsheet.Spreadsheet,
+  settings: Settings,
+  started: number,
+): DispatchOutcome {
   const snap = readSheet(targetSheet(ss, settings.sheetName));
   const { map, sheet } = snap;
   if (map.input.row_id === undefined) return outcome(false, `The tab "${sheet.getName()}" has no row_id column; nothing was sent.`);

@@ -119,7 +119,8 @@ export function runScheduled(e?: { triggerUid?: unknown }): RunRecord | null {
     const active = activeSpreadsheet();
     id = (uid && user.getProperty(triggerKey(uid))) || active?.getId() || '';
     if (!id) {
-      console.error(`Sheet Archiver: scheduled run for trigger ${uid || '(unknown)'} has no spreadsheet (no active spreadsheet, no stored id); nothing was done.`);
+      const trigger = uid || '(unknown)';
+      console.error(`Sheet Archiver: scheduled run for trigger ${trigger} has no spreadsheet (no active one, no stored id); nothing was done.`);
       return null;
     }
     if (uid && !user.getProperty(triggerKey(uid))) user.setProperty(triggerKey(uid), id); // a trigger made before ids were stored
