@@ -63,17 +63,26 @@ async function writeAtomic(file, text) {
 }
 
 /**
- * @param {{ root: string, outDir?: string, workerUrl?: string }} opts  root: the repo;
- *   outDir: default <root>/appsscript/dist; workerUrl: default process.env.ARCHIVER_WORKER_URL.
+ * @param {{ root: string, outDir?: string, workerUrl?: string, whitelist?: string[] }} opts  root: the repo;
+ *   outDir: default <root>/appsscript/dist; workerUrl: default process.env.ARCHIVER_WORKER_URL;
+ *   whitelist: extra worker URLs to allow besides workerUrl (tests that talk to several local workers).
  * @returns {Promise<{ outDir: string, entryPoints: string[], whitelist: string }>}
  */
-export async function buildAddon({ root, outDir, workerUrl }) {
+export async function buildAddon({ root, outDir, workerUrl, whitelist: extra = [] }) {
   const dir = join(root, 'appsscript');
   const out = outDir ?? join(dir, 'dist');
   await mkdir(out, { recursive: true });
 
+  const manifest = JSON.parse(await readFile(join(dir, 'appsscript.json'), 'utf8'));
+  const url = workerUrl ?? process.env.ARCHIVER_WORKER_URL ?? '';
+  const whitelist = url ? whitelistEntry(url) : PLACEHOLDER_WHITELIST;
+  if (!url && !process.env.ARCHIVER_QUIET_BUILD) console.error(`appsscript: ARCHIVER_WORKER_URL is unset; urlFetchWhitelist is the placeholder ${PLACEHOLDER_WHITELIST}`);
+  manifest.urlFetchWhitelist = [...new Set([whitelist, ...extra.map(whitelistEntry)])];
+
   const common = { bundle: true, write: false, format: 'iife', platform: 'neutral', mainFields: ['module', 'main'], logLevel: 'warning', legalComments: 'none', charset: 'utf8' };
-  const server = await build({ ...common, entryPoints: [join(dir, 'src/main.ts')], globalName: GLOBAL_NAME, target: 'es2020', plugins: [zodLite(dir)] });
+  // src/manifest.ts reads the allow-list so Settings can refuse a worker URL Apps Script would refuse.
+  const define = { __URL_FETCH_WHITELIST__: JSON.stringify(manifest.urlFetchWhitelist) };
+  const server = await build({ ...common, entryPoints: [join(dir, 'src/main.ts')], globalName: GLOBAL_NAME, target: 'es2020', plugins: [zodLite(dir)], define });
   const bundle = server.outputFiles[0].text;
   const names = exportNames(bundle);
   const code =
@@ -86,12 +95,6 @@ export async function buildAddon({ root, outDir, workerUrl }) {
   const template = await readFile(join(dir, 'sidebar/index.html'), 'utf8');
   if (!template.includes('/*@inline-style*/') || !template.includes('/*@inline-script*/')) throw new Error('sidebar/index.html lost its inline markers');
   const html = template.replace('/*@inline-style*/', () => css).replace('/*@inline-script*/', () => script);
-
-  const manifest = JSON.parse(await readFile(join(dir, 'appsscript.json'), 'utf8'));
-  const url = workerUrl ?? process.env.ARCHIVER_WORKER_URL ?? '';
-  const whitelist = url ? whitelistEntry(url) : PLACEHOLDER_WHITELIST;
-  if (!url && !process.env.ARCHIVER_QUIET_BUILD) console.error(`appsscript: ARCHIVER_WORKER_URL is unset; urlFetchWhitelist is the placeholder ${PLACEHOLDER_WHITELIST}`);
-  manifest.urlFetchWhitelist = [whitelist];
 
   await writeAtomic(join(out, 'Code.js'), code);
   await writeAtomic(join(out, 'sidebar.html'), html);

@@ -1,14 +1,15 @@
 /**
  * The sidebar: loads the state, renders it, runs actions with a busy state and a result message,
- * saves settings, and refreshes every few seconds while any row is queued or downloading.
+ * saves settings, and keeps the status live while any row is queued or downloading, with the
+ * backoff of live.ts. A live update reads only the tracking columns (pollStatus); a failed one
+ * pauses live updates visibly, with the error and a "Resume live updates" button.
  */
-import type { ActionResult, SidebarApi, SidebarState } from '../src/api.js';
-import { fillSettings, renderResult, renderState } from './render.js';
+import type { ActionResult, LiveStatus, SidebarApi, SidebarState } from '../src/api.js';
+import { afterPoll, startSchedule, type LiveSchedule } from './live.js';
+import { fillSettings, mergeLive, renderLive, renderResult, renderState } from './render.js';
 import { call } from './run.js';
 
-/** How often the view refreshes while rows are queued/downloading, ms. */
-const REFRESH_MS = 4000;
-type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings'>;
+type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings' | 'pollStatus'>;
 const ACTIONS: readonly ActionName[] = [
   'dispatchPendingRows',
   'retryFailedRows',
@@ -23,6 +24,10 @@ const ACTIONS: readonly ActionName[] = [
 let busy = false;
 let timer: number | undefined;
 let settingsFilled = false;
+/** the last full state: the base live updates are merged into */
+let last: SidebarState | null = null;
+let lastLive = '';
+let schedule: LiveSchedule = startSchedule(Date.now());
 
 function buttons(): HTMLButtonElement[] {
   return Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action], #save-settings'));
@@ -44,9 +49,54 @@ function setBusy(on: boolean, active?: HTMLButtonElement): void {
   }
 }
 
-async function refresh(): Promise<void> {
+function stopTimer(): void {
   if (timer !== undefined) window.clearTimeout(timer);
   timer = undefined;
+}
+
+function planPoll(): void {
+  stopTimer();
+  renderLive({ kind: 'on', delayMs: schedule.delayMs });
+  timer = window.setTimeout(() => void poll(), schedule.delayMs);
+}
+
+function withoutPending(counts: LiveStatus['counts']): LiveStatus['counts'] {
+  return { youtube: { ...counts.youtube, pending: 0 }, drive: { ...counts.drive, pending: 0 } };
+}
+
+function liveKey(l: LiveStatus): string {
+  return JSON.stringify([l.counts, l.attention, l.attentionTotal, l.active]);
+}
+
+async function poll(): Promise<void> {
+  timer = undefined;
+  if (!last?.status) return;
+  if (busy) return planPoll();
+  let live: LiveStatus;
+  try {
+    live = await call('pollStatus', { sheetName: last.status.sheetName, sources: last.settings.sources, leaseHours: last.settings.leaseHours });
+  } catch (e) {
+    renderLive({ kind: 'error', message: (e as Error).message });
+    return;
+  }
+  const key = liveKey(live);
+  const changed = key !== lastLive;
+  lastLive = key;
+  if (changed) renderState(mergeLive(last, live));
+  if (!live.active) {
+    // Nothing left to watch: one full read brings the success rate and the rest up to date.
+    await refresh();
+    return;
+  }
+  const { next, stop } = afterPoll(schedule, changed, Date.now());
+  schedule = next;
+  if (stop) renderLive({ kind: 'stopped' });
+  else planPoll();
+}
+
+/** A full read; restarts live updates at 4 s when rows are queued or downloading. */
+async function refresh(): Promise<void> {
+  stopTimer();
   let state: SidebarState;
   try {
     state = await call('getSidebarState');
@@ -54,12 +104,17 @@ async function refresh(): Promise<void> {
     renderResult({ ok: false, message: `Could not read the status: ${(e as Error).message}` });
     return;
   }
+  last = state;
+  // What a live update of this same sheet would carry (no pending counts): only a real change differs.
+  lastLive = state.status ? liveKey({ ...state.status, counts: withoutPending(state.status.counts) }) : '';
   renderState(state);
   if (!settingsFilled) {
     fillSettings(state);
     settingsFilled = true;
   }
-  if (state.status?.active) timer = window.setTimeout(() => void (busy ? null : refresh()), REFRESH_MS);
+  schedule = startSchedule(Date.now());
+  if (state.status?.active) planPoll();
+  else renderLive({ kind: 'off' });
 }
 
 async function runAction(button: HTMLButtonElement): Promise<void> {
@@ -99,13 +154,15 @@ async function saveSettings(ev: Event): Promise<void> {
   }
   setBusy(false, button);
   renderResult(result);
-  if (result.ok) settingsFilled = false;
+  // Saved (even when the connection test then failed): show what was stored.
+  if (/^Settings saved/.test(result.message)) settingsFilled = false;
   await refresh();
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action]'))) b.addEventListener('click', () => void runAction(b));
   document.getElementById('refresh')!.addEventListener('click', () => void refresh());
+  document.getElementById('resume-live')!.addEventListener('click', () => void refresh());
   document.getElementById('settings')!.addEventListener('submit', (ev) => void saveSettings(ev));
   void refresh();
 });

@@ -1,5 +1,5 @@
 /** Pure rendering helpers: state → DOM. No server calls here. */
-import type { ActionResult, RunRecord, SidebarState, StatusView } from '../src/api.js';
+import type { ActionResult, LiveStatus, RunRecord, SidebarState, StatusView } from '../src/api.js';
 
 export const STATUS_ORDER = ['completed', 'queued', 'downloading', 'failed', 'pending'] as const;
 const SOURCE_LABEL = { youtube: 'YouTube', drive: 'Drive' } as const;
@@ -58,7 +58,51 @@ function sourceBlock(status: StatusView, source: 'youtube' | 'drive'): HTMLEleme
   return wrap;
 }
 
-/** Renders the status, attention list, last runs and the schedule button. */
+/**
+ * A full state with a live update merged in: the live counts of queued/downloading/completed/failed,
+ * and `pending` = the rows with links for the source (from the full read) minus those.
+ */
+export function mergeLive(base: SidebarState, live: LiveStatus): SidebarState {
+  const st = base.status;
+  if (!st) return base;
+  const counts = { ...st.counts };
+  let done = 0;
+  let failed = 0;
+  for (const source of Object.keys(counts) as (keyof typeof counts)[]) {
+    const linked = STATUS_ORDER.reduce((n, s) => n + st.counts[source][s], 0);
+    const c = { ...live.counts[source] };
+    c.pending = Math.max(0, linked - (c.queued + c.downloading + c.completed + c.failed));
+    counts[source] = c;
+    done += c.completed;
+    failed += c.failed;
+  }
+  const successRate = done + failed ? done / (done + failed) : null;
+  return { ...base, status: { ...st, counts, attention: live.attention, attentionTotal: live.attentionTotal, active: live.active, successRate } };
+}
+
+/** What the live-updates line shows. */
+export type LiveView = { kind: 'on'; delayMs: number } | { kind: 'off' } | { kind: 'stopped' } | { kind: 'error'; message: string };
+
+/** The live-updates line and its "Resume live updates" button (shown when stopped or paused). */
+export function renderLive(v: LiveView): void {
+  const box = byId('live');
+  const text = byId('live-text');
+  const resume = byId<HTMLButtonElement>('resume-live');
+  box.className = v.kind === 'error' ? 'live error' : 'live';
+  box.setAttribute('role', v.kind === 'error' ? 'alert' : 'status');
+  box.hidden = v.kind === 'off';
+  resume.hidden = v.kind !== 'stopped' && v.kind !== 'error';
+  text.textContent =
+    v.kind === 'on'
+      ? `Live updates: next check in ${Math.round(v.delayMs / 1000)} s.`
+      : v.kind === 'stopped'
+        ? 'Live updates stopped: nothing changed for 30 minutes.'
+        : v.kind === 'error'
+          ? `Live updates paused: ${v.message}`
+          : '';
+}
+
+/** Renders the status, attention list, sheet problems, last runs and the schedule button. */
 export function renderState(state: SidebarState): void {
   const st = state.status;
   byId('sheet-name').textContent = st ? `Tab: ${st.sheetName}` : '';
@@ -77,7 +121,13 @@ export function renderState(state: SidebarState): void {
   }
   byId('success').textContent =
     st && st.successRate !== null ? `Success rate: ${Math.round(st.successRate * 100)} % of finished jobs completed.` : 'Success rate: nothing finished yet.';
-  byId('last-run').textContent = runLine(state.lastScheduledRun, state.scheduled ? 'Last scheduled run: none yet.' : 'Hourly schedule is off.');
+  const noRun =
+    state.scheduled === null
+      ? 'Hourly schedule: unknown (the permission to run when you are away is missing).'
+      : state.scheduled
+        ? 'Last scheduled run: none yet.'
+        : 'Hourly schedule is off.';
+  byId('last-run').textContent = runLine(state.lastScheduledRun, noRun);
   if (state.lastScheduledRun) byId('last-run').textContent = 'Last scheduled run: ' + byId('last-run').textContent;
   byId('last-dispatch').textContent = state.lastDispatch ? 'Last dispatch: ' + runLine(state.lastDispatch, '') : '';
   const sched = byId<HTMLButtonElement>('btn-schedule');
@@ -96,6 +146,15 @@ export function renderState(state: SidebarState): void {
     list.append(li);
   }
   if (st && st.attentionTotal > att.length) list.append(el('li', {}, `… and ${st.attentionTotal - att.length} more.`));
+  const issues = byId('issues');
+  issues.replaceChildren();
+  byId('issues-count').textContent = st ? (st.issuesTotal ? `(${st.issuesTotal})` : '(none)') : '';
+  for (const i of st?.issues ?? []) {
+    const li = el('li', { 'data-kind': i.kind });
+    li.append(el('strong', {}, `Row ${i.rowNumber}`), document.createTextNode(`${i.rowId ? ` · ${i.rowId}` : ''} · ${i.message}`));
+    issues.append(li);
+  }
+  if (st && st.issuesTotal > st.issues.length) issues.append(el('li', {}, `… and ${st.issuesTotal - st.issues.length} more: use "Validate sheet".`));
   byId('link-columns').textContent = st ? (st.linkColumns.length ? st.linkColumns.join(', ') : 'none found') : '';
 }
 
@@ -115,7 +174,7 @@ export function fillSettings(state: SidebarState): void {
   const secret = byId<HTMLInputElement>('secret');
   secret.value = '';
   secret.placeholder = s.secretHint || 'not set';
-  byId('secret-hint').textContent = s.secretHint ? `Saved: ${s.secretHint}. Leave empty to keep it.` : 'No secret saved for you yet.';
+  byId('secret-hint').textContent = s.secretHint ? `Saved for this spreadsheet: ${s.secretHint}. Leave empty to keep it.` : 'No secret saved for you in this spreadsheet yet.';
   byId<HTMLInputElement>('src-youtube').checked = s.sources.includes('youtube');
   byId<HTMLInputElement>('src-drive').checked = s.sources.includes('drive');
   byId<HTMLInputElement>('lease').value = String(s.leaseHours);

@@ -18,7 +18,7 @@ export interface ActionResult {
 /** Settings as the sidebar sees them. The secret is never sent back, only its hint. */
 export interface SettingsView {
   workerUrl: string;
-  /** `••••3f9a` (last 4 characters) or '' when no secret is saved for this user */
+  /** `••••3f9a` (last 4 characters) or '' when this user has saved no secret for this spreadsheet */
   secretHint: string;
   sources: SourceName[];
   /** lease after which queued/downloading rows are dispatched again, hours */
@@ -59,21 +59,45 @@ export interface RunRecord {
   message: string;
 }
 
-export interface StatusView {
+/** One problem `validate` found (shared/rows.ts SheetIssue), e.g. a bad archive_options token. */
+export interface IssueView {
+  /** 1-based; 1 is the header */
+  rowNumber: number;
+  rowId: string;
+  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options';
+  message: string;
+}
+
+/** What a live update carries: read from the row_id and tracking columns only (pollStatus). */
+export interface LiveStatus {
   sheetName: string;
-  rowCount: number;
-  /** counts[source][status] */
+  /** counts[source][status]; in a live update `pending` is 0 (the sidebar derives it from the last full read) */
   counts: Record<SourceName, Record<SheetStatus, number>>;
-  /** completed / (completed + failed) across sources, 0…1; null when nothing finished yet */
-  successRate: number | null;
   attention: AttentionRow[];
   /** total rows needing attention (attention is cut to 50) */
   attentionTotal: number;
   /** any row queued or downloading: the sidebar keeps refreshing */
   active: boolean;
+  /** rows counted (full read: rows with links) */
+  rowCount: number;
+}
+
+export interface StatusView extends LiveStatus {
+  /** completed / (completed + failed) across sources, 0…1; null when nothing finished yet */
+  successRate: number | null;
   linkColumns: string[];
   missingTracking: string[];
   missingInput: string[];
+  /** sheet problems (validate), first 50, by row */
+  issues: IssueView[];
+  issuesTotal: number;
+}
+
+/** What pollStatus needs, taken from the last full state so a poll reads no properties. */
+export interface PollRequest {
+  sheetName: string;
+  sources: SourceName[];
+  leaseHours: number;
 }
 
 export interface SidebarState {
@@ -81,7 +105,9 @@ export interface SidebarState {
   status: StatusView | null;
   /** set when the status could not be read (e.g. the tab is missing) */
   statusError: string;
-  scheduled: boolean;
+  /** this user's hourly trigger in this document; null when it cannot be read (permission missing) */
+  scheduled: boolean | null;
+  /** this user's last scheduled run here */
   lastScheduledRun: RunRecord | null;
   lastDispatch: RunRecord | null;
 }
@@ -89,6 +115,7 @@ export interface SidebarState {
 /** The server functions the sidebar may call (see main.ts). */
 export interface SidebarApi {
   getSidebarState(): SidebarState;
+  pollStatus(request: PollRequest): LiveStatus;
   saveSettings(input: SettingsInput): ActionResult;
   addTrackingColumns(): ActionResult;
   dispatchPendingRows(): ActionResult;

@@ -53,12 +53,33 @@ function backupName(ss: GoogleAppsScript.Spreadsheet.Spreadsheet, sheetName: str
   return name;
 }
 
-/** Replaces this add-on's rules on the status columns, keeping every other rule. */
+/**
+ * Whether a conditional format rule is one this add-on created: a "text is exactly <status>" rule
+ * with exactly our colours for that status, whose every range is one status column from row 2.
+ * A user's own rule (other colours, other condition, other cells) is never matched.
+ * See https://developers.google.com/apps-script/reference/spreadsheet/conditional-format-rule.
+ */
+export function isOurRule(rule: GoogleAppsScript.Spreadsheet.ConditionalFormatRule, statusCols: number[]): boolean {
+  const cond = rule.getBooleanCondition();
+  if (!cond || String(cond.getCriteriaType()) !== 'TEXT_EQUAL_TO') return false;
+  const values = cond.getCriteriaValues();
+  const colours = values.length === 1 ? STATUS_COLOURS[String(values[0])] : undefined;
+  if (!colours) return false;
+  const same = (a: string | null, b: string) => String(a ?? '').toLowerCase() === b.toLowerCase();
+  if (!same(cond.getBackground(), colours.background) || !same(cond.getFontColor(), colours.font)) return false;
+  const ranges = rule.getRanges();
+  return ranges.length > 0 && ranges.every((r) => r.getNumColumns() === 1 && r.getRow() === 2 && statusCols.includes(r.getColumn() - 1));
+}
+
+/**
+ * Replaces this add-on's rules on the status columns, keeping every other rule. The rules cover
+ * open-ended A1 ranges (`G2:G`), so rows added to the grid later are coloured too. A grid with a
+ * header row only gets one empty row first: a range starting at row 2 must exist.
+ */
 function colourStatusColumns(sheet: GoogleAppsScript.Spreadsheet.Sheet, statusCols: number[]): void {
-  const rows = Math.max(sheet.getMaxRows() - 1, 1);
-  const ranges = statusCols.map((c) => sheet.getRange(2, c + 1, rows, 1));
-  const ours = (r: GoogleAppsScript.Spreadsheet.Range) => r.getNumColumns() === 1 && statusCols.includes(r.getColumn() - 1);
-  const kept = sheet.getConditionalFormatRules().filter((rule) => !rule.getRanges().every(ours));
+  if (sheet.getMaxRows() < 2) sheet.insertRowsAfter(sheet.getMaxRows(), 1);
+  const ranges = statusCols.map((c) => sheet.getRange(`${columnLetter(c)}2:${columnLetter(c)}`));
+  const kept = sheet.getConditionalFormatRules().filter((rule) => !isOurRule(rule, statusCols));
   const added = Object.keys(STATUS_COLOURS).map((status) =>
     SpreadsheetApp.newConditionalFormatRule()
       .whenTextEqualTo(status)

@@ -8,7 +8,8 @@ import { readStatus, sourceColumns, type SourceName } from '../../shared/columns
 import { planDispatch, toDispatchRows, type PlannedJob, type SheetIssue } from '../../shared/rows.js';
 import { DispatchResponseSchema, DispatchRowSchema, sheetStatusOf, type DispatchRequest, type DispatchRow } from '../../shared/schemas.js';
 import type { ActionResult } from './api.js';
-import { readSettings } from './settings.js';
+import { dispatchLock } from './context.js';
+import type { Settings } from './settings.js';
 import { readSheet, targetSheet } from './sheet.js';
 import { isoUtc, nowMs, plural } from './util.js';
 import { describeFetchException, describeHttpFailure, signedRequest } from './workerClient.js';
@@ -51,25 +52,35 @@ function skippedLine(s: SheetIssue): string {
 }
 
 /**
- * Runs one dispatch under the document lock.
+ * Runs one dispatch on `spreadsheet` under the document lock (or, when Apps Script gives this
+ * execution no document lock, the user lock: context.ts).
+ * @param settings read for that spreadsheet (settings.ts readSettings).
  * @returns what happened, in plain words; never throws for worker or sheet problems.
  */
-export function runDispatch(opts: DispatchRunOptions): DispatchOutcome {
+export function runDispatch(
+  opts: DispatchRunOptions,
+  spreadsheet: GoogleAppsScript.Spreadsheet.Spreadsheet,
+  settings: Settings,
+): DispatchOutcome {
   const started = nowMs();
-  const settings = readSettings();
   if (!settings.workerUrl) return outcome(false, 'Set the worker URL in the sidebar (Settings) first.');
-  if (!settings.secret) return outcome(false, 'Set the shared secret in the sidebar (Settings) first.');
-  const lock = LockService.getDocumentLock();
+  if (!settings.secret) return outcome(false, 'Set the shared secret for this spreadsheet in the sidebar (Settings) first.');
+  const { lock } = dispatchLock();
   if (!lock.tryLock(10_000)) return outcome(false, 'Another dispatch is running in this document; try again in a minute.');
   try {
-    return dispatchLocked(opts, settings, started);
+    return dispatchLocked(opts, spreadsheet, settings, started);
   } finally {
     lock.releaseLock();
   }
 }
 
-function dispatchLocked(opts: DispatchRunOptions, settings: ReturnType<typeof readSettings>, started: number): DispatchOutcome {
-  const snap = readSheet(targetSheet(settings.sheetName));
+function dispatchLocked(
+  opts: DispatchRunOptions,
+  ss: GoogleAppsScript.Spreadsheet.Spreadsheet,
+  settings: Settings,
+  started: number,
+): DispatchOutcome {
+  const snap = readSheet(targetSheet(ss, settings.sheetName));
   const { map, sheet } = snap;
   if (map.input.row_id === undefined) return outcome(false, `The tab "${sheet.getName()}" has no row_id column; nothing was sent.`);
   if (map.missingTracking.length) return outcome(false, `Run "Add tracking columns" first (missing: ${map.missingTracking.join(', ')}).`);
@@ -94,7 +105,6 @@ function dispatchLocked(opts: DispatchRunOptions, settings: ReturnType<typeof re
     return outcome(true, `${what}.${skipped.length ? ` ${plural(skipped.length, 'row')} skipped.` : ''}`, { details: skipped.slice(0, 50) });
   }
 
-  const ss = sheet.getParent();
   const base = {
     spreadsheetId: ss.getId(),
     sheetId: sheet.getSheetId(),

@@ -10,7 +10,7 @@
  * not be callable from the client would end in `_` (Apps Script hides those from
  * google.script.run, menus and triggers) — there is none today.
  */
-import type { SettingsInput, SidebarApi } from './api.js';
+import type { PollRequest, SettingsInput, SidebarApi } from './api.js';
 import { actions } from './actions.js';
 import { runScheduled } from './schedule.js';
 
@@ -28,13 +28,14 @@ export {
   menuStopSchedule,
 } from './menu.js';
 
-/** Time-driven trigger handler (schedule.ts TRIGGER_HANDLER). */
-export function onScheduledDispatch(_e?: GoogleAppsScript.Events.TimeDriven): void {
-  runScheduled();
+/** Time-driven trigger handler (schedule.ts TRIGGER_HANDLER); `e.triggerUid` names the trigger. */
+export function onScheduledDispatch(e?: GoogleAppsScript.Events.TimeDriven): void {
+  runScheduled(e);
 }
 
 // google.script.run targets: the SidebarApi in api.ts.
 export const getSidebarState = () => actions.state();
+export const pollStatus = (request: PollRequest) => actions.poll(request);
 export const saveSettings = (input: SettingsInput) => actions.saveSettings(input);
 export const addTrackingColumns = () => actions.addTrackingColumns();
 export const dispatchPendingRows = () => actions.dispatch();
@@ -48,6 +49,7 @@ export const checkWorker = () => actions.checkWorker();
 /** Compile-time check: the exports above implement the SidebarApi the sidebar is typed against. */
 const sidebarApi: SidebarApi = {
   getSidebarState,
+  pollStatus,
   saveSettings,
   addTrackingColumns,
   dispatchPendingRows,

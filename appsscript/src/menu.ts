@@ -5,6 +5,7 @@
  */
 import type { ActionResult } from './api.js';
 import { actions } from './actions.js';
+import { ACTION_SCOPES } from './scopes.js';
 
 /** Menu captions → global handler names (each is in main.ts's export list). */
 export const MENU_ITEMS: readonly (readonly [caption: string, handler: string] | null)[] = [
@@ -62,7 +63,13 @@ export function menuResetSelectedRows(): void {
 export function menuValidateSheet(): void {
   show('Validate sheet', actions.validate());
 }
+/**
+ * From the menu, Apps Script can show its consent prompt, so the schedule asks for its permissions
+ * with requireScopes before installing the trigger, as Google recommends ("Ensure that trigger
+ * executions have permissions", https://developers.google.com/apps-script/concepts/scopes#handle-granular).
+ */
 export function menuScheduleHourlyDispatch(): void {
+  ScriptApp.requireScopes(ScriptApp.AuthMode.FULL, [...ACTION_SCOPES.schedule]);
   show('Schedule hourly dispatch', actions.schedule());
 }
 export function menuStopSchedule(): void {

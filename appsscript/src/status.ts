@@ -1,12 +1,19 @@
-/** The sidebar's live status: counts per source and status, success rate, rows needing attention. */
+/** The sidebar's status: counts per source and status, success rate, rows needing attention, sheet problems. */
 import { SHEET_STATUSES, SOURCES, readStatus, sourceColumns, type SheetStatus, type SourceName } from '../../shared/columns.js';
 import { ERROR_ADVICE, parseErrorLines } from '../../shared/errors.js';
 import { rowLinks, validateSheet } from '../../shared/rows.js';
-import type { AttentionRow, StatusView } from './api.js';
-import type { Settings } from './settings.js';
+import type { AttentionRow, LiveStatus, StatusView } from './api.js';
 import type { SheetSnapshot } from './sheet.js';
 
 const MAX_ATTENTION = 50;
+const MAX_ISSUES = 50;
+
+/** What status counting needs from the settings. */
+export interface StatusSettings {
+  sources: readonly SourceName[];
+  leaseMs: number;
+  allowedHosts: readonly string[];
+}
 
 function zeroCounts(): Record<SourceName, Record<SheetStatus, number>> {
   const one = () => Object.fromEntries(SHEET_STATUSES.map((s) => [s, 0])) as Record<SheetStatus, number>;
@@ -14,11 +21,14 @@ function zeroCounts(): Record<SourceName, Record<SheetStatus, number>> {
 }
 
 /**
- * Counts (row, source) pairs that have links for the source. Failed rows, and rows queued or
- * downloading past the lease, need attention.
+ * Counts (row, source) pairs and collects the rows needing attention (failed, or queued/downloading
+ * past the lease).
+ * @param linkAware true: count pairs whose row has links for the source (the full read);
+ *   false: the snapshot holds tracking columns only (sheet.ts readTracking), so count every
+ *   non-empty status — a status is only ever written for a row with links.
  * @param now ms since epoch.
  */
-export function computeStatus(snap: SheetSnapshot, settings: Settings, now: number): StatusView {
+export function countStatuses(snap: SheetSnapshot, settings: StatusSettings, now: number, linkAware: boolean): LiveStatus {
   const { map, rows } = snap;
   const counts = zeroCounts();
   const attention: AttentionRow[] = [];
@@ -30,15 +40,17 @@ export function computeStatus(snap: SheetSnapshot, settings: Settings, now: numb
   const errCol = col('download_errors');
   const lastCol = col('last_download_attempt');
   rows.forEach((r, i) => {
-    const links = rowLinks(map, r, settings.allowedHosts);
-    if (!links.youtube.length && !links.drive.length) return;
-    rowCount++;
+    const links = linkAware ? rowLinks(map, r, settings.allowedHosts) : null;
+    if (links && !links.youtube.length && !links.drive.length) return;
+    let counted = false;
     const errors = errCol === undefined ? [] : parseErrorLines(r[errCol]);
     for (const source of SOURCES) {
-      if (!links[source].length || !settings.sources.includes(source)) continue;
+      if (!settings.sources.includes(source)) continue;
       const sc = col(sourceColumns(source).status);
       const status = readStatus(sc === undefined ? '' : r[sc]);
+      if (links ? !links[source].length : status === 'pending') continue;
       counts[source][status]++;
+      counted = true;
       let note = '';
       if (status === 'queued' || status === 'downloading') {
         active = true;
@@ -59,24 +71,29 @@ export function computeStatus(snap: SheetSnapshot, settings: Settings, now: numb
         advice: !note && line ? ERROR_ADVICE[line.category] : '',
       });
     }
+    if (counted || links) rowCount++;
   });
+  return { sheetName: snap.sheet.getName(), counts, attention, attentionTotal, active, rowCount };
+}
+
+/** The full status from a whole-sheet read: counts, success rate, attention, link columns and sheet problems. */
+export function computeStatus(snap: SheetSnapshot, settings: StatusSettings, now: number): StatusView {
+  const live = countStatuses(snap, settings, now, true);
   let done = 0;
   let failed = 0;
   for (const s of SOURCES) {
-    done += counts[s].completed;
-    failed += counts[s].failed;
+    done += live.counts[s].completed;
+    failed += live.counts[s].failed;
   }
+  const v = validateSheet(snap.headers, snap.rows, settings.allowedHosts);
+  const issues = v.issues.sort((a, b) => a.rowNumber - b.rowNumber);
   return {
-    sheetName: snap.sheet.getName(),
-    rowCount,
-    counts,
+    ...live,
     successRate: done + failed ? done / (done + failed) : null,
-    attention,
-    attentionTotal,
-    active,
-    linkColumns: validateSheet(snap.headers, snap.rows, settings.allowedHosts).linkColumns,
-    missingTracking: map.missingTracking,
-    missingInput: map.missingInput,
+    linkColumns: v.linkColumns,
+    missingTracking: snap.map.missingTracking,
+    missingInput: snap.map.missingInput,
+    issues: issues.slice(0, MAX_ISSUES).map((i) => ({ rowNumber: i.rowNumber, rowId: i.rowId, kind: i.kind, message: i.message })),
+    issuesTotal: issues.length,
   };
 }
-

@@ -115,3 +115,23 @@ export function formatDuration(seconds: number): string {
   if (h) return `${h} h ${m} min`;
   return `${m} min`;
 }
+
+/** The cheap signed endpoint the connection test calls (the queue's counts). */
+export const CONNECTION_TEST_PATH = '/v1/jobs/stats';
+
+/**
+ * Signed `GET /v1/jobs/stats`: proves the URL, the TLS certificate, the allow-list and the secret
+ * in one request, so a wrong secret shows when settings are saved rather than at the first dispatch.
+ */
+export function testConnection(baseUrl: string, secret: string): { ok: boolean; message: string } {
+  let res: GoogleAppsScript.URL_Fetch.HTTPResponse;
+  try {
+    const { url, ...params } = signedRequest(baseUrl, secret, 'get', CONNECTION_TEST_PATH);
+    res = UrlFetchApp.fetch(url!, params);
+  } catch (e) {
+    return { ok: false, message: describeFetchException(baseUrl, String((e as Error)?.message ?? e)) };
+  }
+  const code = res.getResponseCode();
+  if (code === 200) return { ok: true, message: 'The worker accepted a signed test request: the URL and the shared secret are right.' };
+  return { ok: false, message: describeHttpFailure(code, res.getContentText()) };
+}

@@ -31,7 +31,7 @@ const EXPECTED = [
   'onOpen', 'onInstall', 'onScheduledDispatch',
   'menuOpenSidebar', 'menuAddTrackingColumns', 'menuDispatchPendingRows', 'menuRetryFailedRows',
   'menuResetSelectedRows', 'menuValidateSheet', 'menuScheduleHourlyDispatch', 'menuStopSchedule',
-  'getSidebarState', 'saveSettings', 'addTrackingColumns', 'dispatchPendingRows', 'retryFailedRows',
+  'getSidebarState', 'pollStatus', 'saveSettings', 'addTrackingColumns', 'dispatchPendingRows', 'retryFailedRows',
   'resetSelectedRows', 'validateSheet', 'scheduleHourlyDispatch', 'stopSchedule', 'checkWorker',
 ].sort();
 
@@ -94,12 +94,17 @@ describe('the built bundle', () => {
       await buildAddon({ root: REPO_ROOT, outDir: out, workerUrl: 'https://Worker.Example.org' });
       const m = await read();
       expect(m).toMatchObject({ runtimeVersion: 'V8', exceptionLogging: 'STACKDRIVER', urlFetchWhitelist: ['https://worker.example.org/'] });
+      // spreadsheets: SpreadsheetApp.openById for a scheduled run started without the document
+      // (docs/decisions.md, "Add-on: scheduled runs"); everything else works with currentonly.
       expect(m.oauthScopes.sort()).toEqual([
         'https://www.googleapis.com/auth/script.container.ui',
         'https://www.googleapis.com/auth/script.external_request',
         'https://www.googleapis.com/auth/script.scriptapp',
+        'https://www.googleapis.com/auth/spreadsheets',
         'https://www.googleapis.com/auth/spreadsheets.currentonly',
       ]);
+      // The same allow-list is compiled into Code.js, for the save-time check of the worker URL.
+      expect(await readFile(join(out, 'Code.js'), 'utf8')).toContain('["https://worker.example.org/"]');
       await buildAddon({ root: REPO_ROOT, outDir: out, workerUrl: 'https://worker.example.org/archiver' });
       expect((await read()).urlFetchWhitelist).toEqual(['https://worker.example.org/archiver/']);
       await buildAddon({ root: REPO_ROOT, outDir: out, workerUrl: '' });

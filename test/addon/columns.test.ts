@@ -88,3 +88,46 @@ describe('tracking columns', () => {
     expect(v.details.some((d) => d.startsWith('Row 1: Header "youtube_staus" (column G)'))).toBe(true);
   });
 });
+
+describe('status colours', () => {
+  it('cover the whole status columns with open-ended A1 ranges, also rows the grid gains later', () => {
+    const { addon, sheet } = setup(peopleRows({ rows: 3 }));
+    addon.call('addTrackingColumns');
+    const rules = sheet.conditionalFormats as StoredRule[];
+    for (const rule of rules) for (const r of rule.ranges) expect(r).toMatchObject({ row: 2, numColumns: 1, openEnded: true });
+    addon.evaluate(`SpreadsheetApp.getActiveSheet().insertRowsAfter(1000, 500)`);
+    const covered = addon.evaluate(`SpreadsheetApp.getActiveSheet().getConditionalFormatRules()[0].getRanges().map(function (r) { return r.getLastRow(); })`) as number[];
+    expect([...covered]).toEqual([1500, 1500]);
+  });
+
+  it('a header-only sheet (one grid row) works: columns added, rules set, status readable', () => {
+    const { model, addon, sheet } = setup([peopleRows({ rows: 0 })[0]!]);
+    addon.state.grid.set(sheet, { rows: 1, columns: 6 });
+    const r = addon.call('addTrackingColumns') as Result;
+    expect(r.ok, r.message).toBe(true);
+    expect(model.rowsOf(sheet)[0]).toHaveLength(14);
+    expect(sheet.conditionalFormats).toHaveLength(4);
+    expect(addon.state.grid.get(sheet)!.rows).toBe(2);
+    const s = addon.call('getSidebarState') as { status: { rowCount: number; issuesTotal: number }; statusError: string };
+    expect(s.statusError).toBe('');
+    expect(s.status).toMatchObject({ rowCount: 0, issuesTotal: 0 });
+    const live = addon.call('pollStatus', { sheetName: 'People', sources: ['youtube', 'drive'], leaseHours: 2 }) as { active: boolean; counts: Record<string, Record<string, number>> };
+    expect(live.active).toBe(false);
+    expect(live.counts['youtube']!['queued']).toBe(0);
+  });
+
+  it("a user's own rule on the status column survives; only this add-on's rules are replaced", () => {
+    const { addon, sheet } = setup(peopleRows({ rows: 2, tracking: true }));
+    addon.call('addTrackingColumns');
+    const mine: StoredRule = { condition: { type: 'TEXT_EQUAL_TO', values: ['failed'] }, format: { background: '#000000', fontColor: '#ffffff', bold: true }, ranges: [{ row: 2, column: 7, numRows: 999, numColumns: 1 }] };
+    const other: StoredRule = { condition: { type: 'TEXT_CONTAINS', values: ['rate_limit'] }, format: { background: '#ffff00' }, ranges: [{ row: 2, column: 7, numRows: 10, numColumns: 1 }] };
+    sheet.conditionalFormats.unshift(mine, other);
+    addon.call('addTrackingColumns');
+    addon.call('addTrackingColumns');
+    const rules = sheet.conditionalFormats as StoredRule[];
+    expect(rules).toHaveLength(6);
+    expect(rules[0]).toEqual(mine);
+    expect(rules[1]).toEqual(other);
+    expect(rules.slice(2).map((x) => x.condition.values[0])).toEqual(['completed', 'failed', 'queued', 'downloading']);
+  });
+});

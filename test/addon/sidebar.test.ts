@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SheetModel, type SheetData } from '../support/sheetModel.js';
-import { ensureAddonBuilt } from '../support/appsScript/ensureBuilt.js';
+import { buildAddonFor } from '../support/appsScript/ensureBuilt.js';
 import { startFakeWorker, type FakeWorker } from '../support/appsScript/fakeWorker.js';
 import { peopleRows, SECRET, SPREADSHEET_ID } from '../support/appsScript/fixtures.js';
 import { loadAddon, REPO_ROOT, type LoadedAddon } from '../support/appsScript/loadAddon.js';
@@ -26,11 +26,12 @@ let bridge: SidebarBridge;
 let model: SheetModel;
 let sheet: SheetData;
 let page: Page;
+let dist: string;
 
 beforeAll(async () => {
-  await ensureAddonBuilt();
   await mkdir(ARTIFACTS, { recursive: true });
   worker = await startFakeWorker({ secret: SECRET, version: '0.1.0' });
+  dist = await buildAddonFor(worker.url);
   model = new SheetModel();
   model.addSpreadsheet(SPREADSHEET_ID, [{ title: 'People', rows: peopleRows({ rows: 12, tracking: true, driveEvery: 3 }) }]);
   sheet = model.sheet(SPREADSHEET_ID, 'People')!;
@@ -40,7 +41,7 @@ beforeAll(async () => {
   model.setCell(sheet, 1, c('drive_status'), 'completed');
   model.setCell(sheet, 4, c('youtube_status'), 'failed');
   model.setCell(sheet, 4, c('download_errors'), 'youtube#3 permission: Private video');
-  addon = loadAddon({ model, spreadsheetId: SPREADSHEET_ID });
+  addon = loadAddon({ model, spreadsheetId: SPREADSHEET_ID, distDir: dist });
   addon.call('saveSettings', { workerUrl: worker.url, secret: SECRET });
   bridge = await startSidebarBridge(addon);
   browser = await chromium.launch({
@@ -176,3 +177,148 @@ describe('sidebar in Chromium', () => {
     ]);
   });
 });
+
+/** A second sidebar on its own sheet, in a page whose clock playwright controls (page.clock). */
+async function openSidebar(rows: (string | number | boolean)[][]) {
+  const m = new SheetModel();
+  m.addSpreadsheet(SPREADSHEET_ID, [{ title: 'People', rows }]);
+  const sh = m.sheet(SPREADSHEET_ID, 'People')!;
+  const a = loadAddon({ model: m, spreadsheetId: SPREADSHEET_ID, distDir: dist });
+  a.call('saveSettings', { workerUrl: worker.url, secret: SECRET });
+  const b = await startSidebarBridge(a);
+  const context = await browser.newContext({ viewport: { width: 300, height: 1000 }, deviceScaleFactor: 1 });
+  await context.addInitScript(GOOGLE_SCRIPT_RUN_SHIM);
+  const p = await context.newPage();
+  await p.clock.install({ time: Date.now() });
+  const polls = () => b.calls.filter((c) => c === 'pollStatus').length;
+  return {
+    model: m,
+    sheet: sh,
+    addon: a,
+    bridge: b,
+    page: p,
+    polls,
+    col: (name: string) => m.rowsOf(sh)[0]!.indexOf(name),
+    async close() {
+      await context.close();
+      await b.close();
+      await a.close();
+    },
+  };
+}
+
+describe('live updates (fake clock)', () => {
+  it('back off 4 → 8 → 16 → 32 → 60 s while nothing changes, return to 4 s on a change, stop after 30 minutes with "Resume live updates"', async () => {
+    const rows = peopleRows({ rows: 3, tracking: true });
+    const sb = await openSidebar(rows);
+    try {
+      const { page: p } = sb;
+      sb.model.setCell(sb.sheet, 1, sb.col('youtube_status'), 'queued');
+      await p.goto(sb.bridge.url);
+      const live = p.locator('#live-text');
+      await expect.poll(() => live.innerText()).toBe('Live updates: next check in 4 s.');
+      const seen: number[] = [];
+      const step = async (ms: number, expectNext: string) => {
+        const before = sb.polls();
+        await p.clock.runFor(ms);
+        await expect.poll(() => sb.polls()).toBe(before + 1);
+        await expect.poll(() => live.innerText()).toBe(expectNext);
+        seen.push(ms);
+      };
+      await step(4_000, 'Live updates: next check in 8 s.');
+      await step(8_000, 'Live updates: next check in 16 s.');
+      // Nothing is polled before the wait is over.
+      const before = sb.polls();
+      await p.clock.runFor(15_000);
+      expect(sb.polls()).toBe(before);
+      await step(1_000, 'Live updates: next check in 32 s.');
+
+      // The worker starts downloading row 3: the next poll sees a change and goes back to 4 s.
+      sb.model.setCell(sb.sheet, 2, sb.col('drive_status'), 'downloading');
+      await step(32_000, 'Live updates: next check in 4 s.');
+      await expect.poll(() => count2(p, 'drive', 'downloading')).toBe(1);
+      expect(sb.bridge.calls.filter((c) => c === 'getSidebarState')).toHaveLength(1); // live updates read no full state
+
+      await step(4_000, 'Live updates: next check in 8 s.');
+      await step(8_000, 'Live updates: next check in 16 s.');
+      await step(16_000, 'Live updates: next check in 32 s.');
+      await step(32_000, 'Live updates: next check in 60 s.');
+      await step(60_000, 'Live updates: next check in 60 s.');
+      // 30 minutes after that change: 4+8+16+32+60 = 120 s gone; 28 more minutes of 60 s polls.
+      for (let i = 0; i < 27; i++) await step(60_000, 'Live updates: next check in 60 s.');
+      const last = sb.polls();
+      await p.clock.runFor(60_000);
+      await expect.poll(() => sb.polls()).toBe(last + 1);
+      await expect.poll(() => live.innerText()).toBe('Live updates stopped: nothing changed for 30 minutes.');
+      const resume = p.getByRole('button', { name: 'Resume live updates' });
+      await expect.poll(() => resume.isVisible()).toBe(true);
+      await p.clock.runFor(10 * 60_000);
+      expect(sb.polls()).toBe(last + 1); // stopped means stopped
+      await p.screenshot({ path: join(ARTIFACTS, 'sidebar-live-stopped.png'), fullPage: true });
+
+      await resume.click();
+      await expect.poll(() => live.innerText()).toBe('Live updates: next check in 4 s.');
+      expect(await resume.isVisible()).toBe(false);
+      await step(4_000, 'Live updates: next check in 8 s.');
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('a failed poll pauses live updates visibly, with the error and a way to resume', async () => {
+    const sb = await openSidebar(peopleRows({ rows: 2, tracking: true }));
+    try {
+      const { page: p } = sb;
+      sb.model.setCell(sb.sheet, 1, sb.col('youtube_status'), 'queued');
+      await p.goto(sb.bridge.url);
+      await expect.poll(() => p.locator('#live-text').innerText()).toBe('Live updates: next check in 4 s.');
+      // The user removes the add-on's access to the spreadsheet meanwhile.
+      const granted = [...sb.addon.env.grantedScopes];
+      sb.addon.setGrantedScopes(granted.filter((x) => !/spreadsheets/.test(x)));
+      await p.clock.runFor(4_000);
+      const alert = p.getByRole('alert');
+      await expect.poll(() => alert.innerText()).toMatch(/^Live updates paused: Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/);
+      expect(await p.locator('#live').getAttribute('class')).toBe('live error');
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(300); // the long URL wraps
+      const polls = sb.polls();
+      await p.clock.runFor(5 * 60_000);
+      expect(sb.polls()).toBe(polls);
+      await p.screenshot({ path: join(ARTIFACTS, 'sidebar-live-paused.png'), fullPage: true });
+
+      sb.addon.setGrantedScopes(granted);
+      await p.getByRole('button', { name: 'Resume live updates' }).click();
+      await expect.poll(() => p.locator('#live-text').innerText()).toBe('Live updates: next check in 4 s.');
+    } finally {
+      await sb.close();
+    }
+  });
+});
+
+describe('sheet problems panel', () => {
+  it('lists archive_options bad tokens with row and row_id, and stays readable at 300 px', async () => {
+    const rows = peopleRows({ rows: 3, tracking: true });
+    rows[0]!.splice(4, 0, 'archive_options');
+    rows[1]!.splice(4, 0, 'mode=audio');
+    rows[2]!.splice(4, 0, 'max_height=99999 colour=red');
+    rows[3]!.splice(4, 0, '');
+    const sb = await openSidebar(rows);
+    try {
+      const { page: p } = sb;
+      await p.goto(sb.bridge.url);
+      const list = p.locator('#issues li');
+      await expect.poll(() => list.count()).toBe(2);
+      expect(await p.locator('#issues-count').innerText()).toBe('(2)');
+      expect(await list.nth(0).innerText()).toBe('Row 3 · 102 · archive_options "max_height=99999": max_height must be between 144 and 4320');
+      expect(await list.nth(1).innerText()).toBe('Row 3 · 102 · archive_options "colour=red": unknown key "colour" (known: mode, max_height, subs, comments)');
+      expect(await list.nth(0).getAttribute('data-kind')).toBe('bad_options');
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(300);
+      await p.screenshot({ path: join(ARTIFACTS, 'sidebar-problems.png'), fullPage: true });
+    } finally {
+      await sb.close();
+    }
+  });
+});
+
+function count2(p: Page, source: string, status: string): Promise<number> {
+  return p.locator(`[data-source="${source}"] tr[data-status="${status}"] td`).innerText().then(Number);
+}

@@ -1,6 +1,6 @@
 /**
  * The whole system, offline — the proof of the product. The BUILT add-on (appsscript/dist/Code.js
- * in a vm) dispatches over HTTP to a real `sheet-archiver serve` process; the worker archives from
+ * in a vm) dispatches over https (a TLS front, as in production) to a real `sheet-archiver serve` process; the worker archives from
  * the local media host (real yt-dlp/ffmpeg) and the Drive stand-in, and writes status back through
  * googleapis to the Sheets stand-in, whose cells the add-on reads again.
  */
@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAddonFor } from '../support/appsScript/ensureBuilt.js';
 import { loadAddon, type LoadedAddon } from '../support/appsScript/loadAddon.js';
+import { startTlsProxy, type TlsProxy } from '../support/appsScript/tlsProxy.js';
 import { driveLinks, startDriveStandIn, type DriveStandIn } from '../support/driveStandIn.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
@@ -21,6 +23,7 @@ let host: MediaHost;
 let drive: DriveStandIn;
 let sheets: SheetsStandIn;
 let worker: ServeProcess;
+let front: TlsProxy;
 let addon: LoadedAddon;
 let dir: string;
 let model: SheetModel;
@@ -47,11 +50,14 @@ beforeAll(async () => {
   ]);
   sheets = await SheetsStandIn.start({ model });
   worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url, drive }));
-  addon = loadAddon({ model, spreadsheetId: 'ss-system', sheetName: 'People' });
+  // Apps Script reaches a worker over https only, through the manifest's allow-list (docs/deploy.md).
+  front = await startTlsProxy(worker.baseUrl);
+  addon = loadAddon({ model, spreadsheetId: 'ss-system', sheetName: 'People', distDir: await buildAddonFor(front.url) });
 }, 120_000);
 
 afterAll(async () => {
   await addon?.close();
+  await front?.close();
   await worker?.stop();
   await host?.close();
   await drive?.close();
@@ -65,7 +71,10 @@ describe('add-on → worker → sheet, offline', () => {
   it('archives the rows the add-on dispatches and shows them completed on the next status read', async () => {
     const started = Date.now();
     expect(addon.call('addTrackingColumns')).toMatchObject({ ok: true });
-    expect(addon.call('saveSettings', { workerUrl: worker.baseUrl, secret: SECRET, allowedHosts: [host.host] })).toMatchObject({ ok: true });
+    expect(addon.call('saveSettings', { workerUrl: front.url, secret: SECRET, allowedHosts: [host.host] })).toMatchObject({
+      ok: true,
+      message: 'Settings saved. The worker accepted a signed test request: the URL and the shared secret are right.',
+    });
     expect(addon.call('checkWorker')).toMatchObject({ ok: true, message: expect.stringMatching(/0\.1\.0/) });
 
     const dispatched = addon.call('dispatchPendingRows') as { ok: boolean; message: string };

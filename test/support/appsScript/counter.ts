@@ -5,9 +5,12 @@
  */
 export class CallCounter {
   private readonly byName = new Map<string, number>();
+  /** called before each counted call runs (tests use it to act "between" two service calls) */
+  listener: ((name: string) => void) | null = null;
 
   add(name: string, n = 1): void {
     this.byName.set(name, (this.byName.get(name) ?? 0) + n);
+    this.listener?.(name);
   }
   get(name: string): number {
     return this.byName.get(name) ?? 0;

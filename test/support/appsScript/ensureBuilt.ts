@@ -3,7 +3,8 @@
  * test/addon` tests the current code (`npm test` builds first anyway). Writes are atomic
  * (build.mjs renames into place), so test files building at the same time are harmless.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_DIST, REPO_ROOT } from './loadAddon.js';
@@ -24,10 +25,10 @@ export interface BuildAddonResult {
 }
 
 /** The repo's appsscript/build.mjs `buildAddon`. */
-export async function importBuildAddon(): Promise<(opts: { root: string; outDir?: string; workerUrl?: string }) => Promise<BuildAddonResult>> {
-  const mod = (await import(pathToFileURL(join(REPO_ROOT, 'appsscript/build.mjs')).href)) as {
-    buildAddon: (opts: { root: string; outDir?: string; workerUrl?: string }) => Promise<BuildAddonResult>;
-  };
+export type BuildAddonFn = (opts: { root: string; outDir?: string; workerUrl?: string; whitelist?: string[] }) => Promise<BuildAddonResult>;
+
+export async function importBuildAddon(): Promise<BuildAddonFn> {
+  const mod = (await import(pathToFileURL(join(REPO_ROOT, 'appsscript/build.mjs')).href)) as { buildAddon: BuildAddonFn };
   return mod.buildAddon;
 }
 
@@ -41,4 +42,16 @@ export async function ensureAddonBuilt(): Promise<string> {
     await buildAddon({ root: REPO_ROOT });
   }
   return DEFAULT_DIST;
+}
+
+/**
+ * Builds the add-on into a fresh temporary directory with these worker URLs in urlFetchWhitelist
+ * (the first as ARCHIVER_WORKER_URL), as `ARCHIVER_WORKER_URL=… npm run push` would for a real
+ * worker; returns the directory for loadAddon's distDir.
+ */
+export async function buildAddonFor(...workerUrls: string[]): Promise<string> {
+  const buildAddon = await importBuildAddon();
+  const outDir = mkdtempSync(join(tmpdir(), 'addon-dist-'));
+  await buildAddon({ root: REPO_ROOT, outDir, workerUrl: workerUrls[0], whitelist: workerUrls.slice(1) });
+  return outDir;
 }

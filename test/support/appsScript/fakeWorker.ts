@@ -1,5 +1,5 @@
 /**
- * A stand-in for the worker's `/v1/dispatch` and `/healthz`, for the add-on tests. It runs its
+ * A stand-in for the worker's `/v1/dispatch`, `/v1/jobs/stats` and `/healthz`, over https, for the add-on tests. It runs its
  * HTTP server in a worker thread, because the add-on's UrlFetchApp blocks the test's thread while
  * it waits (as Apps Script does). It verifies every `/v1/*` signature with node:crypto exactly as
  * design §3 says (HMAC-SHA256 over `<t>.<METHOD>.<path and query>.<raw body>`, |now − t| ≤ 300 s,
@@ -7,7 +7,9 @@
  * links), and records what it received. Unsigned control routes under `/__control/` let the test
  * read the record and switch behaviour (fail with a status, delay).
  */
+import { Agent, request } from 'node:https';
 import { Worker } from 'node:worker_threads';
+import { testCert } from './tls.js';
 
 export interface ReceivedRequest {
   method: string;
@@ -26,7 +28,7 @@ export type FakeWorkerMode =
   | { kind: 'status'; status: number; body: string };
 
 export interface FakeWorker {
-  /** base URL, e.g. http://127.0.0.1:41234 */
+  /** base URL, e.g. https://127.0.0.1:41234 (TLS with the test certificate of tls.ts) */
   url: string;
   requests(): Promise<ReceivedRequest[]>;
   setMode(mode: FakeWorkerMode): Promise<void>;
@@ -36,9 +38,9 @@ export interface FakeWorker {
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
+const https = require('node:https');
 const crypto = require('node:crypto');
-const { secret, toleranceS, prefix, version } = workerData;
+const { secret, toleranceS, prefix, version, key, cert } = workerData;
 const started = Date.now();
 let mode = { kind: 'accept' };
 let received = [];
@@ -60,7 +62,7 @@ function verify(method, pathAndQuery, body, header) {
   return crypto.timingSafeEqual(expected, got) ? '' : 'wrong signature';
 }
 
-const server = http.createServer((req, res) => {
+const server = https.createServer({ key, cert }, (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
@@ -81,6 +83,10 @@ const server = http.createServer((req, res) => {
     rec.signatureOk = !err;
     if (err) { rec.status = send(401, { error: 'unauthorized', message: err }); return; }
     if (mode.kind === 'status') { rec.status = send(mode.status, mode.body); return; }
+    if (req.method === 'GET' && path === prefix + '/v1/jobs/stats') {
+      rec.status = send(200, { queued: 0, downloading: 0, completed: n, failed: 0 });
+      return;
+    }
     if (req.method === 'POST' && path === prefix + '/v1/dispatch') {
       let parsed;
       try { parsed = JSON.parse(body); } catch { rec.status = send(400, { error: 'validation', message: 'body is not JSON' }); return; }
@@ -103,22 +109,32 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.addres
 export async function startFakeWorker(opts: { secret: string; toleranceS?: number; prefix?: string; version?: string }): Promise<FakeWorker> {
   const worker = new Worker(SOURCE, {
     eval: true,
-    workerData: { secret: opts.secret, toleranceS: opts.toleranceS ?? 300, prefix: opts.prefix ?? '', version: opts.version ?? '0.1.0-test' },
+    workerData: { secret: opts.secret, toleranceS: opts.toleranceS ?? 300, prefix: opts.prefix ?? '', version: opts.version ?? '0.1.0-test', ...testCert() },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port));
     worker.once('error', reject);
   });
-  const base = `http://127.0.0.1:${port}`;
-  const control = async (path: string, body?: unknown) => {
-    const res = await fetch(base + '/__control/' + path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
-    return res.json() as Promise<unknown>;
-  };
+  const base = `https://127.0.0.1:${port}`;
+  const agent = new Agent({ ca: testCert().cert });
+  const control = (path: string, body?: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      const req = request(`${base}/__control/${path}`, { method: 'POST', agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
   return {
     url: base + (opts.prefix ?? ''),
     requests: async () => (await control('requests')) as ReceivedRequest[],
     setMode: async (mode) => void (await control('mode', mode)),
     reset: async () => void (await control('reset')),
-    close: async () => void (await worker.terminate()),
+    close: async () => {
+      agent.destroy();
+      await worker.terminate();
+    },
   };
 }

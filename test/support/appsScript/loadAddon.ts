@@ -26,6 +26,7 @@ import {
 import { makeSpreadsheetApp } from './spreadsheet.js';
 import { createAppsScriptState, type AppsScriptState } from './state.js';
 import { SyncHttp } from './syncHttp.js';
+import { testCert } from './tls.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_DIST = join(REPO_ROOT, 'appsscript/dist');
@@ -53,6 +54,8 @@ export interface LoadAddonOptions {
   fetchTimeoutMs?: number;
   /** spreadsheet and script time zone, default Etc/UTC */
   timeZone?: string;
+  /** scopes the user granted (default: every scope of the built appsscript.json) */
+  grantedScopes?: string[];
 }
 
 export interface LoadedAddon {
@@ -68,8 +71,15 @@ export interface LoadedAddon {
   globalFunctions(): string[];
   /** Selects a range on a tab (for "Reset selected rows"), A1 like `A5:C7`. */
   select(a1: string, sheetName?: string): void;
-  /** Runs every time-driven trigger of this document as its creator; returns the handler names run. */
-  runTimeTriggers(): string[];
+  /**
+   * Runs every time-driven trigger of this document as its creator, with the time-driven event
+   * object `{ authMode, triggerUid }` (https://developers.google.com/apps-script/guides/triggers/events#time-driven-events);
+   * `withoutDocument`: as an execution Apps Script starts without the spreadsheet (no active
+   * spreadsheet, no document lock, no DocumentProperties). Returns the handler names run.
+   */
+  runTimeTriggers(opts?: { withoutDocument?: boolean }): string[];
+  /** Grants exactly these scopes from now on (granular consent). */
+  setGrantedScopes(scopes: string[]): void;
   /** Acts as another user from now on (UserProperties, triggers). */
   setUser(email: string): void;
   services: Record<string, unknown>;
@@ -105,6 +115,7 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
   const ss = opts.model.spreadsheet(opts.spreadsheetId);
   if (!ss) throw new Error(`the model has no spreadsheet ${opts.spreadsheetId}`);
   const counter = new CallCounter();
+  const manifest = JSON.parse(readFileSync(join(distDir, 'appsscript.json'), 'utf8')) as HarnessEnv['manifest'];
   const now = opts.now ?? (() => Date.now());
   const ctx = vm.createContext({}, { name: 'apps-script' });
   const makeDateInVm = vm.runInContext(
@@ -132,9 +143,12 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
     ui: { menus: [], alerts: [], sidebars: [] },
     timeZone: opts.timeZone ?? 'Etc/UTC',
     distDir,
+    manifest,
+    grantedScopes: new Set(opts.grantedScopes ?? manifest.oauthScopes),
+    documentContext: true,
   };
   if (env.state.model !== opts.model) throw new Error('state.model and model differ');
-  const http = new SyncHttp();
+  const http = new SyncHttp(testCert().cert);
   const logs: string[] = [];
   const services: Record<string, unknown> = {
     SpreadsheetApp: makeSpreadsheetApp(env),
@@ -186,19 +200,25 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
       const r2 = m[4] ? Number(m[4]) : r1;
       env.selection = { sheetName: sheetName ?? env.activeSheetName, row: Math.min(r1, r2), column: Math.min(c1, c2), numRows: Math.abs(r2 - r1) + 1, numColumns: Math.abs(c2 - c1) + 1 };
     },
-    runTimeTriggers() {
+    runTimeTriggers(o = {}) {
       const ran: string[] = [];
       const before = env.user;
+      const ctx = env.documentContext;
       for (const t of env.state.triggers.filter((x) => x.sourceId === env.spreadsheetId && x.eventType === 'CLOCK')) {
         env.user = t.user;
+        env.documentContext = !o.withoutDocument;
         try {
           call(t.handler, { authMode: 'FULL', triggerUid: t.id });
           ran.push(t.handler);
         } finally {
           env.user = before;
+          env.documentContext = ctx;
         }
       }
       return ran;
+    },
+    setGrantedScopes(scopes) {
+      env.grantedScopes = new Set(scopes);
     },
     setUser(email) {
       env.user = email;

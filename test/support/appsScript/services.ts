@@ -7,7 +7,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { counted } from './counter.js';
-import { requireAuth, type HarnessEnv } from './env.js';
+import { AUTH_SCOPE, requireAuth, requireScope, type HarnessEnv } from './env.js';
 import { storeOf, type FakeTriggerRecord } from './state.js';
 import { SyncHttp, type SyncRequest } from './syncHttp.js';
 
@@ -61,8 +61,10 @@ function makeProperties(env: HarnessEnv, store: Map<string, string>, name: strin
 export function makePropertiesService(env: HarnessEnv) {
   return counted(
     {
+      /** null without a containing document ("When document properties are not available this method returns null"). */
       getDocumentProperties() {
         requireAuth(env, 'PropertiesService.getDocumentProperties');
+        if (!env.documentContext) return null;
         return makeProperties(env, storeOf(env.state.documentProperties, env.spreadsheetId), 'DocumentProperties');
       },
       getUserProperties() {
@@ -86,9 +88,8 @@ export function makePropertiesService(env: HarnessEnv) {
  * actually waiting; waitLock throws instead; releaseLock is a no-op without the lock.
  */
 export function makeLockService(env: HarnessEnv) {
-  const documentLock = () => {
+  const documentLock = (key = env.spreadsheetId) => {
     let mine = false;
-    const key = env.spreadsheetId;
     const lock = {
       tryLock(_timeoutMs: number) {
         if (mine) return true;
@@ -110,9 +111,15 @@ export function makeLockService(env: HarnessEnv) {
   };
   return counted(
     {
+      /** null "if called from outside the context of a containing document" (lock-service#getDocumentLock()). */
       getDocumentLock() {
         requireAuth(env, 'LockService.getDocumentLock');
-        return documentLock();
+        return env.documentContext ? documentLock() : null;
+      },
+      /** A lock per user (lock-service#getUserLock()): held in state.documentLocks under `user:<email>`. */
+      getUserLock() {
+        requireAuth(env, 'LockService.getUserLock');
+        return documentLock(`user:${env.user}`);
       },
     },
     'LockService',
@@ -182,6 +189,12 @@ export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeout
   };
   const run = (items: { req: SyncRequest; mute: boolean }[]) => {
     requireAuth(env, 'UrlFetchApp.fetch');
+    requireScope(env, 'UrlFetchApp.fetch', [AUTH_SCOPE.externalRequest]);
+    // The allow-list (https://developers.google.com/apps-script/manifest/allowlist-url): with
+    // urlFetchWhitelist set, only URLs under one of its https prefixes may be fetched, so http is refused.
+    const allow = env.manifest.urlFetchWhitelist;
+    if (allow) for (const { req } of items) if (!whitelisted(req.url, allow))
+      throw new Error(`Exception: Request to ${req.url} is not allowed: it is not covered by the urlFetchWhitelist in the manifest (${allow.join(', ')}).`);
     env.counter.add('UrlFetchApp.request', items.length);
     opts.onFetch?.(items.map((i) => ({ url: i.req.url, method: i.req.method })));
     const results = http.requestAll(items.map((i) => i.req));
@@ -202,6 +215,28 @@ export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeout
     'UrlFetchApp',
     env.counter,
   );
+}
+
+/**
+ * Google's prefix rules (manifest/allowlist-url): https only; scheme and host case-insensitive,
+ * `*.` matches subdomains; the path is case-sensitive and matches when equal to the prefix or a
+ * child of it (after `/`, `?` or `#`, or anything when the prefix ends with `/`).
+ */
+export function whitelisted(url: string, prefixes: readonly string[]): boolean {
+  const split = (u: string) => {
+    const m = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(u);
+    return m ? { scheme: m[1]!.toLowerCase(), host: m[2]!.toLowerCase(), rest: m[3] || '/' } : null;
+  };
+  const u = split(url);
+  if (!u || u.scheme !== 'https') return false;
+  return prefixes.some((p) => {
+    const q = split(p);
+    if (!q || q.scheme !== 'https') return false;
+    const host = q.host.startsWith('*.') ? u.host.endsWith(q.host.slice(1)) : u.host === q.host;
+    if (!host) return false;
+    if (u.rest === q.rest) return true;
+    return u.rest.startsWith(q.rest) && (q.rest.endsWith('/') || /^[/?#]/.test(u.rest.slice(q.rest.length)));
+  });
 }
 
 // ---------------------------------------------------------------- Utilities
@@ -269,6 +304,7 @@ export function makeUtilities(env: HarnessEnv, opts: { uuid?: () => string; onSl
 
 // ---------------------------------------------------------------- ScriptApp
 export const AuthMode = { NONE: 'NONE', CUSTOM_FUNCTION: 'CUSTOM_FUNCTION', LIMITED: 'LIMITED', FULL: 'FULL' } as const;
+export const AuthorizationStatus = { REQUIRED: 'REQUIRED', NOT_REQUIRED: 'NOT_REQUIRED' } as const;
 
 function makeTrigger(env: HarnessEnv, t: FakeTriggerRecord) {
   return counted(
@@ -306,6 +342,7 @@ export function makeScriptApp(env: HarnessEnv) {
       },
       create() {
         requireAuth(env, 'ClockTriggerBuilder.create');
+        requireScope(env, 'ClockTriggerBuilder.create', [AUTH_SCOPE.scriptApp]);
         if (!(hours >= 1)) throw new Error('Add-ons may not create time-based triggers that run more often than once an hour.');
         const mine = env.state.triggers.filter((t) => t.user === env.user && t.sourceId === env.spreadsheetId && t.eventType === 'CLOCK');
         if (mine.length >= 1) throw new Error('This add-on has created too many time-based triggers in this document for this Google user account.');
@@ -316,13 +353,48 @@ export function makeScriptApp(env: HarnessEnv) {
     };
     return { timeBased: () => counted(clock, 'ClockTriggerBuilder', env.counter) };
   };
+  /**
+   * AuthorizationInfo (https://developers.google.com/apps-script/reference/script/authorization-info):
+   * for the given scopes (default: the manifest's), REQUIRED when any is not granted, the
+   * authorization URL then (null otherwise), and the granted ones among them.
+   */
+  const authorizationInfo = (mode: string, scopes?: string[]) => {
+    const asked = scopes ?? env.manifest.oauthScopes;
+    const granted = asked.filter((x) => env.grantedScopes.has(x));
+    const required = mode === AuthMode.FULL && granted.length < asked.length;
+    return counted(
+      {
+        getAuthorizationStatus: () => (required ? AuthorizationStatus.REQUIRED : AuthorizationStatus.NOT_REQUIRED),
+        getAuthorizationUrl: () => (required ? 'https://script.google.com/macros/d/FAKE_SCRIPT_ID/authorize' : null),
+        getAuthorizedScopes: () => granted,
+      },
+      'AuthorizationInfo',
+      env.counter,
+    );
+  };
+  const userTriggerScope = (what: string) => requireScope(env, what, [AUTH_SCOPE.scriptApp]);
   return counted(
     {
       AuthMode,
+      AuthorizationStatus,
+      getAuthorizationInfo: (mode: string, scopes?: string[]) => authorizationInfo(mode, scopes),
+      /**
+       * requireScopes (script-app#requireScopes(AuthMode,String)): "If not, the execution ends and
+       * prompts the user for authorization" — here: throws, so nothing after it runs.
+       */
+      requireScopes(mode: string, scopes: string[]) {
+        const missing = scopes.filter((x) => !env.grantedScopes.has(x));
+        if (mode === AuthMode.FULL && missing.length) throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
+      },
+      requireAllScopes(mode: string) {
+        const missing = env.manifest.oauthScopes.filter((x) => !env.grantedScopes.has(x));
+        if (mode === AuthMode.FULL && missing.length) throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
+      },
       EventType: { CLOCK: 'CLOCK', ON_OPEN: 'ON_OPEN', ON_EDIT: 'ON_EDIT' },
       TriggerSource: { CLOCK: 'CLOCK', SPREADSHEETS: 'SPREADSHEETS' },
       getUserTriggers(doc: { getId(): string }) {
         requireAuth(env, 'ScriptApp.getUserTriggers');
+        userTriggerScope('ScriptApp.getUserTriggers');
         const id = doc.getId();
         return env.state.triggers.filter((t) => t.user === env.user && t.sourceId === id).map((t) => makeTrigger(env, t));
       },
@@ -333,6 +405,7 @@ export function makeScriptApp(env: HarnessEnv) {
       newTrigger: (handler: string) => counted(builder(handler), 'TriggerBuilder', env.counter),
       deleteTrigger(trigger: { getUniqueId(): string }) {
         requireAuth(env, 'ScriptApp.deleteTrigger');
+        userTriggerScope('ScriptApp.deleteTrigger');
         const id = trigger.getUniqueId();
         const i = env.state.triggers.findIndex((t) => t.id === id && t.user === env.user);
         if (i >= 0) env.state.triggers.splice(i, 1);

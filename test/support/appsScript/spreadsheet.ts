@@ -13,7 +13,7 @@
 import { columnIndex, columnLetter } from '../../../shared/columns.js';
 import type { CellValue, SheetData } from '../sheetModel.js';
 import { counted } from './counter.js';
-import { requireAuth, type HarnessEnv } from './env.js';
+import { AUTH_SCOPE, requireAuth, requireScope, type HarnessEnv } from './env.js';
 
 const SERIAL_EPOCH = Date.UTC(1899, 11, 30);
 const DAY = 86_400_000;
@@ -61,6 +61,8 @@ export class FakeRange {
     private readonly numRows: number,
     private readonly numColumns: number,
   ) {}
+  /** set by Sheet.getRange('G2:G'): the range runs to the end of the grid, whatever its size */
+  openEnded = false;
 
   getRow(): number { return this.row; }
   getColumn(): number { return this.column; }
@@ -136,18 +138,42 @@ export class FakeRange {
   getNumberFormat(): string { return this.env.state.numberFormats.get(this.sheetData)?.get(this.column - 1) ?? 'General'; }
 }
 
+/**
+ * RangeList (https://developers.google.com/apps-script/reference/spreadsheet/range-list):
+ * setValue(value) sets every range's cells to the value, interpreted like Range.setValue
+ * (so a leading apostrophe keeps text); getRanges returns the ranges in the given order.
+ */
+export class FakeRangeList {
+  constructor(private readonly ranges: FakeRange[]) {}
+  getRanges(): FakeRange[] { return [...this.ranges]; }
+  setValue(value: unknown): FakeRangeList {
+    for (const r of this.ranges) r.setValue(value);
+    return this;
+  }
+  clearContent(): FakeRangeList {
+    for (const r of this.ranges) r.clearContent();
+    return this;
+  }
+}
+
 /** A conditional format rule as stored in `SheetData.conditionalFormats`. */
 export interface StoredRule {
   condition: { type: string; values: string[] };
   format: { background?: string; fontColor?: string; bold?: boolean };
-  ranges: { row: number; column: number; numRows: number; numColumns: number }[];
+  /** openEnded: to the last grid row, however many rows the grid has later */
+  ranges: { row: number; column: number; numRows: number; numColumns: number; openEnded?: boolean }[];
 }
 
 export class FakeConditionalFormatRule {
   constructor(private readonly env: HarnessEnv, private readonly sheetData: SheetData | null, readonly stored: StoredRule) {}
   getRanges(): FakeRange[] {
     if (!this.sheetData) return [];
-    return this.stored.ranges.map((r) => wrapRange(this.env, this.sheetData!, r.row, r.column, r.numRows, r.numColumns));
+    return this.stored.ranges.map((r) => {
+      const rows = r.openEnded ? gridOf(this.env, this.sheetData!).rows - r.row + 1 : r.numRows;
+      const range = wrapRange(this.env, this.sheetData!, r.row, r.column, rows, r.numColumns);
+      range.openEnded = !!r.openEnded;
+      return range;
+    });
   }
   getBooleanCondition(): { getCriteriaType(): string; getCriteriaValues(): string[]; getBackground(): string | null; getFontColor(): string | null } {
     const s = this.stored;
@@ -171,7 +197,7 @@ export class FakeConditionalFormatRuleBuilder {
   setFontColor(color: string) { this.rule.format.fontColor = color; return this.self(); }
   setBold(bold: boolean) { this.rule.format.bold = bold; return this.self(); }
   setRanges(ranges: FakeRange[]) {
-    this.rule.ranges = ranges.map((r) => ({ row: r.getRow(), column: r.getColumn(), numRows: r.getNumRows(), numColumns: r.getNumColumns() }));
+    this.rule.ranges = ranges.map((r) => ({ row: r.getRow(), column: r.getColumn(), numRows: r.getNumRows(), numColumns: r.getNumColumns(), ...(r.openEnded ? { openEnded: true } : {}) }));
     this.sheetData = ranges[0]?.sheetData ?? null;
     return this.self();
   }
@@ -209,9 +235,24 @@ export class FakeSheet {
     return wrapSheet(this.env, this.data);
   }
 
-  /** A1 (`B2`, `A1:C10`) or (row, column, numRows = 1, numColumns = 1), 1-based. */
+  /**
+   * A1 (`B2`, `A1:C10`, open-ended `G2:G` to the last grid row) or (row, column, numRows = 1,
+   * numColumns = 1), 1-based. An open-ended range remembers it is open-ended, as Sheets' GridRange
+   * without endRowIndex does (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/other#GridRange),
+   * so a conditional format rule set on it covers rows added later.
+   */
   getRange(a: number | string, column?: number, numRows = 1, numColumns = 1): FakeRange {
     if (typeof a === 'string') {
+      const open = /^([A-Z]+)(\d+):([A-Z]+)$/i.exec(a.trim());
+      if (open && open[1]!.toUpperCase() === open[3]!.toUpperCase()) {
+        const c = columnIndex(open[1]!) + 1;
+        const r = Number(open[2]);
+        const g = gridOf(this.env, this.data);
+        if (r > g.rows) throw new Error('The coordinates of the range are outside the dimensions of the sheet.');
+        const range = this.getRange(r, c, g.rows - r + 1, 1);
+        range.openEnded = true;
+        return range;
+      }
       const m = /^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$/i.exec(a.trim());
       if (!m) throw new Error(`Range not found: ${a}`);
       const c1 = columnIndex(m[1]!) + 1;
@@ -228,6 +269,14 @@ export class FakeSheet {
     const g = gridOf(this.env, this.data);
     if (row + numRows - 1 > g.rows || column! + numColumns - 1 > g.columns) throw new Error('The coordinates of the range are outside the dimensions of the sheet.');
     return wrapRange(this.env, this.data, row, column!, numRows, numColumns);
+  }
+  /**
+   * RangeList (https://developers.google.com/apps-script/reference/spreadsheet/sheet#getRangeList(String)):
+   * the ranges of a list of A1 notations on this sheet; an invalid or out-of-grid one throws.
+   */
+  getRangeList(a1Notations: string[]): FakeRangeList {
+    if (!Array.isArray(a1Notations) || !a1Notations.length) throw new Error('The parameters (number[]) don\'t match the method signature for SpreadsheetApp.Sheet.getRangeList.');
+    return counted(new FakeRangeList(a1Notations.map((a) => this.getRange(a))), 'RangeList', this.env.counter);
   }
   /** A1 to the last row and column with data (A1 alone for an empty sheet). */
   getDataRange(): FakeRange {
@@ -335,17 +384,38 @@ export function makeUi(env: HarnessEnv) {
   return counted(ui, 'Ui', env.counter);
 }
 
-/** SpreadsheetApp: only the active (container) spreadsheet, as with the spreadsheets.currentonly scope. */
+/**
+ * SpreadsheetApp (https://developers.google.com/apps-script/reference/spreadsheet/spreadsheet-app):
+ * the active spreadsheet needs spreadsheets.currentonly (or spreadsheets) and is null in an
+ * execution without a containing document (env.documentContext false); openById needs the full
+ * spreadsheets scope ("Scripts that use this method require authorization with …/auth/spreadsheets",
+ * https://developers.google.com/apps-script/reference/spreadsheet/spreadsheet-app#openById(String))
+ * and, here, knows only the harness's spreadsheet.
+ */
 export function makeSpreadsheetApp(env: HarnessEnv) {
+  const active = (what: string) => {
+    requireAuth(env, what);
+    requireScope(env, what, [AUTH_SCOPE.currentOnly, AUTH_SCOPE.spreadsheets]);
+    return env.documentContext ? wrapSpreadsheet(env) : null;
+  };
   const app = {
-    getActiveSpreadsheet() { requireAuth(env, 'SpreadsheetApp.getActiveSpreadsheet'); return wrapSpreadsheet(env); },
-    getActive() { requireAuth(env, 'SpreadsheetApp.getActive'); return wrapSpreadsheet(env); },
-    getActiveSheet() { requireAuth(env, 'SpreadsheetApp.getActiveSheet'); return wrapSpreadsheet(env).getActiveSheet(); },
-    getActiveRange() { requireAuth(env, 'SpreadsheetApp.getActiveRange'); return wrapSpreadsheet(env).getActiveRange(); },
-    getUi() { return makeUi(env); },
+    getActiveSpreadsheet() { return active('SpreadsheetApp.getActiveSpreadsheet'); },
+    getActive() { return active('SpreadsheetApp.getActive'); },
+    getActiveSheet() { return active('SpreadsheetApp.getActiveSheet')?.getActiveSheet() ?? null; },
+    getActiveRange() { return active('SpreadsheetApp.getActiveRange')?.getActiveRange() ?? null; },
+    getUi() {
+      if (!env.documentContext) throw new Error('Cannot call SpreadsheetApp.getUi() from this context.');
+      return makeUi(env);
+    },
     newConditionalFormatRule() { return counted(new FakeConditionalFormatRuleBuilder(env), 'ConditionalFormatRuleBuilder', env.counter); },
+    BooleanCriteria: { TEXT_EQUAL_TO: 'TEXT_EQUAL_TO', TEXT_CONTAINS: 'TEXT_CONTAINS', CUSTOM_FORMULA: 'CUSTOM_FORMULA' },
     flush() {},
-    openById() { throw new Error('SpreadsheetApp.openById needs the spreadsheets scope; the add-on has spreadsheets.currentonly.'); },
+    openById(id: string) {
+      requireAuth(env, 'SpreadsheetApp.openById');
+      requireScope(env, 'SpreadsheetApp.openById', [AUTH_SCOPE.spreadsheets]);
+      if (String(id) !== env.spreadsheetId) throw new Error('Unexpected error while getting the method or property openById on object SpreadsheetApp.');
+      return wrapSpreadsheet(env);
+    },
   };
   return counted(app, 'SpreadsheetApp', env.counter);
 }

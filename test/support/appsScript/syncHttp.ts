@@ -20,24 +20,33 @@ export type SyncResult =
   | { ok: true; status: number; headers: Record<string, string>; bodyBase64: string }
   | { ok: false; error: string };
 
+// node:http/https rather than fetch: https requests must trust the test CA (tls.ts), as Apps Script
+// verifies the worker's certificate.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-parentPort.on('message', async ({ requests, port, flag }) => {
-  const results = await Promise.all(requests.map(async (r) => {
-    try {
-      const res = await fetch(r.url, {
-        method: r.method, headers: r.headers, body: r.body === undefined ? undefined : r.body,
-        redirect: r.followRedirects ? 'follow' : 'manual', signal: AbortSignal.timeout(r.timeoutMs),
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const https = require('node:https');
+function one(r) {
+  return new Promise((resolve) => {
+    const lib = /^https:/i.test(r.url) ? https : http;
+    const req = lib.request(r.url, { method: r.method, headers: r.headers, ca: workerData.ca || undefined, timeout: r.timeoutMs, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const headers = {};
+        for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        resolve({ ok: true, status: res.statusCode, headers, bodyBase64: Buffer.concat(chunks).toString('base64') });
       });
-      const buf = Buffer.from(await res.arrayBuffer());
-      const headers = {};
-      res.headers.forEach((v, k) => { headers[k] = v; });
-      return { ok: true, status: res.status, headers, bodyBase64: buf.toString('base64') };
-    } catch (e) {
-      const c = e && e.cause;
-      return { ok: false, error: String((c && (c.code || c.message)) || (e && e.name === 'TimeoutError' ? 'timeout' : e && e.message) || e) };
-    }
-  }));
+      res.on('error', (e) => resolve({ ok: false, error: String(e.code || e.message) }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (e) => resolve({ ok: false, error: String(e.code || e.message) }));
+    if (r.body !== undefined) req.write(r.body);
+    req.end();
+  });
+}
+parentPort.on('message', async ({ requests, port, flag }) => {
+  const results = await Promise.all(requests.map(one));
   port.postMessage(results);
   port.close();
   Atomics.store(flag, 0, 1);
@@ -48,6 +57,8 @@ parentPort.on('message', async ({ requests, port, flag }) => {
 /** One worker thread that performs requests for a blocked caller. `close()` ends it. */
 export class SyncHttp {
   private worker: Worker | null = null;
+  /** @param ca PEM certificate(s) trusted for https besides none (the test CA, tls.ts) */
+  constructor(private readonly ca = '') {}
 
   /**
    * Sends the requests concurrently and waits for all answers.
@@ -56,7 +67,7 @@ export class SyncHttp {
   requestAll(requests: SyncRequest[]): SyncResult[] {
     if (!requests.length) return [];
     if (!this.worker) {
-      this.worker = new Worker(WORKER_SOURCE, { eval: true });
+      this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ca: this.ca } });
       this.worker.unref();
     }
     const flag = new Int32Array(new SharedArrayBuffer(4));
