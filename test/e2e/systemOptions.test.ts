@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAddonFor } from '../support/appsScript/ensureBuilt.js';
 import { loadAddon, type LoadedAddon } from '../support/appsScript/loadAddon.js';
+import { startTlsProxy, type TlsProxy } from '../support/appsScript/tlsProxy.js';
 import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
@@ -18,6 +20,7 @@ const SECRET = 'options-secret-0123456789abcdef';
 let host: MediaHost;
 let sheets: SheetsStandIn;
 let worker: ServeProcess;
+let front: TlsProxy;
 let addon: LoadedAddon;
 let dir: string;
 let model: SheetModel;
@@ -39,11 +42,14 @@ beforeAll(async () => {
   ]);
   sheets = await SheetsStandIn.start({ model });
   worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url }));
-  addon = loadAddon({ model, spreadsheetId: 'ss-options', sheetName: 'People' });
+  // Apps Script reaches a worker over https only, through the manifest's allow-list.
+  front = await startTlsProxy(worker.baseUrl);
+  addon = loadAddon({ model, spreadsheetId: 'ss-options', sheetName: 'People', distDir: await buildAddonFor(front.url) });
 }, 120_000);
 
 afterAll(async () => {
   await addon?.close();
+  await front?.close();
   await worker?.stop();
   await host?.close();
   await sheets?.close();
@@ -57,7 +63,7 @@ describe('add-on → worker with archive_options', () => {
   it('audio only and transcript only rows are archived so; a bad token row is not sent', async () => {
     const started = Date.now();
     expect(addon.call('addTrackingColumns')).toMatchObject({ ok: true });
-    expect(addon.call('saveSettings', { workerUrl: worker.baseUrl, secret: SECRET, allowedHosts: [host.host] })).toMatchObject({ ok: true });
+    expect(addon.call('saveSettings', { workerUrl: front.url, secret: SECRET, allowedHosts: [host.host] })).toMatchObject({ ok: true });
     const dispatched = addon.call('dispatchPendingRows') as { ok: boolean; message: string; details?: string[] };
     expect(dispatched.ok, dispatched.message).toBe(true);
     expect(dispatched.details).toEqual([expect.stringMatching(/^Row 4: archive_options "comments=maybe": comments must be yes or no/)]);
