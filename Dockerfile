@@ -70,7 +70,9 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     ARCHIVER_DATA=/data \
-    YTDLP_PATH=/usr/local/bin/yt-dlp
+    YTDLP_PATH=/usr/local/bin/yt-dlp \
+    XDG_CACHE_HOME=/tmp/cache
+# /app is read-only for the worker: yt-dlp's and Deno's caches (XDG_CACHE_HOME) go to /tmp.
 # The SQLite queue, the status outbox and the local archive live here: mount a volume.
 VOLUME ["/data"]
 USER archiver:archiver

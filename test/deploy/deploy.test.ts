@@ -3,8 +3,11 @@
  * so they are parsed and checked), the runtime's dependencies, the HEALTHCHECK command run against
  * a real `serve`, the systemd unit (`systemd-analyze verify`) and the Caddyfile (`caddy validate`).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +68,49 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/node_modules\/@deno\/linux-\*-glibc\/deno/);
     expect(pkg.dependencies['deno']).toBeDefined();
     expect(runs).toMatch(/deno --version/);
+  });
+
+  it('the yt-dlp step installs the release only when it matches SHA2-256SUMS (run with sh against a local release page)', async () => {
+    const step = df.stages.find((s) => s.name === 'ytdlp')!.instructions.filter((i) => i.keyword === 'RUN').at(-1)!.args;
+    const dir = mkdtempSync(join(tmpdir(), 'ytdlp-step-'));
+    const files: Record<string, string> = {};
+    const server = createServer((req, res) => {
+      const name = (req.url ?? '').split('/').pop()!;
+      if (files[name] === undefined) res.writeHead(404).end();
+      else res.writeHead(200).end(files[name]);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}/yt-dlp/yt-dlp/releases`;
+    const script = step.replaceAll('https://github.com/yt-dlp/yt-dlp/releases', local).replace('/usr/local/bin/yt-dlp', join(dir, 'installed'));
+    expect(script).not.toContain('github.com');
+    const run = (version = 'latest') =>
+      new Promise<number>((resolve) => {
+        execFile('sh', ['-c', `cd ${dir} && ${script.replaceAll('cd /tmp', `cd ${dir}`)}`], { env: { ...process.env, YTDLP_VERSION: version }, timeout: 30_000 }, (err) =>
+          resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0),
+        );
+      });
+    try {
+      const body = '#!/usr/bin/env python3\nprint("2099.01.01")\n';
+      const sha = createHash('sha256').update(body).digest('hex');
+      files['yt-dlp'] = body;
+      files['SHA2-256SUMS'] = `${'0'.repeat(64)}  yt-dlp.tar.gz\n${sha}  yt-dlp\n${'1'.repeat(64)}  yt-dlp_linux\n`;
+      expect(await run()).toBe(0);
+      expect(readFileSync(join(dir, 'installed'), 'utf8')).toBe(body);
+      expect(statSync(join(dir, 'installed')).mode & 0o111).toBe(0o111);
+      rmSync(join(dir, 'installed'));
+
+      files['yt-dlp'] = body + '# tampered\n';
+      expect(await run('2099.01.01')).not.toBe(0);
+      expect(existsSync(join(dir, 'installed'))).toBe(false);
+
+      files['yt-dlp'] = body;
+      files['SHA2-256SUMS'] = `${sha}  yt-dlp_linux\n`; // no line for the zipapp
+      expect(await run()).not.toBe(0);
+      expect(existsSync(join(dir, 'installed'))).toBe(false);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs as a non-root user, with ARCHIVER_DATA on a volume and a HEALTHCHECK on /healthz', () => {
@@ -140,12 +186,12 @@ describe('.dockerignore', () => {
 
 describe('deploy/sheet-archiver.service', () => {
   const unit = read('deploy/sheet-archiver.service');
-  const service = Object.fromEntries(
-    (unit.split('[Service]')[1] ?? '').split('[Install]')[0]!
-      .split('\n')
-      .filter((l) => /^\w+=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  // key → value; a key given several times (Environment=) keeps every value, joined by a space
+  const service: Record<string, string> = {};
+  for (const l of (unit.split('[Service]')[1] ?? '').split('[Install]')[0]!.split('\n').filter((x) => /^\w+=/.test(x))) {
+    const k = l.slice(0, l.indexOf('='));
+    service[k] = service[k] === undefined ? l.slice(l.indexOf('=') + 1) : `${service[k]} ${l.slice(l.indexOf('=') + 1)}`;
+  }
   it('restarts on failure, is hardened, and reads its secrets from an EnvironmentFile', () => {
     expect(service['Restart']).toBe('on-failure');
     expect(service['NoNewPrivileges']).toBe('yes');

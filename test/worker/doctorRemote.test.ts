@@ -115,7 +115,7 @@ describe('a self-signed certificate', () => {
     expect(r.code).toBe(0);
     expect(find(r.report.checks, 'worker tls')?.detail).toMatch(/^NOT verified \(--insecure: DEPTH_ZERO_SELF_SIGNED_CERT\); Apps Script will refuse/);
     expect(find(r.report.checks, 'worker healthz')).toMatchObject({ ok: true });
-    expect(find(r.report.checks, 'worker signed call')).toMatchObject({ ok: true, detail: expect.stringMatching(/^GET \/v1\/jobs\/stats accepted the signature; 0 jobs/) });
+    expect(find(r.report.checks, 'worker signed call')).toMatchObject({ ok: true, detail: expect.stringMatching(/^signature accepted by GET \/v1\/jobs\/stats; 0 jobs$/) });
   });
 });
 
@@ -177,5 +177,16 @@ describe('an unreachable worker', () => {
   it('https to a plain-http port says so', async () => {
     const checks = await checkRemoteWorker({ url: urls.plainHttp });
     expect(find(checks, 'worker reachable')?.detail).toMatch(/plain http/);
+  });
+});
+
+describe('the options docs/deploy.md uses', () => {
+  it('doctor --help lists --worker-url, --secret, --insecure and --json', async () => {
+    const r = await runCli(['doctor', '--help'], {});
+    expect(r.code).toBe(0);
+    for (const f of ['--worker-url <url>', '--secret <secret>', '--insecure', '--json']) expect(r.stdout).toContain(f);
+    const docs = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    for (const m of docs.matchAll(/sheet-archiver doctor ((?:--[\w-]+(?: [^\s-][^\s]*)? ?)+)/g))
+      for (const flag of m[1]!.match(/--[\w-]+/g)!) expect(r.stdout, flag).toContain(flag);
   });
 });

@@ -252,11 +252,11 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
     let total = '';
     try {
       const s = JSON.parse(signed.body) as { total?: unknown };
-      if (typeof s.total === 'number') total = `; ${s.total} jobs in its queue`;
+      if (typeof s.total === 'number') total = `; ${s.total} jobs`;
     } catch {
       /* the status is what counts */
     }
-    out.push({ name: 'worker signed call', ok: true, detail: `GET ${SIGNED_PROBE_PATH} accepted the signature${total}` });
+    out.push({ name: 'worker signed call', ok: true, detail: `signature accepted by GET ${SIGNED_PROBE_PATH}${total}` });
     return out;
   }
   let message = '';
