@@ -32,7 +32,8 @@ export class ReleaseError extends Error {
 /** Parses `push|release [--flag value]…`. @throws ReleaseError on an unknown flag. */
 export function parseArgs(argv) {
   const [command, ...rest] = argv;
-  if (command !== 'push' && command !== 'release') throw new ReleaseError('usage: release.mjs push|release [--project FILE] [--deployment ID] [--description TEXT] [--first]');
+  if (command !== 'push' && command !== 'release')
+    throw new ReleaseError('usage: release.mjs push|release [--project FILE] [--deployment ID] [--description TEXT] [--first]');
   const o = { command, project: '.clasp.json', deployment: undefined, description: undefined, first: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -56,7 +57,10 @@ export function parseArgs(argv) {
  */
 export function readProject(projectFile) {
   if (!existsSync(projectFile)) throw new ReleaseError(`${projectFile} does not exist (docs/addon.md, "Create the script")`);
-  const text = readFileSync(projectFile, 'utf8').split('\n').filter((l) => !/^\s*\/\//.test(l)).join('\n');
+  const text = readFileSync(projectFile, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*\/\//.test(l))
+    .join('\n');
   let config;
   try {
     config = JSON.parse(text);
@@ -65,7 +69,9 @@ export function readProject(projectFile) {
   }
   const id = config.scriptId;
   if (typeof id !== 'string' || !/^[\w-]{20,}$/.test(id) || /^REPLACE_/.test(id))
-    throw new ReleaseError(`${projectFile}: scriptId is "${id}": put your script's ID there (docs/addon.md, "Create the script")`);
+    throw new ReleaseError(
+      `${projectFile}: scriptId is "${id}": put your script's ID there (docs/addon.md, "Create the script")`,
+    );
   return { scriptId: id, rootDir: resolve(dirname(projectFile), typeof config.rootDir === 'string' ? config.rootDir : '.') };
 }
 
@@ -84,7 +90,8 @@ export function claspJson(stdout) {
  */
 export function pickDeployment(deployments, named) {
   if (named) {
-    if (!deployments.some((d) => d.deploymentId === named)) throw new ReleaseError(`deployment ${named} is not a deployment of this script (clasp list-deployments)`);
+    if (!deployments.some((d) => d.deploymentId === named))
+      throw new ReleaseError(`deployment ${named} is not a deployment of this script (clasp list-deployments)`);
     return named;
   }
   const versioned = deployments.filter((d) => typeof d.versionNumber === 'number');
@@ -98,7 +105,11 @@ export function pickDeployment(deployments, named) {
 
 function clasp(args, { json = false } = {}) {
   const bin = process.env.CLASP || join(root, 'node_modules/.bin/clasp');
-  const r = spawnSync(bin, json ? ['--json', ...args] : args, { cwd: root, encoding: 'utf8', stdio: ['inherit', json ? 'pipe' : 'inherit', 'inherit'] });
+  const r = spawnSync(bin, json ? ['--json', ...args] : args, {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['inherit', json ? 'pipe' : 'inherit', 'inherit'],
+  });
   if (r.error) throw new ReleaseError(`cannot run clasp (${bin}): ${r.error.message}`, 1);
   if (r.status !== 0) throw new ReleaseError(`clasp ${args.join(' ')} failed (exit ${r.status})`, 1);
   return json ? claspJson(r.stdout) : null;
@@ -108,7 +119,10 @@ async function build(requireUrl, outDir) {
   const { buildAddon, whitelistEntry } = await import(pathToFileURL(join(root, 'appsscript/build.mjs')).href);
   const url = process.env.ARCHIVER_WORKER_URL;
   if (!url) {
-    if (requireUrl) throw new ReleaseError('ARCHIVER_WORKER_URL is unset: a release must carry the worker\'s https URL in urlFetchWhitelist (docs/addon.md)');
+    if (requireUrl)
+      throw new ReleaseError(
+        "ARCHIVER_WORKER_URL is unset: a release must carry the worker's https URL in urlFetchWhitelist (docs/addon.md)",
+      );
     console.error('release: ARCHIVER_WORKER_URL is unset: this push can reach no worker (urlFetchWhitelist is the placeholder)');
   } else {
     try {
@@ -135,13 +149,18 @@ export async function main(argv) {
   const named = o.deployment ?? process.env.ARCHIVER_DEPLOYMENT_ID;
   const deploymentId = pickDeployment(clasp([...P, 'list-deployments'], { json: true }), named);
   if (!deploymentId && !o.first)
-    throw new ReleaseError('this script has no versioned deployment yet: run the first release with --first (it creates the one deployment every later release updates)');
-  if (deploymentId && o.first) throw new ReleaseError(`--first: the script already has deployment ${deploymentId}; release without --first to update it`);
+    throw new ReleaseError(
+      'this script has no versioned deployment yet: run the first release with --first (it creates the one deployment every later release updates)',
+    );
+  if (deploymentId && o.first)
+    throw new ReleaseError(`--first: the script already has deployment ${deploymentId}; release without --first to update it`);
   const description = o.description ?? `sheet-archiver ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`;
   const { versionNumber } = clasp([...P, 'create-version', description], { json: true });
   if (!Number.isInteger(versionNumber)) throw new ReleaseError(`clasp create-version printed no version number`, 1);
   const deployed = deploymentId
-    ? clasp([...P, 'update-deployment', deploymentId, '--versionNumber', String(versionNumber), '--description', description], { json: true })
+    ? clasp([...P, 'update-deployment', deploymentId, '--versionNumber', String(versionNumber), '--description', description], {
+        json: true,
+      })
     : clasp([...P, 'create-deployment', '--versionNumber', String(versionNumber), '--description', description], { json: true });
   console.log(
     `Released version ${versionNumber} on deployment ${deployed.deploymentId}.\n` +

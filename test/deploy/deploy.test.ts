@@ -29,10 +29,16 @@ describe('Dockerfile', () => {
   const final = (kw: string) => runtime().instructions.filter((i) => i.keyword === kw);
 
   it('the parser follows the reference: directives, continuations, comments inside them, exec form', () => {
-    const t = parseDockerfile('# syntax=docker/dockerfile:1\n# escape=\\\n\nFROM a AS b\nRUN x \\\n  # note\n  && y\nCMD ["serve"]\n# later=not-a-directive\n');
+    const t = parseDockerfile(
+      '# syntax=docker/dockerfile:1\n# escape=\\\n\nFROM a AS b\nRUN x \\\n  # note\n  && y\nCMD ["serve"]\n# later=not-a-directive\n',
+    );
     expect(t.directives).toEqual({ syntax: 'docker/dockerfile:1', escape: '\\' });
     expect(t.stages).toEqual([expect.objectContaining({ image: 'a', name: 'b' })]);
-    expect(t.instructions.map((i) => [i.keyword, i.args])).toEqual([['FROM', 'a AS b'], ['RUN', 'x && y'], ['CMD', '["serve"]']]);
+    expect(t.instructions.map((i) => [i.keyword, i.args])).toEqual([
+      ['FROM', 'a AS b'],
+      ['RUN', 'x && y'],
+      ['CMD', '["serve"]'],
+    ]);
     expect(t.instructions[2]!.exec).toEqual(['serve']);
     expect(envPairs('A=1 B="two words" C=')).toEqual({ A: '1', B: 'two words', C: '' });
     expect(envPairs('LEGACY some value')).toEqual({ LEGACY: 'some value' });
@@ -44,23 +50,38 @@ describe('Dockerfile', () => {
     for (const s of df.stages) expect(s.image).toBe('node:20-bookworm-slim');
     expect(new Set(df.stages.map((s) => s.name)).size).toBe(df.stages.length);
     // the runtime copies from the earlier stages rather than building in place
-    const froms = final('COPY').map((c) => /--from=(\S+)/.exec(c.args)?.[1]).filter(Boolean);
+    const froms = final('COPY')
+      .map((c) => /--from=(\S+)/.exec(c.args)?.[1])
+      .filter(Boolean);
     expect(new Set(froms)).toEqual(new Set(df.stages.slice(0, -1).map((s) => s.name)));
   });
 
   it('installs production dependencies only, with npm ci, for the runtime', () => {
     const depsStage = df.stages.find((s) => s.name === 'deps')!;
-    const runs = depsStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const runs = depsStage.instructions
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(runs).toMatch(/npm ci --omit=dev\b/);
     expect(final('COPY').some((c) => /^--from=deps \/app\/node_modules\b/.test(c.args))).toBe(true);
     // no npm install of anything in the runtime stage
-    expect(final('RUN').map((r) => r.args).join('\n')).not.toMatch(/\bnpm (ci|install|i)\b/);
+    expect(
+      final('RUN')
+        .map((r) => r.args)
+        .join('\n'),
+    ).not.toMatch(/\bnpm (ci|install|i)\b/);
   });
 
   it('has ffmpeg from Debian, yt-dlp from its release checked against SHA2-256SUMS, and Deno from the npm package', () => {
-    const runs = final('RUN').map((r) => r.args).join('\n');
+    const runs = final('RUN')
+      .map((r) => r.args)
+      .join('\n');
     expect(runs).toMatch(/apt-get install -y --no-install-recommends [^\n]*\bffmpeg\b/);
-    const ytdlp = df.stages.find((s) => s.name === 'ytdlp')!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const ytdlp = df.stages
+      .find((s) => s.name === 'ytdlp')!
+      .instructions.filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(ytdlp).toContain('https://github.com/yt-dlp/yt-dlp/releases/latest/download');
     expect(ytdlp).toMatch(/curl [^;]*SHA2-256SUMS/);
     expect(ytdlp).toMatch(/sha256sum -c/);
@@ -71,7 +92,10 @@ describe('Dockerfile', () => {
   });
 
   it('the yt-dlp step installs the release only when it matches SHA2-256SUMS (run with sh against a local release page)', async () => {
-    const step = df.stages.find((s) => s.name === 'ytdlp')!.instructions.filter((i) => i.keyword === 'RUN').at(-1)!.args;
+    const step = df.stages
+      .find((s) => s.name === 'ytdlp')!
+      .instructions.filter((i) => i.keyword === 'RUN')
+      .at(-1)!.args;
     const dir = mkdtempSync(join(tmpdir(), 'ytdlp-step-'));
     const files: Record<string, string> = {};
     const server = createServer((req, res) => {
@@ -81,12 +105,17 @@ describe('Dockerfile', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}/yt-dlp/yt-dlp/releases`;
-    const script = step.replaceAll('https://github.com/yt-dlp/yt-dlp/releases', local).replace('/usr/local/bin/yt-dlp', join(dir, 'installed'));
+    const script = step
+      .replaceAll('https://github.com/yt-dlp/yt-dlp/releases', local)
+      .replace('/usr/local/bin/yt-dlp', join(dir, 'installed'));
     expect(script).not.toContain('github.com');
     const run = (version = 'latest') =>
       new Promise<number>((resolve) => {
-        execFile('sh', ['-c', `cd ${dir} && ${script.replaceAll('cd /tmp', `cd ${dir}`)}`], { env: { ...process.env, YTDLP_VERSION: version }, timeout: 30_000 }, (err) =>
-          resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0),
+        execFile(
+          'sh',
+          ['-c', `cd ${dir} && ${script.replaceAll('cd /tmp', `cd ${dir}`)}`],
+          { env: { ...process.env, YTDLP_VERSION: version }, timeout: 30_000 },
+          (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0),
         );
       });
     try {
@@ -144,10 +173,16 @@ describe('Dockerfile', () => {
     let serve: ServeProcess | undefined;
     try {
       serve = await startServe(workerEnv({ secret: 'healthcheck-test-secret-0123', dataDir: join(dir, 'data') }));
-      const ok = spawnSync(process.execPath, cmd.slice(1), { env: { ...process.env, PORT: String(serve.port) }, timeout: 20_000 });
+      const ok = spawnSync(process.execPath, cmd.slice(1), {
+        env: { ...process.env, PORT: String(serve.port) },
+        timeout: 20_000,
+      });
       expect(ok.status).toBe(0);
       await serve.stop();
-      const down = spawnSync(process.execPath, cmd.slice(1), { env: { ...process.env, PORT: String(serve.port) }, timeout: 20_000 });
+      const down = spawnSync(process.execPath, cmd.slice(1), {
+        env: { ...process.env, PORT: String(serve.port) },
+        timeout: 20_000,
+      });
       expect(down.status).toBe(1);
     } finally {
       await serve?.stop().catch(() => undefined);
@@ -159,28 +194,51 @@ describe('Dockerfile', () => {
 describe('the runtime image has every package the worker bundle imports', () => {
   it('each bare import of worker/dist is a production dependency (npm ci --omit=dev installs it)', () => {
     const dist = join(root, 'worker/dist');
-    const files = [join(dist, 'cli.js'), ...readdirSync(join(dist, 'chunks')).filter((f) => f.endsWith('.js')).map((f) => join(dist, 'chunks', f))];
+    const files = [
+      join(dist, 'cli.js'),
+      ...readdirSync(join(dist, 'chunks'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(dist, 'chunks', f)),
+    ];
     const specs = new Set<string>();
     // a specifier is a package name (optionally scoped) and a sub-path: no spaces, quotes or brackets
-    const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(?:\/[\w.@-]+)*|node:[\w/]+)["']/g;
+    const re =
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(?:\/[\w.@-]+)*|node:[\w/]+)["']/g;
     for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(re)) specs.add(m[1]!);
     const builtins = new Set(builtinModules);
     const packages = [...specs]
       .filter((s) => !s.startsWith('node:') && !builtins.has(s.split('/')[0]!))
       .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
     expect(packages).toContain('better-sqlite3');
-    for (const p of new Set(packages)) expect(pkg.dependencies[p], `${p} is imported by worker/dist but is not in "dependencies"`).toBeDefined();
+    for (const p of new Set(packages))
+      expect(pkg.dependencies[p], `${p} is imported by worker/dist but is not in "dependencies"`).toBeDefined();
   });
 });
 
 describe('.dockerignore', () => {
-  const lines = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   it('keeps state, credentials and local installs out of the build context', () => {
-    for (const p of ['.git', 'node_modules', 'data', '.env', '.clasprc.json', '*.pem', 'service-account*.json', 'worker/dist']) expect(lines).toContain(p);
+    for (const p of ['.git', 'node_modules', 'data', '.env', '.clasprc.json', '*.pem', 'service-account*.json', 'worker/dist'])
+      expect(lines).toContain(p);
   });
   it('keeps what the build needs', () => {
-    for (const needed of ['package.json', 'package-lock.json', 'scripts', 'worker', 'shared', 'appsscript', 'bin', 'tsconfig.json'])
-      expect(lines.some((l) => l === needed || l === `${needed}/` || l === `/${needed}`), needed).toBe(false);
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      'scripts',
+      'worker',
+      'shared',
+      'appsscript',
+      'bin',
+      'tsconfig.json',
+    ])
+      expect(
+        lines.some((l) => l === needed || l === `${needed}/` || l === `/${needed}`),
+        needed,
+      ).toBe(false);
   });
 });
 
@@ -188,7 +246,10 @@ describe('deploy/sheet-archiver.service', () => {
   const unit = read('deploy/sheet-archiver.service');
   // key → value; a key given several times (Environment=) keeps every value, joined by a space
   const service: Record<string, string> = {};
-  for (const l of (unit.split('[Service]')[1] ?? '').split('[Install]')[0]!.split('\n').filter((x) => /^\w+=/.test(x))) {
+  for (const l of (unit.split('[Service]')[1] ?? '')
+    .split('[Install]')[0]!
+    .split('\n')
+    .filter((x) => /^\w+=/.test(x))) {
     const k = l.slice(0, l.indexOf('='));
     service[k] = service[k] === undefined ? l.slice(l.indexOf('=') + 1) : `${service[k]} ${l.slice(l.indexOf('=') + 1)}`;
   }
@@ -203,24 +264,39 @@ describe('deploy/sheet-archiver.service', () => {
     expect(service['ExecStart']).toBe('/usr/bin/node /opt/sheet-archiver/bin/sheet-archiver.js serve');
   });
 
-  const title = 'passes systemd-analyze verify' + (has('systemd-analyze') ? '' : ' (SKIPPED: systemd-analyze is not installed: apt-get install -y systemd)');
+  const title =
+    'passes systemd-analyze verify' +
+    (has('systemd-analyze') ? '' : ' (SKIPPED: systemd-analyze is not installed: apt-get install -y systemd)');
   it.skipIf(!has('systemd-analyze'))(title, () => {
-    if (!existsSync('/usr/bin/node')) throw new Error('systemd-analyze verify checks ExecStart: /usr/bin/node must exist (Debian/NodeSource node)');
-    const r = spawnSync('systemd-analyze', ['verify', join(root, 'deploy/sheet-archiver.service')], { encoding: 'utf8', timeout: 30_000 });
+    if (!existsSync('/usr/bin/node'))
+      throw new Error('systemd-analyze verify checks ExecStart: /usr/bin/node must exist (Debian/NodeSource node)');
+    const r = spawnSync('systemd-analyze', ['verify', join(root, 'deploy/sheet-archiver.service')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.stderr.split('\n').filter((l) => l.includes('sheet-archiver.service'))).toEqual([]);
     expect(r.status).toBe(0);
   });
 });
 
 describe('deploy/Caddyfile', () => {
-  const title = 'passes caddy validate and proxies the whole host to 127.0.0.1:8080, unchanged' + (has('caddy') ? '' : ' (SKIPPED: caddy is not installed: apt-get install -y caddy)');
+  const title =
+    'passes caddy validate and proxies the whole host to 127.0.0.1:8080, unchanged' +
+    (has('caddy') ? '' : ' (SKIPPED: caddy is not installed: apt-get install -y caddy)');
   it.skipIf(!has('caddy'))(title, () => {
     const file = join(root, 'deploy/Caddyfile');
     const v = spawnSync('caddy', ['validate', '--config', file, '--adapter', 'caddyfile'], { encoding: 'utf8', timeout: 30_000 });
     expect(v.stdout + v.stderr).toContain('Valid configuration');
     expect(v.status).toBe(0);
-    const json = JSON.parse(execFileSync('caddy', ['adapt', '--config', file, '--adapter', 'caddyfile'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
-      apps: { http: { servers: Record<string, { listen: string[]; routes: { match: { host: string[] }[]; handle: unknown[] }[] }> } };
+    const json = JSON.parse(
+      execFileSync('caddy', ['adapt', '--config', file, '--adapter', 'caddyfile'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as {
+      apps: {
+        http: { servers: Record<string, { listen: string[]; routes: { match: { host: string[] }[]; handle: unknown[] }[] }> };
+      };
     };
     const [server] = Object.values(json.apps.http.servers);
     expect(server!.listen).toEqual([':443']);
@@ -230,4 +306,3 @@ describe('deploy/Caddyfile', () => {
     expect(text).not.toMatch(/rewrite|strip_path_prefix|"uri"/);
   });
 });
-

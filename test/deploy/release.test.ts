@@ -46,12 +46,25 @@ function project(name: string, scriptId = SCRIPT_ID): string {
 }
 
 function release(args: string[], env: Record<string, string | undefined> = {}) {
-  const e: NodeJS.ProcessEnv = { ...process.env, CLASP: join(dir, 'clasp'), CLASP_LOG: log, CLASP_STATE: state, ARCHIVER_QUIET_BUILD: '1', ...env };
+  const e: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLASP: join(dir, 'clasp'),
+    CLASP_LOG: log,
+    CLASP_STATE: state,
+    ARCHIVER_QUIET_BUILD: '1',
+    ...env,
+  };
   for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
   delete e['ARCHIVER_DEPLOYMENT_ID'];
   if (env['ARCHIVER_DEPLOYMENT_ID']) e['ARCHIVER_DEPLOYMENT_ID'] = env['ARCHIVER_DEPLOYMENT_ID'];
   const r = spawnSync(process.execPath, [script, ...args], { env: e, encoding: 'utf8', timeout: 60_000 });
-  const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
+  const calls = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[])
+    : [];
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls };
 }
 const command = (c: string[]) => c.filter((a, i) => !a.startsWith('-') && c[i - 1] !== '-P')[0];
@@ -67,19 +80,25 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npm run push', () => {
-  it('builds into the project\'s rootDir with the worker URL, then pushes with --force to that project', () => {
+  it("builds into the project's rootDir with the worker URL, then pushes with --force to that project", () => {
     const p = project('.clasp.dev.json');
     const r = release(['push', '--project', p], { ARCHIVER_WORKER_URL: 'https://archiver.example.org' });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^release: built .*dist-\.clasp\.dev\.json \(urlFetchWhitelist https:\/\/archiver\.example\.org\/, \d+ entry points\)\nrelease: pushed to script 1AbC/);
+    expect(r.stderr).toMatch(
+      /^release: built .*dist-\.clasp\.dev\.json \(urlFetchWhitelist https:\/\/archiver\.example\.org\/, \d+ entry points\)\nrelease: pushed to script 1AbC/,
+    );
     expect(r.calls).toEqual([['-P', p, 'push', '--force']]);
-    const manifest = JSON.parse(readFileSync(join(dir, 'dist-.clasp.dev.json/appsscript.json'), 'utf8')) as { urlFetchWhitelist: string[] };
+    const manifest = JSON.parse(readFileSync(join(dir, 'dist-.clasp.dev.json/appsscript.json'), 'utf8')) as {
+      urlFetchWhitelist: string[];
+    };
     expect(manifest.urlFetchWhitelist).toEqual(['https://archiver.example.org/']);
     expect(existsSync(join(dir, 'dist-.clasp.dev.json/Code.js'))).toBe(true);
   });
 
   it('refuses a project whose scriptId is still the placeholder, before building or calling clasp', () => {
-    const r = release(['push', '--project', project('.clasp.json', 'REPLACE_WITH_YOUR_SCRIPT_ID')], { ARCHIVER_WORKER_URL: 'https://archiver.example.org' });
+    const r = release(['push', '--project', project('.clasp.json', 'REPLACE_WITH_YOUR_SCRIPT_ID')], {
+      ARCHIVER_WORKER_URL: 'https://archiver.example.org',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/scriptId is "REPLACE_WITH_YOUR_SCRIPT_ID": put your script's ID there/);
     expect(r.calls).toEqual([]);
@@ -125,7 +144,9 @@ describe('npm run release', () => {
     expect(second.stdout).toContain(`Released version 2 on deployment ${id}.`);
     expect(second.stdout).toMatch(/Marketplace SDK → App Configuration → .*script version: 2/);
     const st = JSON.parse(readFileSync(state, 'utf8')) as { deployments: { deploymentId: string; versionNumber?: number }[] };
-    expect(st.deployments.filter((d) => d.versionNumber)).toEqual([expect.objectContaining({ deploymentId: id, versionNumber: 2 })]);
+    expect(st.deployments.filter((d) => d.versionNumber)).toEqual([
+      expect.objectContaining({ deploymentId: id, versionNumber: 2 }),
+    ]);
 
     rmSync(log);
     const again = release(['release', '--project', p, '--first'], env);
@@ -135,7 +156,17 @@ describe('npm run release', () => {
   });
 
   it('with several versioned deployments it asks which one, and updates the one named', () => {
-    writeFileSync(state, JSON.stringify({ deployments: [{ deploymentId: 'AKfycHEAD' }, { deploymentId: 'AKfycA', versionNumber: 3 }, { deploymentId: 'AKfycB', versionNumber: 4 }], versions: 4 }));
+    writeFileSync(
+      state,
+      JSON.stringify({
+        deployments: [
+          { deploymentId: 'AKfycHEAD' },
+          { deploymentId: 'AKfycA', versionNumber: 3 },
+          { deploymentId: 'AKfycB', versionNumber: 4 },
+        ],
+        versions: 4,
+      }),
+    );
     const p = project('.clasp.json');
     const env = { ARCHIVER_WORKER_URL: 'https://archiver.example.org' };
     const r = release(['release', '--project', p], env);
@@ -149,7 +180,9 @@ describe('npm run release', () => {
 
   it('a failing clasp step stops the release with exit 1', () => {
     writeFileSync(join(dir, 'clasp'), '#!/bin/sh\necho "User has not enabled the Apps Script API" >&2\nexit 1\n');
-    const r = release(['release', '--project', project('.clasp.json'), '--first'], { ARCHIVER_WORKER_URL: 'https://archiver.example.org' });
+    const r = release(['release', '--project', project('.clasp.json'), '--first'], {
+      ARCHIVER_WORKER_URL: 'https://archiver.example.org',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/clasp -P .* push --force failed \(exit 1\)/);
   });
@@ -201,7 +234,8 @@ describe('every clasp command and flag used exists in clasp 3.4.1', () => {
   it('the commands of scripts/release.mjs and docs/addon.md, with their flags', () => {
     expect(docLines.length).toBeGreaterThan(4);
     const flagRe = (f: string) => new RegExp(`(^|[\\s,])${f.replace(/-/g, '\\-')}\\b`, 'm');
-    for (const l of docLines) for (const g of l.globals) expect(helps.get(''), `global flag ${g} in "${l.line}"`).toMatch(flagRe(g));
+    for (const l of docLines)
+      for (const g of l.globals) expect(helps.get(''), `global flag ${g} in "${l.line}"`).toMatch(flagRe(g));
     for (const [cmd, flags] of Object.entries(used)) {
       const h = helps.get(cmd)!;
       expect(h, `clasp ${cmd}`).toMatch(/^Usage: clasp /m);

@@ -30,8 +30,38 @@ function openssl(args: string[]): void {
 /** A P-256 key and a certificate for `san`, signed by the test CA. */
 function leaf(name: string, san: string): { key: Buffer; cert: Buffer } {
   writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(Date.now()), '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${name}`,
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    String(Date.now()),
+    '-days',
+    '2',
+    '-out',
+    `${name}.crt`,
+    '-extfile',
+    `${name}.ext`,
+  ]);
   return { key: readFileSync(join(dir, `${name}.key`)), cert: readFileSync(join(dir, `${name}.crt`)) };
 }
 
@@ -39,10 +69,13 @@ function leaf(name: string, san: string): { key: Buffer; cert: Buffer } {
 async function tlsProxy(tls: { key: Buffer; cert: Buffer }): Promise<string> {
   const target = new URL(serve.baseUrl);
   const server = createHttpsServer(tls, (req, res) => {
-    const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.writeHead(502).end());
     req.pipe(up);
   });
@@ -55,10 +88,46 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'doctor-remote-'));
   serve = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data') }));
 
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'self.key', '-out', 'self.crt', '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-    '-subj', '/O=Sheet Archiver Test CA/CN=Sheet Archiver Test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'self.key',
+    '-out',
+    'self.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/O=Sheet Archiver Test CA/CN=Sheet Archiver Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
 
   urls.selfSigned = await tlsProxy({ key: readFileSync(join(dir, 'self.key')), cert: readFileSync(join(dir, 'self.crt')) });
   urls.caSigned = await tlsProxy(leaf('worker', 'IP:127.0.0.1'));
@@ -87,10 +156,16 @@ const find = (checks: Check[], name: string) => checks.find((c) => c.name === na
 describe('the worker URL', () => {
   it('refuses http, a path prefix and a query before connecting', () => {
     expect(checkWorkerUrl('http://archiver.example.org').result).toMatchObject({ ok: false, detail: 'http:// is not https' });
-    expect(checkWorkerUrl('https://example.org/archiver').result).toMatchObject({ ok: false, detail: 'the URL has a path (/archiver)' });
+    expect(checkWorkerUrl('https://example.org/archiver').result).toMatchObject({
+      ok: false,
+      detail: 'the URL has a path (/archiver)',
+    });
     expect(checkWorkerUrl('https://example.org/?x=1').result.ok).toBe(false);
     expect(checkWorkerUrl('archiver.example.org').result.ok).toBe(false);
-    expect(checkWorkerUrl('https://Archiver.Example.org/').result).toMatchObject({ ok: true, detail: 'https://archiver.example.org' });
+    expect(checkWorkerUrl('https://Archiver.Example.org/').result).toMatchObject({
+      ok: true,
+      detail: 'https://archiver.example.org',
+    });
   });
 
   it('an http URL fails in the CLI with exit 1 and says why', async () => {
@@ -113,15 +188,23 @@ describe('a self-signed certificate', () => {
   it('is accepted with --insecure, with a warning, and the signed call then succeeds', async () => {
     const r = await doctor(['--worker-url', urls.selfSigned, '--insecure'], { ARCHIVER_SECRET: SECRET });
     expect(r.code).toBe(0);
-    expect(find(r.report.checks, 'worker tls')?.detail).toMatch(/^NOT verified \(--insecure: DEPTH_ZERO_SELF_SIGNED_CERT\); Apps Script will refuse/);
+    expect(find(r.report.checks, 'worker tls')?.detail).toMatch(
+      /^NOT verified \(--insecure: DEPTH_ZERO_SELF_SIGNED_CERT\); Apps Script will refuse/,
+    );
     expect(find(r.report.checks, 'worker healthz')).toMatchObject({ ok: true });
-    expect(find(r.report.checks, 'worker signed call')).toMatchObject({ ok: true, detail: expect.stringMatching(/^signature accepted by GET \/v1\/jobs\/stats; 0 jobs$/) });
+    expect(find(r.report.checks, 'worker signed call')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^signature accepted by GET \/v1\/jobs\/stats; 0 jobs$/),
+    });
   });
 });
 
 describe('a certificate from a trusted test CA', () => {
   it('passes every check when the CA is trusted through NODE_EXTRA_CA_CERTS, and prints a table', async () => {
-    const r = await runCli(['doctor', '--worker-url', urls.caSigned], { ARCHIVER_SECRET: SECRET, NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt') });
+    const r = await runCli(['doctor', '--worker-url', urls.caSigned], {
+      ARCHIVER_SECRET: SECRET,
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/worker tls\s+✔\s+verified; issued by Sheet Archiver Test CA/);
     expect(r.stdout).toMatch(new RegExp(`worker healthz\\s+✔\\s+version ${VERSION.replace(/\./g, '\\.')}, up \\d+ s`));
@@ -133,15 +216,24 @@ describe('a certificate from a trusted test CA', () => {
   it('is refused when that CA is not trusted', async () => {
     const r = await doctor(['--worker-url', urls.caSigned]);
     expect(r.code).toBe(1);
-    expect(find(r.report.checks, 'worker tls')).toMatchObject({ ok: false, detail: expect.stringMatching(/issuer is not trusted: a private CA.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/) });
+    expect(find(r.report.checks, 'worker tls')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/issuer is not trusted: a private CA.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/),
+    });
   });
 
   it('a wrong secret is a clear failure, and neither secret is shown', async () => {
     const wrong = 'not-the-worker-secret-9876543210';
-    const r = await doctor(['--worker-url', urls.caSigned, '--secret', wrong], { NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'), ARCHIVER_SECRET: SECRET });
+    const r = await doctor(['--worker-url', urls.caSigned, '--secret', wrong], {
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
+      ARCHIVER_SECRET: SECRET,
+    });
     expect(r.code).toBe(1);
     expect(find(r.report.checks, 'worker healthz')?.ok).toBe(true);
-    expect(find(r.report.checks, 'worker signed call')).toMatchObject({ ok: false, detail: expect.stringMatching(/^401: wrong secret/) });
+    expect(find(r.report.checks, 'worker signed call')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^401: wrong secret/),
+    });
     expect(r.stdout + r.stderr).not.toContain(wrong);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });
@@ -149,7 +241,12 @@ describe('a certificate from a trusted test CA', () => {
   it('without a secret the signed call is skipped, not failed', async () => {
     const ca = readFileSync(join(dir, 'ca.crt'));
     const checks = await checkRemoteWorker({ url: urls.caSigned, ca });
-    expect(checks.map((c) => [c.name, c.ok])).toEqual([['worker url', true], ['worker tls', true], ['worker healthz', true], ['worker signed call', true]]);
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ['worker url', true],
+      ['worker tls', true],
+      ['worker healthz', true],
+      ['worker signed call', true],
+    ]);
     expect(find(checks, 'worker signed call')?.detail).toMatch(/^skipped: no secret/);
   });
 
@@ -158,20 +255,29 @@ describe('a certificate from a trusted test CA', () => {
     const checks = await checkRemoteWorker({ url: urls.caSigned, ca, secret: SECRET, now: () => Date.now() - 1000_000 });
     expect(find(checks, 'worker healthz')?.detail).toMatch(/its clock is \d+ s ahead of this machine's/);
     const signed = find(checks, 'worker signed call');
-    expect(signed).toMatchObject({ ok: false, detail: expect.stringMatching(/^401: clock skew: signature timestamp is more than 300 s/) });
+    expect(signed).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^401: clock skew: signature timestamp is more than 300 s/),
+    });
     expect(signed?.hint).toMatch(/NTP/);
   });
 
   it('a certificate for another host name is refused', async () => {
     const checks = await checkRemoteWorker({ url: urls.otherName, ca: readFileSync(join(dir, 'ca.crt')) });
-    expect(find(checks, 'worker tls')).toMatchObject({ ok: false, detail: 'the certificate does not cover this host name (ERR_TLS_CERT_ALTNAME_INVALID)' });
+    expect(find(checks, 'worker tls')).toMatchObject({
+      ok: false,
+      detail: 'the certificate does not cover this host name (ERR_TLS_CERT_ALTNAME_INVALID)',
+    });
   });
 });
 
 describe('an unreachable worker', () => {
   it('a closed port says nothing listens', async () => {
     const checks = await checkRemoteWorker({ url: urls.closed });
-    expect(find(checks, 'worker reachable')).toMatchObject({ ok: false, detail: expect.stringMatching(/nothing accepts connections on that port \(ECONNREFUSED\)$/) });
+    expect(find(checks, 'worker reachable')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/nothing accepts connections on that port \(ECONNREFUSED\)$/),
+    });
   });
 
   it('https to a plain-http port says so', async () => {

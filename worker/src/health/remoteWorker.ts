@@ -48,9 +48,10 @@ const CERT_ERRORS: Record<string, string> = {
   SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in a self-signed CA that is not trusted',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate is issued by a CA that is not trusted (or the chain is incomplete)',
   UNABLE_TO_GET_ISSUER_CERT: 'the certificate chain is incomplete (the server does not send the intermediate certificate)',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate\'s issuer is not trusted: a private CA, or the server does not send the intermediate certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    "the certificate's issuer is not trusted: a private CA, or the server does not send the intermediate certificate",
   CERT_HAS_EXPIRED: 'the certificate has expired',
-  CERT_NOT_YET_VALID: 'the certificate is not valid yet (check this machine\'s clock too)',
+  CERT_NOT_YET_VALID: "the certificate is not valid yet (check this machine's clock too)",
   ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not cover this host name',
   CERT_REVOKED: 'the certificate was revoked',
 };
@@ -110,7 +111,9 @@ function get(url: URL, path: string, o: RemoteWorkerOptions, headers: Record<str
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs ?? 15_000} ms`), { code: 'ETIMEDOUT' })));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs ?? 15_000} ms`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -126,15 +129,36 @@ export function checkWorkerUrl(raw: string): { url: URL | null; result: CheckRes
   try {
     url = new URL(raw.trim());
   } catch {
-    return { url: null, result: { name, ok: false, detail: `"${raw}" is not a URL`, hint: 'give the full URL, e.g. https://archiver.example.org' } };
+    return {
+      url: null,
+      result: { name, ok: false, detail: `"${raw}" is not a URL`, hint: 'give the full URL, e.g. https://archiver.example.org' },
+    };
   }
   if (url.protocol !== 'https:')
     return {
       url: null,
-      result: { name, ok: false, detail: `${url.protocol}// is not https`, hint: 'Apps Script fetches only https URLs listed in urlFetchWhitelist: put the worker behind https (docs/deploy.md)' },
+      result: {
+        name,
+        ok: false,
+        detail: `${url.protocol}// is not https`,
+        hint: 'Apps Script fetches only https URLs listed in urlFetchWhitelist: put the worker behind https (docs/deploy.md)',
+      },
     };
-  if (url.username || url.password) return { url: null, result: { name, ok: false, detail: 'the URL carries a user name or password', hint: 'drop the credentials from the URL' } };
-  if (url.search || url.hash) return { url: null, result: { name, ok: false, detail: 'the URL has a query or fragment', hint: 'use the bare origin, e.g. https://archiver.example.org' } };
+  if (url.username || url.password)
+    return {
+      url: null,
+      result: { name, ok: false, detail: 'the URL carries a user name or password', hint: 'drop the credentials from the URL' },
+    };
+  if (url.search || url.hash)
+    return {
+      url: null,
+      result: {
+        name,
+        ok: false,
+        detail: 'the URL has a query or fragment',
+        hint: 'use the bare origin, e.g. https://archiver.example.org',
+      },
+    };
   if (url.pathname !== '/')
     return {
       url: null,
@@ -184,7 +208,7 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
         name: 'worker tls',
         ok: false,
         detail: `${CERT_ERRORS[code]} (${code})`,
-        hint: 'Apps Script accepts only certificates from a public CA: use Caddy or Let\'s Encrypt (docs/deploy.md); --insecure skips this check for a test deployment',
+        hint: "Apps Script accepts only certificates from a public CA: use Caddy or Let's Encrypt (docs/deploy.md); --insecure skips this check for a test deployment",
       });
     else
       out.push({
@@ -197,7 +221,11 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
   }
   out.push(
     o.insecure && !health.authorized
-      ? { name: 'worker tls', ok: true, detail: `NOT verified (--insecure: ${health.authorizationError ?? 'unverified'}); Apps Script will refuse this certificate` }
+      ? {
+          name: 'worker tls',
+          ok: true,
+          detail: `NOT verified (--insecure: ${health.authorizationError ?? 'unverified'}); Apps Script will refuse this certificate`,
+        }
       : { name: 'worker tls', ok: true, detail: `verified; ${describeCert(health.cert)}` },
   );
 
@@ -228,7 +256,10 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
     return out;
   }
   const skew = clockSkewS(health.headers, now());
-  const skewNote = skew !== null && Math.abs(skew) > 60 ? `; its clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this machine's` : '';
+  const skewNote =
+    skew !== null && Math.abs(skew) > 60
+      ? `; its clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this machine's`
+      : '';
   out.push({
     name: 'worker healthz',
     ok: true,
@@ -237,7 +268,11 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
 
   // 4: a signed call.
   if (!o.secret) {
-    out.push({ name: 'worker signed call', ok: true, detail: 'skipped: no secret (pass --secret or set ARCHIVER_SECRET to check it)' });
+    out.push({
+      name: 'worker signed call',
+      ok: true,
+      detail: 'skipped: no secret (pass --secret or set ARCHIVER_SECRET to check it)',
+    });
     return out;
   }
   let signed: Answer;
@@ -245,7 +280,12 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
     const t = Math.floor(now() / 1000);
     signed = await get(url, SIGNED_PROBE_PATH, o, { [SIGNATURE_HEADER]: signRequest(o.secret, 'GET', SIGNED_PROBE_PATH, '', t) });
   } catch (err) {
-    out.push({ name: 'worker signed call', ok: false, detail: `GET ${SIGNED_PROBE_PATH}: ${(err as Error).message}`, hint: 'the worker answered /healthz but not /v1/…: check the proxy' });
+    out.push({
+      name: 'worker signed call',
+      ok: false,
+      detail: `GET ${SIGNED_PROBE_PATH}: ${(err as Error).message}`,
+      hint: 'the worker answered /healthz but not /v1/…: check the proxy',
+    });
     return out;
   }
   if (signed.status === 200) {
@@ -277,16 +317,21 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
       name: 'worker signed call',
       ok: false,
       detail: '401: wrong secret: the worker does not accept this secret (signature does not match)',
-      hint: 'use the worker\'s ARCHIVER_SECRET exactly; if it is right, a proxy changes the path, query or body on the way',
+      hint: "use the worker's ARCHIVER_SECRET exactly; if it is right, a proxy changes the path, query or body on the way",
     });
   else if (signed.status === 401)
-    out.push({ name: 'worker signed call', ok: false, detail: `401: ${message}`, hint: 'a proxy may drop the X-Archiver-Signature header: let it through' });
+    out.push({
+      name: 'worker signed call',
+      ok: false,
+      detail: `401: ${message}`,
+      hint: 'a proxy may drop the X-Archiver-Signature header: let it through',
+    });
   else
     out.push({
       name: 'worker signed call',
       ok: false,
       detail: `GET ${SIGNED_PROBE_PATH} answers ${signed.status}: ${message}`,
-      hint: signed.status === 404 ? 'the proxy does not pass /v1/… to the worker' : 'see the worker\'s log',
+      hint: signed.status === 404 ? 'the proxy does not pass /v1/… to the worker' : "see the worker's log",
     });
   return out;
 }
