@@ -104,11 +104,15 @@ describe('npm run push', () => {
     expect(r.calls).toEqual([]);
   });
 
-  it('refuses an http worker URL', () => {
+  it('refuses an http worker URL, and one with a path', () => {
     const r = release(['push', '--project', project('.clasp.json')], { ARCHIVER_WORKER_URL: 'http://archiver.example.org' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/must be an https URL/);
     expect(r.calls).toEqual([]);
+    const prefixed = release(['push', '--project', project('.clasp.json')], { ARCHIVER_WORKER_URL: 'https://example.org/archiver' });
+    expect(prefixed.code).toBe(2);
+    expect(prefixed.stderr).toMatch(/must be the root of the worker's host name/);
+    expect(prefixed.calls).toEqual([]);
   });
 });
 

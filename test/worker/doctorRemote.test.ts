@@ -287,6 +287,12 @@ describe('an unreachable worker', () => {
 });
 
 describe('the options docs/deploy.md uses', () => {
+  it('--secret and --insecure without --worker-url are a usage error (exit 2)', async () => {
+    const r = await runCli(['doctor', '--insecure'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--secret and --insecure go with --worker-url <url>');
+  });
+
   it('doctor --help lists --worker-url, --secret, --insecure and --json', async () => {
     const r = await runCli(['doctor', '--help'], {});
     expect(r.code).toBe(0);

@@ -4,7 +4,7 @@
  */
 import { checkDisk, checkFfmpeg, checkStorage, checkYtDlp, type CheckResult } from '../../health/checks.js';
 import { googleFromConfig, storeFromConfig } from '../../system.js';
-import { configWith } from '../context.js';
+import { UsageError, configWith } from '../context.js';
 import { formatTable, printJson } from '../output.js';
 
 export interface DoctorOptions {
@@ -66,6 +66,7 @@ async function remoteChecks(o: DoctorOptions & { workerUrl: string }): Promise<C
 }
 
 export async function doctorAction(o: DoctorOptions): Promise<void> {
+  if (!o.workerUrl && (o.secret !== undefined || o.insecure)) throw new UsageError('--secret and --insecure go with --worker-url <url>');
   const results = o.workerUrl ? await remoteChecks({ ...o, workerUrl: o.workerUrl }) : await localChecks(o);
   if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results });
   else {
