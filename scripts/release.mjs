@@ -132,7 +132,9 @@ async function build(requireUrl, outDir) {
     }
     // The worker's routes and signatures cover /healthz and /v1/… exactly: a path prefix cannot work.
     if (new URL(url.trim()).pathname !== '/')
-      throw new ReleaseError(`ARCHIVER_WORKER_URL must be the root of the worker's host name (https://host), got "${url}" (docs/deploy.md)`);
+      throw new ReleaseError(
+        `ARCHIVER_WORKER_URL must be the root of the worker's host name (https://host), got "${url}" (docs/deploy.md)`,
+      );
   }
   const out = await buildAddon({ root, outDir });
   console.error(`release: built ${out.outDir} (urlFetchWhitelist ${out.whitelist}, ${out.entryPoints.length} entry points)`);

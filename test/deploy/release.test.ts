@@ -109,7 +109,9 @@ describe('npm run push', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/must be an https URL/);
     expect(r.calls).toEqual([]);
-    const prefixed = release(['push', '--project', project('.clasp.json')], { ARCHIVER_WORKER_URL: 'https://example.org/archiver' });
+    const prefixed = release(['push', '--project', project('.clasp.json')], {
+      ARCHIVER_WORKER_URL: 'https://example.org/archiver',
+    });
     expect(prefixed.code).toBe(2);
     expect(prefixed.stderr).toMatch(/must be the root of the worker's host name/);
     expect(prefixed.calls).toEqual([]);
