@@ -94,6 +94,9 @@ program
   .description('check yt-dlp, ffmpeg, storage, disk and Google credentials')
   .option('--file-id <id>', 'also check that this Drive file is visible')
   .option('--spreadsheet-id <id>', 'also check that this spreadsheet opens')
+  .option('--worker-url <url>', 'check a deployed worker instead: https, certificate, /healthz, a signed call')
+  .option('--secret <secret>', "that worker's secret for the signed call (default $ARCHIVER_SECRET)")
+  .option('--insecure', 'with --worker-url: accept a certificate that does not verify (Apps Script will not)')
   .addOption(json)
   .action(async (o) => (await commands.doctor()).doctorAction(o));
 

@@ -4,12 +4,18 @@
  */
 import { checkDisk, checkFfmpeg, checkStorage, checkYtDlp, type CheckResult } from '../../health/checks.js';
 import { googleFromConfig, storeFromConfig } from '../../system.js';
-import { configWith } from '../context.js';
+import { UsageError, configWith } from '../context.js';
 import { formatTable, printJson } from '../output.js';
 
 export interface DoctorOptions {
   fileId?: string;
   spreadsheetId?: string;
+  /** check a deployed worker instead of this machine (health/remoteWorker.ts) */
+  workerUrl?: string;
+  /** that worker's secret; default ARCHIVER_SECRET */
+  secret?: string;
+  /** accept a certificate that does not verify */
+  insecure?: boolean;
   json?: boolean;
 }
 
@@ -47,10 +53,21 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
   return out;
 }
 
-export async function doctorAction(o: DoctorOptions): Promise<void> {
+async function localChecks(o: DoctorOptions): Promise<CheckResult[]> {
   const config = configWith();
   const store = await storeFromConfig(config);
-  const results = [...(await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])), ...(await googleChecks(o))];
+  return [...(await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])), ...(await googleChecks(o))];
+}
+
+async function remoteChecks(o: DoctorOptions & { workerUrl: string }): Promise<CheckResult[]> {
+  const { checkRemoteWorker } = await import('../../health/remoteWorker.js');
+  const secret = o.secret ?? process.env['ARCHIVER_SECRET'];
+  return checkRemoteWorker({ url: o.workerUrl, ...(secret ? { secret } : {}), insecure: Boolean(o.insecure) });
+}
+
+export async function doctorAction(o: DoctorOptions): Promise<void> {
+  if (!o.workerUrl && (o.secret !== undefined || o.insecure)) throw new UsageError('--secret and --insecure go with --worker-url <url>');
+  const results = o.workerUrl ? await remoteChecks({ ...o, workerUrl: o.workerUrl }) : await localChecks(o);
   if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results });
   else {
     process.stdout.write(formatTable(['check', 'ok', 'found', 'what to do'], results.map((r) => [r.name, r.ok ? '✔' : '✘', r.detail, r.ok ? '' : (r.hint ?? '')])) + '\n');
