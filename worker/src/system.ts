@@ -18,6 +18,7 @@ import { OffSheetBackend } from './sheets/off.js';
 import type { SheetBackend } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource } from './sources/ytdlp/index.js';
+import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
 import { LocalStore } from './storage/local.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
@@ -116,7 +117,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const tools = { 'sheet-archiver': VERSION };
   const sources = {
-    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
+    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, toolConfig: toolConfigFromEnv(e), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
     // googleapis loads on the first Drive job, not at start-up
     drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
       auth: google.auth,
