@@ -6,7 +6,8 @@
 import type { Config } from './config/env.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
-import { checkDisk, checkFfmpeg, checkQueue, checkStorage, checkYtDlp, type CheckResult } from './health/checks.js';
+import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
+import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import { SqliteQueue } from './queue/sqlite.js';
@@ -157,9 +158,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     google,
     runner,
     async readiness() {
-      const results: CheckResult[] = await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)]);
+      const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
-      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail }])) };
+      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail, ...(r.warning ? { warning: r.warning } : {}) }])) };
     },
     async close({ abortRunning = false } = {}) {
       await runner.stop(abortRunning);
