@@ -81,6 +81,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** The error an install attempt ended with (a success fails the test). */
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('installed, but should not have');
+    },
+    (e: unknown) => e as InstallError,
+  );
+
 const tempDir = () => mkdtempSync(join(tmpdir(), 'sa-tools-'));
 
 let rel: FakeRelease;
@@ -131,13 +140,13 @@ describe('yt-dlp installer', () => {
 
   it('refuses a release whose SHA2-256SUMS does not list yt-dlp', async () => {
     rel.set({ sums: `${sha('x')}  yt-dlp.exe\n` });
-    const err = await installYtDlp({ releaseUrl: rel.base, dir: tempDir() }).then(() => { throw new Error('installed'); }, (e: unknown) => e as InstallError);
+    const err = await failure(installYtDlp({ releaseUrl: rel.base, dir: tempDir() }));
     expect(err).toMatchObject({ kind: 'checksum' });
   });
 
   it('an unreachable release fails fast as unreachable', async () => {
     const t0 = Date.now();
-    const err = await installYtDlp({ releaseUrl: `http://127.0.0.1:${await closedPort()}/x`, dir: tempDir() }).then(() => { throw new Error('installed'); }, (e: unknown) => e as InstallError);
+    const err = await failure(installYtDlp({ releaseUrl: `http://127.0.0.1:${await closedPort()}/x`, dir: tempDir() }));
     expect(err).toMatchObject({ kind: 'unreachable' });
     expect(err.message).toMatch(/ECONNREFUSED/);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -146,7 +155,7 @@ describe('yt-dlp installer', () => {
   it('a server that never answers is given up after the connect time-out', async () => {
     rel.set({ silent: true });
     const t0 = Date.now();
-    const err = await installYtDlp({ releaseUrl: rel.base, dir: tempDir(), connectTimeoutMs: 500 }).then(() => { throw new Error('installed'); }, (e: unknown) => e as InstallError);
+    const err = await failure(installYtDlp({ releaseUrl: rel.base, dir: tempDir(), connectTimeoutMs: 500 }));
     rel.set({});
     expect(err).toMatchObject({ kind: 'unreachable' });
     expect(err.message).toMatch(/timed out/);
