@@ -25,7 +25,7 @@ function cookiesFile(daysOld = 0): string {
 }
 
 const dateDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '.');
-const base = { YTDLP_JS_RUNTIME: parseJsRuntime(undefined), YTDLP_PLUGIN_DIRS: [] as string[] };
+const base = { YTDLP_JS_RUNTIME: parseJsRuntime(undefined), YTDLP_PLUGIN_DIRS: [] as string[], YTDLP_COOKIES: undefined as string | undefined };
 const envWith = (ytdlp: string) => ({ PATH: process.env['PATH'], YTDLP_PATH: ytdlp });
 
 describe('tool checks', () => {
@@ -39,7 +39,10 @@ describe('tool checks', () => {
     expect(old.ok).toBe(true);
     expect(old.warning).toMatch(/older than 60 days.*update-tools/);
 
-    expect(await checkYtDlpTool({ PATH: '', YTDLP_PATH: '/nonexistent/yt-dlp' })).toMatchObject({ ok: false, detail: 'not found' });
+    expect(await checkYtDlpTool({ PATH: '', YTDLP_PATH: '/nonexistent/yt-dlp' })).toMatchObject({
+      ok: false,
+      detail: 'not found',
+    });
   });
 
   it('JS runtime: Deno from node_modules, and whether this yt-dlp can use it', async () => {
@@ -54,12 +57,18 @@ describe('tool checks', () => {
     const bun = await checkJsRuntime({ ...base, YTDLP_JS_RUNTIME: parseJsRuntime('bun') }, { PATH: '/nonexistent' });
     expect(bun).toMatchObject({ ok: true, detail: 'bun not found' });
     expect(bun.warning).toMatch(/install bun/);
-    const node = await checkJsRuntime({ ...base, YTDLP_JS_RUNTIME: parseJsRuntime('node') }, envWith(makeYtDlpStandIn('2025.11.12').path));
+    const node = await checkJsRuntime(
+      { ...base, YTDLP_JS_RUNTIME: parseJsRuntime('node') },
+      envWith(makeYtDlpStandIn('2025.11.12').path),
+    );
     expect(node.detail).toMatch(/^node \d+\.\d+\.\d+/);
   });
 
   it('cookies: set or not and the age, never the path or the contents', async () => {
-    expect(await checkCookies({ ...base, YTDLP_COOKIES: undefined })).toMatchObject({ ok: true, detail: 'not set (YTDLP_COOKIES)' });
+    expect(await checkCookies({ ...base, YTDLP_COOKIES: undefined })).toMatchObject({
+      ok: true,
+      detail: 'not set (YTDLP_COOKIES)',
+    });
     const path = cookiesFile(3);
     const r = await checkCookies({ ...base, YTDLP_COOKIES: path });
     expect(r).toMatchObject({ ok: true, detail: 'set, 3 days old, 1 YouTube/Google cookies' });
@@ -67,7 +76,10 @@ describe('tool checks', () => {
     expect(missing).toMatchObject({ ok: false, detail: 'set, but the file cannot be read (ENOENT)' });
     const notNetscape = join(mkdtempSync(join(tmpdir(), 'sa-health-')), 'ana-private-cookies.txt');
     writeFileSync(notNetscape, `{"SID":"${COOKIE_VALUE}"}`);
-    expect(await checkCookies({ ...base, YTDLP_COOKIES: notNetscape })).toMatchObject({ ok: false, detail: 'set, 0 days old, not a Netscape cookies file' });
+    expect(await checkCookies({ ...base, YTDLP_COOKIES: notNetscape })).toMatchObject({
+      ok: false,
+      detail: 'set, 0 days old, not a Netscape cookies file',
+    });
     for (const x of [r, missing]) {
       expect(JSON.stringify(x)).not.toContain('ana-private-cookies');
       expect(JSON.stringify(x)).not.toContain(COOKIE_VALUE);
@@ -82,8 +94,12 @@ describe('tool checks', () => {
     const r = await checkPlugins(e, envWith(makeYtDlpStandIn('2025.11.12').path));
     expect(r).toMatchObject({ ok: true, detail: 'bgutil-ytdlp-pot-provider, other-plugin.zip' });
     expect(r.warning).toBeUndefined();
-    expect((await checkPlugins(e, envWith(makeYtDlpStandIn('2024.08.06').path))).warning).toMatch(/predates --plugin-dirs \(2024\.10\.22\)/);
-    expect(await checkPlugins({ ...base, YTDLP_PLUGIN_DIRS: ['/nonexistent'] }, envWith(makeYtDlpStandIn('2025.11.12').path))).toMatchObject({ ok: false });
+    expect((await checkPlugins(e, envWith(makeYtDlpStandIn('2024.08.06').path))).warning).toMatch(
+      /predates --plugin-dirs \(2024\.10\.22\)/,
+    );
+    expect(
+      await checkPlugins({ ...base, YTDLP_PLUGIN_DIRS: ['/nonexistent'] }, envWith(makeYtDlpStandIn('2025.11.12').path)),
+    ).toMatchObject({ ok: false });
     expect(await checkPlugins(base)).toMatchObject({ ok: true, detail: 'none (YTDLP_PLUGIN_DIRS not set)' });
   });
 });
@@ -98,7 +114,9 @@ describe('doctor and /readyz', () => {
   it('/readyz reports the tools and the cookies age, and neither it nor the log shows the cookies path or contents', async () => {
     const path = cookiesFile(2);
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-readyz-'));
-    const serve = await startServe(workerEnv({ secret: 'x'.repeat(32), dataDir, mediaHost: host.host, extra: { YTDLP_COOKIES: path, LOG_LEVEL: 'debug' } }));
+    const serve = await startServe(
+      workerEnv({ secret: 'x'.repeat(32), dataDir, mediaHost: host.host, extra: { YTDLP_COOKIES: path, LOG_LEVEL: 'debug' } }),
+    );
     try {
       const res = await fetch(`${serve.baseUrl}/readyz`);
       const text = await res.text();
@@ -121,10 +139,18 @@ describe('doctor and /readyz', () => {
 
   it('doctor --json lists the tool checks without the cookies path', async () => {
     const path = cookiesFile(1);
-    const r = await runCli(['doctor', '--json'], { ARCHIVER_DATA: mkdtempSync(join(tmpdir(), 'sa-doctor-')), YTDLP_COOKIES: path });
+    const r = await runCli(['doctor', '--json'], {
+      ARCHIVER_DATA: mkdtempSync(join(tmpdir(), 'sa-doctor-')),
+      YTDLP_COOKIES: path,
+    });
     const doc = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
-    expect(doc.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['yt-dlp', 'js runtime', 'cookies', 'plugins', 'ffmpeg']));
-    expect(doc.checks.find((c) => c.name === 'cookies')).toMatchObject({ ok: true, detail: 'set, 1 days old, 1 YouTube/Google cookies' });
+    expect(doc.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['yt-dlp', 'js runtime', 'cookies', 'plugins', 'ffmpeg']),
+    );
+    expect(doc.checks.find((c) => c.name === 'cookies')).toMatchObject({
+      ok: true,
+      detail: 'set, 1 days old, 1 YouTube/Google cookies',
+    });
     expect(r.stdout + r.stderr).not.toContain('ana-private-cookies');
     expect(r.stdout + r.stderr).not.toContain(COOKIE_VALUE);
   });

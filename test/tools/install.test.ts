@@ -43,7 +43,8 @@ async function startRelease(): Promise<FakeRelease> {
     if (silent) return; // accepts the connection, never answers
     const m = /^\/latest\/download\/(.+)$/.exec(req.url ?? '');
     if (m) return void res.writeHead(302, { location: `/download/2026.08.19/${m[1]}` }).end();
-    if (req.url === '/download/2026.08.19/yt-dlp') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(binary);
+    if (req.url === '/download/2026.08.19/yt-dlp')
+      return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(binary);
     if (req.url === '/download/2026.08.19/SHA2-256SUMS') {
       const text = sums ?? `${sha('other')}  yt-dlp.exe\n${sha(binary)}  yt-dlp\n${sha('x')}  yt-dlp_linux\n`;
       return void res.writeHead(200, { 'content-type': 'text/plain' }).end(text);
@@ -110,7 +111,12 @@ describe('yt-dlp installer', () => {
     rel.set({ binary: release('2026.08.19') });
     const dir = join(tempDir(), 'bin');
     const r = await installYtDlp({ releaseUrl: rel.base, dir });
-    expect(r).toMatchObject({ status: 'installed', version: '2026.08.19', path: join(dir, 'yt-dlp'), sha256: sha(release('2026.08.19')) });
+    expect(r).toMatchObject({
+      status: 'installed',
+      version: '2026.08.19',
+      path: join(dir, 'yt-dlp'),
+      sha256: sha(release('2026.08.19')),
+    });
     expect(readFileSync(join(dir, 'yt-dlp'), 'utf8')).toBe(release('2026.08.19'));
     expect(statSync(join(dir, 'yt-dlp')).mode & 0o111).toBe(0o111);
     expect(readdirSync(dir)).toEqual(['yt-dlp']); // no temp file left
@@ -120,8 +126,14 @@ describe('yt-dlp installer', () => {
     expect(again.status).toBe('current');
 
     // the worker now runs it: the tools folder comes before PATH, YTDLP_PATH before both
-    expect(locateYtDlp({ PATH: process.env['PATH'], ARCHIVER_TOOLS_DIR: dir })).toEqual({ path: join(dir, 'yt-dlp'), origin: 'tools dir' });
-    expect(locateYtDlp({ PATH: process.env['PATH'], ARCHIVER_TOOLS_DIR: dir, YTDLP_PATH: '/bin/true' })).toEqual({ path: '/bin/true', origin: 'YTDLP_PATH' });
+    expect(locateYtDlp({ PATH: process.env['PATH'], ARCHIVER_TOOLS_DIR: dir })).toEqual({
+      path: join(dir, 'yt-dlp'),
+      origin: 'tools dir',
+    });
+    expect(locateYtDlp({ PATH: process.env['PATH'], ARCHIVER_TOOLS_DIR: dir, YTDLP_PATH: '/bin/true' })).toEqual({
+      path: '/bin/true',
+      origin: 'YTDLP_PATH',
+    });
     expect(locateYtDlp({ PATH: process.env['PATH'], ARCHIVER_TOOLS_DIR: tempDir() })?.origin).toBe('PATH');
   });
 
@@ -167,10 +179,17 @@ describe('yt-dlp installer', () => {
     const dir = tempDir();
     const ok = await runCli(['update-tools', '--json', '--dir', dir], { ARCHIVER_YTDLP_RELEASE_URL: rel.base });
     expect(ok.code, ok.stderr).toBe(0);
-    const doc = JSON.parse(ok.stdout) as { ok: boolean; status: string; version: string; runtime: { name: string; found: boolean } };
+    const doc = JSON.parse(ok.stdout) as {
+      ok: boolean;
+      status: string;
+      version: string;
+      runtime: { name: string; found: boolean };
+    };
     expect(doc).toMatchObject({ ok: true, status: 'installed', version: '2026.08.19', runtime: { name: 'deno', found: true } });
 
-    const bad = await runCli(['update-tools', '--dir', dir], { ARCHIVER_YTDLP_RELEASE_URL: `http://127.0.0.1:${await closedPort()}` });
+    const bad = await runCli(['update-tools', '--dir', dir], {
+      ARCHIVER_YTDLP_RELEASE_URL: `http://127.0.0.1:${await closedPort()}`,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not installed: cannot reach .*ECONNREFUSED/);
     expect(bad.stderr).toMatch(/nothing changed/);
@@ -227,4 +246,3 @@ describe('npm run setup', () => {
     }
   });
 });
-

@@ -87,10 +87,24 @@ describe('YTDLP_EXTRA_ARGS', () => {
   });
 
   it('accepts options the worker has no setting for, split like a shell', () => {
-    const c = loadConfig({ YTDLP_EXTRA_ARGS: `--sleep-requests 1.5 --extractor-args "youtube:player_client=web,default;po_token=web.gvs+XYZ" --limit-rate 2M -N 4 --impersonate chrome --format-sort res:720 --add-headers 'Referer: https://example.org/'` });
+    const c = loadConfig({
+      YTDLP_EXTRA_ARGS: `--sleep-requests 1.5 --extractor-args "youtube:player_client=web,default;po_token=web.gvs+XYZ" --limit-rate 2M -N 4 --impersonate chrome --format-sort res:720 --add-headers 'Referer: https://example.org/'`,
+    });
     expect(c.env.YTDLP_EXTRA_ARGS).toEqual([
-      '--sleep-requests', '1.5', '--extractor-args', 'youtube:player_client=web,default;po_token=web.gvs+XYZ', '--limit-rate', '2M', '-N', '4',
-      '--impersonate', 'chrome', '--format-sort', 'res:720', '--add-headers', 'Referer: https://example.org/',
+      '--sleep-requests',
+      '1.5',
+      '--extractor-args',
+      'youtube:player_client=web,default;po_token=web.gvs+XYZ',
+      '--limit-rate',
+      '2M',
+      '-N',
+      '4',
+      '--impersonate',
+      'chrome',
+      '--format-sort',
+      'res:720',
+      '--add-headers',
+      'Referer: https://example.org/',
     ]);
     expect(loadConfig({}).env.YTDLP_EXTRA_ARGS).toEqual([]);
     expect(parseExtraArgs('   ')).toEqual([]);
@@ -98,7 +112,9 @@ describe('YTDLP_EXTRA_ARGS', () => {
 
   it('splits quotes and escapes like a POSIX shell, and rejects an unterminated quote', () => {
     expect(shellSplit(`a 'b c' "d \\"e\\" f" g\\ h '' "x"y`)).toEqual(['a', 'b c', 'd "e" f', 'g h', '', 'xy']);
-    expect(() => loadConfig({ YTDLP_EXTRA_ARGS: `--add-headers "Referer: x` })).toThrow(/YTDLP_EXTRA_ARGS: unterminated double quote/);
+    expect(() => loadConfig({ YTDLP_EXTRA_ARGS: `--add-headers "Referer: x` })).toThrow(
+      /YTDLP_EXTRA_ARGS: unterminated double quote/,
+    );
     expect(new RefusedOptionError('--exec', 'why').message).toBe('"--exec" is refused: why');
   });
 });
@@ -106,13 +122,22 @@ describe('YTDLP_EXTRA_ARGS', () => {
 describe('other yt-dlp tool settings', () => {
   it('YTDLP_JS_RUNTIME takes deno, node, bun, quickjs or none, with an optional path', () => {
     expect(loadConfig({}).env.YTDLP_JS_RUNTIME).toEqual({ name: 'deno' });
-    expect(loadConfig({ YTDLP_JS_RUNTIME: 'quickjs:/opt/qjs' }).env.YTDLP_JS_RUNTIME).toEqual({ name: 'quickjs', path: '/opt/qjs' });
+    expect(loadConfig({ YTDLP_JS_RUNTIME: 'quickjs:/opt/qjs' }).env.YTDLP_JS_RUNTIME).toEqual({
+      name: 'quickjs',
+      path: '/opt/qjs',
+    });
     expect(loadConfig({ YTDLP_JS_RUNTIME: 'Node' }).env.YTDLP_JS_RUNTIME).toEqual({ name: 'node' });
     expect(loadConfig({ YTDLP_JS_RUNTIME: 'none' }).env.YTDLP_JS_RUNTIME).toEqual({ name: 'none' });
-    expect(() => loadConfig({ YTDLP_JS_RUNTIME: 'phantomjs' })).toThrow(/YTDLP_JS_RUNTIME: "phantomjs" is not one of deno, node, quickjs, bun or none/);
+    expect(() => loadConfig({ YTDLP_JS_RUNTIME: 'phantomjs' })).toThrow(
+      /YTDLP_JS_RUNTIME: "phantomjs" is not one of deno, node, quickjs, bun or none/,
+    );
   });
 
   it('YTDLP_PLUGIN_DIRS is a list of folders, made absolute', () => {
-    expect(loadConfig({ YTDLP_PLUGIN_DIRS: '/opt/pot, /srv/plugins:/x y' }).env.YTDLP_PLUGIN_DIRS).toEqual(['/opt/pot', '/srv/plugins', '/x y']);
+    expect(loadConfig({ YTDLP_PLUGIN_DIRS: '/opt/pot, /srv/plugins:/x y' }).env.YTDLP_PLUGIN_DIRS).toEqual([
+      '/opt/pot',
+      '/srv/plugins',
+      '/x y',
+    ]);
   });
 });

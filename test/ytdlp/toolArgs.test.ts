@@ -13,7 +13,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featuresOfHelp, featuresOfVersion, releaseAgeDays } from '../../worker/src/sources/ytdlp/features.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
-import { DEFAULT_TOOL_CONFIG, insertToolArgs, redactArgs, type YtDlpToolConfig } from '../../worker/src/sources/ytdlp/toolArgs.js';
+import {
+  DEFAULT_TOOL_CONFIG,
+  insertToolArgs,
+  redactArgs,
+  type YtDlpToolConfig,
+} from '../../worker/src/sources/ytdlp/toolArgs.js';
 import { denoFromNodeModules, parseJsRuntime } from '../../worker/src/tools/jsRuntime.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeYtDlpStandIn } from '../support/ytdlpStandIn.js';
@@ -53,7 +58,10 @@ async function archiveWith(binary: string, toolConfig: YtDlpToolConfig) {
   const t = makeCtx();
   const cap = capturingLogger();
   t.ctx.log = cap.log;
-  const r = await createYtDlpSource({ allowedHosts: [host.host], ytdlpPath: binary, toolConfig, socketTimeoutS: 10 }).archive(host.pageUrl('clip01'), t.ctx);
+  const r = await createYtDlpSource({ allowedHosts: [host.host], ytdlpPath: binary, toolConfig, socketTimeoutS: 10 }).archive(
+    host.pageUrl('clip01'),
+    t.ctx,
+  );
   return { r, t, lines: cap.lines };
 }
 
@@ -66,7 +74,10 @@ describe('yt-dlp feature detection', () => {
     expect(featuresOfVersion('2025.11.12')).toEqual({ jsRuntimes: true, pluginDirs: true });
     expect(featuresOfVersion('2025.11.11.231500')).toEqual({ jsRuntimes: false, pluginDirs: true });
     expect(featuresOfVersion('custom')).toBeNull();
-    expect(featuresOfHelp('    --js-runtimes RUNTIME[:PATH]  x\n    --plugin-dirs DIR  y')).toEqual({ jsRuntimes: true, pluginDirs: true });
+    expect(featuresOfHelp('    --js-runtimes RUNTIME[:PATH]  x\n    --plugin-dirs DIR  y')).toEqual({
+      jsRuntimes: true,
+      pluginDirs: true,
+    });
     expect(featuresOfHelp('    --no-js-runtimes-xyz\n')).toEqual({ jsRuntimes: false, pluginDirs: false });
     expect(releaseAgeDays('2026.01.01', new Date('2026-03-02T12:00:00Z'))).toBe(60);
   });
@@ -119,7 +130,11 @@ describe('tool arguments on real runs', () => {
     const s = makeYtDlpStandIn('custom-build', true);
     const plugins = mkdtempSync(join(tmpdir(), 'sa-plugins-'));
     mkdirSync(join(plugins, 'bgutil-ytdlp-pot-provider', 'yt_dlp_plugins'), { recursive: true });
-    const cfg: YtDlpToolConfig = { ...DEFAULT_TOOL_CONFIG, jsRuntime: parseJsRuntime(`node:${process.execPath}`), pluginDirs: [plugins] };
+    const cfg: YtDlpToolConfig = {
+      ...DEFAULT_TOOL_CONFIG,
+      jsRuntime: parseJsRuntime(`node:${process.execPath}`),
+      pluginDirs: [plugins],
+    };
     const { r } = await archiveWith(s.path, cfg);
     expect(r.files.some((f) => f.key.endsWith('.mp4'))).toBe(true);
     expect(s.calls().some((c) => c.argv.join(' ') === '--help')).toBe(true);
@@ -130,7 +145,10 @@ describe('tool arguments on real runs', () => {
 
   it('YTDLP_EXTRA_ARGS reach every run before the link', async () => {
     const s = makeYtDlpStandIn('2025.11.12');
-    const { r } = await archiveWith(s.path, { ...DEFAULT_TOOL_CONFIG, extraArgs: ['--sleep-requests', '0', '--extractor-args', 'generic:impersonate=false'] });
+    const { r } = await archiveWith(s.path, {
+      ...DEFAULT_TOOL_CONFIG,
+      extraArgs: ['--sleep-requests', '0', '--extractor-args', 'generic:impersonate=false'],
+    });
     expect(r.files.length).toBeGreaterThan(0);
     const run = s.calls().find((c) => c.argv.includes('--'))!;
     const i = run.argv.indexOf('--sleep-requests');
@@ -169,9 +187,16 @@ describe('tool arguments on real runs', () => {
   it('an unreadable cookies file fails the job as system, naming no path', async () => {
     const s = makeYtDlpStandIn('2025.11.12');
     const t = makeCtx();
-    const err = await createYtDlpSource({ allowedHosts: [host.host], ytdlpPath: s.path, toolConfig: { ...DEFAULT_TOOL_CONFIG, cookiesFile: '/nonexistent/secret-cookies.txt' } })
+    const err = await createYtDlpSource({
+      allowedHosts: [host.host],
+      ytdlpPath: s.path,
+      toolConfig: { ...DEFAULT_TOOL_CONFIG, cookiesFile: '/nonexistent/secret-cookies.txt' },
+    })
       .archive(host.pageUrl('clip01'), t.ctx)
-      .then(() => null, (e: unknown) => e as Error & { category?: string });
+      .then(
+        () => null,
+        (e: unknown) => e as Error & { category?: string },
+      );
     expect(err?.category).toBe('system');
     expect(err?.message).toMatch(/YTDLP_COOKIES cannot be read \(ENOENT\)/);
     expect(err?.message).not.toContain('secret-cookies');

@@ -56,7 +56,14 @@ const redact = (u: string) => u.replace(/[?#].*$/, '');
 export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutcome> {
   const started = Date.now();
   const base = { link: redact(url), warnings: [] as string[] };
-  const fail = (e: ArchiveError, extra: Partial<ProbeOutcome> = {}): ProbeOutcome => ({ ...base, ...extra, ok: false, category: e.category, message: e.message, durationMs: Date.now() - started });
+  const fail = (e: ArchiveError, extra: Partial<ProbeOutcome> = {}): ProbeOutcome => ({
+    ...base,
+    ...extra,
+    ok: false,
+    category: e.category,
+    message: e.message,
+    durationMs: Date.now() - started,
+  });
   let target;
   try {
     target = resolveLink(url, o.allowedHosts);
@@ -75,8 +82,20 @@ export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutc
     proxy = await startGuardProxy({ allowedHosts: o.allowedHosts, ...(o.lookup ? { lookup: o.lookup } : {}) });
     const extractors = target.kind === 'youtube' ? YOUTUBE_EXTRACTORS : GENERIC_EXTRACTORS;
     const args = [
-      '--ignore-config', '--no-cache-dir', '--no-colors', '--use-extractors', extractors.join(','), '--socket-timeout', '30',
-      '--proxy', proxy.url, '--skip-download', '--flat-playlist', '--dump-single-json', '--', target.url,
+      '--ignore-config',
+      '--no-cache-dir',
+      '--no-colors',
+      '--use-extractors',
+      extractors.join(','),
+      '--socket-timeout',
+      '30',
+      '--proxy',
+      proxy.url,
+      '--skip-download',
+      '--flat-playlist',
+      '--dump-single-json',
+      '--',
+      target.url,
     ];
     let toolArgs: string[];
     try {
@@ -85,14 +104,34 @@ export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutc
       if (err instanceof ArchiveError) return fail(err, v);
       throw err;
     }
-    const res = await runYtDlp({ binary, args: insertToolArgs(args, toolArgs), cwd: scratch, signal: new AbortController().signal, timeoutMs: o.timeoutMs ?? 90_000 }, true);
-    const warnings = res.stderr.split('\n').filter((l) => l.startsWith('WARNING:')).slice(0, 5).map((l) => l.slice(0, 300));
+    const res = await runYtDlp(
+      {
+        binary,
+        args: insertToolArgs(args, toolArgs),
+        cwd: scratch,
+        signal: new AbortController().signal,
+        timeoutMs: o.timeoutMs ?? 90_000,
+      },
+      true,
+    );
+    const warnings = res.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('WARNING:'))
+      .slice(0, 5)
+      .map((l) => l.slice(0, 300));
     const withWarnings = { ...v, warnings };
-    if (res.timedOut) return fail(new ArchiveError('network', `yt-dlp timed out after ${Math.round((o.timeoutMs ?? 90_000) / 1000)} s`), withWarnings);
+    if (res.timedOut)
+      return fail(
+        new ArchiveError('network', `yt-dlp timed out after ${Math.round((o.timeoutMs ?? 90_000) / 1000)} s`),
+        withWarnings,
+      );
     if (res.spawnError) return fail(new ArchiveError('system', `cannot start yt-dlp: ${res.spawnError.message}`), withWarnings);
     if (res.code !== 0) {
       const c = classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal });
-      const e = proxy.refused.length && c.category !== 'validation' ? new ArchiveError('validation', `blocked by archiver host guard: ${proxy.refused[0]}`) : new ArchiveError(c.category, c.message);
+      const e =
+        proxy.refused.length && c.category !== 'validation'
+          ? new ArchiveError('validation', `blocked by archiver host guard: ${proxy.refused[0]}`)
+          : new ArchiveError(c.category, c.message);
       return fail(e, withWarnings);
     }
     let doc: Record<string, unknown>;
@@ -102,7 +141,13 @@ export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutc
       return fail(new ArchiveError('system', 'yt-dlp printed no readable metadata'), withWarnings);
     }
     const s = (k: string) => (typeof doc[k] === 'string' && doc[k] ? (doc[k] as string) : undefined);
-    const out: ProbeOutcome = { ...base, ...withWarnings, ok: true, message: 'metadata fetched', durationMs: Date.now() - started };
+    const out: ProbeOutcome = {
+      ...base,
+      ...withWarnings,
+      ok: true,
+      message: 'metadata fetched',
+      durationMs: Date.now() - started,
+    };
     const id = s('id');
     const title = s('title');
     const extractor = s('extractor_key') ?? s('extractor');
@@ -115,7 +160,13 @@ export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutc
       const formats = doc['formats'] as { vcodec?: string | null; acodec?: string | null }[];
       out.mediaFormats = formats.filter((f) => !(f.vcodec === 'none' && f.acodec === 'none')).length;
       if (out.mediaFormats === 0) {
-        return { ...out, ok: false, category: 'system', message: 'Only images are available: yt-dlp could not solve YouTube\'s JavaScript challenge; update yt-dlp and check the JS runtime (docs/youtube.md)' };
+        return {
+          ...out,
+          ok: false,
+          category: 'system',
+          message:
+            "Only images are available: yt-dlp could not solve YouTube's JavaScript challenge; update yt-dlp and check the JS runtime (docs/youtube.md)",
+        };
       }
     }
     return out;

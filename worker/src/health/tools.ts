@@ -22,7 +22,13 @@ const UPDATE = 'run `sheet-archiver update-tools` (or set YTDLP_PATH to a curren
 /** yt-dlp: found where (YTDLP_PATH, tools dir, PATH), its version and age in days; warns past 60 days. */
 export async function checkYtDlpTool(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<CheckResult> {
   const found = locateYtDlp(env);
-  if (!found) return { name: 'yt-dlp', ok: false, detail: 'not found', hint: 'run `npm run setup` or `sheet-archiver update-tools`, or set YTDLP_PATH' };
+  if (!found)
+    return {
+      name: 'yt-dlp',
+      ok: false,
+      detail: 'not found',
+      hint: 'run `npm run setup` or `sheet-archiver update-tools`, or set YTDLP_PATH',
+    };
   let version: string;
   try {
     version = await ytdlpVersion(found.path);
@@ -32,7 +38,12 @@ export async function checkYtDlpTool(env: NodeJS.ProcessEnv = process.env, now =
   const age = releaseAgeDays(version, now);
   const detail = `${version}${age === null ? '' : `, ${age} days old`} (${found.origin})`;
   if (age !== null && age > MAX_YTDLP_AGE_DAYS) {
-    return { name: 'yt-dlp', ok: true, detail, warning: `older than ${MAX_YTDLP_AGE_DAYS} days: YouTube links are likely to fail; ${UPDATE}` };
+    return {
+      name: 'yt-dlp',
+      ok: true,
+      detail,
+      warning: `older than ${MAX_YTDLP_AGE_DAYS} days: YouTube links are likely to fail; ${UPDATE}`,
+    };
   }
   return { name: 'yt-dlp', ok: true, detail };
 }
@@ -44,16 +55,31 @@ export async function checkJsRuntime(e: ToolEnv, env: NodeJS.ProcessEnv = proces
   if (!rt) return { name, ok: true, detail: 'none passed (YTDLP_JS_RUNTIME=none): yt-dlp looks for deno itself' };
   const version = rt.path ? await jsRuntimeVersion(rt.name, rt.path) : null;
   if (!rt.path || !version) {
-    return { name, ok: true, detail: `${rt.name} not found`, warning: `YouTube needs a JavaScript runtime: ${rt.name === 'deno' ? 'run `npm ci` (it installs Deno)' : `install ${rt.name} or set YTDLP_JS_RUNTIME`}` };
+    return {
+      name,
+      ok: true,
+      detail: `${rt.name} not found`,
+      warning: `YouTube needs a JavaScript runtime: ${rt.name === 'deno' ? 'run `npm ci` (it installs Deno)' : `install ${rt.name} or set YTDLP_JS_RUNTIME`}`,
+    };
   }
   const detail = `${rt.name} ${version} (${rt.origin})`;
   if (!runtimeVersionOk(rt.name, version)) {
-    return { name, ok: true, detail, warning: `yt-dlp supports ${rt.name} ${MIN_RUNTIME_VERSION[rt.name]} or later${rt.name === 'bun' ? ' up to 1.3.14' : ''}` };
+    return {
+      name,
+      ok: true,
+      detail,
+      warning: `yt-dlp supports ${rt.name} ${MIN_RUNTIME_VERSION[rt.name]} or later${rt.name === 'bun' ? ' up to 1.3.14' : ''}`,
+    };
   }
   const yt = locateYtDlp(env);
   if (yt && !(await ytdlpFeatures(yt.path)).jsRuntimes) {
     const v = await ytdlpVersion(yt.path).catch(() => 'this version');
-    return { name, ok: true, detail, warning: `not used: yt-dlp ${v} predates ${FEATURE_SINCE.jsRuntimes.option} (${FEATURE_SINCE.jsRuntimes.since}); ${UPDATE}` };
+    return {
+      name,
+      ok: true,
+      detail,
+      warning: `not used: yt-dlp ${v} predates ${FEATURE_SINCE.jsRuntimes.option} (${FEATURE_SINCE.jsRuntimes.since}); ${UPDATE}`,
+    };
   }
   return { name, ok: true, detail };
 }
@@ -85,12 +111,25 @@ export async function checkCookies(e: ToolEnv, now = new Date()): Promise<CheckR
     age = Math.max(0, Math.floor((now.getTime() - s.mtimeMs) / 86_400_000));
     counts = countCookies(await readFile(e.YTDLP_COOKIES, 'utf8'));
   } catch (err) {
-    return { name, ok: false, detail: `set, but the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, hint: 'check YTDLP_COOKIES and the file permissions (see docs/youtube.md#cookies)' };
+    return {
+      name,
+      ok: false,
+      detail: `set, but the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      hint: 'check YTDLP_COOKIES and the file permissions (see docs/youtube.md#cookies)',
+    };
   }
   const detail = `set, ${age} days old`;
-  if (!counts) return { name, ok: false, detail: `${detail}, not a Netscape cookies file`, hint: 'export the cookies in Netscape format (see docs/youtube.md#cookies)' };
+  if (!counts)
+    return {
+      name,
+      ok: false,
+      detail: `${detail}, not a Netscape cookies file`,
+      hint: 'export the cookies in Netscape format (see docs/youtube.md#cookies)',
+    };
   const full = `${detail}, ${counts.youtube} YouTube/Google cookies`;
-  return counts.youtube === 0 ? { name, ok: true, detail: full, warning: 'no youtube.com cookies: export them while signed in to YouTube' } : { name, ok: true, detail: full };
+  return counts.youtube === 0
+    ? { name, ok: true, detail: full, warning: 'no youtube.com cookies: export them while signed in to YouTube' }
+    : { name, ok: true, detail: full };
 }
 
 /** Plugin packages in YTDLP_PLUGIN_DIRS (folders holding `yt_dlp_plugins/`, or .zip files), by name. */
@@ -110,16 +149,35 @@ export async function checkPlugins(e: ToolEnv, env: NodeJS.ProcessEnv = process.
     if (names.includes('yt_dlp_plugins')) found.push(dir.split(/[\\/]/).pop() ?? dir);
     for (const n of names) {
       if (/\.(zip|whl)$/i.test(n)) found.push(n);
-      else if (await stat(join(dir, n, 'yt_dlp_plugins')).then((s) => s.isDirectory(), () => false)) found.push(n);
+      else if (
+        await stat(join(dir, n, 'yt_dlp_plugins')).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      )
+        found.push(n);
     }
   }
   const detail = found.length ? found.join(', ') : 'no plugin packages found';
   const yt = locateYtDlp(env);
   if (yt && !(await ytdlpFeatures(yt.path)).pluginDirs) {
-    return { name, ok: true, detail, warning: `not loaded: this yt-dlp predates ${FEATURE_SINCE.pluginDirs.option} (${FEATURE_SINCE.pluginDirs.since}); ${UPDATE}` };
+    return {
+      name,
+      ok: true,
+      detail,
+      warning: `not loaded: this yt-dlp predates ${FEATURE_SINCE.pluginDirs.option} (${FEATURE_SINCE.pluginDirs.since}); ${UPDATE}`,
+    };
   }
-  if (missing) return { name, ok: false, detail: `${detail}; ${missing} of the YTDLP_PLUGIN_DIRS folders do not exist`, hint: 'fix YTDLP_PLUGIN_DIRS' };
-  return found.length ? { name, ok: true, detail } : { name, ok: true, detail, warning: 'a plugin folder holds a package folder with yt_dlp_plugins/ inside, or a .zip' };
+  if (missing)
+    return {
+      name,
+      ok: false,
+      detail: `${detail}; ${missing} of the YTDLP_PLUGIN_DIRS folders do not exist`,
+      hint: 'fix YTDLP_PLUGIN_DIRS',
+    };
+  return found.length
+    ? { name, ok: true, detail }
+    : { name, ok: true, detail, warning: 'a plugin folder holds a package folder with yt_dlp_plugins/ inside, or a .zip' };
 }
 
 /** Every tool check, in display order. */

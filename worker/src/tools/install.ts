@@ -73,7 +73,11 @@ async function get(url: string, timeoutMs: number, outer?: AbortSignal): Promise
   const onOuter = () => ctl.abort(outer?.reason);
   outer?.addEventListener('abort', onOuter, { once: true });
   try {
-    const res = await fetch(url, { signal: ctl.signal, redirect: 'follow', headers: { 'user-agent': 'sheet-archiver-installer' } });
+    const res = await fetch(url, {
+      signal: ctl.signal,
+      redirect: 'follow',
+      headers: { 'user-agent': 'sheet-archiver-installer' },
+    });
     if (!res.ok) throw new InstallError('unreachable', `${url} answered HTTP ${res.status}`);
     return res;
   } catch (err) {
@@ -98,7 +102,9 @@ async function sha256File(path: string): Promise<string | null> {
 function version(path: string): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile(path, ['--version'], { timeout: 30_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error((stderr || err.message).trim().split('\n').pop() ?? err.message)) : resolve(stdout.trim().split(/\s+/)[0] ?? 'unknown'),
+      err
+        ? reject(new Error((stderr || err.message).trim().split('\n').pop() ?? err.message))
+        : resolve(stdout.trim().split(/\s+/)[0] ?? 'unknown'),
     ),
   );
 }
@@ -144,20 +150,32 @@ export async function installYtDlp(o: InstallOptions): Promise<InstallResult> {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), tap, createWriteStream(tmp, { mode: 0o600 }), { signal: total });
+      await pipeline(
+        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        tap,
+        createWriteStream(tmp, { mode: 0o600 }),
+        { signal: total },
+      );
     } catch (err) {
       throw new InstallError('unreachable', `download of ${base}/${YTDLP_ASSET} failed: ${reason(err)}`, { cause: err });
     }
     const actual = hash.digest('hex');
     if (actual !== expected) {
-      throw new InstallError('checksum', `checksum mismatch for ${base}/${YTDLP_ASSET}: SHA2-256SUMS says ${expected}, the download is ${actual}; nothing installed`);
+      throw new InstallError(
+        'checksum',
+        `checksum mismatch for ${base}/${YTDLP_ASSET}: SHA2-256SUMS says ${expected}, the download is ${actual}; nothing installed`,
+      );
     }
     await chmod(tmp, 0o755);
     let v: string;
     try {
       v = await version(tmp);
     } catch (err) {
-      throw new InstallError('broken', `the downloaded yt-dlp does not run (it needs python3 ≥ 3.10): ${(err as Error).message}`, { cause: err });
+      throw new InstallError(
+        'broken',
+        `the downloaded yt-dlp does not run (it needs python3 ≥ 3.10): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     await rename(tmp, target);
     return { status: 'installed', path: target, version: v, sha256: actual };

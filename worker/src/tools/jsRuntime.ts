@@ -17,7 +17,12 @@ export const JS_RUNTIMES = ['deno', 'node', 'quickjs', 'bun'] as const;
 export type JsRuntimeName = (typeof JS_RUNTIMES)[number];
 
 /** Oldest versions yt-dlp's EJS wiki supports (bun: also the newest, 1.3.14). */
-export const MIN_RUNTIME_VERSION: Record<JsRuntimeName, string> = { deno: '2.3.0', node: '22.0.0', quickjs: '2023-12-09', bun: '1.2.11' };
+export const MIN_RUNTIME_VERSION: Record<JsRuntimeName, string> = {
+  deno: '2.3.0',
+  node: '22.0.0',
+  quickjs: '2023-12-09',
+  bun: '1.2.11',
+};
 
 /** YTDLP_JS_RUNTIME parsed: a runtime and an optional path, or `none` (pass nothing, yt-dlp decides). */
 export type JsRuntimeSetting = { name: JsRuntimeName; path?: string } | { name: 'none' };
@@ -34,7 +39,8 @@ export function parseJsRuntime(value: string | undefined): JsRuntimeSetting {
   const name = (i < 0 ? v : v.slice(0, i)).trim().toLowerCase();
   const path = i < 0 ? '' : v.slice(i + 1).trim();
   if (name === 'none' && !path) return { name: 'none' };
-  if (!(JS_RUNTIMES as readonly string[]).includes(name)) throw new Error(`"${name}" is not one of ${JS_RUNTIMES.join(', ')} or none (optionally followed by :<path>)`);
+  if (!(JS_RUNTIMES as readonly string[]).includes(name))
+    throw new Error(`"${name}" is not one of ${JS_RUNTIMES.join(', ')} or none (optionally followed by :<path>)`);
   return path ? { name: name as JsRuntimeName, path } : { name: name as JsRuntimeName };
 }
 

@@ -26,9 +26,16 @@ export async function updateToolsAction(o: UpdateToolsOptions): Promise<void> {
   const rt = resolveJsRuntime(config.env.YTDLP_JS_RUNTIME, env);
   const rtVersion = rt?.path ? await jsRuntimeVersion(rt.name, rt.path) : null;
   const runtime = rt ? { name: rt.name, found: !!rt.path && !!rtVersion, version: rtVersion, origin: rt.origin } : null;
-  const runtimeLine = !rt ? 'JavaScript runtime: none configured (YTDLP_JS_RUNTIME=none)' : runtime?.found ? `JavaScript runtime: ${rt.name} ${rtVersion} (${rt.origin})` : `JavaScript runtime: ${rt.name} not found`;
+  const runtimeLine = !rt
+    ? 'JavaScript runtime: none configured (YTDLP_JS_RUNTIME=none)'
+    : runtime?.found
+      ? `JavaScript runtime: ${rt.name} ${rtVersion} (${rt.origin})`
+      : `JavaScript runtime: ${rt.name} not found`;
   const active = locateYtDlp(env);
-  const shadowed = active && active.origin === 'YTDLP_PATH' ? 'YTDLP_PATH is set, so the worker keeps using that yt-dlp instead of this one' : null;
+  const shadowed =
+    active && active.origin === 'YTDLP_PATH'
+      ? 'YTDLP_PATH is set, so the worker keeps using that yt-dlp instead of this one'
+      : null;
 
   try {
     const r = await installYtDlp({ releaseUrl, dir });
@@ -44,7 +51,9 @@ export async function updateToolsAction(o: UpdateToolsOptions): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof InstallError)) throw err;
-    const current = active ? `the worker uses ${active.origin === 'tools dir' ? join(dir, 'yt-dlp') : 'the yt-dlp on ' + active.origin}` : 'no yt-dlp is installed';
+    const current = active
+      ? `the worker uses ${active.origin === 'tools dir' ? join(dir, 'yt-dlp') : 'the yt-dlp on ' + active.origin}`
+      : 'no yt-dlp is installed';
     if (o.json) printJson({ ok: false, kind: err.kind, message: err.message, dir, runtime });
     else {
       process.stderr.write(`update-tools: ${err.kind === 'checksum' ? 'REFUSED' : 'not installed'}: ${err.message}\n`);

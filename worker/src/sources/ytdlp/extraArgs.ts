@@ -16,14 +16,16 @@ const GUARD = 'it would let yt-dlp, or a program it starts, reach files or hosts
 const PROCESS = 'it would run other programs or change how the worker drives yt-dlp';
 const EXITS = 'yt-dlp would print something and exit without archiving';
 const OWNED = 'the worker sets it';
-const CUTS = "it cuts the media, so the stored file would no longer match its info.json (completion check)";
+const CUTS = 'it cuts the media, so the stored file would no longer match its info.json (completion check)';
 const SECRET = 'it puts a credential on the command line, where logs can see it; use YTDLP_COOKIES instead';
 const LOGS = "it writes request headers or the command line (the cookies file's path included) into the worker's log";
 
 /** Refused options: every spelling yt-dlp accepts → why. */
 export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map<string, string>([
   // storage layout
-  ...(['-o', '--output', '-P', '--paths', '--output-na-placeholder', '--trim-filenames', '--no-restrict-filenames'] as const).map((o) => [o, LAYOUT] as [string, string]),
+  ...(['-o', '--output', '-P', '--paths', '--output-na-placeholder', '--trim-filenames', '--no-restrict-filenames'] as const).map(
+    (o) => [o, LAYOUT] as [string, string],
+  ),
   ['--print-to-file', `${LAYOUT}: it writes to a path of its own`],
   ['--cache-dir', `${LAYOUT}: it writes to a path of its own (the worker runs with --no-cache-dir)`],
   ['--rm-cache-dir', `${LAYOUT}: it deletes a folder`],
@@ -42,7 +44,10 @@ export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map<string, stri
   ['--external-downloader', `${GUARD}: an external downloader (aria2c, curl, wget) follows links the guard cannot check`],
   ['--downloader-args', `${GUARD}: arguments for ffmpeg or an external downloader can name any file or host`],
   ['--external-downloader-args', `${GUARD}: arguments for ffmpeg or an external downloader can name any file or host`],
-  ['--cookies-from-browser', `${GUARD}: it reads the browser profiles of the worker's machine; export a cookies file and set YTDLP_COOKIES`],
+  [
+    '--cookies-from-browser',
+    `${GUARD}: it reads the browser profiles of the worker's machine; export a cookies file and set YTDLP_COOKIES`,
+  ],
   ['--use-extractors', `${OWNED}: YouTube links use the YouTube extractors, allowed hosts only generic,html5`],
   ['--ies', `${OWNED}: YouTube links use the YouTube extractors, allowed hosts only generic,html5`],
   ['--force-generic-extractor', `${OWNED}: allowed hosts use generic,html5`],
@@ -56,8 +61,14 @@ export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map<string, stri
   ['-U', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
   ['--update', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
   ['--update-to', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
-  ['--config-location', `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`],
-  ['--config-locations', `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`],
+  [
+    '--config-location',
+    `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`,
+  ],
+  [
+    '--config-locations',
+    `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`,
+  ],
   ['--alias', `${PROCESS}: an alias could stand for any refused option`],
   ['-t', `${OWNED}: the format and audio settings come from the row's archive_options`],
   ['--preset-alias', `${OWNED}: the format and audio settings come from the row's archive_options`],
@@ -105,7 +116,23 @@ export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map<string, stri
   ['--sponsorblock-remove', CUTS],
   ['--remove-chapters', CUTS],
   // secrets and logs
-  ...(['-u', '--username', '-p', '--password', '-2', '--twofactor', '--video-password', '--ap-username', '--ap-password', '-n', '--netrc', '--netrc-location', '--client-certificate-password'] as const).map((o) => [o, SECRET] as [string, string]),
+  ...(
+    [
+      '-u',
+      '--username',
+      '-p',
+      '--password',
+      '-2',
+      '--twofactor',
+      '--video-password',
+      '--ap-username',
+      '--ap-password',
+      '-n',
+      '--netrc',
+      '--netrc-location',
+      '--client-certificate-password',
+    ] as const
+  ).map((o) => [o, SECRET] as [string, string]),
   ['-v', LOGS],
   ['--verbose', LOGS],
   ['--print-traffic', LOGS],
@@ -187,7 +214,8 @@ function longRefusal(token: string): { option: string; reason: string } | null {
   if (exact) return { option: name, reason: exact };
   // optparse takes an unambiguous prefix as the full option: refuse prefixes of refused options
   for (const [opt, reason] of REFUSED_OPTIONS) {
-    if (opt.startsWith('--') && opt.startsWith(name) && name.length > 2) return { option: name, reason: `${reason} (it abbreviates ${opt})` };
+    if (opt.startsWith('--') && opt.startsWith(name) && name.length > 2)
+      return { option: name, reason: `${reason} (it abbreviates ${opt})` };
   }
   return null;
 }

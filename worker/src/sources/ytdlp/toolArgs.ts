@@ -49,7 +49,10 @@ export async function prepareToolArgs(binary: string, cfg: YtDlpToolConfig, scra
       await copyFile(cfg.cookiesFile, copy);
       await chmod(copy, 0o600);
     } catch (err) {
-      throw new ArchiveError('system', `YTDLP_COOKIES cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the file and its permissions`);
+      throw new ArchiveError(
+        'system',
+        `YTDLP_COOKIES cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the file and its permissions`,
+      );
     }
     args.push('--cookies', copy);
   }
@@ -71,7 +74,9 @@ export function redactArgs(args: string[]): string[] {
 }
 
 /** The tool settings of a validated configuration. */
-export function toolConfigFromEnv(e: Pick<Env, 'YTDLP_JS_RUNTIME' | 'YTDLP_COOKIES' | 'YTDLP_PLUGIN_DIRS' | 'YTDLP_EXTRA_ARGS'>): YtDlpToolConfig {
+export function toolConfigFromEnv(
+  e: Pick<Env, 'YTDLP_JS_RUNTIME' | 'YTDLP_COOKIES' | 'YTDLP_PLUGIN_DIRS' | 'YTDLP_EXTRA_ARGS'>,
+): YtDlpToolConfig {
   return {
     jsRuntime: e.YTDLP_JS_RUNTIME,
     ...(e.YTDLP_COOKIES ? { cookiesFile: resolve(e.YTDLP_COOKIES) } : {}),
