@@ -63,8 +63,15 @@ function executable(p: string): boolean {
   }
 }
 
-/** The Deno binary installed from npm (`node_modules/@deno/<platform>/deno`), or null. */
+let denoPath: string | null | undefined;
+
+/** The Deno binary installed from npm (`node_modules/@deno/<platform>/deno`), or null. Looked up once per process. */
 export function denoFromNodeModules(): string | null {
+  if (denoPath === undefined) denoPath = findDenoInNodeModules();
+  return denoPath;
+}
+
+function findDenoInNodeModules(): string | null {
   const pkg = denoPlatformPackage();
   if (!pkg) return null;
   try {
