@@ -6,7 +6,8 @@
 import type { Config } from './config/env.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
-import { checkDisk, checkFfmpeg, checkQueue, checkStorage, checkYtDlp, type CheckResult } from './health/checks.js';
+import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
+import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import { SqliteQueue } from './queue/sqlite.js';
@@ -18,6 +19,7 @@ import { OffSheetBackend } from './sheets/off.js';
 import type { SheetBackend } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource } from './sources/ytdlp/index.js';
+import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
 import { LocalStore } from './storage/local.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
@@ -116,7 +118,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const tools = { 'sheet-archiver': VERSION };
   const sources = {
-    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
+    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, toolConfig: toolConfigFromEnv(e), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
     // googleapis loads on the first Drive job, not at start-up
     drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
       auth: google.auth,
@@ -156,9 +158,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     google,
     runner,
     async readiness() {
-      const results: CheckResult[] = await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)]);
+      const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
-      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail }])) };
+      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail, ...(r.warning ? { warning: r.warning } : {}) }])) };
     },
     async close({ abortRunning = false } = {}) {
       await runner.stop(abortRunning);

@@ -16,6 +16,7 @@ const commands = {
   run: () => import('./commands/run.js'),
   serve: () => import('./commands/serve.js'),
   sheet: () => import('./commands/sheet.js'),
+  updateTools: () => import('./commands/updateTools.js'),
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -91,14 +92,23 @@ program
 
 program
   .command('doctor')
-  .description('check yt-dlp, ffmpeg, storage, disk and Google credentials')
+  .description('check yt-dlp, the JS runtime, cookies, plugins, ffmpeg, storage, disk and Google credentials')
   .option('--file-id <id>', 'also check that this Drive file is visible')
   .option('--spreadsheet-id <id>', 'also check that this spreadsheet opens')
   .option('--worker-url <url>', 'check a deployed worker instead: https, certificate, /healthz, a signed call')
   .option('--secret <secret>', "that worker's secret for the signed call (default $ARCHIVER_SECRET)")
   .option('--insecure', 'with --worker-url: accept a certificate that does not verify (Apps Script will not)')
+  .option('--probe <url>', "also fetch this link's metadata (through the host guard) and classify the outcome")
+  .option('--allow-host <host[:port]>', 'for --probe: also allow this host (repeatable), added to ARCHIVER_ALLOWED_HOSTS', collect, [])
   .addOption(json)
   .action(async (o) => (await commands.doctor()).doctorAction(o));
+
+program
+  .command('update-tools')
+  .description("install the latest yt-dlp release (checked against its SHA2-256SUMS) into the tools folder")
+  .option('--dir <path>', 'tools folder (default $ARCHIVER_TOOLS_DIR or ~/.local/share/sheet-archiver/bin)')
+  .addOption(json)
+  .action(async (o) => (await commands.updateTools()).updateToolsAction(o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message

@@ -2,8 +2,10 @@
  * The worker's configuration, read from the environment once at start-up and validated with zod,
  * so a bad value stops the process with a message that names the variable.
  */
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseExtraArgs } from '../sources/ytdlp/extraArgs.js';
+import { parseJsRuntime } from '../tools/jsRuntime.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -43,6 +45,38 @@ const exportFormats = z
     }
     return out;
   });
+
+/** YTDLP_JS_RUNTIME: `deno` (default), `node`, `bun`, `quickjs` or `none`, optionally `:<path>`. */
+const jsRuntime = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    try {
+      return parseJsRuntime(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** YTDLP_EXTRA_ARGS: shell-like words; every option that would break the layout, the guard or the process model is refused. */
+const extraArgs = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    try {
+      return parseExtraArgs(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** YTDLP_PLUGIN_DIRS: folders separated by commas or the PATH delimiter (paths may hold spaces). */
+const dirList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(new RegExp(`[,${delimiter}]`)).map((s) => s.trim()).filter(Boolean).map((d) => resolve(d)));
 
 /** Every environment variable the worker reads, with defaults. See README "Configuration". */
 export const EnvSchema = z.object({
@@ -89,6 +123,15 @@ export const EnvSchema = z.object({
   YTDLP_PATH: optional,
   /** most comments kept per video for rows with `comments=yes` (design §1) */
   ARCHIVER_MAX_COMMENTS: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** where `npm run setup` / `update-tools` install yt-dlp; default ~/.local/share/sheet-archiver/bin (tools/dir.ts) */
+  ARCHIVER_TOOLS_DIR: optional,
+  /** base URL of the yt-dlp release (`<url>/yt-dlp`, `<url>/SHA2-256SUMS`); tests point it at 127.0.0.1 */
+  ARCHIVER_YTDLP_RELEASE_URL: optional,
+  YTDLP_JS_RUNTIME: jsRuntime,
+  /** a Netscape cookies file: a secret, never logged or shown */
+  YTDLP_COOKIES: optional,
+  YTDLP_PLUGIN_DIRS: dirList,
+  YTDLP_EXTRA_ARGS: extraArgs,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { findYtDlp, ytdlpVersion } from '../sources/ytdlp/binary.js';
+import { checkYtDlpTool } from './tools.js';
 import type { ObjectStore } from '../storage/types.js';
 import type { JobQueue } from '../queue/types.js';
 
@@ -19,17 +19,13 @@ export interface CheckResult {
   detail: string;
   /** what to do when it failed */
   hint?: string;
+  /** the check passes, but something should be done (an old yt-dlp, say) */
+  warning?: string;
 }
 
-/** yt-dlp on YTDLP_PATH or PATH, with its version. */
-export async function checkYtDlp(): Promise<CheckResult> {
-  const path = findYtDlp();
-  if (!path) return { name: 'yt-dlp', ok: false, detail: 'not found', hint: 'run `npm run setup`, or set YTDLP_PATH' };
-  try {
-    return { name: 'yt-dlp', ok: true, detail: await ytdlpVersion(path) };
-  } catch (err) {
-    return { name: 'yt-dlp', ok: false, detail: (err as Error).message, hint: 'reinstall yt-dlp (`npm run setup`)' };
-  }
+/** yt-dlp (YTDLP_PATH, the tools folder, or PATH), with its version and age: see tools.ts. */
+export function checkYtDlp(): Promise<CheckResult> {
+  return checkYtDlpTool();
 }
 
 /** The ffmpeg version, found once per process: /readyz is polled, and spawning ffmpeg each time is waste. */

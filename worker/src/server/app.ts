@@ -16,7 +16,7 @@ import { verifySignature } from './signature.js';
 /** What /readyz reports. Versions and booleans only: no paths, hosts or secrets. */
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
+  checks: Record<string, { ok: boolean; detail?: string; warning?: string }>;
 }
 
 export interface AppDeps {

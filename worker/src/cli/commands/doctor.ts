@@ -1,8 +1,13 @@
 /**
- * `sheet-archiver doctor`: checks yt-dlp, ffmpeg, storage, disk and Google credentials, and says
- * what to do about each failure. Exit code 1 when a required check fails.
+ * `sheet-archiver doctor`: checks yt-dlp (version, age), the JS runtime, cookies, plugins, ffmpeg,
+ * storage, disk and Google credentials, and says what to do about each failure or warning.
+ * `--probe URL` also fetches one link's metadata and classifies the outcome. Exit code 1 when a
+ * required check (or the probe) fails.
  */
-import { checkDisk, checkFfmpeg, checkStorage, checkYtDlp, type CheckResult } from '../../health/checks.js';
+import { checkDisk, checkFfmpeg, checkStorage, type CheckResult } from '../../health/checks.js';
+import { probeLink, type ProbeOutcome } from '../../health/probe.js';
+import { toolChecks } from '../../health/tools.js';
+import { toolConfigFromEnv } from '../../sources/ytdlp/toolArgs.js';
 import { googleFromConfig, storeFromConfig } from '../../system.js';
 import { UsageError, configWith } from '../context.js';
 import { formatTable, printJson } from '../output.js';
@@ -16,7 +21,16 @@ export interface DoctorOptions {
   secret?: string;
   /** accept a certificate that does not verify */
   insecure?: boolean;
+  /** a link to fetch the metadata of, through the host guard */
+  probe?: string;
+  /** hosts allowed besides YouTube for the probe, added to ARCHIVER_ALLOWED_HOSTS */
+  allowHost?: string[];
   json?: boolean;
+}
+
+function probeCheck(p: ProbeOutcome): CheckResult {
+  const found = p.ok ? [p.extractor, p.id, p.title ? `"${p.title}"` : undefined, p.entries !== undefined ? `${p.entries} entries` : undefined, p.mediaFormats !== undefined ? `${p.mediaFormats} formats` : undefined].filter(Boolean).join(' ') : `${p.category}: ${p.message}`;
+  return p.ok ? { name: 'probe', ok: true, detail: found, ...(p.warnings[0] ? { warning: p.warnings[0] } : {}) } : { name: 'probe', ok: false, detail: found, hint: 'see docs/youtube.md for this message' };
 }
 
 async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
@@ -56,7 +70,10 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
 async function localChecks(o: DoctorOptions): Promise<CheckResult[]> {
   const config = configWith();
   const store = await storeFromConfig(config);
-  return [...(await Promise.all([checkYtDlp(), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])), ...(await googleChecks(o))];
+  const e = config.env;
+  const results = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
+  results.push(...(await googleChecks(o)));
+  return results;
 }
 
 async function remoteChecks(o: DoctorOptions & { workerUrl: string }): Promise<CheckResult[]> {
@@ -68,10 +85,25 @@ async function remoteChecks(o: DoctorOptions & { workerUrl: string }): Promise<C
 export async function doctorAction(o: DoctorOptions): Promise<void> {
   if (!o.workerUrl && (o.secret !== undefined || o.insecure)) throw new UsageError('--secret and --insecure go with --worker-url <url>');
   const results = o.workerUrl ? await remoteChecks({ ...o, workerUrl: o.workerUrl }) : await localChecks(o);
-  if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results });
+  let probe: ProbeOutcome | undefined;
+  if (o.probe) {
+    const config = configWith();
+    const e = config.env;
+    const allowedHosts = [...config.allowedHosts, ...(o.allowHost ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean)];
+    probe = await probeLink(o.probe, { allowedHosts, toolConfig: toolConfigFromEnv(e), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) });
+    results.push(probeCheck(probe));
+  }
+  if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results, ...(probe ? { probe } : {}) });
   else {
-    process.stdout.write(formatTable(['check', 'ok', 'found', 'what to do'], results.map((r) => [r.name, r.ok ? '✔' : '✘', r.detail, r.ok ? '' : (r.hint ?? '')])) + '\n');
-    process.stdout.write(results.every((r) => r.ok) ? '\nAll checks passed.\n' : '\nSome checks failed: see "what to do".\n');
+    const mark = (r: CheckResult) => (!r.ok ? '✘' : r.warning ? '!' : '✔');
+    process.stdout.write(formatTable(['check', 'ok', 'found', 'what to do'], results.map((r) => [r.name, mark(r), r.detail, !r.ok ? (r.hint ?? '') : (r.warning ?? '')])) + '\n');
+    // the table cuts long cells: say each thing to do in full below it
+    const todo = results.map((r) => [r.name, !r.ok ? r.hint : r.warning] as const).filter(([, t]) => t && t.length > 60);
+    if (todo.length) process.stdout.write('\n' + todo.map(([n, t]) => `${n}: ${t}`).join('\n') + '\n');
+    const warned = results.filter((r) => r.ok && r.warning).length;
+    process.stdout.write(
+      !results.every((r) => r.ok) ? '\nSome checks failed: see "what to do".\n' : warned ? `\nAll checks passed, ${warned} with a warning: see "what to do".\n` : '\nAll checks passed.\n',
+    );
   }
   if (!results.every((r) => r.ok)) process.exitCode = 1;
 }

@@ -29,6 +29,7 @@ import { itemOptions, type ItemOptions } from './options.js';
 import { parseItemLine, parseProgressLine, ProgressTracker, type DownloadedItem } from './progress.js';
 import { storedItem, storeItem, storePlaylist, type PlaylistEntryRecord } from './store.js';
 import { verifyItem } from './verify.js';
+import { DEFAULT_TOOL_CONFIG, insertToolArgs, prepareToolArgs, redactArgs, type YtDlpToolConfig } from './toolArgs.js';
 
 export interface YtDlpSourceOptions {
   /** the yt-dlp executable; default findYtDlp() (YTDLP_PATH, then PATH) */
@@ -57,6 +58,8 @@ export interface YtDlpSourceOptions {
   lookup?: Lookup;
   /** called with the argument list of every yt-dlp run, before it starts (diagnostics, tests) */
   onSpawn?: (args: string[]) => void;
+  /** JS runtime, cookies, plugins, YTDLP_EXTRA_ARGS (toolArgs.ts); default Deno from node_modules only */
+  toolConfig?: YtDlpToolConfig;
 }
 
 const DIRECT_MEDIA = /\.(mp4|m4v|m4a|webm|mkv|mov|mp3|ogg|oga|ogv|opus|wav|flac|aac|m3u8|mpd|ts|flv|avi)$/i;
@@ -109,6 +112,7 @@ async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOp
   try {
     if (opts.guard !== false) proxy = await startGuardProxy({ allowedHosts, log, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
     const r = new Runner(binary, runDir, ctx, opts, deadline, proxy);
+    r.toolArgs = await prepareToolArgs(binary, opts.toolConfig ?? DEFAULT_TOOL_CONFIG, runDir);
     return await archiveTarget(target, link, r, ctx, tools);
   } finally {
     await proxy?.close();
@@ -119,6 +123,8 @@ async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOp
 
 /** Runs yt-dlp for one link, turning cancel, timeout and spawn failures into errors. */
 class Runner {
+  /** added to every run of this link (toolArgs.ts) */
+  toolArgs: string[] = [];
   constructor(
     readonly binary: string,
     readonly cwd: string,
@@ -142,8 +148,9 @@ class Runner {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     const left = this.deadline ? this.deadline - Date.now() : undefined;
     if (left !== undefined && left <= 0) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
+    args = insertToolArgs(args, this.toolArgs);
     this.opts.onSpawn?.(args);
-    ctx.log.debug({ args }, 'spawning yt-dlp');
+    ctx.log.debug({ args: redactArgs(args) }, 'spawning yt-dlp');
     const res = await runYtDlp(
       {
         binary: this.binary,
