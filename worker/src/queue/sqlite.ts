@@ -305,7 +305,7 @@ export class SqliteQueue implements JobQueue {
     if (filter.source) add('source = ?', filter.source);
     if (filter.cursor) {
       const seq = decodeCursor(filter.cursor);
-      if (seq === null) throw new QueueError('invalid_argument', 'malformed cursor');
+      if (seq === null) throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
       add('seq < ?', seq);
     }
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
