@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -271,21 +272,47 @@ export class S3Store implements ObjectStore {
     return { partSize, queueSize };
   }
 
+  /**
+   * One upload. lib-storage is given `leavePartsOnError: true` and is never aborted through its own
+   * `abort()`: that only races `done()` against the signal, leaving the parts in flight and the
+   * multipart upload behind it open (and it does not abort at all when CompleteMultipartUpload
+   * fails). Instead a failure or an abort destroys the body, so every part uploader stops at its
+   * next part and `done()` settles; then this method aborts the multipart upload itself, once,
+   * with nothing in flight (AbortMultipartUpload frees the parts only of finished part uploads:
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html).
+   */
   private async upload(key: string, body: Readable | Buffer | string, opts: PutOptions, size: number | undefined): Promise<StoredObject> {
     const Key = this.objectKeyOf(key);
     if (opts.signal?.aborted) throw abortError();
     const src = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : Buffer.isBuffer(body) ? Readable.from([body]) : body;
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
     let sourceError: unknown;
+    let s3Error: unknown;
     const onSourceError = (err: unknown): void => {
       sourceError ??= err;
     };
     src.once('error', onSourceError);
+    // the first failed S3 request stops the whole upload (the other part uploaders would
+    // otherwise read and send the rest of the file first)
+    const stop = (err: unknown): void => {
+      s3Error ??= err;
+      hasher.destroy(err as Error);
+    };
+    const client = new Proxy(this.client, {
+      get(target, prop) {
+        if (prop !== 'send') return Reflect.get(target, prop);
+        return (...args: Parameters<S3Client['send']>) =>
+          (target.send as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+            stop(err);
+            throw err;
+          });
+      },
+    });
 
     const upload = new Upload({
-      client: this.client,
+      client,
       ...this.tuning(size),
-      leavePartsOnError: false,
+      leavePartsOnError: true,
       params: {
         Bucket: this.bucket,
         Key,
@@ -294,7 +321,7 @@ export class S3Store implements ObjectStore {
         Metadata: { 'row-id': encodeMetaValue(opts.rowId) },
       },
     });
-    const onAbort = (): void => void upload.abort();
+    const onAbort = (): void => void src.destroy(abortError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const piping = pipeline(src, hasher);
@@ -304,20 +331,39 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       hasher.destroy();
       src.destroy();
-      void upload.abort();
       await Promise.allSettled([piping, uploading]);
+      const aborted = await this.abortMultipart(Key, upload.uploadId);
+      const note = aborted === true ? '' : `; its multipart upload could not be aborted (${aborted}), the bucket's lifecycle rule removes it`;
       if (opts.signal?.aborted || isAbort(err)) throw abortError();
+      if (s3Error !== undefined) throw classifyS3Error(s3Error, `uploading ${this.describeKey(Key)}${note}`);
       if (sourceError !== undefined) {
         // a stream error from the source (a download) keeps its category; anything else is storage
         const e = toArchiveError(sourceError, 'file_io');
         throw e.category === 'system' ? new ArchiveError('file_io', `reading the body of ${key}: ${e.message}`, { cause: sourceError }) : e;
       }
-      throw classifyS3Error(err, `uploading ${this.describeKey(Key)}`);
+      throw classifyS3Error(err, `uploading ${this.describeKey(Key)}${note}`);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       src.off('error', onSourceError);
     }
     return { key, size: hasher.bytes, ...hasher.digests() };
+  }
+
+  /**
+   * AbortMultipartUpload of a failed upload (none when it never became multipart). NoSuchUpload
+   * counts as done: CompleteMultipartUpload may have gone through before its answer was lost.
+   * @returns true, or why it failed (for the error message; the lifecycle rule is the backstop).
+   */
+  private async abortMultipart(Key: string, UploadId: string | undefined): Promise<true | string> {
+    if (!UploadId) return true;
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      if (isNotFound(err) || e.name === 'NoSuchUpload') return true;
+      return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+    }
   }
 
   /** HeadObject: size in bytes, or null on 404. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
@@ -343,6 +389,20 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       if (isNotFound(err)) return null;
       throw classifyS3Error(err, `reading ${this.describeKey(Key)}`);
+    }
+  }
+
+  /**
+   * DeleteObject (a missing key answers 204 too).
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+   */
+  async remove(key: string): Promise<void> {
+    const Key = this.objectKeyOf(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw classifyS3Error(err, `deleting ${this.describeKey(Key)}`);
     }
   }
 
