@@ -1,7 +1,8 @@
 /**
  * The S3-compatible store (design §5): AWS S3, MinIO, Cloudflare R2, Backblaze B2 and, in tests,
  * s3rver. Uploads stream through @aws-sdk/lib-storage `Upload` (multipart above one part), hashing
- * on the way, so memory stays at about `partSize × (queueSize + 2)` whatever the file size.
+ * on the way, so memory stays at about `partSize × (queueSize + 3)` whatever the file size, and
+ * all uploads of a process together within its upload budget (storage/uploadBudget.ts).
  *
  * Keys given to this store are relative to the store's own `prefix` (like LocalStore's root
  * folder): key `151/youtube/abc/metadata.json` with prefix `archive` is the object
@@ -28,8 +29,11 @@ import { ArchiveError, toArchiveError } from '../errors.js';
 import { HashingStream } from './hashing.js';
 import { sanitizePath } from './layout.js';
 import type { ObjectStore, PutOptions, StoredObject } from './types.js';
+import { DEFAULT_UPLOAD_BUDGET, type UploadBudget } from './uploadBudget.js';
 
 const MiB = 1024 * 1024;
+/** read size of putFile's file stream, bytes (one chunk the uploader holds per part in flight) */
+const READ_CHUNK = MiB;
 
 /** Static credentials; omit them to use the SDK's default chain (env, profile, IMDS/ECS roles). */
 export interface S3Credentials {
@@ -52,8 +56,13 @@ export interface S3StoreConfig {
   credentials?: S3Credentials;
   /** multipart part size in bytes; min 5 MiB (S3's limit), default 8 MiB */
   partSize?: number;
-  /** parts uploaded in parallel per file; default 4 */
+  /**
+   * parts uploaded in parallel per file, at most; default 2. The process's upload budget lowers it
+   * while other uploads hold memory (storage/uploadBudget.ts).
+   */
   queueSize?: number;
+  /** memory budget shared by concurrent uploads; default one per process, 256 MiB */
+  uploadBudget?: UploadBudget;
   /** ListObjectsV2 MaxKeys per page (1…1000); default 1000 */
   listPageSize?: number;
   /** lifetime of `locate()` URLs, seconds (max 604800 = 7 days for SigV4); default 3600 */
@@ -163,6 +172,7 @@ export class S3Store implements ObjectStore {
   private readonly endpoint: string | undefined;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly budget: UploadBudget;
   private readonly listPageSize: number;
   private readonly presignExpiresIn: number;
 
@@ -176,7 +186,8 @@ export class S3Store implements ObjectStore {
     this.prefix = config.prefix ? sanitizePath(config.prefix) : '';
     this.endpoint = config.endpoint;
     this.partSize = config.partSize ?? 8 * MiB;
-    this.queueSize = config.queueSize ?? 4;
+    this.queueSize = config.queueSize ?? 2;
+    this.budget = config.uploadBudget ?? DEFAULT_UPLOAD_BUDGET;
     this.listPageSize = config.listPageSize ?? 1000;
     this.presignExpiresIn = config.presignExpiresIn ?? 3600;
     if (this.partSize < 5 * MiB) throw new ArchiveError('validation', `S3 part size ${this.partSize} is below the 5 MiB minimum`);
@@ -260,7 +271,7 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       throw new ArchiveError('file_io', `reading ${path}: ${(err as Error).message}`, { cause: err });
     }
-    return this.upload(key, createReadStream(path, { highWaterMark: MiB }), opts, size);
+    return this.upload(key, createReadStream(path, { highWaterMark: READ_CHUNK }), opts, size);
   }
 
   /** Part size and parallelism for a body of `size` bytes (unknown: the configured ones). */
@@ -284,6 +295,29 @@ export class S3Store implements ObjectStore {
   private async upload(key: string, body: Readable | Buffer | string, opts: PutOptions, size: number | undefined): Promise<StoredObject> {
     const Key = this.objectKeyOf(key);
     if (opts.signal?.aborted) throw abortError();
+    const { partSize, queueSize: want } = this.tuning(size);
+    let grant;
+    try {
+      grant = await this.budget.acquire(partSize, want, READ_CHUNK, size, opts.signal);
+    } catch (err) {
+      if (typeof body !== 'string' && !Buffer.isBuffer(body)) body.destroy();
+      throw err;
+    }
+    try {
+      return await this.uploadWithin(Key, key, body, opts, partSize, grant.queueSize);
+    } finally {
+      grant.release();
+    }
+  }
+
+  private async uploadWithin(
+    Key: string,
+    key: string,
+    body: Readable | Buffer | string,
+    opts: PutOptions,
+    partSize: number,
+    queueSize: number,
+  ): Promise<StoredObject> {
     const src = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : Buffer.isBuffer(body) ? Readable.from([body]) : body;
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
     let sourceError: unknown;
@@ -311,7 +345,8 @@ export class S3Store implements ObjectStore {
 
     const upload = new Upload({
       client,
-      ...this.tuning(size),
+      partSize,
+      queueSize,
       leavePartsOnError: true,
       params: {
         Bucket: this.bucket,
