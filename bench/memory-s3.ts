@@ -1,9 +1,11 @@
 /**
  * Memory benchmark (issue 2, "Benchmarks"): peak RSS while archiving one 1 GiB file to s3rver
- * through S3Store.putFile. Target: under 200 MiB.
+ * through S3Store.putFile. Target: under 200 MiB. With `--concurrent N` (issue 9; what
+ * bench/memory-s3-concurrent.ts runs) the one child uploads the file N times at once to N keys,
+ * target under 400 MiB, and also reports the highest ArrayBuffer memory it saw.
  *
  *   npx tsx bench/memory-s3.ts [--size-mib 1024] [--baseline-mib 1024] [--no-baseline]
- *                              [--part-mib 8] [--queue 4] [--tsx]
+ *                              [--part-mib 8] [--queue 2] [--concurrent 1] [--tsx]
  *
  * How it measures:
  *  - s3rver runs in its own child process (test/support/s3rver.ts as a program), so its memory is
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
     const pass = streamed.peakMiB < target && okHash && okSize;
     console.log('');
     console.log(`Memory: archiving ${concurrent > 1 ? `${concurrent} × ` : 'one '}${sizeMiB} MiB file${concurrent > 1 ? 's at once' : ''} to s3rver (upload children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`);
-    console.log(`  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 2} in flight at most, 256 MiB process budget)`);
+    console.log(`  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 2} in flight at most, 192 MiB process budget)`);
     console.log(`            peak RSS ${fmt(streamed.peakMiB)} MiB   (runtime floor before upload ${streamed.floorMiB.toFixed(1)} MiB)   ${(streamed.ms / 1000).toFixed(1)} s   ${streamed.parts} parts   SHA-256 ${okHash ? 'ok' : 'MISMATCH'}   size ${okSize ? 'ok' : 'MISMATCH'}`);
     if (baseline) {
       const note = baselineMiB !== sizeMiB ? `   NOTE: baseline uses a ${baselineMiB} MiB file, not ${sizeMiB} MiB` : '';

@@ -61,7 +61,7 @@ export interface S3StoreConfig {
    * while other uploads hold memory (storage/uploadBudget.ts).
    */
   queueSize?: number;
-  /** memory budget shared by concurrent uploads; default one per process, 256 MiB */
+  /** memory budget shared by concurrent uploads; default one per process, 192 MiB */
   uploadBudget?: UploadBudget;
   /** ListObjectsV2 MaxKeys per page (1…1000); default 1000 */
   listPageSize?: number;

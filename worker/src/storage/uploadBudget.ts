@@ -86,7 +86,9 @@ export class UploadBudget {
 }
 
 /**
- * The budget every S3Store in this process shares unless given its own: 256 MiB, room for six
- * uploads at the default 8 MiB × 2 (41 MiB each) running at once; more wait their turn.
+ * The budget every S3Store in this process shares unless given its own: 192 MiB, room for four
+ * uploads at the default 8 MiB × 2 (41 MiB each) at once; more wait their turn. RSS runs up to a
+ * third above what is reserved (part Buffers already dropped wait for V8's next collection, and
+ * malloc keeps some of what it got back), so 8 concurrent 1 GiB uploads peak near 330 MiB.
  */
-export const DEFAULT_UPLOAD_BUDGET = new UploadBudget(256 * 1024 * 1024);
+export const DEFAULT_UPLOAD_BUDGET = new UploadBudget(192 * 1024 * 1024);
