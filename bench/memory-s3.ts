@@ -1,9 +1,11 @@
 /**
  * Memory benchmark (issue 2, "Benchmarks"): peak RSS while archiving one 1 GiB file to s3rver
- * through S3Store.putFile. Target: under 200 MiB.
+ * through S3Store.putFile. Target: under 200 MiB. With `--concurrent N` (issue 9; what
+ * bench/memory-s3-concurrent.ts runs) the one child uploads the file N times at once to N keys,
+ * target under 400 MiB, and also reports the highest ArrayBuffer memory it saw.
  *
  *   npx tsx bench/memory-s3.ts [--size-mib 1024] [--baseline-mib 1024] [--no-baseline]
- *                              [--part-mib 8] [--queue 4] [--tsx]
+ *                              [--part-mib 8] [--queue 2] [--concurrent 1] [--tsx]
  *
  * How it measures:
  *  - s3rver runs in its own child process (test/support/s3rver.ts as a program), so its memory is
@@ -28,7 +30,9 @@ import { fileURLToPath } from 'node:url';
 import { arg, bundleScript, exited, firstJsonLine, peakRssMiB, spawnScript } from './support/children.js';
 
 const MiB = 1024 * 1024;
+/** one upload; N concurrent uploads (issue 9: 8 × 1 GiB in one process) */
 const TARGET_MIB = 200;
+const TARGET_CONCURRENT_MIB = 400;
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), '..');
 const S3RVER_PROGRAM = join(ROOT, 'test/support/s3rver.ts');
@@ -44,6 +48,9 @@ interface ChildResult {
   sha256?: string;
   parts: number;
   headSize: number;
+  /** with --concurrent: highest process.memoryUsage().arrayBuffers / heapUsed seen, MiB */
+  maxArrayBuffersMiB?: number;
+  maxHeapMiB?: number;
 }
 
 
@@ -82,7 +89,22 @@ async function child(): Promise<void> {
   const t0 = Date.now();
   let bytes = 0;
   let sha256: string | undefined;
-  if (mode === 'streamed') {
+  const concurrent = Number(arg('--concurrent') ?? 1);
+  let sampler: NodeJS.Timeout | undefined;
+  const heap = { maxArrayBuffersMiB: 0, maxHeapMiB: 0 };
+  if (concurrent > 1) {
+    sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      heap.maxArrayBuffersMiB = Math.max(heap.maxArrayBuffersMiB, m.arrayBuffers / MiB);
+      heap.maxHeapMiB = Math.max(heap.maxHeapMiB, m.heapUsed / MiB);
+    }, 50);
+  }
+  if (mode === 'streamed' && concurrent > 1) {
+    // N uploads of the same file at once, to N keys: what N jobs uploading together cost
+    const rs = await Promise.all(Array.from({ length: concurrent }, (_, i) => store.putFile(`bench/concurrent-${i}.bin`, file, { rowId: 'bench' })));
+    bytes = rs[0]!.size;
+    sha256 = rs.every((r) => r.sha256 === rs[0]!.sha256) ? rs[0]!.sha256 : 'differs';
+  } else if (mode === 'streamed') {
     const r = await store.putFile(key, file, { rowId: 'bench' });
     bytes = r.size;
     sha256 = r.sha256;
@@ -93,9 +115,11 @@ async function child(): Promise<void> {
   }
   const ms = Date.now() - t0;
   const peakMiB = peakRssMiB();
-  const head = await store.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  if (sampler) clearInterval(sampler);
+  const headKey = concurrent > 1 && mode === 'streamed' ? `bench/concurrent-${concurrent - 1}.bin` : key;
+  const head = await store.client.send(new HeadObjectCommand({ Bucket: bucket, Key: headKey }));
   store.destroy();
-  const out: ChildResult = { mode, peakMiB, floorMiB, ms, bytes, ...(sha256 ? { sha256 } : {}), parts, headSize: head.ContentLength ?? -1 };
+  const out: ChildResult = { mode, peakMiB, floorMiB, ms, bytes, ...(sha256 ? { sha256 } : {}), parts, headSize: head.ContentLength ?? -1, ...(concurrent > 1 ? heap : {}) };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
@@ -107,7 +131,7 @@ async function child(): Promise<void> {
 
 
 async function runChild(script: string, mode: ChildResult['mode'], endpoint: string, bucket: string, file: string): Promise<ChildResult> {
-  const tuning = ['--part-mib', '--queue'].flatMap((f) => (arg(f) ? [f, arg(f)!] : []));
+  const tuning = ['--part-mib', '--queue', ...(mode === 'streamed' ? ['--concurrent'] : [])].flatMap((f) => (arg(f) ? [f, arg(f)!] : []));
   const cp = spawnScript(script, ['--child', mode, '--endpoint', endpoint, '--bucket', bucket, '--file', file, ...tuning], ROOT);
   const r = await firstJsonLine<ChildResult>(cp, `${mode} upload`);
   await exited(cp);
@@ -142,6 +166,8 @@ async function main(): Promise<void> {
   const noBaseline = process.argv.includes('--no-baseline');
   const baselineMiB = Number(arg('--baseline-mib') ?? sizeMiB);
   const useTsx = process.argv.includes('--tsx');
+  const concurrent = Number(arg('--concurrent') ?? 1);
+  const target = concurrent > 1 ? TARGET_CONCURRENT_MIB : TARGET_MIB;
   const tmp = await mkdtemp(join(tmpdir(), 'bench-memory-s3-'));
   // the bundle must sit inside the checkout so that node resolves node_modules from it (.tmp/ is git-ignored)
   const buildDir = join(ROOT, '.tmp', `bench-memory-s3-${process.pid}`);
@@ -171,7 +197,7 @@ async function main(): Promise<void> {
 
     t = Date.now();
     const streamed = await runChild(childScript, 'streamed', endpoint, bucket, file);
-    console.log(`streamed upload done in ${(streamed.ms / 1000).toFixed(1)} s (${streamed.parts} parts)`);
+    console.log(`streamed upload${concurrent > 1 ? `s (${concurrent} at once)` : ''} done in ${(streamed.ms / 1000).toFixed(1)} s (${streamed.parts} parts)`);
     const okHash = streamed.sha256 === want;
     const okSize = streamed.headSize === sizeMiB * MiB && streamed.bytes === sizeMiB * MiB;
 
@@ -186,26 +212,31 @@ async function main(): Promise<void> {
       console.log(`buffered baseline done in ${(baseline.ms / 1000).toFixed(1)} s`);
     }
 
-    const pass = streamed.peakMiB < TARGET_MIB && okHash && okSize;
+    const pass = streamed.peakMiB < target && okHash && okSize;
     console.log('');
-    console.log(`Memory: archiving one ${sizeMiB} MiB file to s3rver (upload children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`);
-    console.log(`  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 4} in flight)`);
+    console.log(`Memory: archiving ${concurrent > 1 ? `${concurrent} × ` : 'one '}${sizeMiB} MiB file${concurrent > 1 ? 's at once' : ''} to s3rver (upload children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`);
+    console.log(`  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 2} in flight at most, 192 MiB process budget)`);
     console.log(`            peak RSS ${fmt(streamed.peakMiB)} MiB   (runtime floor before upload ${streamed.floorMiB.toFixed(1)} MiB)   ${(streamed.ms / 1000).toFixed(1)} s   ${streamed.parts} parts   SHA-256 ${okHash ? 'ok' : 'MISMATCH'}   size ${okSize ? 'ok' : 'MISMATCH'}`);
     if (baseline) {
       const note = baselineMiB !== sizeMiB ? `   NOTE: baseline uses a ${baselineMiB} MiB file, not ${sizeMiB} MiB` : '';
       console.log(`  baseline  fs.readFile + one PutObjectCommand (${baselineMiB} MiB)`);
       console.log(`            peak RSS ${fmt(baseline.peakMiB)} MiB   (runtime floor ${baseline.floorMiB.toFixed(1)} MiB)   ${(baseline.ms / 1000).toFixed(1)} s${note}`);
     }
-    console.log(`  target    peak RSS < ${TARGET_MIB} MiB  →  ${pass ? 'PASS' : 'FAIL'}`);
+    if (concurrent > 1) {
+      const per = (streamed.peakMiB - streamed.floorMiB) / concurrent;
+      console.log(`            ${per.toFixed(1)} MiB per concurrent upload above the floor; max ArrayBuffers ${streamed.maxArrayBuffersMiB?.toFixed(1)} MiB, max JS heap ${streamed.maxHeapMiB?.toFixed(1)} MiB`);
+    }
+    console.log(`  target    peak RSS < ${target} MiB  →  ${pass ? 'PASS' : 'FAIL'}`);
     const ratio = baseline ? baseline.peakMiB / streamed.peakMiB : undefined;
     if (ratio !== undefined) console.log(`  ratio     baseline / streamed peak RSS = ${ratio.toFixed(1)}×`);
     console.log(
       'BENCH_RESULT ' +
         JSON.stringify({
-          bench: 'memory-s3',
+          bench: concurrent > 1 ? 'memory-s3-concurrent' : 'memory-s3',
           sizeMiB,
+          ...(concurrent > 1 ? { concurrent, floorRssMiB: +streamed.floorMiB.toFixed(1), maxArrayBuffersMiB: +(streamed.maxArrayBuffersMiB ?? 0).toFixed(1) } : {}),
           peakRssMiB: +streamed.peakMiB.toFixed(1),
-          targetMiB: TARGET_MIB,
+          targetMiB: target,
           pass,
           baselineMiB: baseline ? baselineMiB : null,
           baselinePeakRssMiB: baseline ? +baseline.peakMiB.toFixed(1) : null,

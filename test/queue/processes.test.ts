@@ -95,6 +95,32 @@ describe('several processes on one queue file', () => {
     q.close();
   });
 
+  it('with 100 jobs queued, a killed holder\'s job runs again within one lease plus one job, not after the backlog', async () => {
+    const LEASE_MS = 600;
+    const JOB_MS = 60;
+    const path = join(dir, 'queue.db');
+    const q = new SqliteQueue(path);
+    const { jobId } = q.enqueue([newJob()])[0]!.job;
+    const c = child('lease-kill', path, 'doomed', String(LEASE_MS));
+    expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(c.lines).toEqual([`leased ${jobId}`]);
+    q.enqueue(Array.from({ length: 100 }, () => newJob()));
+    // this process is the surviving worker: it runs the backlog one job at a time, JOB_MS of work each
+    const order: string[] = [];
+    for (let lease = q.lease('survivor', 60_000); lease; lease = q.lease('survivor', 60_000)) {
+      order.push(lease.job.jobId);
+      await new Promise((r) => setTimeout(r, JOB_MS));
+      q.complete(lease.job.jobId, 'survivor', { files: [], mediaIds: [] });
+      if (lease.job.jobId === jobId) break;
+    }
+    // every job takes at least JOB_MS, so by the time the lease ran out at most LEASE/JOB jobs ran;
+    // a slow machine only makes that number smaller
+    expect(order.at(-1)).toBe(jobId);
+    expect(order.length).toBeLessThanOrEqual(Math.ceil(LEASE_MS / JOB_MS) + 1);
+    expect(q.openCount()).toBeGreaterThanOrEqual(100 - Math.ceil(LEASE_MS / JOB_MS));
+    q.close();
+  });
+
   it('a job held by a killed process comes back once its lease expires', async () => {
     const path = join(dir, 'queue.db');
     const q = new SqliteQueue(path);

@@ -119,6 +119,36 @@ describe('leases', () => {
     expect(code(() => q.complete(jobId, 'w2', { files: ['f'], mediaIds: ['m'] }))).toBe('lease_lost');
   });
 
+  it('puts an expired lease at the front of its lane: with 100 jobs queued it runs again within one lease plus one job', () => {
+    const LEASE = 5_000;
+    const JOB_MS = 700;
+    const { jobId } = q.enqueue([newJob()])[0]!.job;
+    q.lease('killed', LEASE);
+    const expiresAt = clock + LEASE;
+    q.enqueue(Array.from({ length: 100 }, () => newJob()));
+    // one live worker runs the backlog, one job at a time, JOB_MS each
+    let backAt: number | null = null;
+    let done = 0;
+    while (backAt === null && done < 101) {
+      const l = q.lease('alive', LEASE)!;
+      if (l.job.jobId === jobId) backAt = clock;
+      clock += JOB_MS;
+      q.complete(l.job.jobId, 'alive', { files: [], mediaIds: [] });
+      done++;
+    }
+    expect(backAt).not.toBeNull();
+    expect(backAt! - expiresAt).toBeGreaterThanOrEqual(0);
+    expect(backAt! - (expiresAt - LEASE)).toBeLessThanOrEqual(LEASE + JOB_MS);
+    expect(done).toBeLessThanOrEqual(Math.ceil(LEASE / JOB_MS) + 1);
+    expect(q.openCount()).toBeGreaterThan(90);
+    // a paused lane keeps its expired lease waiting too, and another lane's backlog runs
+    const other = q.enqueue([newJob({ source: 'drive', links: ['https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'] })])[0]!.job;
+    q.lease('killed', LEASE, clock, ['youtube']);
+    clock += LEASE;
+    expect(q.lease('alive', LEASE, clock, ['drive'])!.job.jobId).not.toBe(other.jobId);
+    expect(q.lease('alive', LEASE, clock, ['youtube'])!.job.jobId).toBe(other.jobId);
+  });
+
   it('heartbeat keeps the lease alive and stores progress', () => {
     const { jobId } = q.enqueue([newJob()])[0]!.job;
     q.lease('w1', 1_000);

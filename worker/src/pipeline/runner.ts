@@ -14,6 +14,7 @@ import { laneOf } from '../queue/lanes.js';
 import type { JobQueue } from '../queue/types.js';
 import type { StatusOutbox, StatusUpdate } from '../sheets/types.js';
 import type { Source } from '../sources/types.js';
+import { AttemptStore } from '../storage/attempt.js';
 import type { ObjectStore } from '../storage/types.js';
 import { executeJob, type JobOutcome } from './executeJob.js';
 
@@ -202,42 +203,62 @@ export class Runner {
 
     let outcome: JobOutcome | null = null;
     let abortReason: unknown = null;
+    const store = new AttemptStore(this.o.store);
     try {
-      outcome = await executeJob(
-        job,
-        { source: this.o.sources[job.source], store: this.o.store, prefix: this.o.prefix, workRoot: this.o.workRoot, log },
-        ac.signal,
-        (p) => {
-          progress = p;
-          this.o.onEvent?.({ type: 'progress', job, progress: p });
-        },
-      );
-    } catch (err) {
-      abortReason = ac.signal.aborted ? ac.signal.reason : err;
+      try {
+        outcome = await executeJob(
+          job,
+          { source: this.o.sources[job.source], store, prefix: this.o.prefix, workRoot: this.o.workRoot, log },
+          ac.signal,
+          (p) => {
+            progress = p;
+            this.o.onEvent?.({ type: 'progress', job, progress: p });
+          },
+        );
+      } catch (err) {
+        abortReason = ac.signal.aborted ? ac.signal.reason : err;
+      } finally {
+        clearTimeout(timeout);
+      }
+
+      if (abortReason !== null) {
+        const current = queue.get(job.jobId);
+        if (current?.status === 'cancelled') {
+          await this.discard(job, store, []);
+          this.update(job, {
+            status: 'failed',
+            error: cancelledLine(job),
+          });
+          this.o.onEvent?.({ type: 'finished', job: current });
+          log.info({ jobId: job.jobId }, 'job cancelled');
+          return;
+        }
+        if (lostLease || this.stopped) {
+          // another worker may hold the job now and write the same keys: leave the objects to it
+          log.warn({ jobId: job.jobId }, 'job interrupted; it returns to the queue when its lease expires');
+          return;
+        }
+        // A timeout or an unexpected throw is a failed attempt like any other.
+        outcome = { files: [], mediaIds: [], error: abortReason instanceof ArchiveError ? abortReason : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)) };
+      }
+      // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.
+      if (outcome!.error && !lostLease) await this.discard(job, store, outcome!.files);
     } finally {
       clearInterval(beat);
-      clearTimeout(timeout);
-    }
-
-    if (abortReason !== null) {
-      const current = queue.get(job.jobId);
-      if (current?.status === 'cancelled') {
-        this.update(job, {
-          status: 'failed',
-          error: cancelledLine(job),
-        });
-        this.o.onEvent?.({ type: 'finished', job: current });
-        log.info({ jobId: job.jobId }, 'job cancelled');
-        return;
-      }
-      if (lostLease || this.stopped) {
-        log.warn({ jobId: job.jobId }, 'job interrupted; it returns to the queue when its lease expires');
-        return;
-      }
-      // A timeout or an unexpected throw is a failed attempt like any other.
-      outcome = { files: [], mediaIds: [], error: abortReason instanceof ArchiveError ? abortReason : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)) };
     }
     this.record(job, outcome!, started);
+  }
+
+  /**
+   * Deletes the objects a failed or cancelled attempt created, keeping `reported` (the items it
+   * archived, recorded on the job) and every file earlier attempts recorded (job.files).
+   */
+  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[]): Promise<void> {
+    const r = await store.discard([...job.files, ...reported]);
+    if (r.removed.length || r.failed.length) {
+      this.o.log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
+    }
+    for (const f of r.failed) this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
   /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */

@@ -13,11 +13,14 @@ export type QueueErrorCode = 'not_found' | 'conflict' | 'attempts_exhausted' | '
 
 export class QueueError extends Error {
   readonly code: QueueErrorCode;
+  /** for `invalid_argument`: the caller's field at fault (e.g. `cursor`), so the API's 400 can name it */
+  readonly field: string | undefined;
 
-  constructor(code: QueueErrorCode, message: string) {
+  constructor(code: QueueErrorCode, message: string, opts: { field?: string } = {}) {
     super(message);
     this.name = 'QueueError';
     this.code = code;
+    this.field = opts.field;
   }
 }
 

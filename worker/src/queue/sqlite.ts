@@ -131,9 +131,9 @@ export class SqliteQueue implements JobQueue {
   }
 
   /**
-   * Claims the runnable job that has waited longest: queued, retrying with nextRunAt ≤ now, or
-   * downloading/uploading whose holder's lease expired (the holder died; the job resumes at the
-   * same attempt). The job becomes `downloading`, held by `owner` until `now + leaseMs`;
+   * Claims a runnable job: first one whose holder's lease expired (downloading/uploading; the
+   * holder died, the job resumes at the same attempt), ahead of any backlog; otherwise the one
+   * that has waited longest, queued or retrying with nextRunAt ≤ now. The job becomes `downloading`, held by `owner` until `now + leaseMs`;
    * startedAt is set on its first lease. A job taken over more than `maxReclaims` times in one
    * attempt is failed as `system` instead.
    * @param leaseMs lease length, ms (> 0). @param now ms since epoch, default the queue's clock.
@@ -143,11 +143,18 @@ export class SqliteQueue implements JobQueue {
     if (!owner) throw new QueueError('invalid_argument', 'lease owner must not be empty');
     if (!(leaseMs > 0)) throw new QueueError('invalid_argument', `leaseMs must be > 0, got ${leaseMs}`);
     return this.write(() => {
+      const lanes = JSON.stringify(skipLanes);
       for (;;) {
-        const r = this.stmt(
-          `SELECT * FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ?
+        // An expired lease goes to the front of its lane: its row already shows `downloading`, and
+        // behind the backlog it would keep showing that for as long as the backlog takes to drain.
+        const r = (this.stmt(
+          `SELECT * FROM jobs WHERE status IN ${LEASED_SQL} AND ready_at <= ?
              AND lane NOT IN (SELECT value FROM json_each(?)) ORDER BY ready_at, seq LIMIT 1`,
-        ).get(now, JSON.stringify(skipLanes)) as JobRow | undefined;
+        ).get(now, lanes) ??
+          this.stmt(
+            `SELECT * FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ?
+               AND lane NOT IN (SELECT value FROM json_each(?)) ORDER BY ready_at, seq LIMIT 1`,
+          ).get(now, lanes)) as JobRow | undefined;
         if (!r) return null;
         const reclaim = r.status === 'downloading' || r.status === 'uploading';
         const reclaims = reclaim ? r.reclaims + 1 : r.reclaims;
@@ -313,7 +320,7 @@ export class SqliteQueue implements JobQueue {
     if (filter.source) add('source = ?', filter.source);
     if (filter.cursor) {
       const seq = decodeCursor(filter.cursor);
-      if (seq === null) throw new QueueError('invalid_argument', 'malformed cursor');
+      if (seq === null) throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
       add('seq < ?', seq);
     }
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;

@@ -93,8 +93,13 @@ export function encodeCursor(seq: number): string {
   return Buffer.from(`s:${seq}`, 'utf8').toString('base64url');
 }
 
-/** @returns the seq inside a cursor, or null when the cursor is malformed. */
+/**
+ * @returns the seq inside a cursor, or null when the cursor is malformed: only the exact text
+ *   encodeCursor makes is accepted (base64url decoding alone is lenient about stray characters).
+ */
 export function decodeCursor(cursor: string): number | null {
-  const m = /^s:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : null;
+  const m = /^s:([1-9]\d{0,14})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) return null;
+  const seq = Number(m[1]);
+  return encodeCursor(seq) === cursor ? seq : null;
 }

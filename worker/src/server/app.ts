@@ -2,16 +2,19 @@
  * The worker's HTTP API (design §3): public /healthz and /readyz; signed /v1/* for dispatch,
  * jobs, retry, cancel, stats and lookup. Built on Hono; served by @hono/node-server.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_STATUSES, DispatchRequestSchema, describeZodError, type DispatchRequest } from '../../../shared/schemas.js';
-import { SIGNATURE_HEADER } from '../../../shared/signature.js';
+import { JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../queue/types.js';
 import { VERSION } from '../version.js';
-import { verifySignature } from './signature.js';
+import { HttpError, httpErrorHandler, notFound } from './errors.js';
+import { signatureMiddleware, type AppEnv } from './signed.js';
+import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
+
+export type { AppEnv } from './signed.js';
 
 /** What /readyz reports. Versions and booleans only: no paths, hosts or secrets. */
 export interface Readiness {
@@ -35,19 +38,22 @@ export interface AppDeps {
   lookup?: (key: string) => Promise<unknown | null>;
 }
 
-type Env = { Variables: { rawBody: string } };
-
+/** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
 const ListQuerySchema = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   rowId: z.string().min(1).max(200).optional(),
   source: z.enum(SOURCES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(200).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, 'a whole number 1…500')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(500))
+    .optional(),
+  // opaque to clients; the queue checks it decodes to one of its own (QueueError field `cursor`)
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor this worker returned (use nextCursor as given)').optional(),
 });
 
-function badRequest(c: Context, message: string, field?: string) {
-  return c.json({ error: 'invalid_request', message, ...(field ? { field } : {}) }, 400);
-}
+const LookupQuerySchema = z.object({ key: z.string({ error: 'required (an object key or a local path)' }).min(1).max(1024) });
 
 /** Turns a dispatch into one new job per (row, source) that has links (design §4). */
 export function jobsOfDispatch(req: DispatchRequest): NewJob[] {
@@ -79,9 +85,10 @@ export function jobsOfDispatch(req: DispatchRequest): NewJob[] {
 }
 
 /** Builds the app. Pure wiring: every dependency is passed in. */
-export function createApp(deps: AppDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
+  // Probes stay lenient about their query (a load balancer may add one); they read none.
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', service: 'sheet-archiver', version: VERSION, uptimeS: Math.round((Date.now() - deps.startedAt) / 1000) }),
   );
@@ -91,93 +98,62 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ status: r.ready ? 'ready' : 'not_ready', version: VERSION, checks: r.checks }, r.ready ? 200 : 503);
   });
 
-  // Everything under /v1 is signed. The body is read once, raw, because the signature covers its exact bytes.
+  // Everything under /v1 is signed (signed.ts); errors of every route are answered by errors.ts.
   app.use(
     '/v1/*',
     bodyLimit({
       maxSize: deps.maxBodyBytes,
-      onError: (c) => c.json({ error: 'payload_too_large', message: `body exceeds ${deps.maxBodyBytes} bytes; send fewer rows per dispatch` }, 413),
+      onError: () => {
+        throw new HttpError(413, 'payload_too_large', `body exceeds ${deps.maxBodyBytes} bytes; send fewer rows per dispatch`);
+      },
     }),
   );
-  app.use('/v1/*', async (c, next) => {
-    const raw = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text();
-    const url = new URL(c.req.url);
-    const v = verifySignature(deps.secret, c.req.header(SIGNATURE_HEADER), c.req.method, url.pathname + url.search, raw);
-    if (!v.ok) {
-      deps.log.warn({ path: url.pathname, reason: v.reason }, 'rejected unsigned request');
-      return c.json({ error: 'unauthorized', message: v.reason }, 401);
-    }
-    c.set('rawBody', raw);
-    await next();
-  });
+  app.use('/v1/*', signatureMiddleware(deps.secret, deps.log));
 
-  app.post('/v1/dispatch', (c) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(c.get('rawBody'));
-    } catch {
-      return badRequest(c, 'body: not valid JSON', 'body');
-    }
-    const parsed = DispatchRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      return badRequest(c, describeZodError(parsed.error), first?.path.join('.'));
-    }
-    const results = deps.queue.enqueue(jobsOfDispatch(parsed.data));
+  app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), (c) => {
+    const req = c.req.valid('json');
+    const results = deps.queue.enqueue(jobsOfDispatch(req));
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
-      { dispatchId: parsed.data.dispatchId, rows: parsed.data.rows.length, created: results.filter((r) => r.created).length, existing: results.filter((r) => !r.created).length },
+      { dispatchId: req.dispatchId, rows: req.rows.length, created: results.filter((r) => r.created).length, existing: results.filter((r) => !r.created).length },
       'dispatch accepted',
     );
     return c.json({ jobs: results.map(({ job }) => ({ jobId: job.jobId, rowId: job.rowId, source: job.source, status: job.status })) }, 202);
   });
 
-  app.get('/v1/jobs', (c) => {
-    const q = ListQuerySchema.safeParse(c.req.query());
-    if (!q.success) return badRequest(c, describeZodError(q.error), q.error.issues[0]?.path.join('.'));
-    return c.json(deps.queue.list(q.data));
+  app.get('/v1/jobs', validQuery(ListQuerySchema), (c) => c.json(deps.queue.list(c.req.valid('query'))));
+
+  app.get('/v1/jobs/stats', validQuery(NoQuery), (c) => c.json(deps.queue.stats()));
+
+  app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+    const { jobId } = c.req.valid('param');
+    const job = deps.queue.get(jobId);
+    if (!job) throw notFound(`no job ${jobId}`);
+    return c.json(job);
   });
 
-  app.get('/v1/jobs/stats', (c) => c.json(deps.queue.stats()));
-
-  app.get('/v1/jobs/:jobId', (c) => {
-    const job = deps.queue.get(c.req.param('jobId'));
-    return job ? c.json(job) : c.json({ error: 'not_found', message: `no job ${c.req.param('jobId')}` }, 404);
+  app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+    const job = deps.queue.retry(c.req.valid('param').jobId);
+    deps.onEnqueued?.();
+    return c.json(job, 202);
   });
 
-  app.post('/v1/jobs/:jobId/retry', (c) => {
-    try {
-      const job = deps.queue.retry(c.req.param('jobId'));
-      deps.onEnqueued?.();
-      return c.json(job, 202);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      const message = (err as Error).message;
-      if (code === 'not_found') return c.json({ error: 'not_found', message }, 404);
-      if (code === 'conflict' || code === 'attempts_exhausted') return c.json({ error: code, message }, 409);
-      throw err;
-    }
-  });
-
-  app.post('/v1/jobs/:jobId/cancel', (c) => {
-    const jobId = c.req.param('jobId');
+  app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+    const { jobId } = c.req.valid('param');
     const job = deps.queue.cancel(jobId);
-    if (!job) return c.json({ error: 'not_found', message: `no job ${jobId}` }, 404);
+    if (!job) throw notFound(`no job ${jobId}`);
     const killed = deps.abortJob?.(jobId) ?? false;
     return c.json({ ...job, killed }, 200);
   });
 
-  app.get('/v1/lookup', async (c) => {
-    const key = c.req.query('key');
-    if (!key) return badRequest(c, 'key: required (an object key or a local path)', 'key');
+  app.get('/v1/lookup', validQuery(LookupQuerySchema), async (c) => {
+    const { key } = c.req.valid('query');
     const found = deps.lookup ? await deps.lookup(key) : null;
-    return found ? c.json(found) : c.json({ error: 'not_found', message: `no archived file for ${key}` }, 404);
+    if (!found) throw notFound(`no archived file for ${key}`);
+    return c.json(found);
   });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
-  app.onError((err, c) => {
-    deps.log.error({ err: err.message, path: new URL(c.req.url).pathname }, 'request failed');
-    return c.json({ error: 'internal', message: 'the worker could not handle this request; see its log' }, 500);
-  });
+  app.onError(httpErrorHandler(deps.log));
   return app;
 }

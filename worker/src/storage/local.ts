@@ -82,6 +82,14 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  async remove(key: string): Promise<void> {
+    try {
+      await rm(this.pathOf(key), { force: true });
+    } catch (err) {
+      throw toArchiveError(err, 'file_io');
+    }
+  }
+
   async getText(key: string): Promise<string | null> {
     try {
       return await readFile(this.pathOf(key), 'utf8');

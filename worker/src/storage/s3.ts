@@ -1,7 +1,8 @@
 /**
  * The S3-compatible store (design §5): AWS S3, MinIO, Cloudflare R2, Backblaze B2 and, in tests,
  * s3rver. Uploads stream through @aws-sdk/lib-storage `Upload` (multipart above one part), hashing
- * on the way, so memory stays at about `partSize × (queueSize + 2)` whatever the file size.
+ * on the way, so memory stays at about `partSize × (queueSize + 3)` whatever the file size, and
+ * all uploads of a process together within its upload budget (storage/uploadBudget.ts).
  *
  * Keys given to this store are relative to the store's own `prefix` (like LocalStore's root
  * folder): key `151/youtube/abc/metadata.json` with prefix `archive` is the object
@@ -13,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -27,8 +29,11 @@ import { ArchiveError, toArchiveError } from '../errors.js';
 import { HashingStream } from './hashing.js';
 import { sanitizePath } from './layout.js';
 import type { ObjectStore, PutOptions, StoredObject } from './types.js';
+import { DEFAULT_UPLOAD_BUDGET, type UploadBudget } from './uploadBudget.js';
 
 const MiB = 1024 * 1024;
+/** read size of putFile's file stream, bytes (one chunk the uploader holds per part in flight) */
+const READ_CHUNK = MiB;
 
 /** Static credentials; omit them to use the SDK's default chain (env, profile, IMDS/ECS roles). */
 export interface S3Credentials {
@@ -51,8 +56,13 @@ export interface S3StoreConfig {
   credentials?: S3Credentials;
   /** multipart part size in bytes; min 5 MiB (S3's limit), default 8 MiB */
   partSize?: number;
-  /** parts uploaded in parallel per file; default 4 */
+  /**
+   * parts uploaded in parallel per file, at most; default 2. The process's upload budget lowers it
+   * while other uploads hold memory (storage/uploadBudget.ts).
+   */
   queueSize?: number;
+  /** memory budget shared by concurrent uploads; default one per process, 192 MiB */
+  uploadBudget?: UploadBudget;
   /** ListObjectsV2 MaxKeys per page (1…1000); default 1000 */
   listPageSize?: number;
   /** lifetime of `locate()` URLs, seconds (max 604800 = 7 days for SigV4); default 3600 */
@@ -162,6 +172,7 @@ export class S3Store implements ObjectStore {
   private readonly endpoint: string | undefined;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly budget: UploadBudget;
   private readonly listPageSize: number;
   private readonly presignExpiresIn: number;
 
@@ -175,7 +186,8 @@ export class S3Store implements ObjectStore {
     this.prefix = config.prefix ? sanitizePath(config.prefix) : '';
     this.endpoint = config.endpoint;
     this.partSize = config.partSize ?? 8 * MiB;
-    this.queueSize = config.queueSize ?? 4;
+    this.queueSize = config.queueSize ?? 2;
+    this.budget = config.uploadBudget ?? DEFAULT_UPLOAD_BUDGET;
     this.listPageSize = config.listPageSize ?? 1000;
     this.presignExpiresIn = config.presignExpiresIn ?? 3600;
     if (this.partSize < 5 * MiB) throw new ArchiveError('validation', `S3 part size ${this.partSize} is below the 5 MiB minimum`);
@@ -259,7 +271,7 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       throw new ArchiveError('file_io', `reading ${path}: ${(err as Error).message}`, { cause: err });
     }
-    return this.upload(key, createReadStream(path, { highWaterMark: MiB }), opts, size);
+    return this.upload(key, createReadStream(path, { highWaterMark: READ_CHUNK }), opts, size);
   }
 
   /** Part size and parallelism for a body of `size` bytes (unknown: the configured ones). */
@@ -271,21 +283,71 @@ export class S3Store implements ObjectStore {
     return { partSize, queueSize };
   }
 
+  /**
+   * One upload. lib-storage is given `leavePartsOnError: true` and is never aborted through its own
+   * `abort()`: that only races `done()` against the signal, leaving the parts in flight and the
+   * multipart upload behind it open (and it does not abort at all when CompleteMultipartUpload
+   * fails). Instead a failure or an abort destroys the body, so every part uploader stops at its
+   * next part and `done()` settles; then this method aborts the multipart upload itself, once,
+   * with nothing in flight (AbortMultipartUpload frees the parts only of finished part uploads:
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html).
+   */
   private async upload(key: string, body: Readable | Buffer | string, opts: PutOptions, size: number | undefined): Promise<StoredObject> {
     const Key = this.objectKeyOf(key);
     if (opts.signal?.aborted) throw abortError();
+    const { partSize, queueSize: want } = this.tuning(size);
+    let grant;
+    try {
+      grant = await this.budget.acquire(partSize, want, READ_CHUNK, size, opts.signal);
+    } catch (err) {
+      if (typeof body !== 'string' && !Buffer.isBuffer(body)) body.destroy();
+      throw err;
+    }
+    try {
+      return await this.uploadWithin(Key, key, body, opts, partSize, grant.queueSize);
+    } finally {
+      grant.release();
+    }
+  }
+
+  private async uploadWithin(
+    Key: string,
+    key: string,
+    body: Readable | Buffer | string,
+    opts: PutOptions,
+    partSize: number,
+    queueSize: number,
+  ): Promise<StoredObject> {
     const src = typeof body === 'string' ? Readable.from([Buffer.from(body)]) : Buffer.isBuffer(body) ? Readable.from([body]) : body;
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
     let sourceError: unknown;
+    let s3Error: unknown;
     const onSourceError = (err: unknown): void => {
       sourceError ??= err;
     };
     src.once('error', onSourceError);
+    // the first failed S3 request stops the whole upload (the other part uploaders would
+    // otherwise read and send the rest of the file first)
+    const stop = (err: unknown): void => {
+      s3Error ??= err;
+      hasher.destroy(err as Error);
+    };
+    const client = new Proxy(this.client, {
+      get(target, prop) {
+        if (prop !== 'send') return Reflect.get(target, prop);
+        return (...args: Parameters<S3Client['send']>) =>
+          (target.send as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+            stop(err);
+            throw err;
+          });
+      },
+    });
 
     const upload = new Upload({
-      client: this.client,
-      ...this.tuning(size),
-      leavePartsOnError: false,
+      client,
+      partSize,
+      queueSize,
+      leavePartsOnError: true,
       params: {
         Bucket: this.bucket,
         Key,
@@ -294,7 +356,7 @@ export class S3Store implements ObjectStore {
         Metadata: { 'row-id': encodeMetaValue(opts.rowId) },
       },
     });
-    const onAbort = (): void => void upload.abort();
+    const onAbort = (): void => void src.destroy(abortError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const piping = pipeline(src, hasher);
@@ -304,20 +366,39 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       hasher.destroy();
       src.destroy();
-      void upload.abort();
       await Promise.allSettled([piping, uploading]);
+      const aborted = await this.abortMultipart(Key, upload.uploadId);
+      const note = aborted === true ? '' : `; its multipart upload could not be aborted (${aborted}), the bucket's lifecycle rule removes it`;
       if (opts.signal?.aborted || isAbort(err)) throw abortError();
+      if (s3Error !== undefined) throw classifyS3Error(s3Error, `uploading ${this.describeKey(Key)}${note}`);
       if (sourceError !== undefined) {
         // a stream error from the source (a download) keeps its category; anything else is storage
         const e = toArchiveError(sourceError, 'file_io');
         throw e.category === 'system' ? new ArchiveError('file_io', `reading the body of ${key}: ${e.message}`, { cause: sourceError }) : e;
       }
-      throw classifyS3Error(err, `uploading ${this.describeKey(Key)}`);
+      throw classifyS3Error(err, `uploading ${this.describeKey(Key)}${note}`);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       src.off('error', onSourceError);
     }
     return { key, size: hasher.bytes, ...hasher.digests() };
+  }
+
+  /**
+   * AbortMultipartUpload of a failed upload (none when it never became multipart). NoSuchUpload
+   * counts as done: CompleteMultipartUpload may have gone through before its answer was lost.
+   * @returns true, or why it failed (for the error message; the lifecycle rule is the backstop).
+   */
+  private async abortMultipart(Key: string, UploadId: string | undefined): Promise<true | string> {
+    if (!UploadId) return true;
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      if (isNotFound(err) || e.name === 'NoSuchUpload') return true;
+      return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+    }
   }
 
   /** HeadObject: size in bytes, or null on 404. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
@@ -343,6 +424,20 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       if (isNotFound(err)) return null;
       throw classifyS3Error(err, `reading ${this.describeKey(Key)}`);
+    }
+  }
+
+  /**
+   * DeleteObject (a missing key answers 204 too).
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+   */
+  async remove(key: string): Promise<void> {
+    const Key = this.objectKeyOf(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw classifyS3Error(err, `deleting ${this.describeKey(Key)}`);
     }
   }
 

@@ -40,6 +40,12 @@ export interface ObjectStore {
   head(key: string): Promise<{ size: number } | null>;
   /** Reads a whole (small) object, e.g. metadata.json; null when missing. */
   getText(key: string): Promise<string | null>;
+  /**
+   * Deletes one object; a key that does not exist is not an error (S3 DeleteObject semantics).
+   * Used to take back what a failed attempt wrote (storage/attempt.ts).
+   * @throws ArchiveError('file_io'|'network') when the store refuses or cannot be reached.
+   */
+  remove(key: string): Promise<void>;
   /** Every key under a prefix. */
   list(prefix: string): AsyncIterable<string>;
   /** Throws ArchiveError('file_io') when the store cannot be written (used by /readyz and doctor). */
