@@ -87,6 +87,8 @@ export const EnvSchema = z.object({
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
   DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   YTDLP_PATH: optional,
+  /** PostgreSQL for the catalogue (docs/design.md §6); unset: SQLite `<ARCHIVER_DATA>/catalogue.db` */
+  DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres://user:password@host:port/database URL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

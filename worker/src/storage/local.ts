@@ -90,6 +90,14 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    try {
+      await rm(this.pathOf(key), { force: true });
+    } catch (err) {
+      throw new ArchiveError('file_io', `deleting ${key}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     // S3 semantics: `prefix` is a string prefix, not necessarily a whole folder ('151/you' matches
     // '151/youtube/…'), so walk from the last complete folder and filter.

@@ -363,6 +363,15 @@ export class S3Store implements ObjectStore {
    * UTF-8 binary order, paging through ListObjectsV2 with ContinuationToken.
    * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
    */
+  /** DeleteObject; S3 answers 204 for a missing key too. */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKeyOf(key) }));
+    } catch (err) {
+      throw classifyS3Error(err, `deleting ${key}`);
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     const Prefix = this.prefix ? `${this.prefix}/${prefix}` : prefix;
     let ContinuationToken: string | undefined;

@@ -40,6 +40,11 @@ export interface ObjectStore {
   head(key: string): Promise<{ size: number } | null>;
   /** Reads a whole (small) object, e.g. metadata.json; null when missing. */
   getText(key: string): Promise<string | null>;
+  /**
+   * Removes one object; a missing key is not an error (S3 DeleteObject semantics).
+   * @throws ArchiveError('file_io'|'network') when the store refuses.
+   */
+  delete(key: string): Promise<void>;
   /** Every key under a prefix. */
   list(prefix: string): AsyncIterable<string>;
   /** Throws ArchiveError('file_io') when the store cannot be written (used by /readyz and doctor). */
