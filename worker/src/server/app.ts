@@ -11,6 +11,7 @@ import { SIGNATURE_HEADER } from '../../../shared/signature.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../queue/types.js';
 import { VERSION } from '../version.js';
+import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { verifySignature } from './signature.js';
 
 /** What /readyz reports. Versions and booleans only: no paths, hosts or secrets. */
@@ -33,6 +34,8 @@ export interface AppDeps {
   abortJob?: (jobId: string) => boolean;
   /** file → row (design §5); null when the key is unknown */
   lookup?: (key: string) => Promise<unknown | null>;
+  /** the catalogue's query API (routes/catalogue.ts); absent: those routes answer 404 */
+  catalogue?: CatalogueRouteDeps;
 }
 
 type Env = { Variables: { rawBody: string } };
@@ -171,6 +174,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const found = deps.lookup ? await deps.lookup(key) : null;
     return found ? c.json(found) : c.json({ error: 'not_found', message: `no archived file for ${key}` }, 404);
   });
+
+  if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((err, c) => {
