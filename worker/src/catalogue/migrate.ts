@@ -108,6 +108,33 @@ export const MIGRATIONS: Migration[] = [
       await db.schema.createIndex('session_jobs_session').on('session_jobs').column('session_id').execute();
     },
   },
+  {
+    version: 2,
+    name: 'trigram search index for assets q=',
+    async up(db, engine) {
+      if (engine === 'sqlite') {
+        // FTS5's case-sensitive trigram tokenizer serves GLOB '*text*' from its index; the text is lower-cased
+        // already (https://www.sqlite.org/fts5.html#the_trigram_tokenizer).
+        // Keyed by the assets' rowid, which is stable: nothing here runs VACUUM on the catalogue.
+        await sql`create virtual table assets_search using fts5(search, tokenize = 'trigram case_sensitive 1')`.execute(db);
+        await sql`insert into assets_search(rowid, search) select rowid, search from assets`.execute(db);
+        await sql`create trigger assets_search_ai after insert on assets begin insert into assets_search(rowid, search) values (new.rowid, new.search); end`.execute(db);
+        await sql`create trigger assets_search_ad after delete on assets begin delete from assets_search where rowid = old.rowid; end`.execute(db);
+        await sql`create trigger assets_search_au after update of search on assets begin update assets_search set search = new.search where rowid = old.rowid; end`.execute(db);
+        return;
+      }
+      // pg_trgm's GIN index serves LIKE '%text%' (https://www.postgresql.org/docs/15/pgtrgm.html#id-1.11.7.42.8).
+      // It is a trusted extension; where it cannot be created, search still works, by scanning.
+      await sql`savepoint trgm`.execute(db);
+      try {
+        await sql`create extension if not exists pg_trgm`.execute(db);
+        await sql`create index assets_search_trgm on assets using gin (search gin_trgm_ops)`.execute(db);
+        await sql`release savepoint trgm`.execute(db);
+      } catch {
+        await sql`rollback to savepoint trgm`.execute(db);
+      }
+    },
+  },
 ];
 
 /** The newest version this code knows. */

@@ -149,6 +149,11 @@ function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** GLOB `*text*` with `*`, `?` and `[` matched literally (a one-character class each). */
+function globPattern(q: string): string {
+  return `*${q.toLowerCase().replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+}
+
 function parseJson<T>(text: string | null | undefined, fallback: T): T {
   try {
     return text ? (JSON.parse(text) as T) : fallback;
@@ -467,7 +472,13 @@ export class Catalogue {
     if (f.source) q = q.where('source', '=', f.source);
     if (f.kind) q = q.where('kind', '=', f.kind);
     if (f.mediaId) q = q.where('media_id', '=', f.mediaId);
-    if (f.q) q = q.where(sql<boolean>`search like ${likePattern(f.q)} escape '\\'`);
+    if (f.q) {
+      // the trigram index (migration 2): FTS5 on SQLite, pg_trgm on PostgreSQL
+      q =
+        this.engine === 'sqlite'
+          ? q.where(sql<boolean>`assets.rowid in (select rowid from assets_search where search glob ${globPattern(f.q)})`)
+          : q.where(sql<boolean>`search like ${likePattern(f.q)} escape '\\'`);
+    }
     if (f.cursor) q = q.where('object_key', '>', decodeCursor(f.cursor, 1)[0]!);
     const rows = await q.execute();
     const items = rows.slice(0, limit).map(toAsset);
