@@ -14,7 +14,7 @@ export interface RebuildOptions {
   prefix?: string;
   /** remove stored assets whose metadata.json is gone (default true) */
   prune?: boolean;
-  /** metadata.json files read at once (default 16) */
+  /** metadata.json files read at once and catalogued in one transaction (default 64) */
   concurrency?: number;
   /** called after each batch with the files done so far */
   onProgress?: (done: number) => void;
@@ -37,7 +37,7 @@ export interface RebuildReport {
 export async function rebuildCatalogue(catalogue: Catalogue, store: ObjectStore, o: RebuildOptions = {}): Promise<RebuildReport> {
   const started = Date.now();
   const head = o.prefix ? sanitizePath(o.prefix) + '/' : '';
-  const batchSize = o.concurrency ?? 16;
+  const batchSize = o.concurrency ?? 64;
   const seen = new Set<string>();
   const skipped: RebuildReport['skipped'] = [];
   let files = 0;
@@ -62,12 +62,9 @@ export async function rebuildCatalogue(catalogue: Catalogue, store: ObjectStore,
       }
       ok.push({ key, text, meta });
     }
-    await catalogue.write(async (trx) => {
-      for (const { key, text, meta } of ok) {
-        await catalogue.applyMetadata(trx, meta, { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text, 'utf8').digest('hex') }, store);
-        seen.add(key);
-      }
-    });
+    const items = ok.map(({ key, text, meta }) => ({ meta, metadata: { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text, 'utf8').digest('hex') } }));
+    await catalogue.write((trx) => catalogue.applyMany(trx, items, store));
+    for (const { key } of ok) seen.add(key);
     files += ok.length;
     o.onProgress?.(files);
   };

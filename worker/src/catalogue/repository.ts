@@ -288,12 +288,41 @@ export class Catalogue {
    * lists removed). Idempotent.
    */
   async applyMetadata(trx: Db, meta: MediaMetadata, metadata: MetadataObject, store: ObjectStore): Promise<void> {
+    await this.applyMany(trx, [{ meta, metadata }], store);
+  }
+
+  /**
+   * applyMetadata for many metadata.json files at once, in a few multi-row statements (rebuild).
+   * Items must have distinct metadata keys.
+   */
+  async applyMany(trx: Db, items: { meta: MediaMetadata; metadata: MetadataObject }[], store: ObjectStore): Promise<void> {
+    if (items.length === 0) return;
     const at = nowIso();
-    await this.upsertPerson(trx, personOf(meta, at));
-    const rows = assetsOf(meta, metadata, store, at);
+    // people: the newest facts per person among the items, then against the stored ones
+    const people = new Map<string, PeopleTable>();
+    for (const { meta } of items) {
+      const p = personOf(meta, at);
+      const seen = people.get(p.person_id);
+      if (!seen || p.facts_at >= seen.facts_at) people.set(p.person_id, p);
+    }
+    const ids = [...people.keys()];
+    const existing = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      for (const r of await trx.selectFrom('people').select(['person_id', 'facts_at']).where('person_id', 'in', ids.slice(i, i + CHUNK)).execute()) existing.set(r.person_id, r.facts_at);
+    }
+    const fresh = [...people.values()].filter((p) => !existing.has(p.person_id));
+    for (let i = 0; i < fresh.length; i += CHUNK) await trx.insertInto('people').values(fresh.slice(i, i + CHUNK)).execute();
+    for (const p of people.values()) if (existing.has(p.person_id)) await this.upsertPerson(trx, p);
+
+    // assets: replace each folder's set
+    const rows = items.flatMap(({ meta, metadata }) => assetsOf(meta, metadata, store, at));
     const keep = new Set(rows.map((r) => r.asset_id));
-    const before = await trx.selectFrom('assets').select('asset_id').where('metadata_key', '=', metadata.key).execute();
-    const gone = before.map((r) => r.asset_id).filter((id) => !keep.has(id));
+    const keys = items.map((x) => x.metadata.key);
+    const gone: string[] = [];
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const before = await trx.selectFrom('assets').select('asset_id').where('metadata_key', 'in', keys.slice(i, i + CHUNK)).execute();
+      for (const r of before) if (!keep.has(r.asset_id)) gone.push(r.asset_id);
+    }
     for (let i = 0; i < gone.length; i += CHUNK) await trx.deleteFrom('assets').where('asset_id', 'in', gone.slice(i, i + CHUNK)).execute();
     for (let i = 0; i < rows.length; i += CHUNK) {
       await trx
