@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { runCli } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { TYPE } from './fixtures.js';
@@ -43,6 +44,17 @@ const json = async (args: string[]) => {
 };
 
 describe('catalogue CLI', () => {
+  it('run records its session, with its jobs counted by outcome', async () => {
+    const cat = await Catalogue.open({ engine: 'sqlite', path: join(dir, 'state', 'catalogue.db') });
+    try {
+      const sessions = await cat.listSessions();
+      expect(sessions).toHaveLength(1);
+      expect(sessions[0]).toMatchObject({ kind: 'run', spreadsheetId: `csv:${csv}`, request: { rows: 2, jobs: 2 }, counts: { completed: 2 } });
+    } finally {
+      await cat.close();
+    }
+  });
+
   it('people lists who was archived; people <row_id> shows everything archived for them', async () => {
     const list = await json(['people']);
     expect(list.people.map((p: { rowId: string; assets: number }) => [p.rowId, p.assets > 0])).toEqual([

@@ -85,7 +85,7 @@ function describe(error: z.ZodError): string {
   return describeZodError(error);
 }
 
-/** A single query parameter given twice is ambiguous: the first is used, as Hono's `query()` does. */
+/** The query parameters; a parameter given twice counts once (its first value, as Hono reads it). */
 function queryOf(c: Context): Record<string, string> {
   return c.req.query();
 }
@@ -147,12 +147,14 @@ export function catalogueRoutes(deps: CatalogueRouteDeps): Hono<{ Variables: { r
   });
 
   app.get('/v1/assets/:assetId', async (c) => {
-    if (Object.keys(queryOf(c)).length) return badRequest(c, `${Object.keys(queryOf(c))[0]}: not a parameter of this request`, Object.keys(queryOf(c))[0]);
+    const extra = Object.keys(queryOf(c))[0];
+    if (extra !== undefined) return badRequest(c, `${extra}: not a parameter of this request`, extra);
     const asset = await catalogue.getAsset(c.req.param('assetId'));
     if (!asset) return c.json({ error: 'not_found', message: `no asset ${c.req.param('assetId')}` }, 404);
     const [person, siblings, metadata] = await Promise.all([catalogue.getPerson(asset.personId), catalogue.siblings(asset), readMetadata(store, asset.metadataKey)]);
     const chapters = Array.isArray(asset.media['chapters']) ? asset.media['chapters'] : [];
-    return c.json({ asset, person, metadata, chapters, transcript: await transcriptOf(store, siblings), related: siblings.filter((s) => s.assetId !== asset.assetId).map((s) => ({ assetId: s.assetId, kind: s.kind, fileName: s.fileName })) });
+    const related = siblings.filter((s) => s.assetId !== asset.assetId).map((s) => ({ assetId: s.assetId, kind: s.kind, fileName: s.fileName }));
+    return c.json({ asset, person, metadata, chapters, transcript: await transcriptOf(store, siblings), related });
   });
 
   app.patch('/v1/assets/:assetId', async (c) => {
