@@ -198,6 +198,26 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       expect((await cat.listPeople({ spreadsheetId: 'ss-F', cursor: people.nextCursor! })).items.map((p) => [p.rowId, p.assets])).toEqual([['f2', 8]]);
     });
 
+    it('a search matching thousands of assets pages through all of them', async () => {
+      const store = newStore();
+      const base = await youtubeItem(store, { spreadsheetId: 'ss-C', rowId: 'c0', mediaId: 'c0' });
+      const items = Array.from({ length: 500 }, (_, i) => {
+        const meta = { ...base, row: { ...base.row, rowId: `c${i}` }, mediaId: `c${i}`, title: `Common Word ${i}`, files: base.files.map((f) => ({ ...f, key: f.key.replace(/^c0\/youtube\/c0\//, `c${i}/youtube/c${i}/`) })) };
+        return { meta, metadata: metadataObject(meta) };
+      });
+      await cat.write((t) => cat.applyMany(t, items, store));
+      let n = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await cat.listAssets({ q: 'common word', limit: 500, ...(cursor ? { cursor } : {}) });
+        expect(page.items.every((a) => a.title?.startsWith('Common Word'))).toBe(true);
+        n += page.items.length;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(n).toBe(2000);
+      expect((await cat.listAssets({ q: 'common word 499' })).items).toHaveLength(4);
+    });
+
     it('writeMetadata writes metadata.json and the catalogue in one step', async () => {
       const store = newStore();
       attachMetadataSink(store, catalogueSink(cat));

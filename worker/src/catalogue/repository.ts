@@ -14,6 +14,9 @@ import type { AssetKind, AssetStatus, AssetsTable, CatalogueDatabase, PeopleTabl
 
 type Db = Kysely<CatalogueDatabase>;
 
+/** Matches of a search below which the trigram index's hits are used directly (SQLite). */
+const SEARCH_PROBE = 2000;
+
 /** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
 const CHUNK = 400;
 
@@ -502,11 +505,19 @@ export class Catalogue {
     if (f.kind) q = q.where('kind', '=', f.kind);
     if (f.mediaId) q = q.where('media_id', '=', f.mediaId);
     if (f.q) {
-      // the trigram index (migration 2): FTS5 on SQLite, pg_trgm on PostgreSQL
-      q =
-        this.engine === 'sqlite'
-          ? q.where(sql<boolean>`assets.rowid in (select rowid from assets_search where search glob ${globPattern(f.q)})`)
-          : q.where(sql<boolean>`search like ${likePattern(f.q)} escape '\\'`);
+      if (this.engine === 'sqlite') {
+        // The FTS5 trigram index (migration 2) finds a rare text at once, but materialising every
+        // match of a common one costs more than walking object keys until a page is full: probe it.
+        const hits = await sql<{ rowid: number }>`select rowid from assets_search where search glob ${globPattern(f.q)} limit ${SEARCH_PROBE}`.execute(this.db);
+        if (hits.rows.length === 0) return { items: [], nextCursor: null };
+        q =
+          hits.rows.length < SEARCH_PROBE
+            ? q.where(sql<boolean>`assets.rowid in (${sql.join(hits.rows.map((r) => r.rowid))})`)
+            : q.where(sql<boolean>`search like ${likePattern(f.q)} escape '\\'`);
+      } else {
+        // pg_trgm's GIN index (migration 2) serves this LIKE
+        q = q.where(sql<boolean>`search like ${likePattern(f.q)} escape '\\'`);
+      }
     }
     if (f.cursor) q = q.where('object_key', '>', decodeCursor(f.cursor, 1)[0]!);
     const rows = await q.execute();
