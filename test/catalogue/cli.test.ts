@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startServe, workerEnv } from '../support/cli.js';
+import { signedClient } from '../support/signedFetch.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { TYPE } from './fixtures.js';
 
@@ -103,5 +104,22 @@ describe('catalogue CLI', () => {
     expect(imported).toMatchObject({ created: 1, updated: 0 });
     const chen = await json(['people', '153', '--spreadsheet-id', 'ss-google']);
     expect(chen.person).toMatchObject({ name: 'Chen Wang', rowNumber: 2, assets: 0, links: [{ column: 'video', url: host.clipUrl(host.clips[0]!) }] });
+  });
+
+  it('serve answers the catalogue API on the same data, signed', async () => {
+    const secret = 'cli-serve-secret-0123456789';
+    const worker = await startServe(workerEnv({ secret, dataDir: join(dir, 'state') }));
+    try {
+      const client = signedClient(worker.baseUrl, secret);
+      const people = await client.request('GET', '/v1/people?q=souza');
+      expect(people.status).toBe(200);
+      expect(people.body.people.map((p: { rowId: string }) => p.rowId)).toEqual(['151']);
+      const person = await client.request('GET', '/v1/people/152');
+      expect(person.body.person).toMatchObject({ name: 'Bruno Oliveira' });
+      expect((await client.request('GET', '/v1/assets?limit=9999')).body).toMatchObject({ error: 'invalid_request', field: 'limit' });
+      expect((await fetch(`${worker.baseUrl}/v1/people`)).status).toBe(401);
+    } finally {
+      await worker.stop();
+    }
   });
 });
