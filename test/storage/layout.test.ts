@@ -98,7 +98,7 @@ describe('commas', () => {
   });
 });
 
-describe('idSegment: the row_id / media id → segment mapping is one-to-one (design §5)', () => {
+describe('idSegment: the row_id / media id → segment mapping is one-to-one (docs/design.md §5)', () => {
   const hostile = ['col/x', 'col_x', '..', '.', 'a\u0000b', 'ab', ' .. ', '....', './.', '\u202e..', '_', '', ' ', 'a\\b', 'a,b', 'a%2Fb', 'e\u0301', 'é', '\ud800'];
 
   /** A random id from an alphabet rich in the characters the old rule folded together. */

@@ -20,7 +20,7 @@ export interface ImportReport {
 }
 
 /**
- * Reads the people of a CSV sheet (design §1 columns, found by header name) and registers them.
+ * Reads the people of a CSV sheet (docs/design.md §1 columns, found by header name) and registers them.
  * @param spreadsheetId the id the rows' jobs carry: a Google spreadsheet id, or `csv:<path>` for `run`
  * @throws ArchiveError('validation') when the sheet has no row_id column
  */
@@ -56,7 +56,7 @@ export async function importSheet(
     for (const c of map.other) {
       for (const url of splitLinks(r[c])) if (classifyLink(url, o.allowedHosts ?? [])) links.push({ column: map.headers[c] ?? '', url });
     }
-    // the type label is kept exactly as written (design §1: never altered)
+    // the type label is kept exactly as written (docs/design.md §1: never altered)
     const type = col('type') === undefined ? '' : (r[col('type')!] ?? '');
     people.push({ spreadsheetId: o.spreadsheetId, sheetName: o.sheetName ?? basename(path), rowId, rowNumber, name: cell(col('name')), email: cell(col('email')), type, links });
   });

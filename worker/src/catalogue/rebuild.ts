@@ -10,7 +10,7 @@ import { isCataloguable } from './assets.js';
 import type { Catalogue } from './repository.js';
 
 export interface RebuildOptions {
-  /** design §5 `<prefix>`; '' when none */
+  /** docs/design.md §5 `<prefix>`; '' when none */
   prefix?: string;
   /** remove stored assets whose metadata.json is gone (default true) */
   prune?: boolean;

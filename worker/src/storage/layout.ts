@@ -1,5 +1,5 @@
 /**
- * The storage layout (design §5): `<prefix>/<row_id>/<source>/<media_id>/<file>`.
+ * The storage layout (docs/design.md §5): `<prefix>/<row_id>/<source>/<media_id>/<file>`.
  * Every segment is sanitised: no `..`, no separators, no control characters; non-ASCII is kept
  * as UTF-8 (NFC). The row_id and media id segments are one-to-one (see idSegment); file names
  * are sanitised (sanitizeSegment), their clashes resolved by the sources.
@@ -64,7 +64,7 @@ function percentEncode(ch: string): string {
 }
 
 /**
- * The key segment of a row_id or a media id (design §5): one-to-one, so two different ids never
+ * The key segment of a row_id or a media id (docs/design.md §5): one-to-one, so two different ids never
  * share a folder. A readable id (NFC, no separator, control or reserved character, no `%`, no
  * leading/trailing dot or space) is its own segment, exactly as sanitizeSegment made it before.
  * Anything else is percent-encoded (RFC 3986 style, UTF-8 bytes, `%` itself as `%25`), which
