@@ -15,21 +15,23 @@ import { openDb } from '../../worker/src/catalogue/db.js';
 import { exportCatalogue, importSheet } from '../../worker/src/catalogue/importExport.js';
 import { LATEST_VERSION, migrate, MIGRATIONS } from '../../worker/src/catalogue/migrate.js';
 import { Catalogue, encodeCursor } from '../../worker/src/catalogue/repository.js';
+import { openCatalogueFor } from '../../worker/src/catalogue/index.js';
 import { catalogueSink, recoverIntents } from '../../worker/src/catalogue/sink.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { attachMetadataSink, writeMetadata } from '../../worker/src/storage/metadata.js';
 import { metadataObject, TYPE, youtubeItem } from './fixtures.js';
 
 const CHILD = join(import.meta.dirname, 'migrateChild.ts');
+const CRASH_CHILD = join(import.meta.dirname, 'crashChild.ts');
 
-function runChild(target: CatalogueTarget): Promise<{ code: number | null; out: string; err: string }> {
+function runChild(target: CatalogueTarget, script = CHILD, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const cp = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(target)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const cp = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(target), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     let err = '';
     cp.stdout.on('data', (d) => (out += d));
     cp.stderr.on('data', (d) => (err += d));
-    cp.on('close', (code) => resolve({ code, out, err }));
+    cp.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
 }
 
@@ -277,6 +279,24 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       expect(await cat.pendingIntents()).toEqual([]);
       expect(await recoverIntents(cat, store)).toEqual({ applied: 0, dropped: 0 });
     });
+
+    it('a worker killed between the put and the commit: the next start (openCatalogueFor) completes the write', async () => {
+      const target = await fresh();
+      const root = mkdtempSync(join(dir, 'crash-'));
+      const r = await runChild(target, CRASH_CHILD, root);
+      expect(r.signal, r.err).toBe('SIGKILL');
+      const store = new LocalStore(root);
+      expect(await store.head('k9/youtube/vidK9/metadata.json')).not.toBeNull();
+      const restarted = await openCatalogueFor(store, target);
+      try {
+        expect(await restarted.pendingIntents()).toEqual([]);
+        const assets = (await restarted.listAssets({ spreadsheetId: 'ss-K9' })).items;
+        expect(assets.map((a) => a.fileName).sort()).toEqual(['metadata.json', 'vidK9.en.vtt', 'vidK9.info.json', 'vidK9.mp4']);
+      } finally {
+        attachMetadataSink(store, null);
+        await restarted.close();
+      }
+    }, 60_000);
 
     it('records sessions with their jobs counted by latest status', async () => {
       await cat.openSession({ sessionId: 'run-1', kind: 'run', spreadsheetId: 'csv:/x.csv', sheetName: 'x.csv', request: { jobs: 3 } });
