@@ -79,6 +79,7 @@ export async function exportAction(o: { format: string; output?: string }): Prom
 
 /** `people [row_id]`: the people of the catalogue, or one person with every asset. */
 export async function peopleAction(rowId: string | undefined, o: { spreadsheetId?: string; q?: string; limit?: number; cursor?: string; json?: boolean }): Promise<void> {
+  checkLimit(o.limit);
   await withCatalogue({}, async ({ catalogue }) => {
     if (rowId === undefined) {
       const page = await catalogue.listPeople({ ...o }).catch(cursorUsage);
@@ -108,6 +109,11 @@ export async function peopleAction(rowId: string | undefined, o: { spreadsheetId
   });
 }
 
+/** @throws UsageError for a --limit over the API's 500 */
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && limit > 500) throw new UsageError(`--limit: ${limit} is over 500; page with --cursor`);
+}
+
 function cursorUsage(err: unknown): never {
   if (err instanceof CursorError) throw new UsageError(`--cursor: ${err.message}`);
   throw err;
@@ -118,6 +124,7 @@ export async function assetsAction(
   assetId: string | undefined,
   o: { rowId?: string; spreadsheetId?: string; source?: SourceName; kind?: AssetKind; mediaId?: string; q?: string; status?: AssetStatus | 'all'; limit?: number; cursor?: string; tags?: string; note?: string; json?: boolean },
 ): Promise<void> {
+  checkLimit(o.limit);
   await withCatalogue({}, async ({ config, catalogue }) => {
     if (assetId === undefined) {
       if (o.tags !== undefined || o.note !== undefined) throw new UsageError('--tags/--note: name the asset (sheet-archiver assets <asset_id> --tags …)');
