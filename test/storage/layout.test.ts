@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mediaPrefix, metadataKey, objectKey, parseKey, sanitizePath, sanitizeSegment } from '../../worker/src/storage/layout.js';
+import { randomInt } from 'node:crypto';
+import { idOfSegment, idSegment, mediaPrefix, metadataKey, objectKey, parseKey, sanitizePath, sanitizeSegment } from '../../worker/src/storage/layout.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -77,7 +78,7 @@ describe('sanitizePath and keys', () => {
     expect(mediaPrefix('', '151', 'youtube', 'dQw4w9WgXcQ')).toBe('151/youtube/dQw4w9WgXcQ/');
     expect(metadataKey('arch', '151', 'drive', 'F1')).toBe('arch/151/drive/F1/metadata.json');
     const k = objectKey('', '../1', 'youtube', '../../x', '../../../etc/passwd');
-    expect(k).toBe('_1/youtube/_.._x/_/_/_/etc/passwd');
+    expect(k).toBe('%2E.%2F1/youtube/%2E.%2F..%2Fx/_/_/_/etc/passwd');
     expect(k.split('/')).not.toContain('..');
   });
 
@@ -94,5 +95,45 @@ describe('commas', () => {
   it('never appear in a segment, since *_files cells are comma-separated', async () => {
     const { sanitizeSegment } = await import('../../worker/src/storage/layout.js');
     expect(sanitizeSegment('Hello, World.mp4')).toBe('Hello_ World.mp4');
+  });
+});
+
+describe('idSegment: the row_id / media id → segment mapping is one-to-one (docs/design.md §5)', () => {
+  const hostile = ['col/x', 'col_x', '..', '.', 'a\u0000b', 'ab', ' .. ', '....', './.', '\u202e..', '_', '', ' ', 'a\\b', 'a,b', 'a%2Fb', 'e\u0301', 'é', '\ud800'];
+
+  /** A random id from an alphabet rich in the characters the old rule folded together. */
+  function randomId(): string {
+    const alphabet = ['a', 'b', '_', '.', ' ', '/', '\\', '%', ',', '\u0000', '\u202e', '\u200b', 'é', 'e\u0301', '行', '😀', ':', '?', '*', '2', 'F'];
+    return Array.from({ length: randomInt(0, 9) }, () => alphabet[randomInt(alphabet.length)]!).join('');
+  }
+
+  it('gives every pair of the hostile ids, and thousands of random ones, different segments', () => {
+    const ids = new Set([...hostile, ...Array.from({ length: 5000 }, randomId), 'x'.repeat(400), 'x'.repeat(399) + 'y']);
+    const bySegment = new Map<string, string>();
+    for (const id of ids) {
+      const seg = idSegment(id);
+      const other = bySegment.get(seg);
+      expect(other === undefined, `${JSON.stringify(id)} and ${JSON.stringify(other)} share ${JSON.stringify(seg)}`).toBe(true);
+      bySegment.set(seg, id);
+      // and every segment is a safe single path segment
+      expect(seg).not.toMatch(/[/\\,\u0000-\u001f]/);
+      expect(seg).not.toMatch(/^\.+$|^\s|\s$|^\.|\.$/);
+      expect(Buffer.byteLength(seg)).toBeLessThanOrEqual(200);
+    }
+    expect(bySegment.size).toBe(ids.size);
+  });
+
+  it('keeps readable ids as they were, and decodes escaped ones back', () => {
+    for (const id of ['151', 'Ñ-7', 'playlist:PLabc', 'dQw4w9WgXcQ', '1AbC-_xyz']) expect(idSegment(id)).toBe(sanitizeSegment(id));
+    expect(idSegment('col/x')).toBe('col%2Fx');
+    expect(idSegment('..')).toBe('%2E%2E');
+    for (const id of hostile.filter((h) => h !== '' && h !== '\ud800')) expect(idOfSegment(idSegment(id))).toBe(id);
+    expect(idOfSegment('151')).toBe('151');
+  });
+
+  it('puts col/x and col_x, .. and ., in different folders', () => {
+    expect(mediaPrefix('', 'col/x', 'youtube', 'v')).not.toBe(mediaPrefix('', 'col_x', 'youtube', 'v'));
+    expect(metadataKey('', '..', 'drive', 'F')).not.toBe(metadataKey('', '.', 'drive', 'F'));
+    expect(metadataKey('', 'r', 'drive', 'a\u0000b')).not.toBe(metadataKey('', 'r', 'drive', 'ab'));
   });
 });

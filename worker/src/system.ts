@@ -3,6 +3,8 @@
  * from the validated configuration. `serve` and `run` both start from here, so both run the same
  * pipeline.
  */
+import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
+import type { Catalogue } from './catalogue/repository.js';
 import type { Config } from './config/env.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
@@ -21,6 +23,7 @@ import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource } from './sources/ytdlp/index.js';
 import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
 import { LocalStore } from './storage/local.js';
+import { attachMetadataSink } from './storage/metadata.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +46,8 @@ export interface System {
   backend: SheetBackend;
   google: GoogleCredentials;
   runner: Runner;
+  /** people, assets and sessions (docs/design.md §8), written with every metadata.json */
+  catalogue: Catalogue;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -101,6 +106,20 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   await sweepDeadProcessDirs(config.workDir);
   const workRoot = await ownDir(config.workDir);
 
+  // Before any job: a metadata.json write left half-done by a stopped process is settled first.
+  const catalogue = await openCatalogueFor(store, catalogueTarget(config), log);
+  const sessionWrites = new Set<Promise<void>>();
+  const recordSession = (e: RunnerEvent): void => {
+    if (e.type === 'progress') return;
+    const j = e.job;
+    const status = e.type === 'started' ? 'downloading' : j.status;
+    const p = catalogue
+      .recordJob({ jobId: j.jobId, dispatchId: j.dispatchId, spreadsheetId: j.spreadsheetId, sheetName: j.sheetName, rowId: j.rowId, source: j.source, status, options: j.options })
+      .catch((err: unknown) => log.warn({ jobId: j.jobId, err: (err as Error).message }, 'catalogue: session not recorded'))
+      .finally(() => sessionWrites.delete(p));
+    sessionWrites.add(p);
+  };
+
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
   const google = await googleFromConfig(config);
@@ -145,7 +164,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
     retryScale: e.ARCHIVER_RETRY_SCALE,
     log,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    onEvent: (e) => {
+      recordSession(e);
+      opts.onEvent?.(e);
+    },
   });
 
   return {
@@ -157,6 +179,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     backend,
     google,
     runner,
+    catalogue,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
@@ -166,6 +189,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await runner.stop(abortRunning);
       await reporter.close();
       queue.close();
+      await Promise.all([...sessionWrites]);
+      attachMetadataSink(store, null);
+      await catalogue.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { UsageError, parseSources, portNumber, positiveInt } from './context.js'
 // Each command's module (and what it pulls in: SQLite, googleapis, the AWS SDK) loads only when
 // that command runs, so --help, --version and the quick commands start fast.
 const commands = {
+  catalogue: () => import('./commands/catalogue.js'),
   doctor: () => import('./commands/doctor.js'),
   lookup: () => import('./commands/lookup.js'),
   reset: () => import('./commands/reset.js'),
@@ -89,6 +90,58 @@ program
   .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
   .addOption(json)
   .action(async (k, o) => (await commands.lookup()).lookupAction(k, o));
+
+const catalogue = program.command('catalogue').description('the catalogue of people, assets and sessions (docs/catalogue.md)');
+catalogue
+  .command('rebuild')
+  .description('rebuild the catalogue from the metadata.json files in storage (local or S3); idempotent')
+  .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
+  .option('--no-prune', 'keep assets whose metadata.json is gone')
+  .addOption(json)
+  .action(async (o) => (await commands.catalogue()).rebuildAction(o));
+catalogue
+  .command('import')
+  .description("register a sheet's people: name, email, type and the row's links")
+  .argument('<sheet.csv>')
+  .option('--spreadsheet-id <id>', 'the Google spreadsheet the CSV was exported from (default: csv:<path>, as `run` uses)')
+  .option('--sheet-name <name>', 'sheet (tab) name (default: the file name)')
+  .addOption(json)
+  .action(async (p, o) => (await commands.catalogue()).importAction(p, o));
+catalogue
+  .command('export')
+  .description("one row per asset with the person's columns (Name/Email/Type → content)")
+  .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv'))
+  .option('--output <file>', 'write to a file instead of stdout')
+  .action(async (o) => (await commands.catalogue()).exportAction(o));
+
+program
+  .command('people')
+  .description('people in the catalogue; with a row_id, that person and everything archived for them')
+  .argument('[row_id]')
+  .option('--spreadsheet-id <id>', 'only this spreadsheet')
+  .option('-q, --q <text>', 'search name, email and row_id')
+  .option('--limit <n>', 'at most this many (default 100, max 500)', positiveInt('--limit'))
+  .option('--cursor <cursor>', 'the next page, as the previous one printed')
+  .addOption(json)
+  .action(async (r, o) => (await commands.catalogue()).peopleAction(r, o));
+
+program
+  .command('assets')
+  .description('archived files in the catalogue; with an asset_id, that asset (and set its tags or note)')
+  .argument('[asset_id]')
+  .option('--row-id <id>', 'only this row_id')
+  .option('--spreadsheet-id <id>', 'only this spreadsheet')
+  .addOption(new Option('--source <source>', 'youtube or drive').choices(['youtube', 'drive']))
+  .addOption(new Option('--kind <kind>', 'kind of file').choices(['video', 'audio', 'subtitles', 'transcript', 'info', 'thumbnail', 'comments', 'document', 'export', 'metadata']))
+  .option('--media-id <id>', 'only this media id')
+  .option('-q, --q <text>', 'search title, uploader and file name')
+  .addOption(new Option('--status <status>', 'stored (default), deleted or all').choices(['stored', 'deleted', 'all']))
+  .option('--limit <n>', 'at most this many (default 100, max 500)', positiveInt('--limit'))
+  .option('--cursor <cursor>', 'the next page, as the previous one printed')
+  .option('--tags <list>', "set the asset's tags (comma-separated; '' clears)")
+  .option('--note <text>', "set the asset's note")
+  .addOption(json)
+  .action(async (a, o) => (await commands.catalogue()).assetsAction(a, o));
 
 program
   .command('doctor')

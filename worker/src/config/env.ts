@@ -132,6 +132,8 @@ export const EnvSchema = z.object({
   YTDLP_COOKIES: optional,
   YTDLP_PLUGIN_DIRS: dirList,
   YTDLP_EXTRA_ARGS: extraArgs,
+  /** PostgreSQL for the catalogue (docs/design.md §6); unset: SQLite `<ARCHIVER_DATA>/catalogue.db` */
+  DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres://user:password@host:port/database URL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

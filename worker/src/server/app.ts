@@ -12,6 +12,7 @@ import type { NewJob, JobQueue } from '../queue/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
+import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   abortJob?: (jobId: string) => boolean;
   /** file → row (design §5); null when the key is unknown */
   lookup?: (key: string) => Promise<unknown | null>;
+  /** the catalogue's query API (routes/catalogue.ts); absent: those routes answer 404 */
+  catalogue?: CatalogueRouteDeps;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -152,6 +155,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!found) throw notFound(`no archived file for ${key}`);
     return c.json(found);
   });
+
+  if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(httpErrorHandler(deps.log));

@@ -107,6 +107,13 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   const queuePath = join(config.dataDir, 'runs', createHash('sha256').update(path).digest('hex').slice(0, 16) + '.db');
   let progress: ReturnType<typeof createProgress> | null = null;
   const system = await createSystem({ config, log, backend, queuePath, onEvent: (e) => progress?.onEvent(e) });
+  await system.catalogue.openSession({
+    sessionId: dispatchId,
+    kind: 'run',
+    spreadsheetId,
+    sheetName: basename(path),
+    request: { options, rows: new Set(newJobs.map((j) => j.rowId)).size, jobs: newJobs.length },
+  });
   const now = isoSeconds();
   for (const { job, created } of system.queue.enqueue(newJobs)) {
     if (created) system.reporter.push({ jobId: job.jobId, spreadsheetId, sheetId: 0, sheetName: job.sheetName, rowId: job.rowId, type: job.type, rowNumberHint: job.rowNumber, source: job.source, status: 'queued', lastAttempt: now });
