@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { SourceName } from '../../../shared/columns.js';
+import { underlyingStore } from '../storage/attempt.js';
 import type { MediaMetadata } from '../storage/metadata.js';
 import type { ObjectStore } from '../storage/types.js';
 import type { AssetKind, AssetsTable, PeopleTable } from './schema.js';
@@ -64,7 +65,7 @@ export function kindOf(source: SourceName, key: string, mimeType?: string): Asse
 
 /** Where an object is, for people: `s3://bucket/<bucket key>` or the local file's `file://` URL. */
 export function storageUrlOf(store: ObjectStore, key: string): string {
-  const s = store as ObjectStore & { bucket?: string; objectKeyOf?: (k: string) => string; pathOf?: (k: string) => string };
+  const s = underlyingStore(store) as ObjectStore & { bucket?: string; objectKeyOf?: (k: string) => string; pathOf?: (k: string) => string };
   if (s.kind === 's3' && s.bucket && s.objectKeyOf) return `s3://${s.bucket}/${s.objectKeyOf(key)}`;
   if (s.pathOf) return pathToFileURL(s.pathOf(key)).href;
   return key;

@@ -18,6 +18,13 @@ export interface DiscardResult {
   failed: { key: string; message: string }[];
 }
 
+/** The real store under any AttemptStore wrappers (for what depends on the store's identity or kind). */
+export function underlyingStore(store: ObjectStore): ObjectStore {
+  let s = store;
+  while (s instanceof AttemptStore) s = s.inner;
+  return s;
+}
+
 export class AttemptStore implements ObjectStore {
   readonly kind: ObjectStore['kind'];
   /** keys this attempt wrote to at least once */

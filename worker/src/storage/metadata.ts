@@ -7,6 +7,7 @@ import type { SourceName } from '../../../shared/columns.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
 import type { RowContext } from '../sources/types.js';
 import { metadataKey } from './layout.js';
+import { underlyingStore } from './attempt.js';
 import type { ObjectStore, StoredObject } from './types.js';
 
 export interface MetadataFile {
@@ -66,6 +67,11 @@ export function attachMetadataSink(store: ObjectStore, sink: MetadataSink | null
   else sinks.delete(store);
 }
 
+/** The sink attached to `store`, or to the store it wraps (an attempt's AttemptStore wraps the real one). */
+function sinkOf(store: ObjectStore): MetadataSink | undefined {
+  return sinks.get(store) ?? sinks.get(underlyingStore(store));
+}
+
 /**
  * Writes `<prefix>/<row_id>/<source>/<media_id>/metadata.json` and, when a sink is attached, the
  * catalogue, so that an asset is in both or in neither:
@@ -83,7 +89,7 @@ export async function writeMetadata(store: ObjectStore, prefix: string, meta: Me
   const key = metadataKey(prefix, meta.row.rowId, meta.source, meta.mediaId);
   const text = JSON.stringify(meta, null, 2) + '\n';
   const opts = { rowId: meta.row.rowId, contentType: 'application/json' };
-  const sink = sinks.get(store);
+  const sink = sinkOf(store);
   if (!sink) return store.put(key, text, opts);
 
   const previous = await store.getText(key);
