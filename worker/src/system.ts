@@ -116,7 +116,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const tools = { 'sheet-archiver': VERSION };
   const sources = {
-    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
+    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, channelMax: e.ARCHIVER_CHANNEL_MAX, ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
     // googleapis loads on the first Drive job, not at start-up
     drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
       auth: google.auth,

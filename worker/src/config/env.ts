@@ -87,6 +87,8 @@ export const EnvSchema = z.object({
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
   DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   YTDLP_PATH: optional,
+  /** newest uploads one channel link archives (design §2) */
+  ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

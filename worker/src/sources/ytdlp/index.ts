@@ -1,9 +1,10 @@
 /**
  * The yt-dlp source: see source.ts. Re-exports what the server (/readyz), `doctor` and the CLI use.
  */
-export { createYtDlpSource, type YtDlpSourceOptions } from './source.js';
+export { createYtDlpSource, downloadPlan, DEFAULT_CHANNEL_MAX, type YtDlpSourceOptions } from './source.js';
 export { findYtDlp, ytdlpVersion } from './binary.js';
 export { classifyYtDlpMessage, classifyYtDlpStderr, cleanYtDlpMessage, type ClassifiedError } from './classify.js';
-export { buildDownloadArgs, buildProbeArgs, formatSelector, type DownloadPlan } from './args.js';
-export { parseItemLine, parseProgressLine, type DownloadedItem, type ProgressEvent } from './progress.js';
+export { buildDownloadArgs, formatSelector, type DownloadPlan } from './args.js';
+export { archiveLine, isGenericId, itemMediaId } from './mediaIds.js';
+export { parseItemLine, parseListLine, parseProgressLine, parseStartLine, type DownloadedItem, type ProgressEvent } from './progress.js';
 export { killProcessGroup, runYtDlp } from './process.js';
