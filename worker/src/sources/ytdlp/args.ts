@@ -36,7 +36,7 @@ export interface DownloadPlan {
   playlist: boolean;
   /** 1-based playlist indices to fetch (`--playlist-items`); all when absent */
   playlistItems?: number[];
-  /** fetch at most the first N entries (`--playlist-end`): a channel's newest N uploads */
+  /** fetch at most the first N entries (`--playlist-items 1:N`): a channel's newest N uploads */
   maxEntries?: number;
   /** `--download-archive` file: entries listed there are skipped (what storage already holds) */
   downloadArchive?: string;
@@ -86,8 +86,9 @@ export function buildDownloadArgs(plan: DownloadPlan): string[] {
   a.push('--no-mtime', '--no-write-playlist-metafiles', '--restrict-filenames');
   a.push('-o', '%(id)s.%(ext)s');
   a.push(plan.playlist ? '--yes-playlist' : '--no-playlist');
+  // `--playlist-end` is deprecated (hidden from --help since 2022); the range form `1:N` is its successor
   if (plan.playlistItems?.length) a.push('--playlist-items', plan.playlistItems.join(','));
-  if (plan.maxEntries) a.push('--playlist-end', String(Math.max(1, Math.floor(plan.maxEntries))));
+  else if (plan.maxEntries) a.push('--playlist-items', `1:${Math.max(1, Math.floor(plan.maxEntries))}`);
   if (plan.downloadArchive) a.push('--download-archive', plan.downloadArchive);
   a.push('--write-info-json', '--write-subs', '--write-auto-subs', '--sub-format', 'vtt/best', '--convert-subs', 'vtt');
   if (plan.subLangs) a.push('--sub-langs', plan.subLangs);

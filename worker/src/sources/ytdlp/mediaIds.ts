@@ -6,7 +6,8 @@
  * `/a/index.m3u8` and `/b/index.m3u8` are both `index`, and a multi-video page `/x/playlist.html`
  * gives `playlist`, `playlist-1`, … whatever the folder. Such a generic id gets a short hash of
  * its URL, so two links in one row never share a media folder, and the same link always maps to
- * the same id (retries find it again).
+ * the same id (retries find it again). A feed's playlist id is its URL: it becomes its file name
+ * with the same hash.
  */
 import { createHash } from 'node:crypto';
 
@@ -18,6 +19,7 @@ const GENERIC_NAMES = new Set([
 /** Extractors that take an id from the URL rather than from the site. */
 const URL_NAMED_EXTRACTORS = new Set(['generic', 'html5mediaembed']);
 const MANIFEST = /\.(m3u8|mpd|f4m|ism)$/i;
+const IS_URL = /^https?:\/\//i;
 
 /** The last path segment of a URL without its extension (`…/index.m3u8?x` → `index`). */
 function basenameOf(url: string): string {
@@ -45,6 +47,7 @@ export function urlHash(url: string): string {
  * base name of a streaming manifest (`stream7.m3u8` → `stream7`).
  */
 export function isGenericId(id: string, extractorKey: string | undefined, url: string | undefined): boolean {
+  if (IS_URL.test(id)) return true; // a feed's playlist id is its URL
   if (!URL_NAMED_EXTRACTORS.has((extractorKey ?? 'generic').toLowerCase())) return false;
   if (GENERIC_NAMES.has(id.replace(/-\d+$/, '').toLowerCase())) return true;
   return !!url && MANIFEST.test(url.replace(/[?#].*$/, '')) && basenameOf(url) === id;
@@ -55,7 +58,9 @@ export function isGenericId(id: string, extractorKey: string | undefined, url: s
  * @param url the item's page or media URL (yt-dlp's `webpage_url`; the sheet's link when absent)
  */
 export function itemMediaId(ytdlpId: string, extractorKey: string | undefined, url: string | undefined): string {
-  return url && isGenericId(ytdlpId, extractorKey, url) ? `${ytdlpId}-${urlHash(url)}` : ytdlpId;
+  if (!url || !isGenericId(ytdlpId, extractorKey, url)) return ytdlpId;
+  const name = IS_URL.test(ytdlpId) ? basenameOf(ytdlpId).replace(/[^\w.-]+/g, '_') || 'feed' : ytdlpId;
+  return `${name}-${urlHash(url)}`;
 }
 
 /**

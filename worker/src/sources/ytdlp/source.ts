@@ -14,7 +14,7 @@
  *  4. uploads: every file, then each item's metadata.json, then the collection's
  *     `playlist:<id>` / `channel:<id>` metadata.json.
  * A `watch?v=…&list=…` link archives the video only (`--no-playlist`). A channel link archives
- * its newest uploads (the tab's own order), at most `channelMax` of them (`--playlist-end`).
+ * its newest uploads (the tab's own order), at most `channelMax` of them (`--playlist-items 1:N`).
  */
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -199,9 +199,9 @@ class Runner {
   /** The error a failed run stands for. */
   error(res: RunResult): ArchiveError {
     const c = classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal });
-    if (this.proxy?.refused.length && c.category !== 'validation') {
-      return new ArchiveError('validation', `blocked by archiver host guard: ${this.proxy.refused[0]}`);
-    }
+    // the guard also lists DNS failures (answered 502, retried as network): only a blocked destination is validation
+    const blocked = this.proxy?.refused.filter((r) => !/ — DNS lookup (failed|returned no address)/.test(r)) ?? [];
+    if (blocked.length && c.category !== 'validation') return new ArchiveError('validation', `blocked by archiver host guard: ${blocked[0]}`);
     return new ArchiveError(c.category, c.message);
   }
 
@@ -271,7 +271,7 @@ async function anyFile(paths: string[]): Promise<boolean> {
 
 /**
  * The download plan of a link: one run, `--yes-playlist` unless the link names one video, the
- * stored items in `--download-archive`, a channel's cap in `--playlist-end`.
+ * stored items in `--download-archive`, a channel's cap in `--playlist-items 1:N`.
  */
 export function downloadPlan(
   base: Pick<DownloadPlan, 'url' | 'extractors' | 'socketTimeoutS' | 'proxy'>,
@@ -423,7 +423,12 @@ async function archiveCollection(
   ctx.log.info({ collection: coll.mediaId, entries: count, before: stored.length, fetched: run.items.length, failed: failed.size }, 'collection archived');
   if (!entryMeta.size) throw error ?? new ArchiveError('not_found', `${coll.kind} ${coll.id} has no entries`);
 
-  const entries = [...records.values()].sort((a, b) => (a.index ?? Infinity) - (b.index ?? Infinity));
+  // Entries this run saw, in the list's current order, then those archived earlier in their order
+  // then: yt-dlp does not say where a skipped entry sits now (a new upload shifts every index).
+  const now = new Set([...run.items.map((i) => i.id), ...[...failed.values()].map((f) => itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link))]);
+  const byIndex = (a: PlaylistEntryRecord, b: PlaylistEntryRecord) => (a.index ?? Infinity) - (b.index ?? Infinity);
+  const all = [...records.values()];
+  const entries = [...all.filter((e) => now.has(e.mediaId)).sort(byIndex), ...all.filter((e) => !now.has(e.mediaId)).sort(byIndex)];
   files.push(await storePlaylist(ctx, link, { ...coll, count }, entries, [...entryMeta.values()], tools));
   ctx.onProgress({ fraction: 1, message: `${coll.mediaId}: ${entryMeta.size}/${count} archived` });
   return error ? { mediaIds: [coll.mediaId], files, error } : { mediaIds: [coll.mediaId], files };
