@@ -82,6 +82,8 @@ export interface MediaHost {
   mediaDir: string;
   /** every request served, in order */
   requests: RequestLogEntry[];
+  /** requests whose response is still being sent (optionally only those for `path`) */
+  inFlight(path?: string): RequestLogEntry[];
   /** `<baseUrl>/clips/<name>.mp4` */
   clipUrl(name: string): string;
   /** `<baseUrl>/pages/<name>.html`: the clip in a `<video>` with a subtitle track */
@@ -216,6 +218,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   const playlistClips = clips.slice(0, Math.min(clipCount, opts.playlistSize ?? 3));
   const requests: RequestLogEntry[] = [];
   const feeds = new Map<string, string[]>();
+  const open = new Set<RequestLogEntry>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const delay = (ms: number) => new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, ms); timers.add(t); });
@@ -283,6 +286,8 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     const path = decodeURIComponent((req.url ?? '/').replace(/[?#].*$/, ''));
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path, host: req.headers.host ?? '', status: 0, bytes: 0, at: Date.now() };
     requests.push(entry);
+    open.add(entry);
+    res.once('close', () => open.delete(entry));
     if (opts.firstByteDelayMs) await delay(opts.firstByteDelayMs);
     let m: RegExpExecArray | null;
     if ((m = /^\/clips\/(clip\d+)\.(mp4|jpg)$/.exec(path)) && clips.includes(m[1]!)) {
@@ -351,6 +356,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     playlistClips,
     mediaDir,
     requests,
+    inFlight: (p) => [...open].filter((e) => p === undefined || e.path === p),
     url,
     clipUrl: (n) => url(`/clips/${n}.mp4`),
     pageUrl: (n) => url(`/pages/${n}.html`),

@@ -8,3 +8,4 @@ export { buildDownloadArgs, formatSelector, type DownloadPlan } from './args.js'
 export { archiveLine, isGenericId, itemMediaId } from './mediaIds.js';
 export { parseItemLine, parseListLine, parseProgressLine, parseStartLine, type DownloadedItem, type ProgressEvent } from './progress.js';
 export { killProcessGroup, runYtDlp } from './process.js';
+export { pythonOf, YtDlpHelperPool, type HelperPoolOptions } from './pool.js';

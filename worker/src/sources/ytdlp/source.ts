@@ -28,7 +28,8 @@ import { buildDownloadArgs, GENERIC_EXTRACTORS, YOUTUBE_EXTRACTORS, type Downloa
 import { findYtDlp, ytdlpVersion } from './binary.js';
 import { classifyYtDlpStderr } from './classify.js';
 import { itemMediaId } from './mediaIds.js';
-import { runYtDlp, type RunResult } from './process.js';
+import type { YtDlpHelperPool } from './pool.js';
+import { runYtDlp, type RunOptions, type RunResult } from './process.js';
 import {
   parseItemLine,
   parseListLine,
@@ -66,6 +67,8 @@ export interface YtDlpSourceOptions {
   lookup?: Lookup;
   /** called with the argument list of every yt-dlp run, before it starts (diagnostics, tests) */
   onSpawn?: (args: string[]) => void;
+  /** long-lived yt-dlp helpers (pool.ts) to run in instead of spawning yt-dlp per link; spawn when absent */
+  helpers?: YtDlpHelperPool;
 }
 
 /** Default of ARCHIVER_CHANNEL_MAX (design §2: "up to a configurable cap"). */
@@ -177,19 +180,18 @@ class Runner {
     if (left !== undefined && left <= 0) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     this.opts.onSpawn?.(args);
     ctx.log.debug({ args }, 'spawning yt-dlp');
-    const res = await runYtDlp(
-      {
-        binary: this.binary,
-        args,
-        cwd: this.cwd,
-        signal: ctx.signal,
-        ...(left !== undefined ? { timeoutMs: left } : {}),
-        ...(this.opts.killGraceMs !== undefined ? { killGraceMs: this.opts.killGraceMs } : {}),
-        ...(onOut ? { onStdoutLine: onOut } : {}),
-        ...(onErr ? { onStderrLine: onErr } : {}),
-      },
-      keepStdout,
-    );
+    const o: RunOptions = {
+      binary: this.binary,
+      args,
+      cwd: this.cwd,
+      signal: ctx.signal,
+      ...(left !== undefined ? { timeoutMs: left } : {}),
+      ...(this.opts.killGraceMs !== undefined ? { killGraceMs: this.opts.killGraceMs } : {}),
+      ...(onOut ? { onStdoutLine: onOut } : {}),
+      ...(onErr ? { onStderrLine: onErr } : {}),
+    };
+    // a helper when there is one for this yt-dlp (no start-up to pay), else a process of its own
+    const res = (await this.opts.helpers?.run(o, keepStdout)) ?? (await runYtDlp(o, keepStdout));
     if (res.aborted || ctx.signal.aborted) throw abortError(ctx.signal);
     if (res.timedOut) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     if (res.spawnError) throw new ArchiveError('system', `cannot start yt-dlp (${this.binary}): ${res.spawnError.message}`, { cause: res.spawnError });
