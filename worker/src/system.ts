@@ -144,6 +144,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
     retryScale: e.ARCHIVER_RETRY_SCALE,
+    // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
+    ...(helpers ? { launchGapMs: 50 } : {}),
     log,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
