@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mapColumns } from '../../shared/columns.js';
 import { classifyLink, hostOf, isMalformedKnownLink, mediaIdOf, parseLink, splitLinks, splitUrl } from '../../shared/links.js';
+import { rowLinks, validateSheet } from '../../shared/rows.js';
 
 const V = 'dQw4w9WgXcQ';
 const PL = 'PL6IaIsEjSbf96XFRuNccS_RuEXwNdsoEu';
@@ -105,6 +107,19 @@ describe('parseLink: channel links (design §2)', () => {
   it('a rejected channel look-alike on a YouTube host is reported as malformed', () => {
     expect(isMalformedKnownLink(`https://www.youtube.com/channel/${UC.slice(0, -1)}`)).toBe(true);
     expect(isMalformedKnownLink('https://www.youtube.com/@someone/community')).toBe(true);
+  });
+
+  it('validate (add-on and CLI) accepts channel links and dispatches them as YouTube; names a broken one', () => {
+    const headers = ['row_id', 'name', 'email', 'type', 'channel'];
+    const rows = [
+      ['1', 'Ana', '', 'T', 'https://www.youtube.com/@GoogleDevelopers/videos'],
+      ['2', 'Bo', '', 'T', `https://www.youtube.com/channel/${UC}`],
+      ['3', 'Cy', '', 'T', 'https://www.youtube.com/@someone/community'],
+    ];
+    const v = validateSheet(headers, rows);
+    expect(v.issues.map((i) => [i.kind, i.rowId])).toEqual([['malformed_link', '3']]);
+    expect(v.linkColumns).toEqual(['channel']);
+    expect(rowLinks(mapColumns(headers), rows[0]!).youtube).toEqual(['https://www.youtube.com/@GoogleDevelopers/videos']);
   });
 
   it('the media id is channel:<id>', () => {
