@@ -45,6 +45,11 @@ describe('yt-dlp helper pool', () => {
     chmodSync(sh, 0o755);
     expect(pythonOf(sh)).toBeNull();
     expect(pythonOf('/nonexistent/yt-dlp')).toBeNull();
+    // a Python wrapper with logic of its own (a stand-in that records its argv) must run as itself
+    const wrapper = join(dir(), 'yt-dlp');
+    writeFileSync(wrapper, '#!/usr/bin/python3\nimport subprocess, sys\nopen("/tmp/argv", "w").write(repr(sys.argv))\nsys.exit(subprocess.call(["/usr/bin/yt-dlp", *sys.argv[1:]]))\n');
+    chmodSync(wrapper, 0o755);
+    expect(pythonOf(wrapper)).toBeNull();
   });
 
   it('runs yt-dlp argv in a helper, reusing it from one run to the next', async () => {

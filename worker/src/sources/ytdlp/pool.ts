@@ -33,18 +33,28 @@ export interface HelperPoolOptions {
   log?: Logger;
 }
 
-/** The Python interpreter of a yt-dlp that is a Python script or zipapp, from its `#!` line; null otherwise. */
+/**
+ * The Python interpreter (from the `#!` line) of a yt-dlp a helper can host: the official zipapp
+ * (`#!` line, then a zip archive) or a launcher script that only calls `yt_dlp.main` (Debian's
+ * /usr/bin/yt-dlp). Null for anything else — a PyInstaller build, or a wrapper script (a test
+ * stand-in, say) whose own logic must run — which is then spawned.
+ */
 export function pythonOf(binary: string): string | null {
   let fd: number | undefined;
   try {
     fd = openSync(binary, 'r');
-    const buf = Buffer.alloc(256);
+    const buf = Buffer.alloc(4096);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const first = buf.subarray(0, n).toString('latin1').split('\n')[0] ?? '';
+    const head = buf.subarray(0, n);
+    const text = head.toString('latin1');
+    const first = text.split('\n')[0] ?? '';
     const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(first);
     if (!m) return null;
     const prog = basename(m[1]!) === 'env' ? m[2] : m[1];
-    return prog && /^python(\d+(\.\d+)?)?$/.test(basename(prog)) ? prog : null;
+    if (!prog || !/^python(\d+(\.\d+)?)?$/.test(basename(prog))) return null;
+    const zipapp = head.indexOf(Buffer.from('PK\x03\x04', 'latin1'), first.length) > 0;
+    const launcher = n < buf.length && /\bfrom yt_dlp import main\b/.test(text) && !/\b(subprocess|os\.exec|sys\.argv\s*=\s*\[)/.test(text);
+    return zipapp || launcher ? prog : null;
   } catch {
     return null;
   } finally {
@@ -79,6 +89,7 @@ class Helper {
   constructor(python: string, binary: string, startTimeoutMs: number, log?: Logger) {
     this.child = spawn(python, ['-c', HELPER_PY, binary], { detached: true, env: ytdlpEnv(), stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
     this.exited = new Promise((r) => this.child.once('close', () => r()));
+    this.child.stdin.on('error', () => {}); // EPIPE when it died: 'close' below ends the job
     let onReady: (ok: boolean) => void = () => {};
     this.ready = new Promise<boolean>((r) => (onReady = r));
     const t = setTimeout(() => onReady(false), startTimeoutMs);
