@@ -15,8 +15,9 @@
  *   skips; `after_filter:` only for what passed the archive and filters, so it marks an entry that
  *   was started (an entry started without an item line failed). `playlist:` fires once per
  *   playlist after its entries, with `playlist_count`, also when every entry was skipped.
- * - `--download-archive FILE` skips entries whose `<extractor> <id>` line is in FILE (flat
- *   playlist entries before they are extracted, so a skipped YouTube entry costs no request).
+ * - `--download-archive FILE` skips entries whose `<extractor> <id>` line is in FILE. A YouTube
+ *   tab's flat entries carry their extractor and are skipped before any request; a feed's url
+ *   entries only after the generic extractor looked at them (a request, no download).
  */
 
 /** Marks the lines we asked for, so they cannot be confused with yt-dlp's own output. */
