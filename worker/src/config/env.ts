@@ -132,6 +132,10 @@ export const EnvSchema = z.object({
   YTDLP_COOKIES: optional,
   YTDLP_PLUGIN_DIRS: dirList,
   YTDLP_EXTRA_ARGS: extraArgs,
+  /** newest uploads one channel link archives (design §2) */
+  ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
+  ARCHIVER_YTDLP_HELPERS: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
