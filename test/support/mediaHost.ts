@@ -71,6 +71,8 @@ export interface RequestLogEntry {
   range?: string;
   /** body bytes sent */
   bytes: number;
+  /** the Cookie header, when one was sent */
+  cookie?: string;
   /** ms since epoch */
   at: number;
 }
@@ -315,6 +317,7 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent((req.url ?? '/').replace(/[?#].*$/, ''));
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path, host: req.headers.host ?? '', status: 0, bytes: 0, at: Date.now() };
+    if (req.headers.cookie) entry.cookie = req.headers.cookie;
     requests.push(entry);
     open.add(entry);
     res.once('close', () => open.delete(entry));

@@ -4,11 +4,14 @@
  * same as spawned runs, cancel kills the helper's whole group (downloads and ffmpeg), and a yt-dlp
  * that is not a Python program is left to be spawned.
  */
-import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createYtDlpSource, findYtDlp, pythonOf, YtDlpHelperPool } from '../../worker/src/sources/ytdlp/index.js';
+import { DEFAULT_TOOL_CONFIG } from '../../worker/src/sources/ytdlp/toolArgs.js';
 import { groupAlive } from '../../worker/src/sources/ytdlp/process.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeCtx, processesMatching } from './helpers.js';
@@ -96,6 +99,41 @@ describe('yt-dlp helper pool', () => {
     const again = await source.archive(host.playlistUrl(), makeCtx({ rowId: 'pooled' }, t.root).ctx);
     expect(again.files.map((f) => f.key).sort()).toEqual(pl.files.map((f) => f.key).sort());
     expect(host.requests.slice(mark).filter((q) => q.path.endsWith('.mp4') && q.bytes > 0 && !q.range)).toHaveLength(0);
+  });
+
+  it('runs in a helper get the tool arguments: the per-job cookies copy is sent, extra args passed, the path never logged', async () => {
+    const ran: { args: string[]; inHelper: boolean }[] = [];
+    const spy = {
+      run: async (...a: Parameters<YtDlpHelperPool['run']>) => {
+        const res = await pool.run(...a);
+        ran.push({ args: a[0].args, inHelper: res !== null });
+        return res;
+      },
+    } as unknown as YtDlpHelperPool;
+    const cookies = join(dir(), 'my-private-cookies.txt');
+    const jar = '# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t2145916800\tSA_TEST\tcookie-for-helper\n';
+    writeFileSync(cookies, jar);
+    const lines: string[] = [];
+    const t = makeCtx({ rowId: 'tooled' });
+    t.ctx.log = pino({ level: 'trace' }, new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }));
+    const toolConfig = { ...DEFAULT_TOOL_CONFIG, cookiesFile: cookies, extraArgs: ['--sleep-requests', '0'] };
+    const mark = host.requests.length;
+    const r = await createYtDlpSource({ allowedHosts: [host.host], helpers: spy, toolConfig, socketTimeoutS: 10 }).archive(host.clipUrl('clip03'), t.ctx);
+    expect(r.files.some((f) => f.key.endsWith('clip03.mp4'))).toBe(true);
+    expect(ran).toHaveLength(1);
+    expect(ran[0]!.inHelper).toBe(true);
+    const argv = ran[0]!.args;
+    const copy = argv[argv.indexOf('--cookies') + 1]!;
+    expect(copy.startsWith(t.workDir)).toBe(true); // the job's own copy, not the user's file
+    expect(argv.indexOf('--sleep-requests')).toBeGreaterThan(0);
+    expect(argv.indexOf('--sleep-requests')).toBeLessThan(argv.lastIndexOf('--'));
+    // yt-dlp inside the helper loaded the copy: the media host got the cookie
+    const media = host.requests.slice(mark).filter((q) => q.path === '/clips/clip03.mp4');
+    expect(media.length).toBeGreaterThan(0);
+    expect(media.every((q) => q.cookie?.includes('SA_TEST=cookie-for-helper'))).toBe(true);
+    expect(readFileSync(cookies, 'utf8')).toBe(jar); // the user's file is untouched
+    expect(lines.some((l) => l.includes('spawning yt-dlp'))).toBe(true);
+    for (const l of lines) expect(l).not.toMatch(/my-private-cookies|cookies\.txt|cookie-for-helper/);
   });
 
   it('cancel kills the helper group: its download and the ffmpeg it started; the next run gets a new helper', async () => {
