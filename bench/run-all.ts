@@ -55,6 +55,11 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 /** The figure a BENCH_RESULT is about, in words. */
 function keyFigure(r: Record<string, unknown>): string {
   if (num(r['peakRssMiB'])) return `peak RSS ${r['peakRssMiB']} MiB${num(r['targetMiB']) ? ` (target < ${r['targetMiB']})` : ''}`;
+  if (num(r['archiverCpuPerClipS']) && num(r['baselineCpuPerClipS'])) return `${r['archiverCpuPerClipS']} vs ${r['baselineCpuPerClipS']} CPU-s/clip baseline`;
+  if (Array.isArray(r['runs']) && num(r['baselineS'])) {
+    const runs = r['runs'] as { concurrency?: unknown; archiverS?: unknown }[];
+    return `${runs.map((x) => `${x.archiverS} s @${x.concurrency}`).join(', ')} vs ${r['baselineS']} s baseline`;
+  }
   if (num(r['archiverS']) && num(r['baselineS'])) return `${r['archiverS']} s vs ${r['baselineS']} s baseline`;
   if (num(r['concurrentS']) && num(r['sequentialS'])) return `${r['concurrentS']} s vs ${r['sequentialS']} s sequential`;
   const skip = /^(bench|pass|ratio|target.*)$/;
@@ -63,8 +68,15 @@ function keyFigure(r: Record<string, unknown>): string {
 }
 
 function ratioOf(r: Record<string, unknown>): string {
+  if (Array.isArray(r['runs'])) {
+    // one ratio per concurrency (throughput): "3.7× (≥ 3.6×), 6.1× (≥ 6×)"
+    const runs = (r['runs'] as { ratio?: unknown; targetRatio?: unknown }[]).filter((x) => num(x.ratio));
+    if (runs.length) return runs.map((x) => `${x.ratio}×${num(x.targetRatio) ? ` (≥ ${x.targetRatio}×)` : ''}`).join(', ');
+  }
   if (!num(r['ratio'])) return '—';
-  return `${r['ratio']}×${num(r['targetRatio']) ? ` (≥ ${r['targetRatio']}×)` : ''}`;
+  // a cost ratio (CPU per clip) has a ceiling, a speed-up ratio a floor
+  const op = r['lowerIsBetter'] === true ? '≤' : '≥';
+  return `${r['ratio']}×${num(r['targetRatio']) ? ` (${op} ${r['targetRatio']}×)` : ''}`;
 }
 
 /**

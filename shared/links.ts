@@ -7,12 +7,17 @@ import type { SourceName } from './columns.js';
 export type ParsedLink =
   | { source: 'youtube'; kind: 'video'; id: string; playlistId?: string }
   | { source: 'youtube'; kind: 'playlist'; id: string }
+  /** id: `UC…` (24 characters) for /channel/, `@handle` for handles, `c/<name>` or `user/<name>` for the legacy forms */
+  | { source: 'youtube'; kind: 'channel'; id: string; tab?: ChannelTab }
   | {
       source: 'drive';
       kind: 'file' | 'folder' | 'document' | 'spreadsheet' | 'presentation';
       id: string;
       resourceKey?: string;
     };
+
+/** The channel tabs a channel link may name (design §2); absent means the channel's videos. */
+export type ChannelTab = 'videos' | 'shorts' | 'streams';
 
 /** The parts of an absolute http(s) URL (RFC 3986 §3). Host is lower-cased, without userinfo. */
 export interface UrlParts {
@@ -83,6 +88,39 @@ const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/;
 // Real playlist families; RD… (auto-generated mixes) are deliberately absent.
 const PLAYLIST_ID = /^(?:PL|UU|LL|FL|UL|OLAK5uy_|OL)[A-Za-z0-9_-]{10,64}$/;
 const DRIVE_ID = /^[A-Za-z0-9_-]{25,100}$/;
+// Channel ids are `UC` + 22 base64url characters; handles are 3–30 letters, digits, `_`, `-`, `.`
+// (YouTube's handle rules allow letters of any script); legacy /c/ and /user/ names are one path segment.
+const CHANNEL_ID = /^UC[A-Za-z0-9_-]{22}$/;
+const HANDLE = /^@[\p{L}\p{N}_.-]{3,30}$/u;
+const LEGACY_NAME = /^[\p{L}\p{N}_.-]{1,100}$/u;
+const CHANNEL_TABS: readonly string[] = ['videos', 'shorts', 'streams'];
+const CHANNEL_HOSTS = new Set(['youtube.com', 'www.youtube.com', 'm.youtube.com', 'music.youtube.com']);
+
+function decodePath(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/** `/channel/UC…`, `/@handle`, `/c/name`, `/user/name`, each with an optional videos/shorts/streams tab. */
+function channel(host: string, segs: string[]): ParsedLink | null {
+  if (!CHANNEL_HOSTS.has(host) || !segs.length) return null;
+  const parts = segs.map(decodePath);
+  if (parts.some((p) => p === null)) return null;
+  const [first, second] = parts as string[];
+  let id: string | undefined;
+  let rest: string[];
+  if (first === 'channel' && second && CHANNEL_ID.test(second)) (id = second), (rest = parts.slice(2) as string[]);
+  else if ((first === 'c' || first === 'user') && second && LEGACY_NAME.test(second)) (id = `${first}/${second}`), (rest = parts.slice(2) as string[]);
+  else if (first && HANDLE.test(first)) (id = first), (rest = parts.slice(1) as string[]);
+  else return null;
+  if (rest.length > 1) return null;
+  const tab = rest[0];
+  if (tab === undefined) return { source: 'youtube', kind: 'channel', id };
+  return CHANNEL_TABS.includes(tab) ? { source: 'youtube', kind: 'channel', id, tab: tab as ChannelTab } : null;
+}
 
 const YT_HOSTS = new Set([
   'youtube.com',
@@ -110,6 +148,7 @@ function youtube(p: UrlParts): ParsedLink | null {
   else if (segs.length === 2 && segs[0] === 'embed' && segs[1] === 'videoseries')
     return playlistId ? { source: 'youtube', kind: 'playlist', id: playlistId } : null;
   else if (segs.length === 2 && ['shorts', 'embed', 'live', 'v', 'e'].includes(segs[0]!)) id = segs[1];
+  else if (segs[0] === 'channel' || segs[0] === 'c' || segs[0] === 'user' || /^(@|%40)/i.test(segs[0] ?? '')) return channel(p.host, segs);
   if (!id || !VIDEO_ID.test(id)) return null;
   return playlistId ? { source: 'youtube', kind: 'video', id, playlistId } : { source: 'youtube', kind: 'video', id };
 }
@@ -215,8 +254,9 @@ export function isMalformedKnownLink(url: string): boolean {
   return known && parseLink(url) === null;
 }
 
-/** The media id the sheet records for a parsed link: video id, `playlist:<id>`, or Drive id. */
+/** The media id the sheet records for a parsed link: video id, `playlist:<id>`, `channel:<id>`, or Drive id. */
 export function mediaIdOf(link: ParsedLink): string {
   if (link.source === 'youtube' && link.kind === 'playlist') return `playlist:${link.id}`;
+  if (link.source === 'youtube' && link.kind === 'channel') return `channel:${link.id}`;
   return link.id;
 }

@@ -36,11 +36,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** yt-dlp processes fetching from the media host. */
+/**
+ * Downloads in progress from the media host: its /slow.mp4 answers still being sent. (A yt-dlp
+ * helper (worker/src/sources/ytdlp/pool.ts) gets its URLs on stdin, so `ps` cannot tell which
+ * process downloads what; the host can.) Plus any yt-dlp process whose command line names the host.
+ */
 function downloaders(): string[] {
-  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+  const spawned = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
     .split('\n')
     .filter((l) => l.includes('yt-dlp') && l.includes(host.host));
+  return [...spawned, ...host.inFlight('/slow.mp4').map((e) => `${e.method} ${e.path}`)];
 }
 
 describe('cancel through the API', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mapColumns } from '../../shared/columns.js';
 import { classifyLink, hostOf, isMalformedKnownLink, mediaIdOf, parseLink, splitLinks, splitUrl } from '../../shared/links.js';
+import { rowLinks, validateSheet } from '../../shared/rows.js';
 
 const V = 'dQw4w9WgXcQ';
 const PL = 'PL6IaIsEjSbf96XFRuNccS_RuEXwNdsoEu';
@@ -49,12 +51,82 @@ describe('parseLink: YouTube forms (design §2)', () => {
     ['id too short', 'https://www.youtube.com/watch?v=abc'],
     ['id too long', `https://www.youtube.com/watch?v=${V}x`],
     ['id with bad char', 'https://youtu.be/dQw4w9WgX!Q'],
-    ['channel page', 'https://www.youtube.com/@someone'],
+    ['a channel tab that is not videos/shorts/streams', 'https://www.youtube.com/@someone/playlists'],
     ['file scheme', `file:///www.youtube.com/watch?v=${V}`],
     ['javascript scheme', `javascript:alert(1)//youtube.com/watch?v=${V}`],
     ['empty', ''],
   ])('rejects %s', (_what, url) => {
     expect(parseLink(url)).toBeNull();
+  });
+});
+
+describe('parseLink: channel links (design §2)', () => {
+  const UC = 'UC_x5XG1OV2P6uZZ5FSM9Ttw'; // 24 characters
+  it.each([
+    [`https://www.youtube.com/channel/${UC}`, { id: UC }],
+    [`https://youtube.com/channel/${UC}/videos`, { id: UC, tab: 'videos' }],
+    [`https://m.youtube.com/channel/${UC}/shorts/`, { id: UC, tab: 'shorts' }],
+    [`https://music.youtube.com/channel/${UC}`, { id: UC }],
+    ['https://www.youtube.com/@GoogleDevelopers', { id: '@GoogleDevelopers' }],
+    ['https://www.youtube.com/@google.developers-1_x/streams', { id: '@google.developers-1_x', tab: 'streams' }],
+    ['https://www.youtube.com/@GoogleDevelopers/videos?view=0&sort=dd', { id: '@GoogleDevelopers', tab: 'videos' }],
+    ['https://www.youtube.com/%40GoogleDevelopers', { id: '@GoogleDevelopers' }],
+    ['https://www.youtube.com/@%E6%97%A5%E6%9C%AC%E8%AA%9E', { id: '@日本語' }],
+    ['www.youtube.com/c/GoogleDevelopers', { id: 'c/GoogleDevelopers' }],
+    ['https://www.youtube.com/c/GoogleDevelopers/shorts', { id: 'c/GoogleDevelopers', tab: 'shorts' }],
+    ['https://www.youtube.com/user/GoogleDevelopers/videos', { id: 'user/GoogleDevelopers', tab: 'videos' }],
+  ])('%s → channel', (url, want) => {
+    expect(parseLink(url)).toEqual({ source: 'youtube', kind: 'channel', ...want });
+    expect(isMalformedKnownLink(url)).toBe(false);
+    expect(classifyLink(url)).toBe('youtube');
+  });
+
+  it.each([
+    ['a channel id one character short', `https://www.youtube.com/channel/${UC.slice(0, -1)}`],
+    ['a channel id one character long', `https://www.youtube.com/channel/${UC}x`],
+    ['a channel id not starting with UC', `https://www.youtube.com/channel/UX${UC.slice(2)}`],
+    ['a channel id with a bad character', `https://www.youtube.com/channel/${UC.slice(0, -1)}!`],
+    ['a handle too short', 'https://www.youtube.com/@ab'],
+    ['a handle too long', `https://www.youtube.com/@${'a'.repeat(31)}`],
+    ['a double @', 'https://www.youtube.com/@@someone'],
+    ['a handle with a space', 'https://www.youtube.com/@some%20one'],
+    ['an unknown tab', 'https://www.youtube.com/@someone/community'],
+    ['the featured tab', `https://www.youtube.com/channel/${UC}/featured`],
+    ['a path below a tab', 'https://www.youtube.com/@someone/videos/extra'],
+    ['/c/ without a name', 'https://www.youtube.com/c/'],
+    ['/user/ without a name', 'https://www.youtube.com/user'],
+    ['/channel/ without an id', 'https://www.youtube.com/channel/'],
+    ['a look-alike host', 'https://www.youtube.com.evil.example/@someone'],
+    ['the nocookie host', 'https://www.youtube-nocookie.com/@someone'],
+    ['youtu.be', 'https://youtu.be/@someone'],
+    ['a bad percent escape', 'https://www.youtube.com/@some%E6one'],
+  ])('rejects %s', (_what, url) => {
+    expect(parseLink(url)).toBeNull();
+  });
+
+  it('a rejected channel look-alike on a YouTube host is reported as malformed', () => {
+    expect(isMalformedKnownLink(`https://www.youtube.com/channel/${UC.slice(0, -1)}`)).toBe(true);
+    expect(isMalformedKnownLink('https://www.youtube.com/@someone/community')).toBe(true);
+  });
+
+  it('validate (add-on and CLI) accepts channel links and dispatches them as YouTube; names a broken one', () => {
+    const headers = ['row_id', 'name', 'email', 'type', 'channel'];
+    const rows = [
+      ['1', 'Ana', '', 'T', 'https://www.youtube.com/@GoogleDevelopers/videos'],
+      ['2', 'Bo', '', 'T', `https://www.youtube.com/channel/${UC}`],
+      ['3', 'Cy', '', 'T', 'https://www.youtube.com/@someone/community'],
+    ];
+    const v = validateSheet(headers, rows);
+    expect(v.issues.map((i) => [i.kind, i.rowId])).toEqual([['malformed_link', '3']]);
+    expect(v.linkColumns).toEqual(['channel']);
+    expect(rowLinks(mapColumns(headers), rows[0]!).youtube).toEqual(['https://www.youtube.com/@GoogleDevelopers/videos']);
+  });
+
+  it('the media id is channel:<id>', () => {
+    expect(mediaIdOf(parseLink(`https://www.youtube.com/channel/${UC}/videos`)!)).toBe(`channel:${UC}`);
+    expect(mediaIdOf(parseLink('https://www.youtube.com/@GoogleDevelopers/shorts')!)).toBe('channel:@GoogleDevelopers');
+    expect(mediaIdOf(parseLink('https://www.youtube.com/c/GoogleDevelopers')!)).toBe('channel:c/GoogleDevelopers');
+    expect(mediaIdOf(parseLink('https://www.youtube.com/user/GoogleDevelopers')!)).toBe('channel:user/GoogleDevelopers');
   });
 });
 

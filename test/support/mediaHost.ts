@@ -18,6 +18,9 @@
  * - `/pages/<name>.html`       a page with `<video>` + `<track kind="subtitles">` + poster
  * - `/playlist.html`           a multi-video page (a playlist to the html5 extractor)
  * - `/hls/index.m3u8`          an HLS stream (ffmpeg-segmented first clip)
+ * - `/hls/clip02/index.m3u8`   another HLS stream (the second clip) with the same file name
+ * - `/feeds/<name>.xml`        an RSS feed of clip links, newest first (`setFeed`): a channel-like
+ *                              list whose entries yt-dlp's generic extractor ids by clip name
  * - `/missing.mp4`, `/missing.html`   404
  * - `/forbidden.mp4`, `/forbidden.html` 403
  * - `/ratelimited.mp4`, `/ratelimited.html` 429 with Retry-After, always
@@ -68,6 +71,8 @@ export interface RequestLogEntry {
   range?: string;
   /** body bytes sent */
   bytes: number;
+  /** the Cookie header, when one was sent */
+  cookie?: string;
   /** ms since epoch */
   at: number;
 }
@@ -86,14 +91,20 @@ export interface MediaHost {
   mediaDir: string;
   /** every request served, in order */
   requests: RequestLogEntry[];
+  /** requests whose response is still being sent (optionally only those for `path`) */
+  inFlight(path?: string): RequestLogEntry[];
   /** `<baseUrl>/clips/<name>.mp4` */
   clipUrl(name: string): string;
   /** `<baseUrl>/pages/<name>.html`: the clip in a `<video>` with a subtitle track */
   pageUrl(name: string): string;
   /** `<baseUrl>/playlist.html` */
   playlistUrl(): string;
-  /** `<baseUrl>/hls/index.m3u8` */
-  hlsUrl(): string;
+  /** `<baseUrl>/hls/index.m3u8`; with `clip02`, `<baseUrl>/hls/clip02/index.m3u8` (a second stream, same file name) */
+  hlsUrl(name?: 'clip02'): string;
+  /** Serves (or replaces) `/feeds/<name>.xml`, an RSS feed linking each clip's mp4, in the order given. */
+  setFeed(name: string, clips: string[]): void;
+  /** `<baseUrl>/feeds/<name>.xml` */
+  feedUrl(name: string): string;
   /** `<baseUrl>/missing.mp4` (404) */
   notFoundUrl(kind?: 'mp4' | 'html'): string;
   /** `<baseUrl>/forbidden.mp4` (403) */
@@ -178,6 +189,17 @@ export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbp
     renameSync(join(work, 'index.m3u8'), m3u8); // last: its presence means the segments are there
     rmSync(work, { recursive: true, force: true });
   }
+  // a second stream whose playlist has the same file name (`index.m3u8`) at another path
+  const m3u8b = join(dir, 'hls', 'clip02', 'index.m3u8');
+  if (o.clipCount >= 2 && !existsSync(m3u8b)) {
+    const work = join(dir, `hls2.${process.pid}.tmp`);
+    mkdirSync(work, { recursive: true });
+    mkdirSync(join(dir, 'hls', 'clip02'), { recursive: true });
+    ffmpeg(['-i', join(dir, `${clipName(1)}.mp4`), '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(work, 'seg%03d.ts'), join(work, 'index.m3u8')]);
+    for (const f of readdirSync(work).filter((f) => f.endsWith('.ts'))) renameSync(join(work, f), join(dir, 'hls', 'clip02', f));
+    renameSync(join(work, 'index.m3u8'), m3u8b);
+    rmSync(work, { recursive: true, force: true });
+  }
   return dir;
 }
 
@@ -208,6 +230,12 @@ function pageHtml(title: string, clips: string[]): string {
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body>\n<h1>${title}</h1>\n${videos}\n</body></html>\n`;
 }
 
+/** An RSS 2.0 feed of clip links, in the order given (yt-dlp's generic extractor reads `channel/item/link`). */
+function feedXml(name: string, clips: string[], url: (p: string) => string): string {
+  const items = clips.map((c) => `    <item><title>${c}</title><link>${url(`/clips/${c}.mp4`)}</link></item>`).join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0">\n  <channel>\n    <title>Feed ${name}</title>\n    <link>${url(`/feeds/${name}.xml`)}</link>\n    <description>Uploads of ${name}, newest first</description>\n${items}\n  </channel>\n</rss>\n`;
+}
+
 const MIME: Record<string, string> = { mp4: 'video/mp4', jpg: 'image/jpeg', vtt: 'text/vtt; charset=utf-8', m3u8: 'application/vnd.apple.mpegurl', ts: 'video/mp2t', html: 'text/html; charset=utf-8' };
 
 /**
@@ -221,6 +249,8 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   const playlistClips = clips.slice(0, Math.min(clipCount, opts.playlistSize ?? 3));
   const requests: RequestLogEntry[] = [];
   let baseUrl = ''; // set once listening
+  const feeds = new Map<string, string[]>();
+  const open = new Set<RequestLogEntry>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const delay = (ms: number) => new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, ms); timers.add(t); });
@@ -287,7 +317,10 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent((req.url ?? '/').replace(/[?#].*$/, ''));
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path, host: req.headers.host ?? '', status: 0, bytes: 0, at: Date.now() };
+    if (req.headers.cookie) entry.cookie = req.headers.cookie;
     requests.push(entry);
+    open.add(entry);
+    res.once('close', () => open.delete(entry));
     if (opts.firstByteDelayMs) await delay(opts.firstByteDelayMs);
     let m: RegExpExecArray | null;
     if ((m = /^\/clips\/(clip\d+)\.(mp4|jpg|cut\.mp4|noaudio\.mp4)$/.exec(path)) && clips.includes(m[1]!)) {
@@ -306,6 +339,15 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     if ((m = /^\/pages\/(clip\d+)\.html$/.exec(path)) && clips.includes(m[1]!)) return html(res, entry, pageHtml(`Page of ${m[1]}`, [m[1]!]));
     if (path === '/playlist.html') return html(res, entry, pageHtml('Playlist page', playlistClips));
     if ((m = /^\/hls\/(index\.m3u8|seg\d+\.ts)$/.exec(path))) return serveFile(req, res, join(mediaDir, 'hls', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
+    if ((m = /^\/hls\/clip02\/(index\.m3u8|seg\d+\.ts)$/.exec(path)) && clips.includes('clip02')) {
+      return serveFile(req, res, join(mediaDir, 'hls', 'clip02', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
+    }
+    if ((m = /^\/feeds\/([\w-]+)\.xml$/.exec(path)) && feeds.has(m[1]!)) {
+      const buf = Buffer.from(feedXml(m[1]!, feeds.get(m[1]!)!, url));
+      entry.status = 200;
+      res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', 'content-length': buf.length });
+      return sendBody(res, [buf], entry);
+    }
     if ((m = /^\/x\/(.+)$/.exec(path)) && opts.extraPages?.[m[1]!] !== undefined) return html(res, entry, opts.extraPages[m[1]!]!);
     if ((m = /^\/redirect\/(.+)$/.exec(path)) && opts.redirects?.[m[1]!] !== undefined) {
       return simple(res, entry, 302, 'Found', { location: opts.redirects[m[1]!]! });
@@ -354,11 +396,14 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     playlistClips,
     mediaDir,
     requests,
+    inFlight: (p) => [...open].filter((e) => p === undefined || e.path === p),
     url,
     clipUrl: (n) => url(`/clips/${n}.mp4`),
     pageUrl: (n) => url(`/pages/${n}.html`),
     playlistUrl: () => url('/playlist.html'),
-    hlsUrl: () => url('/hls/index.m3u8'),
+    hlsUrl: (name) => url(name ? `/hls/${name}/index.m3u8` : '/hls/index.m3u8'),
+    setFeed: (name, list) => void feeds.set(name, [...list]),
+    feedUrl: (name) => url(`/feeds/${name}.xml`),
     notFoundUrl: (k = 'mp4') => url(`/missing.${k}`),
     forbiddenUrl: (k = 'mp4') => url(`/forbidden.${k}`),
     rateLimitedUrl: (k = 'mp4') => url(`/ratelimited.${k}`),

@@ -4,7 +4,7 @@
  * the true duration, and a file without audio, fail as `system`, are retried, and never complete.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import type { NewJob } from '../../worker/src/queue/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
 import { createYtDlpSource, durationTolerance, verifyItem, type DownloadedItem } from '../../worker/src/sources/ytdlp/index.js';
+import { makeCtx } from './helpers.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { until } from '../support/wait.js';
@@ -27,7 +28,12 @@ const SECONDS = 10;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-verify-'));
-  host = await startMediaHost({ clipCount: 1, clipSeconds: SECONDS });
+  // a two-video page (a collection for yt-dlp's generic extractor): the whole clip and the same clip cut short
+  const mixed = `<!DOCTYPE html>\n<html><head><title>Mixed</title></head><body>
+<video controls><source src="/clips/clip01.mp4" type="video/mp4"></video>
+<video controls><source src="/clips/clip01.cut.mp4" type="video/mp4"></video>
+</body></html>\n`;
+  host = await startMediaHost({ clipCount: 1, clipSeconds: SECONDS, extraPages: { 'mixed.html': mixed } });
 }, 120_000);
 afterAll(async () => {
   await host?.close();
@@ -201,4 +207,22 @@ describe('completion through the runner, real yt-dlp', () => {
     }
     queue.close();
   }, 120_000);
+
+  it('in a collection, an entry that fails its check is a failed entry: the others are stored, it is not', async () => {
+    const t = makeCtx({ rowId: '7' });
+    const r = await createYtDlpSource({ allowedHosts: [host.host], socketTimeoutS: 10 }).archive(host.extraUrl('mixed.html'), t.ctx);
+    expect(r.mediaIds).toHaveLength(1);
+    expect(r.mediaIds[0]).toMatch(/^playlist:/);
+    expect(r.error?.category).toBe('system');
+    expect(r.error?.message).toMatch(/^1 of 2 playlist entries failed: stored media [\w.-]+\.mp4 is \d+\.\d s long but its header says 10\.0 s/);
+    // only the whole clip was stored: one media file, of the whole clip's size, and one entry metadata.json
+    const mp4 = r.files.filter((f) => f.key.endsWith('.mp4'));
+    expect(mp4.map((f) => f.size)).toEqual([statSync(clip()).size]);
+    const keys: string[] = [];
+    for await (const k of t.store.list('7/')) keys.push(k);
+    expect(keys.filter((k) => k.endsWith('.mp4'))).toEqual(mp4.map((f) => f.key));
+    expect(keys.filter((k) => k.endsWith('/metadata.json') && !k.includes('playlist'))).toHaveLength(1);
+    const list = JSON.parse((await t.store.getText(r.files[r.files.length - 1]!.key)) ?? '{}') as { extra?: { entries?: { mediaId: string; status: string }[] } };
+    expect(list.extra?.entries?.map((e) => e.status).sort()).toEqual(['archived', 'failed']);
+  }, 60_000);
 });

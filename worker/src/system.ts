@@ -20,7 +20,7 @@ import { CsvSheetBackend } from './sheets/csv.js';
 import { OffSheetBackend } from './sheets/off.js';
 import type { SheetBackend } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
-import { createYtDlpSource } from './sources/ytdlp/index.js';
+import { createYtDlpSource, YtDlpHelperPool } from './sources/ytdlp/index.js';
 import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
 import { LocalStore } from './storage/local.js';
 import { attachMetadataSink } from './storage/metadata.js';
@@ -136,8 +136,13 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   });
 
   const tools = { 'sheet-archiver': VERSION };
+  // one idle yt-dlp helper per concurrent job at most (docs/decisions.md: start-up dominated the CPU)
+  const helpers = e.ARCHIVER_YTDLP_HELPERS ? new YtDlpHelperPool({ size: e.ARCHIVER_CONCURRENCY, log }) : undefined;
   const sources = {
-    youtube: createYtDlpSource({ allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, toolConfig: toolConfigFromEnv(e), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) }),
+    youtube: createYtDlpSource({
+      allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, toolConfig: toolConfigFromEnv(e),
+      channelMax: e.ARCHIVER_CHANNEL_MAX, ...(helpers ? { helpers } : {}), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
+    }),
     // googleapis loads on the first Drive job, not at start-up
     drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
       auth: google.auth,
@@ -163,6 +168,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
     retryScale: e.ARCHIVER_RETRY_SCALE,
+    // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
+    ...(helpers ? { launchGapMs: 50 } : {}),
     log,
     onEvent: (e) => {
       recordSession(e);
@@ -187,6 +194,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     },
     async close({ abortRunning = false } = {}) {
       await runner.stop(abortRunning);
+      await helpers?.close();
       await reporter.close();
       queue.close();
       await Promise.all([...sessionWrites]);

@@ -134,6 +134,10 @@ export const EnvSchema = z.object({
   YTDLP_EXTRA_ARGS: extraArgs,
   /** PostgreSQL for the catalogue (docs/design.md §6); unset: SQLite `<ARCHIVER_DATA>/catalogue.db` */
   DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres://user:password@host:port/database URL'),
+  /** newest uploads one channel link archives (design §2) */
+  ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
+  ARCHIVER_YTDLP_HELPERS: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

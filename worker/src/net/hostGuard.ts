@@ -21,9 +21,13 @@ export type LinkTarget =
 
 /** Canonical YouTube URL rebuilt from a parsed id (never the raw string). */
 export function canonicalYouTubeUrl(p: Extract<ParsedLink, { source: 'youtube' }>): string {
-  return p.kind === 'playlist'
-    ? `https://www.youtube.com/playlist?list=${encodeURIComponent(p.id)}`
-    : `https://www.youtube.com/watch?v=${encodeURIComponent(p.id)}`;
+  if (p.kind === 'playlist') return `https://www.youtube.com/playlist?list=${encodeURIComponent(p.id)}`;
+  if (p.kind === 'channel') {
+    // A channel without a tab archives its videos tab, newest first (docs/decisions.md).
+    const path = p.id.split('/').map((s) => (s.startsWith('@') ? '@' + encodeURIComponent(s.slice(1)) : encodeURIComponent(s)));
+    return `https://www.youtube.com/${p.id.startsWith('UC') ? 'channel/' : ''}${path.join('/')}/${p.tab ?? 'videos'}`;
+  }
+  return `https://www.youtube.com/watch?v=${encodeURIComponent(p.id)}`;
 }
 
 /**
@@ -43,7 +47,7 @@ export function resolveLink(link: string, allowedHosts: readonly string[]): Link
   const hostPort = parts.port ? `${parts.host}:${parts.port}` : parts.host;
   if (isAllowedHost(raw, allowedHosts)) return { kind: 'allowed', url: raw, hostPort };
   if (/(^|\.)(youtube\.com|youtu\.be|youtube-nocookie\.com)$/.test(parts.host)) {
-    throw new ArchiveError('validation', `refused: not a recognised YouTube video or playlist link: ${raw.slice(0, 100)}`);
+    throw new ArchiveError('validation', `refused: not a recognised YouTube video, playlist or channel link: ${raw.slice(0, 100)}`);
   }
   throw new ArchiveError('validation', `refused: host ${hostPort} is not allowed (add it to ARCHIVER_ALLOWED_HOSTS to archive from it)`);
 }

@@ -11,11 +11,22 @@
  *   `requested_downloads[].infojson_filename`, subtitles in `requested_subtitles.<lang>.filepath`
  *   and thumbnails in `thumbnails[].filepath` (relative to the working directory).
  * - `--use-extractors` has the alias `--ies`; file:// URLs are off unless `--enable-file-urls`.
+ * - `--print pre_process:` fires for every resolved video, also one the download archive then
+ *   skips; `after_filter:` only for what passed the archive and filters, so it marks an entry that
+ *   was started (an entry started without an item line failed). `playlist:` fires once per
+ *   playlist after its entries, with `playlist_count`, also when every entry was skipped.
+ * - `--download-archive FILE` skips entries whose `<extractor> <id>` line is in FILE. A YouTube
+ *   tab's flat entries carry their extractor and are skipped before any request; a feed's url
+ *   entries only after the generic extractor looked at them (a request, no download).
  */
 
 /** Marks the lines we asked for, so they cannot be confused with yt-dlp's own output. */
 export const ITEM_MARK = '[sa:item] ';
 export const PROGRESS_MARK = '[sa:progress] ';
+/** an entry passed the download archive and filters: it is being fetched */
+export const START_MARK = '[sa:start] ';
+/** a playlist (or channel tab, or multi-video page) finished: its id, title and entry count */
+export const LIST_MARK = '[sa:list] ';
 
 /** What one yt-dlp download run is asked to do. */
 export interface DownloadPlan {
@@ -26,6 +37,10 @@ export interface DownloadPlan {
   playlist: boolean;
   /** 1-based playlist indices to fetch (`--playlist-items`); all when absent */
   playlistItems?: number[];
+  /** fetch at most the first N entries (`--playlist-items 1:N`): a channel's newest N uploads */
+  maxEntries?: number;
+  /** `--download-archive` file: entries listed there are skipped (what storage already holds) */
+  downloadArchive?: string;
   transcriptOnly: boolean;
   audioOnly: boolean;
   /** pixels; formats with unknown height are accepted */
@@ -74,18 +89,12 @@ export function commentArgs(plan: Pick<DownloadPlan, 'maxComments' | 'extractors
 }
 
 /**
- * Arguments of a listing run: `-J --flat-playlist` prints one JSON document on stdout — a
- * playlist with `entries` (ids and indices, not extracted) or a single video.
- */
-export function buildProbeArgs(plan: Pick<DownloadPlan, 'url' | 'extractors' | 'proxy' | 'socketTimeoutS' | 'playlist'>): string[] {
-  return [...common(plan), '--flat-playlist', '--dump-single-json', plan.playlist ? '--yes-playlist' : '--no-playlist', '--', plan.url];
-}
-
-/**
  * Arguments of a download run. Files land in the working directory as `<id>.<ext>`,
  * `<id>.<lang>.vtt`, `<id>.info.json`, `<id>.<thumb ext>`; each finished item prints one
  * `[sa:item] …` line on stdout (see parseItemLine), progress prints `[sa:progress] …` lines (on
- * stdout in 2023.03.04; see parseProgressLine).
+ * stdout in 2023.03.04; see parseProgressLine), each started entry a `[sa:start] …` line and a
+ * playlist one `[sa:list] …` line (parseStartLine, parseListLine). The one run both lists and
+ * downloads: there is no separate listing run (issue 7 item 10).
  */
 export function buildDownloadArgs(plan: DownloadPlan): string[] {
   const a = [...common(plan)];
@@ -93,7 +102,10 @@ export function buildDownloadArgs(plan: DownloadPlan): string[] {
   a.push('--no-mtime', '--no-write-playlist-metafiles', '--restrict-filenames');
   a.push('-o', '%(id)s.%(ext)s');
   a.push(plan.playlist ? '--yes-playlist' : '--no-playlist');
+  // `--playlist-end` is deprecated (hidden from --help since 2022); the range form `1:N` is its successor
   if (plan.playlistItems?.length) a.push('--playlist-items', plan.playlistItems.join(','));
+  else if (plan.maxEntries) a.push('--playlist-items', `1:${Math.max(1, Math.floor(plan.maxEntries))}`);
+  if (plan.downloadArchive) a.push('--download-archive', plan.downloadArchive);
   a.push('--write-info-json', '--write-subs', '--write-auto-subs', '--sub-format', 'vtt/best', '--convert-subs', 'vtt');
   if (plan.subLangs) a.push('--sub-langs', plan.subLangs);
   a.push(...commentArgs(plan));
@@ -112,6 +124,8 @@ export function buildDownloadArgs(plan: DownloadPlan): string[] {
     '--print',
     `after_video:${ITEM_MARK}%(.{id,title,extractor_key,webpage_url,playlist_id,playlist_index})j\t%(requested_downloads.:.{filepath,infojson_filename})j\t%(requested_subtitles)j\t%(thumbnails.:.filepath)j`,
   );
+  a.push('--print', `after_filter:${START_MARK}%(.{id,extractor_key,webpage_url,playlist_index,n_entries})j`);
+  a.push('--print', `playlist:${LIST_MARK}%(.{id,title,uploader,channel,extractor_key,webpage_url,playlist_count})j`);
   a.push('--', plan.url);
   return a;
 }

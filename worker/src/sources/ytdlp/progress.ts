@@ -3,7 +3,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { JobProgress } from '../../../../shared/schemas.js';
-import { ITEM_MARK, PROGRESS_MARK } from './args.js';
+import { ITEM_MARK, LIST_MARK, PROGRESS_MARK, START_MARK } from './args.js';
 
 /** One `--progress-template` line. Bytes are bytes, speed bytes/s, eta seconds. */
 export interface ProgressEvent {
@@ -19,7 +19,10 @@ export interface ProgressEvent {
 
 /** One finished item (a video with its files), from the `after_video` print. Paths are absolute. */
 export interface DownloadedItem {
+  /** the media id (design §1): yt-dlp's id, or one derived from the URL when that is generic (mediaIds.ts) */
   id: string;
+  /** yt-dlp's own id, when it differs from `id` (the download archive knows items by it) */
+  ytdlpId?: string;
   title?: string;
   extractorKey?: string;
   webpageUrl?: string;
@@ -100,6 +103,54 @@ export function parseItemLine(line: string, cwd: string): DownloadedItem | null 
   };
 }
 
+/** An entry yt-dlp started fetching (`[sa:start]`, after the archive and filters let it through). */
+export interface StartedEntry {
+  id: string;
+  extractorKey?: string;
+  webpageUrl?: string;
+  playlistIndex?: number;
+  /** entries of the playlist it belongs to, archived ones included */
+  nEntries?: number;
+}
+
+/** Parses a `[sa:start] {…}` line; null for any other line. */
+export function parseStartLine(line: string): StartedEntry | null {
+  const i = line.indexOf(START_MARK);
+  if (i < 0) return null;
+  const h = obj(json(line.slice(i + START_MARK.length)));
+  const id = str(h['id']);
+  if (!id) return null;
+  return { id, extractorKey: str(h['extractor_key']), webpageUrl: str(h['webpage_url']), playlistIndex: num(h['playlist_index']), nEntries: num(h['n_entries']) };
+}
+
+/** A playlist, channel tab or multi-video page yt-dlp went through (`[sa:list]`). */
+export interface ListedCollection {
+  id: string;
+  title?: string;
+  uploader?: string;
+  extractorKey?: string;
+  webpageUrl?: string;
+  /** entries it has (all of them, not only those fetched) */
+  count?: number;
+}
+
+/** Parses a `[sa:list] {…}` line; null for any other line. */
+export function parseListLine(line: string): ListedCollection | null {
+  const i = line.indexOf(LIST_MARK);
+  if (i < 0) return null;
+  const h = obj(json(line.slice(i + LIST_MARK.length)));
+  const id = str(h['id']);
+  if (!id) return null;
+  return {
+    id,
+    title: str(h['title']),
+    uploader: str(h['uploader']) ?? str(h['channel']),
+    extractorKey: str(h['extractor_key']),
+    webpageUrl: str(h['webpage_url']),
+    count: num(h['playlist_count']),
+  };
+}
+
 /**
  * Turns per-download progress into progress across a run of `expectedItems` items, 0…1, never
  * going backwards (a video and its audio are two downloads of one item).
@@ -109,9 +160,14 @@ export class ProgressTracker {
   private last = 0;
 
   constructor(
-    private readonly expectedItems: number,
+    private expectedItems: number,
     private readonly emit: (p: JobProgress) => void,
   ) {}
+
+  /** The number of items to fetch became known (a playlist's first entry started). */
+  expect(items: number): void {
+    if (items > 0) this.expectedItems = Math.max(this.done, items);
+  }
 
   /** An item finished (its `[sa:item]` line arrived). */
   itemDone(id: string): void {

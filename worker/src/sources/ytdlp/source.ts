@@ -1,19 +1,25 @@
 /**
- * The yt-dlp source (issue 2 item 4): YouTube videos and playlists, and media on explicitly
- * allowed hosts (`--ies generic,html5`), archived with their subtitles, info JSON and thumbnail.
+ * The yt-dlp source (issue 2 item 4, issue 7 items 6, 9, 10): YouTube videos, playlists and
+ * channels, and media on explicitly allowed hosts (`--ies generic,html5`), archived with their
+ * subtitles, info JSON and thumbnail.
  *
  * One link goes through:
  *  1. the host guard (net/hostGuard.ts): refused links throw `validation` before anything runs;
- *  2. a listing run (`-J --flat-playlist`) for links that may be playlists, so that entries whose
- *     metadata.json is already stored are skipped (a retry fetches only what is missing);
- *  3. one download run for everything missing, through the guard proxy (net/guardProxy.ts);
- *  4. a check of each item's files (verify.ts): a cut or stream-less file fails as `system`;
- *  5. uploads: every file, then each item's metadata.json, then a playlist's `playlist:<id>`
- *     metadata.json.
+ *  2. what storage already holds for it: a YouTube video whose metadata.json exists, or the one
+ *     item a single (non-collection) link archived before, is reported without running yt-dlp;
+ *  3. at most ONE yt-dlp run, through the guard proxy (net/guardProxy.ts), that lists and
+ *     downloads together. Its `--download-archive` file is written from the items storage holds
+ *     for this link, so yt-dlp itself skips them: a playlist, page or channel re-run or retried
+ *     fetches only what is new or missing, with no separate listing run (docs/decisions.md);
+ *  4. a check of each item's files (verify.ts) just before it is stored: a cut or stream-less file
+ *     fails as `system` (in a collection, as a failed entry) and nothing of it is stored;
+ *  5. uploads: every file, then each item's metadata.json, then the collection's
+ *     `playlist:<id>` / `channel:<id>` metadata.json.
  * The row's archive_options win over the dispatch options (options.ts).
- * A `watch?v=…&list=…` link archives the video only (`--no-playlist`).
+ * A `watch?v=…&list=…` link archives the video only (`--no-playlist`). A channel link archives
+ * its newest uploads (the tab's own order), at most `channelMax` of them (`--playlist-items 1:N`).
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobProgress } from '../../../../shared/schemas.js';
 import { ArchiveError } from '../../errors.js';
@@ -21,22 +27,33 @@ import { startGuardProxy, type GuardProxy } from '../../net/guardProxy.js';
 import { resolveLink, type LinkTarget, type Lookup } from '../../net/hostGuard.js';
 import type { StoredObject } from '../../storage/types.js';
 import type { LinkResult, Source, SourceContext } from '../types.js';
-import { buildDownloadArgs, buildProbeArgs, GENERIC_EXTRACTORS, YOUTUBE_EXTRACTORS, type DownloadPlan } from './args.js';
+import { buildDownloadArgs, GENERIC_EXTRACTORS, YOUTUBE_EXTRACTORS, type DownloadPlan } from './args.js';
 import { findYtDlp, ytdlpVersion } from './binary.js';
 import { classifyYtDlpStderr } from './classify.js';
-import { runYtDlp, type RunResult } from './process.js';
+import { itemMediaId } from './mediaIds.js';
+import type { YtDlpHelperPool } from './pool.js';
 import { itemOptions, type ItemOptions } from './options.js';
-import { parseItemLine, parseProgressLine, ProgressTracker, type DownloadedItem } from './progress.js';
-import { storedItem, storeItem, storePlaylist, type PlaylistEntryRecord } from './store.js';
-import { verifyItem } from './verify.js';
+import { runYtDlp, type RunOptions, type RunResult } from './process.js';
+import {
+  parseItemLine,
+  parseListLine,
+  parseProgressLine,
+  parseStartLine,
+  ProgressTracker,
+  type DownloadedItem,
+  type ListedCollection,
+  type StartedEntry,
+} from './progress.js';
+import { storedForLink, storedItem, storeItem, storePlaylist, type CollectionRecord, type PlaylistEntryRecord, type StoredEntry } from './store.js';
 import { DEFAULT_TOOL_CONFIG, insertToolArgs, prepareToolArgs, redactArgs, type YtDlpToolConfig } from './toolArgs.js';
+import { verifyItem } from './verify.js';
 
 export interface YtDlpSourceOptions {
   /** the yt-dlp executable; default findYtDlp() (YTDLP_PATH, then PATH) */
   ytdlpPath?: string;
   /** `host` or `host:port` entries allowed besides YouTube (ARCHIVER_ALLOWED_HOSTS, --allow-host) */
   allowedHosts: string[];
-  /** ms one link may take, listing and download together; no limit when absent */
+  /** ms one link may take; no limit when absent */
   timeoutMs?: number;
   /** `--sub-langs`, e.g. "en.*,pt"; default yt-dlp's own (English, else the first language) */
   subLangs?: string;
@@ -50,6 +67,8 @@ export interface YtDlpSourceOptions {
   ffprobePath?: string;
   /** most comments kept per video for rows with `comments=yes` (ARCHIVER_MAX_COMMENTS); default 500 */
   maxComments?: number;
+  /** newest uploads one channel link archives (ARCHIVER_CHANNEL_MAX); default 200 */
+  channelMax?: number;
   /** extra tool versions for metadata.json, e.g. { 'sheet-archiver': VERSION } */
   tools?: Record<string, string>;
   /** route yt-dlp through the host guard proxy; default true */
@@ -60,9 +79,12 @@ export interface YtDlpSourceOptions {
   onSpawn?: (args: string[]) => void;
   /** JS runtime, cookies, plugins, YTDLP_EXTRA_ARGS (toolArgs.ts); default Deno from node_modules only */
   toolConfig?: YtDlpToolConfig;
+  /** long-lived yt-dlp helpers (pool.ts) to run in instead of spawning yt-dlp per link; spawn when absent */
+  helpers?: YtDlpHelperPool;
 }
 
-const DIRECT_MEDIA = /\.(mp4|m4v|m4a|webm|mkv|mov|mp3|ogg|oga|ogv|opus|wav|flac|aac|m3u8|mpd|ts|flv|avi)$/i;
+/** Default of ARCHIVER_CHANNEL_MAX (design §2: "up to a configurable cap"). */
+export const DEFAULT_CHANNEL_MAX = 200;
 
 /** The reason an aborted signal carries, as what archive() throws. */
 function abortError(signal: AbortSignal): Error {
@@ -72,15 +94,6 @@ function abortError(signal: AbortSignal): Error {
 
 /** Strips query and fragment (may carry tokens) for logs. */
 const redact = (u: string) => u.replace(/[?#].*$/, '');
-
-interface ProbeEntry {
-  id?: string;
-  index: number;
-  title?: string;
-}
-type Probe =
-  | { kind: 'video'; id: string; title?: string }
-  | { kind: 'playlist'; id: string; title?: string; uploader?: string; entries: ProbeEntry[] };
 
 /**
  * Creates the yt-dlp source. Cheap: nothing runs until archive().
@@ -95,15 +108,30 @@ export function createYtDlpSource(opts: YtDlpSourceOptions): Source {
   };
 }
 
+/** A YouTube link that names one video (a `watch?v=…&list=…` one included). */
+const isYouTubeVideo = (t: LinkTarget) => t.kind === 'youtube' && t.parsed.kind === 'video';
+
 async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOptions, allowedHosts: string[]): Promise<LinkResult> {
   const target = resolveLink(link, allowedHosts); // throws validation: nothing spawned
   const binary = opts.ytdlpPath ?? findYtDlp();
   if (!binary) throw new ArchiveError('system', 'yt-dlp not found: install it (npm run setup) or set YTDLP_PATH');
   if (ctx.signal.aborted) throw abortError(ctx.signal);
+
+  // What storage holds already: reported as it is when nothing new can come from the link.
+  let stored: StoredEntry[] = [];
+  if (target.kind === 'youtube' && target.parsed.kind === 'video') {
+    const prev = await storedItem(ctx.store, ctx.prefix, ctx.job.rowId, target.parsed.id);
+    if (prev) return alreadyArchived(ctx, prev.meta.mediaId, prev.objects);
+  } else {
+    stored = await storedForLink(ctx.store, ctx.prefix, ctx.job.rowId, link);
+    const one = stored.length === 1 ? stored[0]! : undefined;
+    if (target.kind === 'allowed' && one && one.index === undefined) return alreadyArchived(ctx, one.meta.mediaId, one.objects);
+  }
+
   const version = await ytdlpVersion(binary);
   const tools = { 'yt-dlp': version, ...opts.tools };
   const log = ctx.log.child({ ytdlp: version });
-  log.info({ link: redact(target.url), kind: target.kind, attempt: ctx.job.attempt }, 'yt-dlp source: archiving link');
+  log.info({ link: redact(target.url), kind: target.kind, attempt: ctx.job.attempt, stored: stored.length }, 'yt-dlp source: archiving link');
 
   await mkdir(ctx.workDir, { recursive: true });
   const runDir = await mkdtemp(join(ctx.workDir, 'ytdlp-'));
@@ -111,14 +139,32 @@ async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOp
   let proxy: GuardProxy | null = null;
   try {
     if (opts.guard !== false) proxy = await startGuardProxy({ allowedHosts, log, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
-    const r = new Runner(binary, runDir, ctx, opts, deadline, proxy);
+    const r = new Runner(binary, runDir, { ...ctx, log }, opts, deadline, proxy);
+    // JS runtime, cookies (copied into runDir), plugins, YTDLP_EXTRA_ARGS: every run of the link, spawned or in a helper
     r.toolArgs = await prepareToolArgs(binary, opts.toolConfig ?? DEFAULT_TOOL_CONFIG, runDir);
-    return await archiveTarget(target, link, r, ctx, tools);
+    return await archiveTarget(target, link, stored, r, { ...ctx, log }, tools);
   } finally {
     await proxy?.close();
     // removes .part, .ytdl, .temp and fragment files along with everything else of this run
     await rm(runDir, { recursive: true, force: true });
   }
+}
+
+function alreadyArchived(ctx: SourceContext, mediaId: string, files: StoredObject[]): LinkResult {
+  ctx.log.info({ mediaId }, 'already archived: skipped');
+  ctx.onProgress({ fraction: 1, message: `already archived ${mediaId}` });
+  return { mediaIds: [mediaId], files };
+}
+
+/** What one download run reported. */
+interface DownloadRun {
+  /** finished items whose files are there, media ids assigned */
+  items: DownloadedItem[];
+  /** entries yt-dlp started (passed the archive), by yt-dlp id */
+  started: Map<string, StartedEntry>;
+  /** set when the link was a playlist / channel tab / multi-video page */
+  list?: ListedCollection;
+  res: RunResult;
 }
 
 /** Runs yt-dlp for one link, turning cancel, timeout and spawn failures into errors. */
@@ -150,20 +196,19 @@ class Runner {
     if (left !== undefined && left <= 0) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     args = insertToolArgs(args, this.toolArgs);
     this.opts.onSpawn?.(args);
-    ctx.log.debug({ args: redactArgs(args) }, 'spawning yt-dlp');
-    const res = await runYtDlp(
-      {
-        binary: this.binary,
-        args,
-        cwd: this.cwd,
-        signal: ctx.signal,
-        ...(left !== undefined ? { timeoutMs: left } : {}),
-        ...(this.opts.killGraceMs !== undefined ? { killGraceMs: this.opts.killGraceMs } : {}),
-        ...(onOut ? { onStdoutLine: onOut } : {}),
-        ...(onErr ? { onStderrLine: onErr } : {}),
-      },
-      keepStdout,
-    );
+    ctx.log.debug({ args: redactArgs(args), helper: !!this.opts.helpers }, 'spawning yt-dlp');
+    const o: RunOptions = {
+      binary: this.binary,
+      args,
+      cwd: this.cwd,
+      signal: ctx.signal,
+      ...(left !== undefined ? { timeoutMs: left } : {}),
+      ...(this.opts.killGraceMs !== undefined ? { killGraceMs: this.opts.killGraceMs } : {}),
+      ...(onOut ? { onStdoutLine: onOut } : {}),
+      ...(onErr ? { onStderrLine: onErr } : {}),
+    };
+    // a helper when there is one for this yt-dlp (no start-up to pay), else a process of its own
+    const res = (await this.opts.helpers?.run(o, keepStdout)) ?? (await runYtDlp(o, keepStdout));
     if (res.aborted || ctx.signal.aborted) throw abortError(ctx.signal);
     if (res.timedOut) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     if (res.spawnError) throw new ArchiveError('system', `cannot start yt-dlp (${this.binary}): ${res.spawnError.message}`, { cause: res.spawnError });
@@ -173,53 +218,29 @@ class Runner {
   /** The error a failed run stands for. */
   error(res: RunResult): ArchiveError {
     const c = classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal });
-    if (this.proxy?.refused.length && c.category !== 'validation') {
-      return new ArchiveError('validation', `blocked by archiver host guard: ${this.proxy.refused[0]}`);
-    }
+    // the guard also lists DNS failures (answered 502, retried as network): only a blocked destination is validation
+    const blocked = this.proxy?.refused.filter((r) => !/ — DNS lookup (failed|returned no address)/.test(r)) ?? [];
+    if (blocked.length && c.category !== 'validation') return new ArchiveError('validation', `blocked by archiver host guard: ${blocked[0]}`);
     return new ArchiveError(c.category, c.message);
   }
 
-  /** Lists a link: a playlist's entries, or the one video it is. */
-  async probe(target: LinkTarget): Promise<Probe> {
-    const res = await this.run(buildProbeArgs({ ...this.base(target), playlist: true }), true);
-    if (res.code !== 0) throw this.error(res);
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(res.stdout) as Record<string, unknown>;
-    } catch {
-      throw new ArchiveError('system', 'yt-dlp printed no readable listing');
-    }
-    const s = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-    if (doc['_type'] === 'playlist' && Array.isArray(doc['entries'])) {
-      const entries = (doc['entries'] as Record<string, unknown>[]).filter(Boolean).map((e, i): ProbeEntry => {
-        const out: ProbeEntry = { index: typeof e['playlist_index'] === 'number' ? e['playlist_index'] : i + 1 };
-        const id = s(e['id']);
-        const title = s(e['title']);
-        if (id) out.id = id;
-        if (title) out.title = title;
-        return out;
-      });
-      const p: Probe = { kind: 'playlist', id: s(doc['id']) ?? 'playlist', entries };
-      const title = s(doc['title']);
-      const uploader = s(doc['uploader']) ?? s(doc['channel']);
-      if (title) p.title = title;
-      if (uploader) p.uploader = uploader;
-      return p;
-    }
-    const id = s(doc['id']);
-    if (!id) throw new ArchiveError('system', 'yt-dlp listing has no id');
-    const title = s(doc['title']);
-    return title ? { kind: 'video', id, title } : { kind: 'video', id };
-  }
-
   /**
-   * Downloads, reporting progress; returns the items whose files are there and the run.
+   * The one run of a link: lists and downloads, reporting progress.
    * yt-dlp 2023.03.04 prints `after_video` even when the media download failed (info JSON only),
    * so an item counts only when its media file exists (or, transcript only, when nothing else was asked).
+   * @param link the sheet's link (the URL a generic media id is derived from when yt-dlp gives no page URL)
+   * @param skipped entries the archive file lists (progress counts them as done)
    */
-  async download(plan: DownloadPlan, expectedItems: number): Promise<{ items: DownloadedItem[]; res: RunResult }> {
+  async download(plan: DownloadPlan, link: string, skipped: number): Promise<DownloadRun> {
     const items: DownloadedItem[] = [];
-    const tracker = new ProgressTracker(expectedItems, this.ctx.onProgress);
+    const started = new Map<string, StartedEntry>();
+    let list: ListedCollection | undefined;
+    const tracker = new ProgressTracker(1, this.ctx.onProgress);
+    const onProgressLine = (line: string) => {
+      const p = parseProgressLine(line);
+      if (p) tracker.progress(p);
+      return !!p;
+    };
     const res = await this.run(
       buildDownloadArgs(plan),
       false,
@@ -227,17 +248,24 @@ class Runner {
       (line) => {
         const item = parseItemLine(line, this.cwd);
         if (item) {
+          const mediaId = itemMediaId(item.id, item.extractorKey, item.webpageUrl ?? link);
+          if (mediaId !== item.id) Object.assign(item, { ytdlpId: item.id, id: mediaId });
           items.push(item);
           tracker.itemDone(item.id);
           return;
         }
-        const p = parseProgressLine(line);
-        if (p) tracker.progress(p);
+        const s = parseStartLine(line);
+        if (s) {
+          started.set(s.id, s);
+          if (s.nEntries) tracker.expect(s.nEntries - skipped);
+          return;
+        }
+        const l = parseListLine(line);
+        if (l) list = l;
+        else onProgressLine(line);
       },
       (line) => {
-        const p = parseProgressLine(line);
-        if (p) tracker.progress(p);
-        else if (line.trim()) this.ctx.log.debug({ line }, 'yt-dlp');
+        if (!onProgressLine(line) && line.trim()) this.ctx.log.debug({ line }, 'yt-dlp');
       },
     );
     const complete: DownloadedItem[] = [];
@@ -245,7 +273,7 @@ class Runner {
       if (plan.transcriptOnly || (await anyFile(item.mediaPaths))) complete.push(item);
       else this.ctx.log.warn({ mediaId: item.id }, 'yt-dlp reported an item without its media file: counted as failed');
     }
-    return { items: complete, res };
+    return { items: complete, started, ...(list ? { list } : {}), res };
   }
 }
 
@@ -260,35 +288,47 @@ async function anyFile(paths: string[]): Promise<boolean> {
   return false;
 }
 
-/** The job's options: the row's archive_options over the dispatch's (options.ts). */
-function optionsOf(r: Runner, ctx: SourceContext): ItemOptions {
-  const { subLangs, maxComments } = r.opts;
+/** The job's options: the row's archive_options over the dispatch's and the worker's (options.ts). */
+function optionsOf(ctx: Pick<SourceContext, 'job'>, opts: Pick<YtDlpSourceOptions, 'subLangs' | 'maxComments'>): ItemOptions {
+  const { subLangs, maxComments } = opts;
   return itemOptions(ctx.job, { ...(subLangs ? { subLangs } : {}), ...(maxComments ? { maxComments } : {}) });
 }
 
-function downloadPlan(r: Runner, target: LinkTarget, ctx: SourceContext, playlist: boolean, playlistItems?: number[]): DownloadPlan {
-  const o = optionsOf(r, ctx);
+/**
+ * The download plan of a link: one run, `--yes-playlist` unless the link names one video, the
+ * stored items in `--download-archive`, a channel's cap in `--playlist-items 1:N`, and the job's
+ * mode, max height, subtitle languages and comments (optionsOf).
+ */
+export function downloadPlan(
+  base: Pick<DownloadPlan, 'url' | 'extractors' | 'socketTimeoutS' | 'proxy'>,
+  target: LinkTarget,
+  ctx: Pick<SourceContext, 'job'>,
+  opts: Pick<YtDlpSourceOptions, 'subLangs' | 'ffmpegLocation' | 'channelMax' | 'maxComments'>,
+  downloadArchive?: string,
+): DownloadPlan {
+  const o = optionsOf(ctx, opts);
   const plan: DownloadPlan = {
-    ...r.base(target),
-    playlist,
+    ...base,
+    playlist: !isYouTubeVideo(target),
     transcriptOnly: o.mode === 'transcript',
     audioOnly: o.mode === 'audio',
     maxHeight: o.maxHeight,
   };
-  if (playlistItems) plan.playlistItems = playlistItems;
+  if (target.kind === 'youtube' && target.parsed.kind === 'channel') plan.maxEntries = opts.channelMax ?? DEFAULT_CHANNEL_MAX;
+  if (downloadArchive) plan.downloadArchive = downloadArchive;
   if (o.subLangs) plan.subLangs = o.subLangs;
   if (o.maxComments) plan.maxComments = o.maxComments;
-  if (r.opts.ffmpegLocation) plan.ffmpegLocation = r.opts.ffmpegLocation;
+  if (opts.ffmpegLocation) plan.ffmpegLocation = opts.ffmpegLocation;
   return plan;
 }
 
 /**
- * Checks an item before it is stored (verify.ts): a cut or stream-less file must never get a
+ * Checks an item just before it is stored (verify.ts): a cut or stream-less file must never get a
  * metadata.json, which would make it count as archived.
  * @throws ArchiveError('system') saying what is wrong.
  */
 async function checkItem(item: DownloadedItem, r: Runner, ctx: SourceContext): Promise<void> {
-  const { mode } = optionsOf(r, ctx);
+  const { mode } = optionsOf(ctx, r.opts);
   const o = r.opts;
   await verifyItem(item, mode, {
     signal: ctx.signal,
@@ -299,39 +339,42 @@ async function checkItem(item: DownloadedItem, r: Runner, ctx: SourceContext): P
 
 /** storeItem with the job's comment option. */
 function store(item: DownloadedItem, r: Runner, ctx: SourceContext, link: string, tools: Record<string, string>, extra: Record<string, unknown> = {}) {
-  const { maxComments } = optionsOf(r, ctx);
+  const { maxComments } = optionsOf(ctx, r.opts);
   return storeItem(item, ctx, link, tools, extra, maxComments ? { maxComments } : {});
 }
 
-async function archiveTarget(target: LinkTarget, link: string, r: Runner, ctx: SourceContext, tools: Record<string, string>): Promise<LinkResult> {
+/** Writes the run's `--download-archive` file from what storage holds; undefined when there is nothing to skip. */
+async function writeArchiveFile(dir: string, stored: StoredEntry[]): Promise<string | undefined> {
+  const lines = [...new Set(stored.map((s) => s.archiveId).filter((l): l is string => !!l))];
+  if (!lines.length) return undefined;
+  const path = join(dir, 'download-archive.txt');
+  await writeFile(path, lines.join('\n') + '\n');
+  return path;
+}
+
+async function archiveTarget(
+  target: LinkTarget,
+  link: string,
+  stored: StoredEntry[],
+  r: Runner,
+  ctx: SourceContext,
+  tools: Record<string, string>,
+): Promise<LinkResult> {
   const progress = (p: JobProgress) => ctx.onProgress(p);
-  let knownId: string | undefined;
-  let playlistProbe: Extract<Probe, { kind: 'playlist' }> | undefined;
-
-  if (target.kind === 'youtube' && target.parsed.kind === 'video') knownId = target.parsed.id;
-  else if (target.kind === 'allowed' && DIRECT_MEDIA.test(target.url.replace(/[?#].*$/, ''))) knownId = undefined;
-  else {
-    progress({ fraction: 0, message: 'listing' });
-    const probe = await r.probe(target);
-    if (probe.kind === 'video') knownId = probe.id;
-    else playlistProbe = probe;
-  }
-
-  if (playlistProbe) return archivePlaylist(playlistProbe, target, link, r, ctx, tools);
+  const archive = await writeArchiveFile(r.cwd, stored);
+  progress({ fraction: 0, message: stored.length ? `${stored.length} archived before; looking for what is new` : 'starting' });
+  const run = await r.download(downloadPlan(r.base(target), target, ctx, r.opts, archive), link, stored.length);
+  const knownCollection = target.kind === 'youtube' && target.parsed.kind !== 'video';
+  if (knownCollection || run.list || stored.some((s) => s.index !== undefined)) return archiveCollection(target, link, stored, run, r, ctx, tools);
 
   // One video.
-  if (knownId) {
-    const prev = await storedItem(ctx.store, ctx.prefix, ctx.job.rowId, knownId);
-    if (prev) {
-      ctx.log.info({ mediaId: knownId }, 'already archived: skipped');
-      progress({ fraction: 1, message: `already archived ${knownId}` });
-      return { mediaIds: [knownId], files: prev.objects };
-    }
+  const item = run.items[0];
+  if (!item) {
+    // the download archive skipped the one item this link archived before
+    if (run.res.code === 0 && stored.length) return alreadyArchived(ctx, stored[0]!.meta.mediaId, stored.flatMap((s) => s.objects));
+    throw run.res.code === 0 ? new ArchiveError('system', 'yt-dlp finished without reporting a file') : r.error(run.res);
   }
-  const { items, res } = await r.download(downloadPlan(r, target, ctx, false), 1);
-  const item = items[0];
-  if (!item) throw res.code === 0 ? new ArchiveError('system', 'yt-dlp finished without reporting a file') : r.error(res);
-  if (res.code !== 0) ctx.log.warn({ mediaId: item.id, err: r.error(res).message }, 'yt-dlp reported an error after archiving the item');
+  if (run.res.code !== 0) ctx.log.warn({ mediaId: item.id, err: r.error(run.res).message }, 'yt-dlp reported an error after archiving the item');
   progress({ fraction: 0.96, message: `checking ${item.id}` });
   await checkItem(item, r, ctx);
   progress({ fraction: 0.97, message: `uploading ${item.id}` });
@@ -340,61 +383,118 @@ async function archiveTarget(target: LinkTarget, link: string, r: Runner, ctx: S
   return { mediaIds: [item.id], files };
 }
 
-async function archivePlaylist(
-  probe: Extract<Probe, { kind: 'playlist' }>,
+/** Ids yt-dlp names in its ERROR lines (`ERROR: [youtube] <id>: …`): entries that failed before they started. */
+function erroredIds(stderr: string): string[] {
+  const out: string[] = [];
+  for (const m of stderr.matchAll(/^ERROR: \[[^\]]+\] ([^\s:]+): /gm)) out.push(m[1]!);
+  return out;
+}
+
+/** The `playlist:<id>` / `channel:<id>` record of a collection link. */
+function collectionOf(target: LinkTarget, link: string, list: ListedCollection | undefined, opts: YtDlpSourceOptions): CollectionRecord | null {
+  if (target.kind === 'youtube' && target.parsed.kind === 'channel') {
+    const p = target.parsed;
+    return {
+      mediaId: `channel:${p.id}`,
+      kind: 'channel',
+      id: list?.id ?? p.id,
+      count: list?.count ?? 0,
+      extra: { channel: p.id, tab: p.tab ?? 'videos', max: opts.channelMax ?? DEFAULT_CHANNEL_MAX, order: 'newest first' },
+      ...(list?.title ? { title: list.title } : {}),
+      ...(list?.uploader ? { uploader: list.uploader } : {}),
+    };
+  }
+  const id =
+    target.kind === 'youtube' && target.parsed.kind === 'playlist'
+      ? target.parsed.id
+      : list
+        ? itemMediaId(list.id, list.extractorKey, list.webpageUrl ?? link)
+        : null;
+  if (!id) return null;
+  return {
+    mediaId: `playlist:${id}`,
+    kind: 'playlist',
+    id: list?.id ?? id,
+    count: list?.count ?? 0,
+    ...(list?.title ? { title: list.title } : {}),
+    ...(list?.uploader ? { uploader: list.uploader } : {}),
+  };
+}
+
+async function archiveCollection(
   target: LinkTarget,
   link: string,
+  stored: StoredEntry[],
+  run: DownloadRun,
   r: Runner,
   ctx: SourceContext,
   tools: Record<string, string>,
 ): Promise<LinkResult> {
+  const { res } = run;
+  const coll = collectionOf(target, link, run.list, r.opts);
+  // No listing: the run failed before it reached the entries (network, not found, rate limit…).
+  if (!coll || (!run.list && !run.items.length)) throw res.code === 0 ? new ArchiveError('system', 'yt-dlp listed no entries') : r.error(res);
+
   const files: StoredObject[] = [];
-  const entryMeta: StoredObject[] = [];
-  const records = new Map<number, PlaylistEntryRecord>();
-  const missing: ProbeEntry[] = [];
-  for (const e of probe.entries) {
-    const prev = e.id ? await storedItem(ctx.store, ctx.prefix, ctx.job.rowId, e.id) : null;
-    if (prev) {
-      files.push(...prev.objects);
-      entryMeta.push(prev.objects[prev.objects.length - 1]!);
-      records.set(e.index, { mediaId: e.id!, index: e.index, ...(e.title ? { title: e.title } : {}), status: 'archived', metadataKey: prev.objects[prev.objects.length - 1]!.key });
-    } else missing.push(e);
+  const entryMeta = new Map<string, StoredObject>();
+  const records = new Map<string, PlaylistEntryRecord>();
+  // archived before (the download archive made yt-dlp skip them)
+  for (const s of stored) {
+    files.push(...s.objects);
+    const meta = s.objects[s.objects.length - 1]!;
+    entryMeta.set(s.meta.mediaId, meta);
+    records.set(s.meta.mediaId, { mediaId: s.meta.mediaId, ...(s.index !== undefined ? { index: s.index } : {}), ...(s.meta.title ? { title: s.meta.title } : {}), status: 'archived', metadataKey: meta.key });
   }
-  ctx.log.info({ playlist: probe.id, entries: probe.entries.length, missing: missing.length }, 'playlist listed');
-
+  // fetched now: each checked just before it is stored; one that fails its check is a failed entry
+  let rejected: ArchiveError | undefined;
+  const failed = new Map<string, StartedEntry>();
+  const fetched = new Set<string>();
+  for (const item of run.items) {
+    const ytdlpId = item.ytdlpId ?? item.id;
+    const index = item.playlistIndex ?? run.started.get(ytdlpId)?.playlistIndex;
+    try {
+      await checkItem(item, r, ctx);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      rejected ??= err instanceof ArchiveError ? err : new ArchiveError('system', String(err));
+      ctx.log.warn({ mediaId: item.id, err: (err as Error).message }, 'downloaded media failed its check: entry counted as failed');
+      const f: StartedEntry = { ...run.started.get(ytdlpId), id: ytdlpId, ...(index !== undefined ? { playlistIndex: index } : {}) };
+      if (item.extractorKey) f.extractorKey = item.extractorKey;
+      if (item.webpageUrl) f.webpageUrl = item.webpageUrl;
+      failed.set(ytdlpId, f); // same media id as the item (itemMediaId of the same facts)
+      continue;
+    }
+    const stored = await store(item, r, ctx, link, tools, { playlist: { id: coll.id, ...(index !== undefined ? { index } : {}) } });
+    files.push(...stored);
+    const meta = stored[stored.length - 1]!;
+    entryMeta.set(item.id, meta);
+    records.set(item.id, { mediaId: item.id, ...(index !== undefined ? { index } : {}), ...(item.title ? { title: item.title } : {}), status: 'archived', metadataKey: meta.key });
+    fetched.add(ytdlpId);
+  }
+  // failed now: started without an item line (or failed its check), or named in an ERROR line
+  for (const s of run.started.values()) if (!fetched.has(s.id) && !failed.has(s.id)) failed.set(s.id, s);
+  for (const id of erroredIds(res.stderr)) if (!fetched.has(id) && !failed.has(id) && id !== coll.id && !records.has(id)) failed.set(id, { id });
+  for (const f of failed.values()) {
+    const mediaId = itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link);
+    if (!records.has(mediaId)) records.set(mediaId, { mediaId, ...(f.playlistIndex !== undefined ? { index: f.playlistIndex } : {}), status: 'failed' });
+  }
+  const count = coll.count || records.size;
   let error: ArchiveError | undefined;
-  if (missing.length) {
-    const plan = downloadPlan(r, target, ctx, true, missing.map((e) => e.index));
-    const { items, res } = await r.download(plan, missing.length);
-    let rejected: ArchiveError | undefined;
-    for (const item of items) {
-      const index = item.playlistIndex ?? missing.find((e) => e.id === item.id)?.index ?? 0;
-      try {
-        await checkItem(item, r, ctx);
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        rejected ??= err instanceof ArchiveError ? err : new ArchiveError('system', String(err));
-        ctx.log.warn({ mediaId: item.id, err: (err as Error).message }, 'stored media failed its check: entry counted as failed');
-        continue;
-      }
-      const stored = await store(item, r, ctx, link, tools, { playlist: { id: probe.id, index } });
-      files.push(...stored);
-      const meta = stored[stored.length - 1]!;
-      entryMeta.push(meta);
-      records.set(index, { mediaId: item.id, index, ...(item.title ? { title: item.title } : {}), status: 'archived', metadataKey: meta.key });
-    }
-    const failed = missing.filter((e) => !records.has(e.index));
-    for (const e of failed) records.set(e.index, { mediaId: e.id ?? `#${e.index}`, index: e.index, ...(e.title ? { title: e.title } : {}), status: 'failed' });
-    if (failed.length) {
-      const cause = rejected ?? (res.code !== 0 ? r.error(res) : new ArchiveError('system', 'yt-dlp skipped entries without an error'));
-      error = new ArchiveError(cause.category, `${failed.length} of ${probe.entries.length} playlist entries failed: ${cause.message}`, { cause });
-    }
+  if (failed.size || res.code !== 0) {
+    const cause = rejected ?? (res.code !== 0 ? r.error(res) : new ArchiveError('system', 'yt-dlp skipped entries without an error'));
+    const what = failed.size ? `${failed.size} of ${count} ${coll.kind} entries failed` : `${coll.kind} ${coll.id}`;
+    error = new ArchiveError(cause.category, `${what}: ${cause.message}`, { cause });
   }
-  if (!entryMeta.length) throw error ?? new ArchiveError('not_found', `playlist ${probe.id} has no entries`);
+  ctx.log.info({ collection: coll.mediaId, entries: count, before: stored.length, fetched: run.items.length, failed: failed.size }, 'collection archived');
+  if (!entryMeta.size) throw error ?? new ArchiveError('not_found', `${coll.kind} ${coll.id} has no entries`);
 
-  const entries = [...records.values()].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-  const pl = await storePlaylist(ctx, link, { id: probe.id, ...(probe.title ? { title: probe.title } : {}), ...(probe.uploader ? { uploader: probe.uploader } : {}), count: probe.entries.length }, entries, entryMeta, tools);
-  files.push(pl);
-  ctx.onProgress({ fraction: 1, message: `playlist ${probe.id}: ${entryMeta.length}/${probe.entries.length} archived` });
-  return error ? { mediaIds: [`playlist:${probe.id}`], files, error } : { mediaIds: [`playlist:${probe.id}`], files };
+  // Entries this run saw, in the list's current order, then those archived earlier in their order
+  // then: yt-dlp does not say where a skipped entry sits now (a new upload shifts every index).
+  const now = new Set([...run.items.map((i) => i.id), ...[...failed.values()].map((f) => itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link))]);
+  const byIndex = (a: PlaylistEntryRecord, b: PlaylistEntryRecord) => (a.index ?? Infinity) - (b.index ?? Infinity);
+  const all = [...records.values()];
+  const entries = [...all.filter((e) => now.has(e.mediaId)).sort(byIndex), ...all.filter((e) => !now.has(e.mediaId)).sort(byIndex)];
+  files.push(await storePlaylist(ctx, link, { ...coll, count }, entries, [...entryMeta.values()], tools));
+  ctx.onProgress({ fraction: 1, message: `${coll.mediaId}: ${entryMeta.size}/${count} archived` });
+  return error ? { mediaIds: [coll.mediaId], files, error } : { mediaIds: [coll.mediaId], files };
 }

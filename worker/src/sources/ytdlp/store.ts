@@ -1,13 +1,15 @@
 /**
  * Storing what yt-dlp downloaded: each item's files under
  * `<prefix>/<row_id>/youtube/<media_id>/<file>` and its metadata.json (design §5); the
- * `playlist:<id>` metadata.json that lists a playlist's entries; and reading back an item that
- * was archived before (a retry skips it but still reports its files).
+ * `playlist:<id>` / `channel:<id>` metadata.json that lists a collection's entries; and reading
+ * back what was archived before (a retry skips it but still reports its files, and yt-dlp's
+ * `--download-archive` file is made from it).
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { metadataKey, objectKey } from '../../storage/layout.js';
+import { archiveLine } from './mediaIds.js';
 import { readMetadata, writeMetadata, type MediaMetadata, type MetadataFile } from '../../storage/metadata.js';
 import type { ObjectStore, StoredObject } from '../../storage/types.js';
 import type { RowContext, SourceContext } from '../types.js';
@@ -58,6 +60,12 @@ export interface StoreItemOptions {
 
 /** The object name of an item's comments (design §1 `comments=yes`). */
 export const COMMENTS_FILE = 'comments.json';
+
+/** A file's stored name: yt-dlp's `<id>.<ext>` renamed to `<media id>.<ext>` when the media id was derived (mediaIds.ts). */
+function fileName(item: DownloadedItem, path: string): string {
+  const name = basename(path);
+  return item.ytdlpId && name.startsWith(`${item.ytdlpId}.`) ? item.id + name.slice(item.ytdlpId.length) : name;
+}
 
 /**
  * Writes the comments yt-dlp put in the info JSON (`--write-comments`) to `path`, keeping the first
@@ -114,12 +122,14 @@ export async function storeItem(
   for (const { path: p, kind, name } of paths) {
     if (seen.has(p) || !(await exists(p))) continue;
     seen.add(p);
-    const key = objectKey(ctx.prefix, row.rowId, 'youtube', item.id, name ?? basename(p));
+    const key = objectKey(ctx.prefix, row.rowId, 'youtube', item.id, name ?? fileName(item, p));
     const contentType = CONTENT_TYPES[extname(name ?? p).toLowerCase()];
     stored.push(await ctx.store.putFile(key, p, { rowId: row.rowId, signal: ctx.signal, ...(contentType ? { contentType } : {}) }));
     kinds.set(key, kind);
   }
   const facts = factsOf(info);
+  // what yt-dlp's --download-archive knows this item by, so a later run of the link skips it
+  const archiveId = archiveLine(item.extractorKey ?? (facts.extra['extractor_key'] as string | undefined), item.ytdlpId ?? item.id);
   const meta: MediaMetadata = {
     schema: 1,
     row,
@@ -127,7 +137,7 @@ export async function storeItem(
     mediaId: item.id,
     url: link,
     ...facts,
-    extra: { ...facts.extra, ...extra },
+    extra: { ...facts.extra, ...(item.ytdlpId ? { ytdlpId: item.ytdlpId } : {}), ...(archiveId ? { archiveId } : {}), ...extra },
     files: stored.map((o): MetadataFile => ({ key: o.key, size: o.size, sha256: o.sha256, ...(kinds.has(o.key) ? { kind: kinds.get(o.key)! } : {}) })),
     archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     tools,
@@ -152,6 +162,52 @@ export async function storedItem(store: ObjectStore, prefix: string, rowId: stri
   return { meta, objects: [...meta.files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256 })), self] };
 }
 
+/** An item archived before from one link, as storedForLink finds it. */
+export interface StoredEntry {
+  meta: MediaMetadata;
+  /** its files, then its metadata.json */
+  objects: StoredObject[];
+  /** its `--download-archive` line; null when its extractor is unknown */
+  archiveId: string | null;
+  /** its index in the collection it was archived from; absent for a single video */
+  index?: number;
+}
+
+const isCollectionId = (id: string) => id.startsWith('playlist:') || id.startsWith('channel:');
+
+/**
+ * Every item the row holds that was archived from `link` (metadata.json `url` equal to it),
+ * collection records excluded: a playlist's, channel's or page's entries, or the one video of a
+ * single link. One list of the row's youtube folder, then one read per metadata.json.
+ */
+export async function storedForLink(store: ObjectStore, prefix: string, rowId: string, link: string): Promise<StoredEntry[]> {
+  const probe = metadataKey(prefix, rowId, 'youtube', 'x');
+  const rowPrefix = probe.slice(0, probe.length - 'x/metadata.json'.length);
+  const keys: string[] = [];
+  for await (const key of store.list(rowPrefix)) if (/^[^/]+\/metadata\.json$/.test(key.slice(rowPrefix.length))) keys.push(key);
+  const out: StoredEntry[] = [];
+  for (const key of keys) {
+    const text = await store.getText(key);
+    if (text === null) continue;
+    let meta: MediaMetadata;
+    try {
+      meta = JSON.parse(text) as MediaMetadata;
+    } catch {
+      continue; // unreadable: fetched again
+    }
+    if (meta?.url !== link || typeof meta.mediaId !== 'string' || isCollectionId(meta.mediaId) || !Array.isArray(meta.files)) continue;
+    const x = meta.extra ?? {};
+    const archiveId =
+      typeof x['archiveId'] === 'string' ? x['archiveId'] : archiveLine(typeof x['extractor_key'] === 'string' ? x['extractor_key'] : undefined, meta.mediaId);
+    const pl = x['playlist'] as { index?: unknown } | undefined;
+    const self: StoredObject = { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+    const entry: StoredEntry = { meta, objects: [...meta.files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256 })), self], archiveId };
+    if (pl && typeof pl.index === 'number') entry.index = pl.index;
+    out.push(entry);
+  }
+  return out;
+}
+
 /** One entry of a playlist's metadata.json (`extra.entries`). */
 export interface PlaylistEntryRecord {
   mediaId: string;
@@ -162,14 +218,29 @@ export interface PlaylistEntryRecord {
   metadataKey?: string;
 }
 
+/** A collection as its metadata.json records it. */
+export interface CollectionRecord {
+  /** `playlist:<id>` or `channel:<id>` */
+  mediaId: string;
+  kind: 'playlist' | 'channel';
+  /** yt-dlp's id of the playlist or channel tab */
+  id: string;
+  title?: string;
+  uploader?: string;
+  /** entries it has, as yt-dlp counted them */
+  count: number;
+  /** more facts for `extra` (a channel's tab and cap) */
+  extra?: Record<string, unknown>;
+}
+
 /**
- * Writes the `playlist:<id>` metadata.json listing the playlist's entries.
- * `files` are the entries' metadata.json objects, so the playlist traces to each entry.
+ * Writes the `playlist:<id>` or `channel:<id>` metadata.json listing the collection's entries.
+ * `files` are the entries' metadata.json objects, so the collection traces to each entry.
  */
 export async function storePlaylist(
   ctx: SourceContext,
   link: string,
-  playlist: { id: string; title?: string; uploader?: string; count: number },
+  playlist: CollectionRecord,
   entries: PlaylistEntryRecord[],
   entryMetadata: StoredObject[],
   tools: Record<string, string>,
@@ -178,9 +249,16 @@ export async function storePlaylist(
     schema: 1,
     row: rowContextOf(ctx),
     source: 'youtube',
-    mediaId: `playlist:${playlist.id}`,
+    mediaId: playlist.mediaId,
     url: link,
-    extra: { kind: 'playlist', playlistId: playlist.id, count: playlist.count, complete: entries.every((e) => e.status === 'archived'), entries },
+    extra: {
+      kind: playlist.kind,
+      playlistId: playlist.id,
+      count: playlist.count,
+      complete: entries.every((e) => e.status === 'archived'),
+      ...playlist.extra,
+      entries,
+    },
     files: entryMetadata.map((o) => ({ key: o.key, size: o.size, sha256: o.sha256 })),
     archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     tools,
