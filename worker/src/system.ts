@@ -4,6 +4,9 @@
  * pipeline.
  */
 import type { Config } from './config/env.js';
+import { EventBus } from './events/bus.js';
+import { JobEvents } from './events/jobEvents.js';
+import { SqliteEventLog } from './events/log.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
@@ -43,6 +46,8 @@ export interface System {
   backend: SheetBackend;
   google: GoogleCredentials;
   runner: Runner;
+  /** job events (docs/design.md §9): the durable log in queue.db and its live bus */
+  events: JobEvents;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -103,6 +108,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
+  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -145,7 +151,11 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
     retryScale: e.ARCHIVER_RETRY_SCALE,
     log,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    // events first: appended (synchronously) right after the queue change the runner just made
+    onEvent: (ev) => {
+      events.onRunnerEvent(ev);
+      opts.onEvent?.(ev);
+    },
   });
 
   return {
@@ -157,6 +167,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     backend,
     google,
     runner,
+    events,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
@@ -165,6 +176,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     async close({ abortRunning = false } = {}) {
       await runner.stop(abortRunning);
       await reporter.close();
+      events.bus.closeAll();
       queue.close();
     },
   };

@@ -43,6 +43,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     onEnqueued: () => system.runner.wake(),
     abortJob: (jobId) => system.runner.abort(jobId),
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
+    events: system.events,
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
