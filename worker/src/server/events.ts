@@ -21,6 +21,20 @@ import { JobIdSchema, validQuery } from './validate.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 const PAGE = 500;
+/** most bytes of SSE frames handed to the socket in one write */
+const WRITE_CHUNK = 64 * 1024;
+
+/** Each event's SSE frame, serialised once however many clients receive it. */
+const frames = new WeakMap<ArchiverEvent, string>();
+function frameOf(e: ArchiverEvent): string {
+  let f = frames.get(e);
+  if (f === undefined) {
+    // JSON.stringify escapes newlines, so the data is one `data:` line; type and id never hold one
+    f = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+    frames.set(e, f);
+  }
+  return f;
+}
 
 const EventId = z.string().regex(/^[0-9]{1,15}$/, 'an event id (the `id:` of an earlier event, digits)').transform(Number);
 
@@ -67,39 +81,44 @@ export function mountEvents(app: Hono<AppEnv>, o: EventsRouteOptions): void {
         sub?.close();
       };
       stream.onAbort(finish);
-      const send = (e: ArchiverEvent) => stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+      // a batch goes out in few writes (one per WRITE_CHUNK): a burst is not one syscall per event per client
+      let last = after ?? o.bus.log.lastId();
+      const sendAll = async (events: readonly ArchiverEvent[]) => {
+        let chunk = '';
+        for (const e of events) {
+          if (e.id <= last) continue;
+          chunk += frameOf(e);
+          last = e.id;
+          if (chunk.length >= WRITE_CHUNK) {
+            if (done) return;
+            await stream.write(chunk);
+            chunk = '';
+          }
+        }
+        if (chunk && !done) await stream.write(chunk);
+      };
       const beat = setInterval(() => void stream.write(': heartbeat\n\n'), o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       try {
         await stream.write(': connected\n\n');
-        let last = after ?? o.bus.log.lastId();
         // replay the log page by page while the client reads
         for (;;) {
           const page = o.bus.log.since(last, filter, PAGE);
           if (page.length < PAGE) break;
-          for (const e of page) {
-            if (done) return;
-            await send(e);
-            last = e.id;
-          }
+          await sendAll(page);
+          if (done) return;
         }
-        if (done) return;
         // the rest of the log and the live subscription in one tick: nothing published in between
         const tail: ArchiverEvent[] = [];
-        for (let page = o.bus.log.since(last, filter, PAGE); page.length; page = o.bus.log.since(last, filter, PAGE)) {
+        for (let from = last, page = o.bus.log.since(from, filter, PAGE); page.length; page = o.bus.log.since(from, filter, PAGE)) {
           tail.push(...page);
-          last = page[page.length - 1]!.id;
+          from = page[page.length - 1]!.id;
         }
         sub = o.bus.subscribe(filter, o.maxQueued);
-        for (const e of tail) await send(e);
+        await sendAll(tail);
         for (;;) {
           const batch = await sub.next();
-          if (!batch) break;
-          for (const e of batch) {
-            if (e.id <= last) continue;
-            if (done) return;
-            await send(e);
-            last = e.id;
-          }
+          if (!batch || done) break;
+          await sendAll(batch);
         }
         if (sub.overflowed) {
           o.log.warn({ filter, lastEventId: last }, 'SSE client too slow: disconnected (it resumes with Last-Event-ID)');
