@@ -128,6 +128,36 @@ describe('GET /v1/events', () => {
     }
   }, 120_000);
 
+  it('reports a failed job and a cancelled one once each', async () => {
+    const filter = { spreadsheetId: 'sheet-fail' };
+    const terminal = (seen: ArchiverEvent[]) =>
+      seen.some((e) => e.type === 'job.cancelled') && seen.some((e) => e.type === 'job.failed' && e.data['retrying'] === false);
+    const c = collect(filter, { stop: terminal });
+    await c.open;
+    const rows = [
+      { rowId: 'f1', youtube: [host.notFoundUrl()] },
+      { rowId: 'c1', youtube: [host.slowUrl()] },
+    ];
+    const res = await api().request('POST', '/v1/dispatch', dispatchBody(rows, { spreadsheetId: 'sheet-fail' }));
+    const [failJob, slowJob] = res.body.jobs.map((j: { jobId: string }) => j.jobId) as [string, string];
+    await until('slow job started', () => (c.seen.some((e) => e.jobId === slowJob && e.type === 'job.started') ? true : undefined), 60_000);
+    expect((await api().request('POST', `/v1/jobs/${slowJob}/cancel`)).status).toBe(200);
+    await c.done;
+    await new Promise((r) => setTimeout(r, 1000)); // the killed run reports back: no second terminal event
+    const replay = collect(filter, { lastEventId: 0, stop: terminal });
+    await replay.done;
+    const failed = replay.seen.filter((e) => e.jobId === failJob && e.type === 'job.failed');
+    expect(failed.at(-1)!.data).toMatchObject({ retrying: false, status: 'failed' });
+    expect((failed.at(-1)!.data['error'] as { category: string }).category).toBeTruthy();
+    const slow = collect(filter, { lastEventId: 0 });
+    await new Promise((r) => setTimeout(r, 1500));
+    slow.close();
+    const slowTypes = slow.seen.filter((e) => e.jobId === slowJob).map((e) => e.type);
+    expect(slowTypes.filter((t) => t === 'job.cancelled')).toHaveLength(1);
+    expect(slowTypes.at(-1)).toBe('job.cancelled');
+    expect(slowTypes.some((t) => t === 'job.failed' || t === 'job.completed')).toBe(false);
+  }, 90_000);
+
   it('filters by jobId and rowId on replay', async () => {
     const listing = await api().request('GET', '/v1/jobs?rowId=ev1');
     const jobId: string = listing.body.jobs[0].jobId;
