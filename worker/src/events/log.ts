@@ -130,9 +130,11 @@ export class SqliteEventLog {
   since(afterId: number, filter: EventFilter = {}, limit = 500): ArchiverEvent[] {
     const where = ['id > ?'];
     const params: (string | number)[] = [afterId];
-    if (filter.jobId !== undefined) where.push('job_id = ?'), params.push(filter.jobId);
-    if (filter.rowId !== undefined) where.push('row_id = ?'), params.push(filter.rowId);
-    if (filter.spreadsheetId !== undefined) where.push('spreadsheet_id = ?'), params.push(filter.spreadsheetId);
+    for (const [column, value] of [['job_id', filter.jobId], ['row_id', filter.rowId], ['spreadsheet_id', filter.spreadsheetId]] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
     const sql = `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`;
     return (this.db.prepare(sql).all(...params, Math.max(0, Math.floor(limit))) as Row[]).map(toEvent);
   }

@@ -72,7 +72,10 @@ export async function watchAction(o: WatchCliOptions): Promise<void> {
       bar.update(pct, { who, detail: e.type === 'job.queued' ? 'queued' : describeEvent(e).replace(/^.*?% ?/, '') });
     } else {
       const bar = bars.get(key);
-      if (bar) multi.remove(bar), bars.delete(key);
+      if (bar) {
+        multi.remove(bar);
+        bars.delete(key);
+      }
       multi.log(`${describeEvent(e)}\n`);
     }
   };
