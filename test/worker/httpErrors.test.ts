@@ -9,6 +9,9 @@ import { Writable } from 'node:stream';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../worker/src/events/bus.js';
+import { JobEvents } from '../../worker/src/events/jobEvents.js';
+import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
@@ -45,6 +48,7 @@ beforeAll(async () => {
     startedAt: Date.now(),
     readiness: async () => ({ ready: true, checks: {} }),
     lookup: async () => null,
+    events: new JobEvents(new EventBus(new SqliteEventLog(queue.db))),
   });
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
@@ -73,6 +77,11 @@ function send(method: string, pathAndQuery: string, body = ''): Promise<{ status
         headers: { [SIGNATURE_HEADER]: signRequest(SECRET, method, pathAndQuery, body), ...(body ? { 'content-type': 'application/json' } : {}) },
       },
       (res) => {
+        // an accepted /v1/events stream never ends: its status is the answer
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          req.destroy();
+          return resolve({ status: res.statusCode ?? 0, body: '' });
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -148,6 +157,7 @@ const ROUTES: Record<string, { query: string[]; params: string[] }> = {
   'POST /v1/jobs/:jobId/retry': { query: [], params: ['jobId'] },
   'POST /v1/jobs/:jobId/cancel': { query: [], params: ['jobId'] },
   'GET /v1/lookup': { query: ['key'], params: [] },
+  'GET /v1/events': { query: ['rowId', 'jobId', 'spreadsheetId', 'lastEventId'], params: [] },
 };
 
 /** A valid value for each parameter, so one malformed parameter is tested at a time. */

@@ -6,6 +6,9 @@
 import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
 import type { Catalogue } from './catalogue/repository.js';
 import type { Config } from './config/env.js';
+import { EventBus } from './events/bus.js';
+import { JobEvents } from './events/jobEvents.js';
+import { SqliteEventLog } from './events/log.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
@@ -48,6 +51,8 @@ export interface System {
   runner: Runner;
   /** people, assets and sessions (docs/design.md §8), written with every metadata.json */
   catalogue: Catalogue;
+  /** job events (docs/design.md §9): the durable log in queue.db and its live bus */
+  events: JobEvents;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -122,6 +127,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
+  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -171,9 +177,11 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
     ...(helpers ? { launchGapMs: 50 } : {}),
     log,
-    onEvent: (e) => {
-      recordSession(e);
-      opts.onEvent?.(e);
+    // events first: appended (synchronously) right after the queue change the runner just made
+    onEvent: (ev) => {
+      events.onRunnerEvent(ev);
+      recordSession(ev);
+      opts.onEvent?.(ev);
     },
   });
 
@@ -187,6 +195,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     google,
     runner,
     catalogue,
+    events,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
@@ -196,6 +205,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await runner.stop(abortRunning);
       await helpers?.close();
       await reporter.close();
+      events.bus.closeAll();
       queue.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);

@@ -56,3 +56,12 @@ export function portNumber(flag: string) {
     return n;
   };
 }
+
+/** Parses a whole number ≥ 0. @throws UsageError naming the flag */
+export function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${flag}: "${value}" is not a whole number ≥ 0`);
+    return n;
+  };
+}

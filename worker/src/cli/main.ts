@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { UsageError, parseSources, portNumber, positiveInt } from './context.js';
+import { UsageError, nonNegativeInt, parseSources, portNumber, positiveInt } from './context.js';
 
 // Each command's module (and what it pulls in: SQLite, googleapis, the AWS SDK) loads only when
 // that command runs, so --help, --version and the quick commands start fast.
@@ -18,6 +18,7 @@ const commands = {
   serve: () => import('./commands/serve.js'),
   sheet: () => import('./commands/sheet.js'),
   updateTools: () => import('./commands/updateTools.js'),
+  watch: () => import('./commands/watch.js'),
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -162,6 +163,17 @@ program
   .option('--dir <path>', 'tools folder (default $ARCHIVER_TOOLS_DIR or ~/.local/share/sheet-archiver/bin)')
   .addOption(json)
   .action(async (o) => (await commands.updateTools()).updateToolsAction(o));
+
+program
+  .command('watch')
+  .description("live view of a running serve's jobs with progress bars, from its signed event stream")
+  .option('--row-id <id>', 'only this row_id')
+  .option('--job-id <id>', 'only this job')
+  .option('--spreadsheet-id <id>', 'only this spreadsheet')
+  .option('--url <url>', 'the worker (default http://127.0.0.1:$PORT, PORT default 8080)')
+  .option('--last-event-id <n>', 'first replay the events after this id from the worker’s log (0: all it keeps)', nonNegativeInt('--last-event-id'))
+  .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
+  .action(async (o) => (await commands.watch()).watchAction(o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message

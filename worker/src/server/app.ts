@@ -6,11 +6,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import { JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../queue/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
+import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
@@ -39,6 +41,10 @@ export interface AppDeps {
   lookup?: (key: string) => Promise<unknown | null>;
   /** the catalogue's query API (routes/catalogue.ts); absent: those routes answer 404 */
   catalogue?: CatalogueRouteDeps;
+  /** job events (docs/design.md §9): recorded on dispatch, retry and cancel; streamed at /v1/events */
+  events?: JobEvents;
+  /** SSE heartbeat interval, ms (default 15 s) */
+  sseHeartbeatMs?: number;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -57,6 +63,8 @@ const ListQuerySchema = z.object({
 });
 
 const LookupQuerySchema = z.object({ key: z.string({ error: 'required (an object key or a local path)' }).min(1).max(1024) });
+
+const OPEN = new Set<string>(OPEN_JOB_STATUSES);
 
 /** Turns a dispatch into one new job per (row, source) that has links (design §4). */
 export function jobsOfDispatch(req: DispatchRequest): NewJob[] {
@@ -116,6 +124,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), (c) => {
     const req = c.req.valid('json');
     const results = deps.queue.enqueue(jobsOfDispatch(req));
+    // in the log before the 202 is sent (docs/design.md §9)
+    for (const r of results) if (r.created) deps.events?.queued(r.job);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
       { dispatchId: req.dispatchId, rows: req.rows.length, created: results.filter((r) => r.created).length, existing: results.filter((r) => !r.created).length },
@@ -137,14 +147,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), (c) => {
     const job = deps.queue.retry(c.req.valid('param').jobId);
+    deps.events?.queued(job);
     deps.onEnqueued?.();
     return c.json(job, 202);
   });
 
   app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), (c) => {
     const { jobId } = c.req.valid('param');
+    const wasOpen = OPEN.has(deps.queue.get(jobId)?.status ?? '');
     const job = deps.queue.cancel(jobId);
     if (!job) throw notFound(`no job ${jobId}`);
+    if (wasOpen && job.status === 'cancelled') deps.events?.cancelled(job);
     const killed = deps.abortJob?.(jobId) ?? false;
     return c.json({ ...job, killed }, 200);
   });
@@ -157,6 +170,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
+  if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(httpErrorHandler(deps.log));
