@@ -21,6 +21,7 @@ export interface QueueGaugeSource {
 
 /** Lanes always reported, so a dashboard has a series before the first job. */
 const FIXED_LANES = ['youtube', 'drive'];
+const laneName = (lane: string) => lane || 'unknown';
 
 /**
  * Registers the queue gauges on `registry`. One snapshot serves every gauge of one scrape.
@@ -30,9 +31,16 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
   const registers = [registry];
   // prom-client collects each metric in turn: the first gauge takes the snapshot, the others reuse it.
   let cached: { at: number; snap: QueueGaugeSnapshot; paused: string[] } | null = null;
+  // Every lane seen keeps its series (at 0 once drained) rather than vanishing; lanes are bounded
+  // by YouTube, Drive and ARCHIVER_ALLOWED_HOSTS.
+  const lanes = new Set(FIXED_LANES);
   const current = () => {
     const now = clock();
-    if (!cached || now - cached.at > 250) cached = { at: now, snap: src.snapshot(now), paused: src.pausedLanes() };
+    if (!cached || now - cached.at > 250) {
+      cached = { at: now, snap: src.snapshot(now), paused: src.pausedLanes() };
+      for (const r of cached.snap.depthByLane) lanes.add(laneName(r.lane));
+      for (const lane of cached.paused) lanes.add(lane);
+    }
     return cached;
   };
 
@@ -55,10 +63,9 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     labelNames: ['lane'],
     registers,
     collect() {
-      const { snap, paused } = current();
-      this.reset();
-      for (const lane of new Set([...FIXED_LANES, ...paused])) this.set({ lane }, 0);
-      for (const r of snap.depthByLane) this.set({ lane: r.lane || 'unknown' }, r.n);
+      const { snap } = current();
+      for (const lane of lanes) this.set({ lane }, 0);
+      for (const r of snap.depthByLane) this.set({ lane: laneName(r.lane) }, r.n);
     },
   });
 
@@ -68,9 +75,8 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     labelNames: ['lane'],
     registers,
     collect() {
-      const { snap, paused } = current();
-      this.reset();
-      for (const lane of new Set([...FIXED_LANES, ...snap.depthByLane.map((r) => r.lane || 'unknown')])) this.set({ lane }, 0);
+      const { paused } = current();
+      for (const lane of lanes) this.set({ lane }, 0);
       for (const lane of paused) this.set({ lane }, 1);
     },
   });

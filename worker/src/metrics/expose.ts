@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Env as Env_, type MiddlewareHandler } from 'hono';
 import type { AddressInfo } from 'node:net';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../log.js';
@@ -51,8 +51,8 @@ function metricsRoute(app: Hono, metrics: ArchiverMetrics, token: string | undef
 }
 
 /** Mounts `GET /metrics` on the main app when the configuration puts it there (token, no METRICS_PORT). */
-export function mountOnMainApp(app: Hono<any>, metrics: ArchiverMetrics, e: Pick<Env, 'METRICS_PORT' | 'METRICS_TOKEN'>): void {
-  if (e.METRICS_PORT === undefined && e.METRICS_TOKEN) metricsRoute(app as Hono, metrics, e.METRICS_TOKEN);
+export function mountOnMainApp<E extends Env_>(app: Hono<E>, metrics: ArchiverMetrics, e: Pick<Env, 'METRICS_PORT' | 'METRICS_TOKEN'>): void {
+  if (e.METRICS_PORT === undefined && e.METRICS_TOKEN) metricsRoute(app as unknown as Hono, metrics, e.METRICS_TOKEN);
 }
 
 export interface MetricsListener {
