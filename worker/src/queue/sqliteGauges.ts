@@ -15,8 +15,12 @@ import { migrate, type MigrationStep } from './migrate.js';
 export const GAUGES_COMPONENT = 'queue_gauges';
 
 const GAUGES_MIGRATIONS: readonly MigrationStep[] = [
-  // v1: (status, source, lane) covers the counts below; ready_at has its own index (jobs_ready)
-  (db) => db.exec('CREATE INDEX IF NOT EXISTS jobs_status_source_lane ON jobs (status, source, lane)'),
+  // v1: (status, source, lane) covers the counts; (status, ready_at) makes the oldest waiting job two seeks
+  (db) =>
+    db.exec(`
+      CREATE INDEX IF NOT EXISTS jobs_status_source_lane ON jobs (status, source, lane);
+      CREATE INDEX IF NOT EXISTS jobs_status_ready ON jobs (status, ready_at);
+    `),
 ];
 
 /** What the gauges show. Times are ms since epoch. */
@@ -29,10 +33,12 @@ export interface QueueGaugeSnapshot {
   oldestWaitingSince: number | null;
 }
 
+type CountRow = { status: JobStatus; source: SourceName; lane: string; n: number };
+
 export class SqliteQueueGauges {
-  private readonly byStatus: Database.Statement<[], { status: JobStatus; source: SourceName; n: number }>;
-  private readonly byLane: Database.Statement<[], { lane: string; n: number }>;
-  private readonly oldest: Database.Statement<[number], { ready_at: number }>;
+  private readonly counts: Database.Statement<[], CountRow>;
+  private readonly oldestQueued: Database.Statement<[], { t: number | null }>;
+  private readonly oldestDue: Database.Statement<[number], { t: number | null }>;
 
   /**
    * @param db the queue's open handle (SqliteQueue.db); the `jobs` table must exist.
@@ -40,20 +46,28 @@ export class SqliteQueueGauges {
    */
   constructor(db: Database.Database) {
     migrate(db, GAUGES_COMPONENT, GAUGES_MIGRATIONS);
-    this.byStatus = db.prepare('SELECT status, source, COUNT(*) AS n FROM jobs GROUP BY status, source');
-    this.byLane = db.prepare("SELECT lane, COUNT(*) AS n FROM jobs WHERE status IN ('queued','retrying') GROUP BY lane");
-    // Walks jobs_ready in order: leased and not-yet-due rows sort after `now` and are never read.
-    this.oldest = db.prepare(
-      "SELECT ready_at FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ? AND status IN ('queued','retrying') ORDER BY ready_at LIMIT 1",
-    );
+    // One scan in index order (no temporary B-tree) gives both the status and the lane counts.
+    this.counts = db.prepare('SELECT status, source, lane, COUNT(*) AS n FROM jobs GROUP BY status, source, lane');
+    this.oldestQueued = db.prepare("SELECT MIN(ready_at) AS t FROM jobs WHERE status = 'queued'");
+    this.oldestDue = db.prepare("SELECT MIN(ready_at) AS t FROM jobs WHERE status = 'retrying' AND ready_at <= ?");
   }
 
   /** The counts now. @param now ms since epoch. */
   snapshot(now = Date.now()): QueueGaugeSnapshot {
+    const jobs = new Map<string, QueueGaugeSnapshot['jobs'][number]>();
+    const lanes = new Map<string, number>();
+    for (const r of this.counts.all()) {
+      const k = `${r.status}/${r.source}`;
+      const j = jobs.get(k);
+      if (j) j.n += r.n;
+      else jobs.set(k, { status: r.status, source: r.source, n: r.n });
+      if (r.status === 'queued' || r.status === 'retrying') lanes.set(r.lane, (lanes.get(r.lane) ?? 0) + r.n);
+    }
+    const times = [this.oldestQueued.get()?.t, this.oldestDue.get(now)?.t].filter((t): t is number => typeof t === 'number');
     return {
-      jobs: this.byStatus.all(),
-      depthByLane: this.byLane.all(),
-      oldestWaitingSince: this.oldest.get(now)?.ready_at ?? null,
+      jobs: [...jobs.values()],
+      depthByLane: [...lanes].map(([lane, n]) => ({ lane, n })),
+      oldestWaitingSince: times.length ? Math.min(...times) : null,
     };
   }
 }
