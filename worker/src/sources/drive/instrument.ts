@@ -1,7 +1,7 @@
 /**
  * Reports every Drive v3 API call made through a googleapis client, by method and outcome
- * (metrics). A Proxy over the client's resources (`files`, `about`, …) wraps their methods; the
- * calls themselves are unchanged.
+ * (metrics). Each resource of the client (`files`, `about`, …) is wrapped in a Proxy that reports
+ * its method calls; the calls themselves are unchanged.
  */
 import type { drive_v3 } from 'googleapis';
 import { isAbortError, mapDriveError } from './errors.js';
@@ -17,15 +17,15 @@ export function callOutcome(err: unknown): string {
  * settles (for `responseType: 'stream'` calls: when the response headers arrive).
  */
 export function instrumentDrive(drive: drive_v3.Drive, onCall: (method: string, outcome: string) => void): drive_v3.Drive {
-  const resources = new Map<PropertyKey, unknown>();
-  return new Proxy(drive, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof prop !== 'string' || typeof value !== 'object' || value === null || prop === 'context') return value;
-      if (!resources.has(prop)) resources.set(prop, wrapResource(value, prop, onCall));
-      return resources.get(prop);
-    },
-  });
+  // googleapis makes the resources read-only, non-configurable properties, which a Proxy must
+  // return unchanged: shadow them on an object that inherits everything else from the client.
+  const out = Object.create(drive) as drive_v3.Drive;
+  for (const name of Object.getOwnPropertyNames(drive)) {
+    const value: unknown = (drive as unknown as Record<string, unknown>)[name];
+    if (name === 'context' || typeof value !== 'object' || value === null) continue;
+    Object.defineProperty(out, name, { value: wrapResource(value, name, onCall), enumerable: true });
+  }
+  return out;
 }
 
 function wrapResource(resource: object, name: string, onCall: (method: string, outcome: string) => void): object {
