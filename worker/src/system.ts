@@ -150,7 +150,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     jobTimeoutMs: e.ARCHIVER_JOB_TIMEOUT_S * 1000,
     retryScale: e.ARCHIVER_RETRY_SCALE,
     log,
-    ...(opts.onEvent || metrics ? { onEvent: (ev: RunnerEvent) => (metrics?.onRunnerEvent(ev), opts.onEvent?.(ev)) } : {}),
+    ...(opts.onEvent || metrics
+      ? {
+          onEvent: (ev: RunnerEvent) => {
+            metrics?.onRunnerEvent(ev);
+            opts.onEvent?.(ev);
+          },
+        }
+      : {}),
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
