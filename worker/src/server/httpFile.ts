@@ -32,7 +32,7 @@ export function parseRange(header: string | undefined, size: number): { kind: 'f
     return { kind: 'range', range: { start: Math.max(0, size - n), end: size - 1 } };
   }
   const start = Number(r[1]);
-  const end = r[2] === '' ? size - 1 : Number(r[2]);
+  const end = r[2] === '' ? Infinity : Number(r[2]);
   if (end < start) return { kind: 'full' }; // invalid range-spec: the header is ignored (§14.1.1)
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'range', range: { start, end: Math.min(end, size - 1) } };
