@@ -154,6 +154,9 @@ describe('content on the local store', () => {
     const opened = await fetch(link.url, { headers: { range: 'bytes=0-4' } });
     expect(opened.status).toBe(206);
     expect(await opened.text()).toBe('video');
+    const head = await fetch(link.url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(BYTES.length));
     // the link opens that route only: same query on another asset, or a POST, is refused
     expect((await fetch(link.url.replace(video, named))).status).toBe(403);
     expect((await fetch(link.url, { method: 'POST' })).status).toBe(401);
@@ -217,7 +220,14 @@ describe('content on S3 (s3rver)', () => {
     expect(location.searchParams.get('response-content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent(NAME)}`);
     const got = await fetch(location);
     expect(got.status).toBe(200);
+    // s3rver applies response-* overrides as S3 does (GetObject "Overriding response header values")
+    expect(got.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent(NAME)}`);
+    expect(got.headers.get('content-type')).toBe('video/mp4');
     expect(await got.text()).toBe(`extra ${NAME}`);
+    // and Range is the bucket's
+    const part = await fetch(location, { headers: { range: 'bytes=0-4' } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe('extra');
   });
 
   it('redirects a link opened without the header too', async () => {
