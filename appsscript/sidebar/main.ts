@@ -6,10 +6,10 @@
  */
 import type { ActionResult, LiveStatus, SidebarApi, SidebarState } from '../src/api.js';
 import { afterPoll, startSchedule, type LiveSchedule } from './live.js';
-import { fillSettings, mergeLive, renderLive, renderResult, renderState } from './render.js';
+import { fillSettings, mergeLive, renderLive, renderPanel, renderResult, renderState } from './render.js';
 import { call } from './run.js';
 
-type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings' | 'pollStatus'>;
+type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings' | 'pollStatus' | 'getArchivedMedia'>;
 const ACTIONS: readonly ActionName[] = [
   'dispatchPendingRows',
   'retryFailedRows',
@@ -159,7 +159,34 @@ async function saveSettings(ev: Event): Promise<void> {
   await refresh();
 }
 
+let panelSeq = 0;
+
+/** Opens a row's panel: asks the add-on (and so the worker) only now, on demand. */
+async function showFiles(rowId: string): Promise<void> {
+  const id = rowId.trim();
+  if (!id) return renderPanel({ ok: false, message: 'Type a row_id first.', rowId: '', files: [], total: 0, expiresAt: '' });
+  (document.getElementById('panel-row-id') as HTMLInputElement).value = id;
+  const seq = ++panelSeq;
+  renderPanel({ loading: id });
+  let view;
+  try {
+    view = await call('getArchivedMedia', id);
+  } catch (e) {
+    view = { ok: false, message: (e as Error).message, rowId: id, files: [], total: 0, expiresAt: '' };
+  }
+  // a slower answer for an earlier row must not replace the row asked for last
+  if (seq === panelSeq) renderPanel(view);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('attention')!.addEventListener('click', (ev) => {
+    const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-row-id]');
+    if (b) void showFiles(b.dataset['rowId'] ?? '');
+  });
+  document.getElementById('panel')!.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void showFiles((document.getElementById('panel-row-id') as HTMLInputElement).value);
+  });
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action]'))) b.addEventListener('click', () => void runAction(b));
   document.getElementById('refresh')!.addEventListener('click', () => void refresh());
   document.getElementById('resume-live')!.addEventListener('click', () => void refresh());

@@ -1,5 +1,5 @@
 /** Pure rendering helpers: state → DOM. No server calls here. */
-import type { ActionResult, LiveStatus, RunRecord, SidebarState, StatusView } from '../src/api.js';
+import type { ActionResult, ArchivedMediaView, LiveStatus, RunRecord, SidebarState, StatusView } from '../src/api.js';
 
 export const STATUS_ORDER = ['completed', 'queued', 'downloading', 'failed', 'pending'] as const;
 const SOURCE_LABEL = { youtube: 'YouTube', drive: 'Drive' } as const;
@@ -143,6 +143,7 @@ export function renderState(state: SidebarState): void {
     li.append(el('strong', {}, `Row ${a.rowNumber}`), document.createTextNode(` · ${a.rowId || 'no row_id'} · ${SOURCE_LABEL[a.source]} ${a.status}`));
     li.append(el('div', { class: 'err' }, a.error));
     if (a.advice) li.append(el('div', { class: 'advice' }, a.advice));
+    if (a.rowId) li.append(el('button', { type: 'button', class: 'link', 'data-row-id': a.rowId, 'aria-label': `Archived files of row ${a.rowId}` }, 'Files'));
     list.append(li);
   }
   if (st && st.attentionTotal > att.length) list.append(el('li', {}, `… and ${st.attentionTotal - att.length} more.`));
@@ -179,4 +180,36 @@ export function fillSettings(state: SidebarState): void {
   byId<HTMLInputElement>('src-drive').checked = s.sources.includes('drive');
   byId<HTMLInputElement>('lease').value = String(s.leaseHours);
   byId<HTMLInputElement>('hosts').value = s.allowedHosts.join(', ');
+}
+
+/** `1536` → `1.5 KB`. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** The per-row panel: the message, then one link per archived file (opened in a new tab). */
+export function renderPanel(v: ArchivedMediaView | { loading: string }): void {
+  const msg = byId('panel-message');
+  const list = byId('panel-files');
+  list.replaceChildren();
+  if ('loading' in v) {
+    msg.className = 'help';
+    msg.textContent = `Looking up row ${v.loading}…`;
+    return;
+  }
+  msg.className = v.ok ? 'help' : 'help error';
+  msg.textContent = v.message;
+  for (const f of v.files) {
+    // only the worker's http(s) links become anchors: nothing else from an answer is ever a URL
+    if (!/^https?:\/\//i.test(f.url)) continue;
+    const li = el('li', { 'data-kind': f.kind });
+    li.append(el('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer' }, f.fileName));
+    li.append(el('div', { class: 'muted' }, `${f.kind} · ${humanSize(f.size)}${f.title ? ` · ${f.title}` : ''}`));
+    list.append(li);
+  }
 }

@@ -3,7 +3,8 @@
  * (scopes.ts), returns an ActionResult and turns expected failures into plain messages instead of
  * exceptions.
  */
-import type { ActionResult, LiveStatus, PollRequest, SettingsInput, SidebarState } from './api.js';
+import type { ActionResult, ArchivedMediaView, LiveStatus, PollRequest, SettingsInput, SidebarState } from './api.js';
+import { archivedMedia } from './archivedMedia.js';
 import { ensureTrackingColumns } from './columns.js';
 import { documentProperties, requireActiveSpreadsheet } from './context.js';
 import { runDispatch } from './dispatch.js';
@@ -71,6 +72,17 @@ export const actions = {
       if (!s.workerUrl) return { ok: false, message: 'Set the worker URL in Settings first.' };
       return checkHealth(s.workerUrl);
     }),
+
+  /** The per-row panel: a row's archived files with links (on demand only: two UrlFetch calls). */
+  archivedMedia: (rowId: string): ArchivedMediaView => {
+    const denied = requirePermissions(ACTION_SCOPES.dispatch, 'list what is archived for a row');
+    if (denied) return { ok: false, message: denied.message, rowId: String(rowId ?? ''), files: [], total: 0, expiresAt: '' };
+    try {
+      return archivedMedia(requireActiveSpreadsheet().getId(), rowId);
+    } catch (e) {
+      return { ok: false, message: errorText(e), rowId: String(rowId ?? ''), files: [], total: 0, expiresAt: '' };
+    }
+  },
 
   /** Saves, then tests the connection with a signed request so a wrong secret shows at once. */
   saveSettings: (input: SettingsInput): ActionResult =>

@@ -112,6 +112,33 @@ export interface SidebarState {
   lastDispatch: RunRecord | null;
 }
 
+/** One archived file of a row, with a link that opens without the signature header. */
+export interface ArchivedFileView {
+  assetId: string;
+  fileName: string;
+  /** video, audio, subtitles, transcript, thumbnail, comments, document, export */
+  kind: string;
+  source: string;
+  mediaId: string;
+  title: string | null;
+  /** bytes */
+  size: number;
+  /** `<worker origin>/v1/assets/<id>/content?expires=…&sig=…` */
+  url: string;
+}
+
+/** The per-row panel: a row's archived files (getArchivedMedia). */
+export interface ArchivedMediaView {
+  ok: boolean;
+  message: string;
+  rowId: string;
+  files: ArchivedFileView[];
+  /** files the row has, linked or not (at most 20 are linked) */
+  total: number;
+  /** ISO 8601 UTC; '' when there are no links */
+  expiresAt: string;
+}
+
 /** The server functions the sidebar may call (see main.ts). */
 export interface SidebarApi {
   getSidebarState(): SidebarState;
@@ -125,4 +152,5 @@ export interface SidebarApi {
   scheduleHourlyDispatch(): ActionResult;
   stopSchedule(): ActionResult;
   checkWorker(): ActionResult;
+  getArchivedMedia(rowId: string): ArchivedMediaView;
 }

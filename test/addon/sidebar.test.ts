@@ -7,6 +7,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkSignature } from '../../worker/src/server/contentLinks.js';
 import { SheetModel, type SheetData } from '../support/sheetModel.js';
 import { buildAddonFor } from '../support/appsScript/ensureBuilt.js';
 import { startFakeWorker, type FakeWorker } from '../support/appsScript/fakeWorker.js';
@@ -167,14 +168,70 @@ describe('sidebar in Chromium', () => {
 
     await page.locator('body').click({ position: { x: 1, y: 1 } });
     const order: string[] = [];
-    for (let i = 0; i < 9; i++) {
+    for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id || ''));
     }
     expect(order).toEqual([
       'Refresh', 'Dispatch pending rows', 'Retry failed rows', 'Add tracking columns', 'Reset selected rows',
-      'Validate sheet', 'Check worker', expect.stringMatching(/Schedule hourly dispatch|Stop schedule/), 'worker-url',
+      'Validate sheet', 'Check worker', expect.stringMatching(/Schedule hourly dispatch|Stop schedule/),
+      // row 5 (104) still needs attention: its "Files" button, then the per-row panel
+      'Files', 'panel-row-id', 'Show files', 'worker-url',
     ]);
+  });
+
+  it("opens a row's archived files on demand: signed calls to the worker, links opening in a new tab", async () => {
+    const asset = (assetId: string, kind: string, fileName: string, size: number) => ({ assetId, kind, fileName, size, source: 'youtube', mediaId: 'vid104' });
+    await worker.setPeople({
+      '104': {
+        person: { rowId: '104', spreadsheetId: SPREADSHEET_ID },
+        sources: {
+          youtube: [{ mediaId: 'vid104', title: 'Talk of 104', link: 'https://www.youtube.com/watch?v=vid104', assets: [
+            asset('a_01', 'video', 'vid104 Ñandú.mp4', 3 * 1024 * 1024),
+            asset('a_02', 'metadata', 'metadata.json', 900),
+            asset('a_03', 'subtitles', 'vid104.en.vtt', 300),
+          ] }],
+          drive: [],
+        },
+      },
+    });
+    await worker.reset();
+    const panelCalls = async () => (await worker.requests()).filter((r) => /\/v1\/(people|assets)\//.test(r.path));
+    // nothing is asked of the worker until a panel is opened (UrlFetch quota)
+    expect(await panelCalls()).toEqual([]);
+
+    await page.locator('#attention button[data-row-id="104"]').click();
+    await expect.poll(() => page.locator('#panel-files a').count()).toBe(2);
+    expect(await page.locator('#panel-message').innerText()).toMatch(/^2 archived files for row 104\. Links work until \d{2}:\d{2} UTC\.$/);
+    const links = await page.locator('#panel-files a').evaluateAll((as) =>
+      as.map((a) => ({ text: a.textContent, href: a.getAttribute('href')!, target: a.getAttribute('target'), rel: a.getAttribute('rel') })),
+    );
+    expect(links.map((l) => l.text)).toEqual(['vid104 Ñandú.mp4', 'vid104.en.vtt']);
+    for (const [i, l] of links.entries()) {
+      expect(l.target).toBe('_blank');
+      expect(l.rel).toBe('noopener noreferrer');
+      // the add-on's worker URL, not the origin the worker saw, with the link's path and signature
+      const m = /^(https:\/\/[^/]+)(\/v1\/assets\/a_0[13]\/content)\?expires=(\d+)&sig=([0-9a-f]{64})$/.exec(l.href)!;
+      expect(m, l.href).not.toBeNull();
+      expect(m[1]).toBe(worker.url);
+      expect(m[2]).toBe(`/v1/assets/${i === 0 ? 'a_01' : 'a_03'}/content`);
+      expect(m[4]).toBe(linkSignature(SECRET, 'GET', m[2]!, Number(m[3])));
+    }
+    expect(await page.locator('#panel-files li').first().innerText()).toContain('video · 3.0 MB · Talk of 104');
+    const calls = await panelCalls();
+    expect(calls.map((c) => `${c.method} ${c.path} ${c.signatureOk}`)).toEqual([
+      `GET /v1/people/104?spreadsheetId=${SPREADSHEET_ID} true`,
+      'POST /v1/assets/a_01/link true',
+      'POST /v1/assets/a_03/link true',
+    ]);
+    await shot('sidebar-archived-files.png');
+
+    // a row with nothing archived, typed in the panel
+    await page.locator('#panel-row-id').fill('no such/row');
+    await page.getByRole('button', { name: 'Show files' }).click();
+    await expect.poll(() => page.locator('#panel-message').innerText()).toBe('Nothing is archived for row no such/row yet.');
+    expect(await page.locator('#panel-files li').count()).toBe(0);
+    expect((await panelCalls()).at(-1)!.path).toBe(`/v1/people/no%20such%2Frow?spreadsheetId=${SPREADSHEET_ID}`);
   });
 });
 

@@ -6,6 +6,10 @@
  * constant-time compare), answers 202 `{"jobs":[…]}` with one queued job per (row, source with
  * links), and records what it received. Unsigned control routes under `/__control/` let the test
  * read the record and switch behaviour (fail with a status, delay).
+ *
+ * For the sidebar's per-row panel it also answers `GET /v1/people/:rowId?spreadsheetId=` from the
+ * people set with `setPeople` (404 otherwise) and `POST /v1/assets/:assetId/link` with a link signed
+ * as the real worker signs it (worker/src/server/contentLinks.ts; shapes as docs/catalogue.md).
  */
 import { Agent, request } from 'node:https';
 import { Worker } from 'node:worker_threads';
@@ -32,6 +36,8 @@ export interface FakeWorker {
   url: string;
   requests(): Promise<ReceivedRequest[]>;
   setMode(mode: FakeWorkerMode): Promise<void>;
+  /** the answers of GET /v1/people/:rowId, by row_id */
+  setPeople(people: Record<string, unknown>): Promise<void>;
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -43,6 +49,7 @@ const crypto = require('node:crypto');
 const { secret, toleranceS, prefix, version, key, cert } = workerData;
 const started = Date.now();
 let mode = { kind: 'accept' };
+let people = {};
 let received = [];
 let n = 0;
 
@@ -72,6 +79,7 @@ const server = https.createServer({ key, cert }, (req, res) => {
     if (path === '/__control/requests') return send(200, received);
     if (path === '/__control/reset') { received = []; return send(200, {}); }
     if (path === '/__control/mode') { mode = JSON.parse(body); return send(200, {}); }
+    if (path === '/__control/people') { people = JSON.parse(body); return send(200, {}); }
     if (path === prefix + '/healthz') {
       if (mode.kind === 'status') return send(mode.status, mode.body);
       return send(200, { ok: true, version, uptime: (Date.now() - started) / 1000 });
@@ -94,6 +102,21 @@ const server = https.createServer({ key, cert }, (req, res) => {
       for (const row of parsed.rows || []) for (const source of ['youtube', 'drive'])
         if ((row[source] || []).length) jobs.push({ jobId: 'j_' + (++n), rowId: row.rowId, source, status: mode.jobStatus || 'queued' });
       rec.status = send(202, { jobs });
+      return;
+    }
+    const person = /^\\/v1\\/people\\/([^/?]+)\\?spreadsheetId=[^&]+$/.exec(path.slice(prefix.length));
+    if (req.method === 'GET' && person) {
+      const p = people[decodeURIComponent(person[1])];
+      rec.status = p ? send(200, p) : send(404, { error: 'not_found', message: 'no person' });
+      return;
+    }
+    const link = /^\\/v1\\/assets\\/(a_[0-9a-f]+)\\/link$/.exec(path.slice(prefix.length));
+    if (req.method === 'POST' && link) {
+      const content = prefix + '/v1/assets/' + link[1] + '/content';
+      const expires = Math.floor(Date.now() / 1000) + 900;
+      const sig = crypto.createHmac('sha256', secret).update('GET.' + content + '.' + expires, 'utf8').digest('hex');
+      const q = content + '?expires=' + expires + '&sig=' + sig;
+      rec.status = send(200, { assetId: link[1], url: 'https://worker.internal' + q, path: q, expires, expiresAt: new Date(expires * 1000).toISOString() });
       return;
     }
     rec.status = send(404, { error: 'not_found' });
@@ -131,6 +154,7 @@ export async function startFakeWorker(opts: { secret: string; toleranceS?: numbe
     url: base + (opts.prefix ?? ''),
     requests: async () => (await control('requests')) as ReceivedRequest[],
     setMode: async (mode) => void (await control('mode', mode)),
+    setPeople: async (people) => void (await control('people', people)),
     reset: async () => void (await control('reset')),
     close: async () => {
       agent.destroy();

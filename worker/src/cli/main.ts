@@ -12,6 +12,7 @@ import { UsageError, nonNegativeInt, parseSources, portNumber, positiveInt } fro
 const commands = {
   catalogue: () => import('./commands/catalogue.js'),
   doctor: () => import('./commands/doctor.js'),
+  download: () => import('./commands/download.js'),
   lookup: () => import('./commands/lookup.js'),
   reset: () => import('./commands/reset.js'),
   run: () => import('./commands/run.js'),
@@ -141,8 +142,9 @@ program
   .option('--cursor <cursor>', 'the next page, as the previous one printed')
   .option('--tags <list>', "set the asset's tags (comma-separated; '' clears)")
   .option('--note <text>', "set the asset's note")
+  .option('--download [file]', "copy the asset's file here (default: its file name; - for stdout), checking its SHA-256")
   .addOption(json)
-  .action(async (a, o) => (await commands.catalogue()).assetsAction(a, o));
+  .action(async (a, o) => (o.download !== undefined ? (await commands.download()).downloadAction(a, o) : (await commands.catalogue()).assetsAction(a, o)));
 
 program
   .command('doctor')

@@ -15,6 +15,7 @@ import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
+import { contentRoutes } from './routes/content.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -175,6 +176,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
+  if (deps.catalogue) app.route('/', contentRoutes({ ...deps.catalogue, secret: deps.secret }));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   deps.routes?.(app);

@@ -17,6 +17,7 @@ import { QueueError, type QueueErrorCode } from '../queue/errors.js';
 export type HttpErrorCode =
   | 'invalid_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'attempts_exhausted'

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { SIGNATURE_HEADER } from '../../../shared/signature.js';
 import type { Logger } from '../log.js';
+import { linkAccess } from './contentLinks.js';
 import { HttpError } from './errors.js';
 import { verifySignature } from './signature.js';
 
@@ -24,11 +25,23 @@ function requestTarget(env: unknown, url: URL): string {
 export type AppEnv = { Variables: { rawBody: string } };
 
 /**
- * Verifies the request's signature with `secret`.
- * @throws HttpError 401 `unauthorized` with a reason safe to show (never the expected value).
+ * Verifies the request's signature with `secret`. The one exemption: a GET/HEAD of
+ * `/v1/assets/:assetId/content` carrying `expires` and `sig` is checked as a link instead
+ * (contentLinks.ts), so a browser can open it.
+ * @throws HttpError 401 `unauthorized` with a reason safe to show (never the expected value);
+ *   403 `forbidden` for an expired or tampered link.
  */
 export function signatureMiddleware(secret: string, log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const link = linkAccess(secret, c.req.method, new URL(c.req.url).pathname, c.req.query());
+    if (link.kind === 'refused') {
+      log.warn({ path: new URL(c.req.url).pathname, reason: link.reason }, 'rejected content link');
+      throw new HttpError(403, 'forbidden', link.reason);
+    }
+    if (link.kind === 'ok') {
+      c.set('rawBody', '');
+      return next();
+    }
     const raw = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text();
     const url = new URL(c.req.url);
     const v = verifySignature(secret, c.req.header(SIGNATURE_HEADER), c.req.method, requestTarget(c.env, url), raw);

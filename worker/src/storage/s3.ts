@@ -506,6 +506,27 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  /**
+   * A presigned GET URL valid for `expiresIn` seconds whose answer carries the given
+   * Content-Disposition and Content-Type (`response-content-disposition` / `response-content-type`,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax).
+   * @throws ArchiveError('network'|'file_io') when presigning fails.
+   */
+  async presignGet(key: string, opts: { expiresIn: number; contentDisposition?: string; contentType?: string }): Promise<string> {
+    const Key = this.objectKeyOf(key);
+    const cmd = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key,
+      ...(opts.contentDisposition ? { ResponseContentDisposition: opts.contentDisposition } : {}),
+      ...(opts.contentType ? { ResponseContentType: opts.contentType } : {}),
+    });
+    try {
+      return await getSignedUrl(this.client, cmd, { expiresIn: opts.expiresIn });
+    } catch (err) {
+      throw classifyS3Error(err, `presigning ${this.describeKey(Key)}`);
+    }
+  }
+
   /** Closes the client's sockets. */
   destroy(): void {
     this.client.destroy();
