@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../queue/types.js';
@@ -15,6 +15,7 @@ import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
+import { reprocessRoutes } from './routes/reprocess.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -52,6 +53,7 @@ const ListQuerySchema = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   rowId: z.string().min(1).max(200).optional(),
   source: z.enum(SOURCES).optional(),
+  kind: z.enum(JOB_KINDS).optional(),
   limit: z
     .string()
     .regex(/^[0-9]{1,3}$/, 'a whole number 1…500')
@@ -170,6 +172,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
+  if (deps.catalogue) {
+    const { catalogue } = deps.catalogue;
+    app.route('/', reprocessRoutes({ catalogue, queue: deps.queue, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}) }));
+  }
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
