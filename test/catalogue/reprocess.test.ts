@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchOptionsSchema, JobRecordSchema, type JobRecord } from '../../shared/schemas.js';
+import { rebuildCatalogue } from '../../worker/src/catalogue/rebuild.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { EventBus } from '../../worker/src/events/bus.js';
@@ -241,6 +242,14 @@ describe.each([
     expect(record.derived).toHaveLength(3);
     // an audio file made by a reprocess is not itself a source of more audio
     expect((await catalogue.listAssets({ rowId: '151', kind: 'audio' })).items).toHaveLength(1);
+    // the catalogue entry it wrote is the one metadata.json gives: a rebuild from storage agrees
+    const rebuilt = await Catalogue.open({ engine: 'sqlite', path: ':memory:' });
+    try {
+      expect((await rebuildCatalogue(rebuilt, store)).skipped).toEqual([]);
+      expect(await rebuilt.snapshot()).toEqual(await catalogue.snapshot());
+    } finally {
+      await rebuilt.close();
+    }
   }, 120_000);
 
   it('refuses bad ids with a 400 naming the field, and unknown ones with a 404', async () => {
