@@ -33,6 +33,7 @@ import { downloadObject } from '../../worker/src/storage/read.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
+import { postgresUnavailable, startPostgres, type PostgresHandle } from '../support/postgres.js';
 import { signedClient, type SignedClient } from '../support/signedFetch.js';
 import { TYPE } from './fixtures.js';
 
@@ -40,6 +41,8 @@ const SECRET = 'reprocess-secret-0123456789abcdef';
 let dir: string;
 let host: MediaHost;
 let s3: S3rverHandle;
+let pg: PostgresHandle | undefined;
+let dbs = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-reprocess-'));
@@ -50,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.close();
   await s3?.stop();
+  await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -85,10 +89,25 @@ async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
   }
 }
 
-describe.each([
-  ['local store', (name: string): ObjectStore => new LocalStore(join(dir, `archive-${name}`))],
-  ['s3rver', (name: string): ObjectStore => s3.makeStore({ prefix: `re-${name}` })],
-])('reprocess on %s', (storeName, makeStore) => {
+type Target = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
+const sqliteAt = (file: string) => async (): Promise<Target> => ({ engine: 'sqlite', path: file === ':memory:' ? file : join(dir, file) });
+/** A fresh database on the PostgreSQL server this file starts (test/support/postgres.ts). */
+const freshPostgres = async (): Promise<Target> => {
+  pg ??= await startPostgres();
+  return { engine: 'postgres', url: await pg.createDatabase(`reprocess_${process.pid}_${++dbs}`) };
+};
+const noPostgres = postgresUnavailable();
+type Case = [string, (name: string) => ObjectStore, (file: string) => () => Promise<Target>];
+const local = (name: string): ObjectStore => new LocalStore(join(dir, `archive-${name}`));
+const cases: Case[] = [
+  ['local store', local, sqliteAt],
+  ['s3rver', (name) => s3.makeStore({ prefix: `re-${name}` }), sqliteAt],
+];
+// the API and the catalogue writes on the scale-out engine too (skipped, saying why, without it)
+if (!noPostgres) cases.push(['local store with PostgreSQL', local, () => freshPostgres]);
+if (noPostgres) it.skip(`reprocess with PostgreSQL — skipped: ${noPostgres}`, () => undefined);
+
+describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
   const name = storeName.replace(/\W/g, '');
   let store: ObjectStore;
   let catalogue: Catalogue;
@@ -102,7 +121,7 @@ describe.each([
 
   beforeAll(async () => {
     store = makeStore(name);
-    catalogue = await Catalogue.open({ engine: 'sqlite', path: join(dir, `${name}-catalogue.db`) });
+    catalogue = await Catalogue.open(await targetOf(`${name}-catalogue.db`)());
     attachMetadataSink(store, catalogueSink(catalogue));
     queue = new SqliteQueue(join(dir, `${name}-queue.db`));
     outbox = new SqliteOutbox(queue.db);
@@ -243,7 +262,7 @@ describe.each([
     // an audio file made by a reprocess is not itself a source of more audio
     expect((await catalogue.listAssets({ rowId: '151', kind: 'audio' })).items).toHaveLength(1);
     // the catalogue entry it wrote is the one metadata.json gives: a rebuild from storage agrees
-    const rebuilt = await Catalogue.open({ engine: 'sqlite', path: ':memory:' });
+    const rebuilt = await Catalogue.open(await targetOf(':memory:')());
     try {
       expect((await rebuildCatalogue(rebuilt, store)).skipped).toEqual([]);
       expect(await rebuilt.snapshot()).toEqual(await catalogue.snapshot());
