@@ -97,6 +97,14 @@ export const JobProgressSchema = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;
 
+/**
+ * What a job does (design §4): `archive` downloads a row's links; `reprocess` rebuilds derived
+ * files (audio, SRT, text, metadata.json) from what storage already holds, downloading nothing.
+ */
+export const JOB_KINDS = ['archive', 'reprocess'] as const;
+export const JobKindSchema = z.enum(JOB_KINDS);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
 /** One job: one (row, source) of one dispatch (design §4). Times are ISO 8601 UTC strings. */
 export const JobRecordSchema = z.object({
   jobId: z.string(),
@@ -111,6 +119,9 @@ export const JobRecordSchema = z.object({
   email: z.string(),
   type: z.string(),
   source: SourceSchema,
+  /** absent in records written before job kinds existed: those are `archive` */
+  kind: JobKindSchema.optional(),
+  /** archive: the row's links; reprocess: the metadata.json keys of the media folders to rebuild */
   links: z.array(z.string()),
   options: DispatchOptionsSchema,
   /** the row's `archive_options` (design §1), when it had any; they win over `options` */

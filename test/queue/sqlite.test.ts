@@ -334,6 +334,7 @@ describe('list and stats', () => {
     const empty = q.stats();
     expect(empty).toEqual({
       byStatus: { queued: 0, downloading: 0, uploading: 0, completed: 0, failed: 0, retrying: 0, cancelled: 0 },
+      byKind: { archive: 0, reprocess: 0 },
       successRate: null,
       meanDurationMs: null,
       total: 0,

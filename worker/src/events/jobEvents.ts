@@ -20,7 +20,7 @@ export interface JobEventsOptions {
 
 /** The payload every job event carries. */
 function jobData(job: JobRecord): Record<string, unknown> {
-  return { status: job.status, attempt: job.attempt, maxAttempts: job.maxAttempts, rowNumber: job.rowNumber, sheetName: job.sheetName, links: job.links.length };
+  return { kind: job.kind ?? 'archive', status: job.status, attempt: job.attempt, maxAttempts: job.maxAttempts, rowNumber: job.rowNumber, sheetName: job.sheetName, links: job.links.length };
 }
 
 export class JobEvents {

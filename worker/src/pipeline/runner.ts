@@ -17,6 +17,8 @@ import type { Source } from '../sources/types.js';
 import { AttemptStore } from '../storage/attempt.js';
 import type { ObjectStore } from '../storage/types.js';
 import { executeJob, type JobOutcome } from './executeJob.js';
+import { executeReprocess } from './executeReprocess.js';
+import type { ReprocessStep, ReprocessTools } from './reprocess/types.js';
 
 export interface RunnerOptions {
   queue: JobQueue;
@@ -44,6 +46,8 @@ export interface RunnerOptions {
   launchGapMs?: number;
   /** notified as jobs start, progress and finish (CLI progress bar) */
   onEvent?: (e: RunnerEvent) => void;
+  /** `reprocess` jobs (executeReprocess.ts): the steps (default DEFAULT_REPROCESS_STEPS) and ffmpeg/ffprobe */
+  reprocess?: { steps?: readonly ReprocessStep[]; tools?: ReprocessTools };
 }
 
 export type RunnerEvent =
@@ -167,6 +171,9 @@ export class Runner {
   }
 
   private update(job: JobRecord, fields: Pick<StatusUpdate, 'status'> & Partial<StatusUpdate>): void {
+    // A reprocess job downloads nothing: the row's download status, files and errors describe the
+    // download and stay as they are; what it derived is in metadata.json and the catalogue.
+    if (job.kind === 'reprocess') return;
     this.o.outbox.push({
       jobId: job.jobId,
       spreadsheetId: job.spreadsheetId,
@@ -186,7 +193,7 @@ export class Runner {
     queue.setStatus(job.jobId, this.owner, 'downloading');
     this.update(job, { status: 'downloading', lastAttempt: isoSeconds(started) });
     this.o.onEvent?.({ type: 'started', job });
-    log.info({ jobId: job.jobId, rowId: job.rowId, source: job.source, attempt: job.attempt, links: job.links.length }, 'job started');
+    log.info({ jobId: job.jobId, kind: job.kind ?? 'archive', rowId: job.rowId, source: job.source, attempt: job.attempt, links: job.links.length }, 'job started');
 
     let progress: JobProgress | null = null;
     let lostLease = false;
@@ -206,15 +213,15 @@ export class Runner {
     const store = new AttemptStore(this.o.store);
     try {
       try {
-        outcome = await executeJob(
-          job,
-          { source: this.o.sources[job.source], store, prefix: this.o.prefix, workRoot: this.o.workRoot, log },
-          ac.signal,
-          (p) => {
-            progress = p;
-            this.o.onEvent?.({ type: 'progress', job, progress: p });
-          },
-        );
+        const onProgress = (p: JobProgress) => {
+          progress = p;
+          this.o.onEvent?.({ type: 'progress', job, progress: p });
+        };
+        const common = { store, prefix: this.o.prefix, workRoot: this.o.workRoot, log };
+        outcome =
+          job.kind === 'reprocess'
+            ? await executeReprocess(job, { ...common, ...this.o.reprocess }, ac.signal, onProgress)
+            : await executeJob(job, { ...common, source: this.o.sources[job.source] }, ac.signal, onProgress);
       } catch (err) {
         abortReason = ac.signal.aborted ? ac.signal.reason : err;
       } finally {
@@ -263,7 +270,7 @@ export class Runner {
 
   /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */
   private pauseLane(job: JobRecord, until: number): void {
-    const lane = laneOf(job.source, job.links);
+    const lane = laneOf(job.source, job.links, job.kind);
     this.pausedLanes.set(lane, Math.max(until, this.pausedLanes.get(lane) ?? 0));
     this.o.log.warn({ lane, jobId: job.jobId, untilMs: until - Date.now() }, 'rate limited: pausing the lane');
   }

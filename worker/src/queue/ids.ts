@@ -34,6 +34,8 @@ export interface IdempotencyParts {
   links: readonly string[];
   /** the row's `archive_options`: the same links asked for audio only are other work than video */
   archiveOptions?: RowArchiveOptions | undefined;
+  /** 'reprocess' is other work than downloading the same row; absent or 'archive' keeps the old key */
+  kind?: 'archive' | 'reprocess' | undefined;
 }
 
 /**
@@ -47,6 +49,7 @@ export function idempotencyKey(p: IdempotencyParts): string {
   const options = p.archiveOptions ? formatArchiveOptions(p.archiveOptions) : '';
   const parts: unknown[] = [p.spreadsheetId, p.sheetId, p.rowId, p.source, links];
   if (options) parts.push(options);
+  if (p.kind && p.kind !== 'archive') parts.push({ kind: p.kind });
   const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -12,8 +12,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { JOB_STATUSES } from '../../../shared/schemas.js';
-import type { JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
+import { JOB_KINDS, JOB_STATUSES } from '../../../shared/schemas.js';
+import type { JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../../shared/errors.js';
 import { QueueError } from './errors.js';
 import { idempotencyKey, newJobId } from './ids.js';
@@ -117,13 +117,13 @@ export class SqliteQueue implements JobQueue {
         this.stmt(
           `INSERT INTO jobs (job_id, dispatch_id, idempotency_key, spreadsheet_id, sheet_id, sheet_name, row_id,
              row_number, name, email, type, source, links, options, status, attempt, max_attempts,
-             ready_at, created_at, updated_at, lane, archive_options)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+             ready_at, created_at, updated_at, lane, archive_options, kind)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           jobId, j.dispatchId, key, j.spreadsheetId, j.sheetId, j.sheetName, j.rowId,
           j.rowNumber, j.name, j.email, j.type, j.source, JSON.stringify(j.links), JSON.stringify(j.options),
-          j.attempt, Math.max(policyMax, j.attempt), now, now, now, laneOf(j.source, j.links),
-          hasOptions(j) ? JSON.stringify(j.archiveOptions) : null,
+          j.attempt, Math.max(policyMax, j.attempt), now, now, now, laneOf(j.source, j.links, j.kind),
+          hasOptions(j) ? JSON.stringify(j.archiveOptions) : null, j.kind ?? 'archive',
         );
         return { job: rowToJob(this.row(jobId)!), created: true };
       });
@@ -318,6 +318,7 @@ export class SqliteQueue implements JobQueue {
     if (filter.status) add('status = ?', filter.status);
     if (filter.rowId !== undefined) add('row_id = ?', filter.rowId);
     if (filter.source) add('source = ?', filter.source);
+    if (filter.kind) add('kind = ?', filter.kind);
     if (filter.cursor) {
       const seq = decodeCursor(filter.cursor);
       if (seq === null) throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
@@ -330,7 +331,7 @@ export class SqliteQueue implements JobQueue {
     return { jobs: page.map(rowToJob), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
   }
 
-  /** Counts by status (all 7), success rate completed/(completed+failed), mean startedAt→finishedAt of completed jobs. */
+  /** Counts by status (all 7) and by kind, success rate completed/(completed+failed), mean startedAt→finishedAt of completed jobs. */
   stats(): JobStats {
     const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
     let total = 0;
@@ -341,6 +342,10 @@ export class SqliteQueue implements JobQueue {
       byStatus[status] = n;
       total += n;
     }
+    const byKind = Object.fromEntries(JOB_KINDS.map((k) => [k, 0])) as Record<JobKind, number>;
+    for (const { kind, n } of this.stmt('SELECT kind, COUNT(*) AS n FROM jobs GROUP BY kind').all() as { kind: JobKind; n: number }[]) {
+      byKind[kind] = n;
+    }
     const finished = byStatus.completed + byStatus.failed;
     const { mean } = this.stmt(
       `SELECT AVG(finished_at - started_at) AS mean FROM jobs
@@ -348,6 +353,7 @@ export class SqliteQueue implements JobQueue {
     ).get() as { mean: number | null };
     return {
       byStatus,
+      byKind,
       successRate: finished === 0 ? null : byStatus.completed / finished,
       meanDurationMs: mean === null ? null : Math.round(mean),
       total,

@@ -1,7 +1,7 @@
 /** Mapping between `jobs` rows (ms integers, JSON text) and JobRecord (ISO strings, objects). */
 import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
-import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
+import type { DispatchOptions, JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 
 /** A `jobs` row as better-sqlite3 returns it. */
 export interface JobRow {
@@ -18,6 +18,8 @@ export interface JobRow {
   email: string;
   type: string;
   source: SourceName;
+  /** schema v4; 'archive' for rows written before */
+  kind: JobKind;
   links: string;
   options: string;
   /** JSON RowArchiveOptions, or NULL (schema v3) */
@@ -60,6 +62,7 @@ export function rowToJob(r: JobRow): JobRecord {
     email: r.email,
     type: r.type,
     source: r.source,
+    kind: r.kind ?? 'archive',
     links: JSON.parse(r.links) as string[],
     options: JSON.parse(r.options) as DispatchOptions,
     ...(r.archive_options ? { archiveOptions: JSON.parse(r.archive_options) as RowArchiveOptions } : {}),

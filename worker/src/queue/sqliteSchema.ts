@@ -65,4 +65,8 @@ export const JOBS_MIGRATIONS: readonly MigrationStep[] = [
   (db) => {
     db.exec(`ALTER TABLE jobs ADD COLUMN archive_options TEXT`);
   },
+  // v4: the job kind (shared/schemas.ts JOB_KINDS); every job before it downloaded, so 'archive'
+  (db) => {
+    db.exec(`ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'archive'`);
+  },
 ];

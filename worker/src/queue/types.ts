@@ -5,7 +5,7 @@
  */
 import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
-import type { DispatchOptions, JobError, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
+import type { DispatchOptions, JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 
 /** What a dispatch asks for: one (row, source). */
 export interface NewJob {
@@ -19,6 +19,8 @@ export interface NewJob {
   email: string;
   type: string;
   source: SourceName;
+  /** default 'archive'; a `reprocess` job's links are metadata.json keys (pipeline/reprocess/) */
+  kind?: JobKind;
   links: string[];
   attempt: number;
   options: DispatchOptions;
@@ -30,6 +32,7 @@ export interface JobFilter {
   status?: JobStatus;
   rowId?: string;
   source?: SourceName;
+  kind?: JobKind;
   /** page size, default 50, max 500 */
   limit?: number;
   /** opaque cursor from the previous page */
@@ -38,6 +41,8 @@ export interface JobFilter {
 
 export interface JobStats {
   byStatus: Record<JobStatus, number>;
+  /** jobs of each kind, any status */
+  byKind: Record<JobKind, number>;
   /** completed / (completed + failed), 0…1; null before any job finished */
   successRate: number | null;
   /** mean startedAt→finishedAt of completed jobs, ms; null when none */

@@ -6,7 +6,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../queue/types.js';
@@ -16,6 +16,7 @@ import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { contentRoutes } from './routes/content.js';
+import { reprocessRoutes } from './routes/reprocess.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -57,6 +58,7 @@ const ListQuerySchema = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   rowId: z.string().min(1).max(200).optional(),
   source: z.enum(SOURCES).optional(),
+  kind: z.enum(JOB_KINDS).optional(),
   limit: z
     .string()
     .regex(/^[0-9]{1,3}$/, 'a whole number 1…500')
@@ -177,6 +179,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
   if (deps.catalogue) app.route('/', contentRoutes({ ...deps.catalogue, secret: deps.secret }));
+  if (deps.catalogue) {
+    const { catalogue } = deps.catalogue;
+    app.route('/', reprocessRoutes({ catalogue, queue: deps.queue, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}) }));
+  }
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   deps.routes?.(app);
