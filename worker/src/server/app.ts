@@ -15,6 +15,7 @@ import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
+import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   lookup?: (key: string) => Promise<unknown | null>;
   /** the catalogue's query API (routes/catalogue.ts); absent: those routes answer 404 */
   catalogue?: CatalogueRouteDeps;
+  /** DELETE of people and assets (routes/erase.ts); absent: those routes answer 404 */
+  erase?: EraseRouteDeps;
   /** job events (docs/design.md §9): recorded on dispatch, retry and cancel; streamed at /v1/events */
   events?: JobEvents;
   /** SSE heartbeat interval, ms (default 15 s) */
@@ -170,6 +173,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
+  if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
