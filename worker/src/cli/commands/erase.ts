@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { catalogueTarget } from '../../catalogue/index.js';
-import { eraseSummary, hardErase, purgeDeleted, softDeletePerson } from '../../catalogue/erase.js';
+import { eraseSummary, hardErase, listErasures, purgeDeleted, softDeletePerson } from '../../catalogue/erase.js';
 import { Catalogue } from '../../catalogue/repository.js';
 import { CsvSheetBackend } from '../../sheets/csv.js';
 import { createSystem, storeFromConfig } from '../../system.js';
@@ -53,6 +53,14 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
   try {
     const person = (await system.catalogue.findPeople(o.rowId, spreadsheetId))[0];
     if (!person) {
+      // erased already (maybe finished just now, by this start resuming an interrupted erase): done
+      const past = (await listErasures(system.catalogue, { spreadsheetId, rowId: o.rowId }))[0];
+      if (o.hard && past?.finishedAt) {
+        await system.reporter.flush();
+        if (o.json) return printJson({ hard: true, erasure: past, sheetUpdatesPending: system.outbox.size() });
+        process.stdout.write(`Row ${o.rowId} of ${spreadsheetId} is erased (${past.note}; ${past.files} file(s), ${formatBytes(past.bytes)}).\n`);
+        return;
+      }
       process.stderr.write(`sheet-archiver: no person with row_id ${o.rowId} in ${spreadsheetId} (see \`sheet-archiver people\`)\n`);
       code = 1;
       return;
