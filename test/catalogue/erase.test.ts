@@ -202,7 +202,7 @@ for (const kind of ['local', 's3'] as const) {
       const call = async (method: string, path: string, signed = true) => {
         const headers: Record<string, string> = signed ? { [SIGNATURE_HEADER]: signRequest(SECRET, method, path, '') } : {};
         const res = await app.request(path, { method, headers });
-        return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { status: res.status, body: (await res.json()) as any };
       };
       beforeEach(() => {
         app = createApp({
