@@ -25,6 +25,7 @@ import { CsvSheetBackend, readCsvSheet } from '../../worker/src/sheets/csv.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { attachMetadataSink, writeMetadata } from '../../worker/src/storage/metadata.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
+import { postgresUnavailable, startPostgres, type PostgresHandle } from '../support/postgres.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE, youtubeItem } from './fixtures.js';
 
@@ -37,16 +38,21 @@ async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> 
   return out.sort();
 }
 
+const noPostgres = postgresUnavailable();
 let s3: S3rverHandle;
+let pg: PostgresHandle | undefined;
+let dbs = 0;
 beforeAll(async () => {
   s3 = await startS3rver({ bucket: 'erase-test' });
-});
+  if (!noPostgres) pg = await startPostgres();
+}, 120_000);
 afterAll(async () => {
   await s3?.stop();
+  await pg?.stop();
 });
 
-for (const kind of ['local', 's3'] as const) {
-  describe(`erase (${kind} store)`, () => {
+for (const [kind, engine] of [['local', 'sqlite'], ['s3', 'sqlite'], ['local', 'postgres']] as const) {
+  describe.skipIf(engine === 'postgres' && noPostgres !== null)(`erase (${kind} store, ${engine}${engine === 'postgres' && noPostgres ? ` — skipped: ${noPostgres}` : ''})`, () => {
     let dir: string;
     let cat: Catalogue;
     let store: ObjectStore;
@@ -67,7 +73,9 @@ for (const kind of ['local', 's3'] as const) {
 
     beforeEach(async () => {
       dir = mkdtempSync(join(tmpdir(), `sa-erase-${kind}-`));
-      cat = await Catalogue.open({ engine: 'sqlite', path: join(dir, 'catalogue.db') });
+      cat = await Catalogue.open(
+        engine === 'postgres' ? { engine: 'postgres', url: await pg!.createDatabase(`erase_${process.pid}_${++dbs}`) } : { engine: 'sqlite', path: join(dir, 'catalogue.db') },
+      );
       store = kind === 'local' ? new LocalStore(join(dir, 'archive')) : s3.makeStore({ prefix: `t${Date.now()}${Math.random().toString(36).slice(2, 8)}` });
       attachMetadataSink(store, catalogueSink(cat));
       for (const [ss, rowId, mediaId] of [
