@@ -119,7 +119,10 @@ for (const [kind, engine] of [['local', 'sqlite'], ['s3', 'sqlite'], ['local', '
       const sheet151 = await row('151');
       expect(await keysUnder(store, '152/')).toHaveLength(5);
 
-      const done = await hardErase(deps, await person('152'));
+      const killed: string[] = [];
+      const done = await hardErase({ ...deps, abortJob: (id) => (killed.push(id), true) }, await person('152'));
+      // a download running in this process is killed (Runner.abort)
+      expect(killed).toEqual([job.jobId]);
       expect(done).toMatchObject({ step: 4, stepName: 'sheet_cleared', files: 5, cancelledJobs: [job.jobId], note: eraseNote(new Date()) });
       expect(done.finishedAt).not.toBeNull();
       expect(queue.get(job.jobId)?.status).toBe('cancelled');
