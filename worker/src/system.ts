@@ -3,7 +3,9 @@
  * from the validated configuration. `serve` and `run` both start from here, so both run the same
  * pipeline.
  */
+import { resolve } from 'node:path';
 import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
+import { crashHookFromEnv, resumeErasures, type EraseDeps } from './catalogue/erase.js';
 import type { Catalogue } from './catalogue/repository.js';
 import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
@@ -57,6 +59,8 @@ export interface System {
   catalogue: Catalogue;
   /** job events (docs/design.md §9): the durable log in queue.db and its live bus */
   events: JobEvents;
+  /** what erase (catalogue/erase.ts, DELETE /v1/people/…) works on */
+  erase: EraseDeps;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -93,7 +97,7 @@ export async function googleFromConfig(config: Config): Promise<GoogleCredential
 }
 
 /** Where status goes when no backend is passed in: Google when credentials exist, else CSV when configured, else off. */
-async function backendFromConfig(config: Config, google: GoogleCredentials, log: Logger): Promise<SheetBackend> {
+export async function backendFromConfig(config: Config, google: GoogleCredentials, log: Logger): Promise<SheetBackend> {
   const e = config.env;
   const wantGoogle = e.ARCHIVER_SHEET === 'google' || (e.ARCHIVER_SHEET === 'auto' && google.auth);
   if (wantGoogle) {
@@ -195,6 +199,29 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames });
   }
 
+  // The spreadsheets this process writes back to: a `run` (its own CSV backend) only its CSV; a
+  // configured backend every Google spreadsheet, and the ARCHIVER_CSV file.
+  const csvId = backend instanceof CsvSheetBackend ? `csv:${resolve(backend.path)}` : null;
+  const ownsSheet = (id: string): boolean => id === csvId || (!opts.backend && !id.startsWith('csv:'));
+  // An erase a stopped process left half done is finished before any job runs (catalogue/erase.ts).
+  const erase: EraseDeps = {
+    catalogue,
+    store,
+    queue,
+    outbox,
+    prefix: e.ARCHIVER_PREFIX,
+    abortJob: (jobId) => runner.abort(jobId),
+    onCancelled: (job) => events.cancelled(job),
+    log,
+    afterStep: crashHookFromEnv(),
+  };
+  try {
+    await resumeErasures(erase, ownsSheet);
+  } catch (err) {
+    // journaled: the next start tries again
+    log.error({ err: (err as Error).message }, 'an interrupted erase could not be finished yet');
+  }
+
   return {
     config,
     store,
@@ -206,6 +233,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     runner,
     catalogue,
     events,
+    erase,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));

@@ -135,6 +135,29 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: 'erasures: the journal of cascading erases',
+    async up(db) {
+      // one row per erase, written before its first step and advanced after each (catalogue/erase.ts)
+      await db.schema
+        .createTable('erasures')
+        .addColumn('erase_id', 'text', (c) => c.primaryKey())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('spreadsheet_id', 'text', (c) => c.notNull())
+        .addColumn('row_id', 'text', (c) => c.notNull())
+        .addColumn('step', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('row', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('files', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes', 'text', (c) => c.notNull().defaultTo('0'))
+        .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('erasures_open').on('erasures').columns(['finished_at', 'person_id']).execute();
+    },
+  },
 ];
 
 /** The newest version this code knows. */

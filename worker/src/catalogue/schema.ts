@@ -116,6 +116,26 @@ export interface MigrationsTable {
   applied_at: string;
 }
 
+/** A hard erase of one person (catalogue/erase.ts): written before step 1, advanced after each step. */
+export interface ErasuresTable {
+  erase_id: string;
+  person_id: string;
+  spreadsheet_id: string;
+  row_id: string;
+  /** the last step done: 0 none, 1 jobs cancelled, 2 objects deleted, 3 catalogue rows deleted, 4 sheet cells cleared */
+  step: number;
+  /** JSON: what step 4 needs once the person row is gone (sheet id and name, type, row number) */
+  row: string;
+  /** objects and bytes the erase found to delete */
+  files: number;
+  bytes: string;
+  /** the download_errors note, e.g. `erased on 2026-12-02` */
+  note: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 export interface CatalogueDatabase {
   people: PeopleTable;
   assets: AssetsTable;
@@ -123,4 +143,5 @@ export interface CatalogueDatabase {
   sessions: SessionsTable;
   session_jobs: SessionJobsTable;
   catalogue_migrations: MigrationsTable;
+  erasures: ErasuresTable;
 }

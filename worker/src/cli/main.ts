@@ -13,6 +13,7 @@ const commands = {
   catalogue: () => import('./commands/catalogue.js'),
   doctor: () => import('./commands/doctor.js'),
   download: () => import('./commands/download.js'),
+  erase: () => import('./commands/erase.js'),
   lookup: () => import('./commands/lookup.js'),
   reset: () => import('./commands/reset.js'),
   run: () => import('./commands/run.js'),
@@ -115,6 +116,24 @@ catalogue
   .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv'))
   .option('--output <file>', 'write to a file instead of stdout')
   .action(async (o) => (await commands.catalogue()).exportAction(o));
+
+catalogue
+  .command('purge')
+  .description('hard-delete the files of assets soft-deleted before an age (e.g. 30d)')
+  .requiredOption('--older-than <age>', 'soft-deleted at least this long ago: 30d, 12h, 90m, 45s')
+  .addOption(json)
+  .action(async (o) => (await commands.erase()).purgeAction(o));
+
+program
+  .command('erase')
+  .description("delete everything archived for a row: soft (hidden, files kept) or --hard (files, catalogue, sheet cells)")
+  .requiredOption('--row-id <id>', 'the row_id to erase')
+  .option('--spreadsheet <id>', 'the spreadsheet id of the row (a `run` sheet: csv:<absolute path>, or give --csv)')
+  .option('--csv <sheet.csv>', "a `run` sheet: its write-back and queue, and csv:<path> as the spreadsheet")
+  .option('--hard', 'delete the files, the catalogue entries, and clear the tracking cells (cannot be undone)')
+  .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+  .addOption(json)
+  .action(async (o) => (await commands.erase()).eraseAction(o));
 
 program
   .command('people')

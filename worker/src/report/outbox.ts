@@ -39,11 +39,14 @@ export function outboxKey(u: Pick<StatusUpdate, 'spreadsheetId' | 'sheetId' | 'r
 
 /**
  * A newer update over an older one for the same key: the newer one's defined fields win
- * (`error: null` is defined: it clears the line; `undefined` keeps the older value).
+ * (`error: null` is defined: it clears the line; `undefined` keeps the older value). An older
+ * `erased` is dropped by a newer update that has none.
  */
 export function mergeUpdates(older: StatusUpdate, newer: StatusUpdate): StatusUpdate {
   const out: Record<string, unknown> = { ...older };
   for (const [k, v] of Object.entries(newer)) if (v !== undefined) out[k] = v;
+  // an erase is a whole state, not fields: a newer update without it (a new archive) replaces it
+  if (newer.erased === undefined) delete out['erased'];
   return out as unknown as StatusUpdate;
 }
 

@@ -17,6 +17,7 @@ import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { contentRoutes } from './routes/content.js';
 import { reprocessRoutes } from './routes/reprocess.js';
+import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   lookup?: (key: string) => Promise<unknown | null>;
   /** the catalogue's query API (routes/catalogue.ts); absent: those routes answer 404 */
   catalogue?: CatalogueRouteDeps;
+  /** DELETE of people and assets (routes/erase.ts); absent: those routes answer 404 */
+  erase?: EraseRouteDeps;
   /** job events (docs/design.md §9): recorded on dispatch, retry and cancel; streamed at /v1/events */
   events?: JobEvents;
   /** SSE heartbeat interval, ms (default 15 s) */
@@ -183,6 +186,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const { catalogue } = deps.catalogue;
     app.route('/', reprocessRoutes({ catalogue, queue: deps.queue, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}) }));
   }
+  if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   deps.routes?.(app);

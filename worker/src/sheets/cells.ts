@@ -10,7 +10,9 @@ import type { StatusUpdate } from './types.js';
  * The tracking cells one update writes, as [column index, value]: the source's status always;
  * files, media ids and the last attempt when defined; download_errors merged into
  * `currentErrors` (shared/errors.ts mergeErrorLine) when `error` is defined. Tracking columns
- * missing from `map` are skipped. Shared by the CSV and Google backends.
+ * missing from `map` are skipped. An `erased` update clears the source's status, files and media
+ * id cells and last_download_attempt, and sets download_errors to its note. Shared by the CSV and
+ * Google backends.
  */
 export function trackingCells(u: StatusUpdate, map: ColumnMap, currentErrors: string): [number, string][] {
   const cols = sourceColumns(u.source);
@@ -19,6 +21,12 @@ export function trackingCells(u: StatusUpdate, map: ColumnMap, currentErrors: st
     const c = map.tracking[col];
     if (c !== undefined) out.push([c, v]);
   };
+  if (u.erased !== undefined) {
+    // an erase (docs/catalogue.md "Erase it"): nothing archived is listed any more, only the note
+    for (const col of [cols.status, cols.files, cols.mediaId, 'last_download_attempt'] as const) put(col, '');
+    put('download_errors', u.erased);
+    return out;
+  }
   put(cols.status, u.status);
   if (u.files !== undefined) put(cols.files, u.files.join(','));
   if (u.mediaIds !== undefined) put(cols.mediaId, u.mediaIds.join(','));

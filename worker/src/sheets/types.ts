@@ -27,6 +27,12 @@ export interface StatusUpdate {
   lastAttempt?: string;
   /** the source's download_errors line; null clears it; undefined leaves it */
   error?: ErrorLine | null;
+  /**
+   * The row was erased (catalogue/erase.ts): this source's status, files and media id cells and
+   * last_download_attempt are cleared, and download_errors becomes this note (`erased on 2026-12-02`).
+   * The fields above are then ignored. A later update without it supersedes it (outbox.ts mergeUpdates).
+   */
+  erased?: string;
 }
 
 export type UpdateOutcome =

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -438,6 +439,29 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       if (isNotFound(err)) return;
       throw classifyS3Error(err, `deleting ${this.describeKey(Key)}`);
+    }
+  }
+
+  /**
+   * DeleteObjects, up to 1000 keys a request (quiet mode: only failures are answered); a key that
+   * does not exist counts as deleted.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+   * @throws ArchiveError('file_io'|'network') when a request fails or any key is refused.
+   */
+  async removeMany(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const Objects = keys.slice(i, i + 1000).map((k) => ({ Key: this.objectKeyOf(k) }));
+      let out;
+      try {
+        out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } }));
+      } catch (err) {
+        throw classifyS3Error(err, `deleting ${Objects.length} object(s) in ${this.describe()}`);
+      }
+      const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (refused.length) {
+        const first = refused[0]!;
+        throw new ArchiveError('file_io', `deleting ${this.describeKey(first.Key ?? '')} refused: ${first.Code ?? 'error'} ${first.Message ?? ''}`.trim() + (refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''));
+      }
     }
   }
 

@@ -45,6 +45,11 @@ export function csvSpreadsheetId(path: string): string {
   return `csv:${path}`;
 }
 
+/** One queue file per CSV (absolute path): a killed run resumes its own jobs, and never another sheet's. */
+export function runQueuePath(dataDir: string, path: string): string {
+  return join(dataDir, 'runs', createHash('sha256').update(path).digest('hex').slice(0, 16) + '.db');
+}
+
 function limitRows(jobs: PlannedJob[], max: number | undefined): PlannedJob[] {
   if (!max) return jobs;
   const rows = [...new Set(jobs.map((j) => j.rowNumber))].slice(0, max);
@@ -103,8 +108,7 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
       })),
   );
 
-  // One queue file per CSV: a killed run resumes its own jobs, and never another sheet's.
-  const queuePath = join(config.dataDir, 'runs', createHash('sha256').update(path).digest('hex').slice(0, 16) + '.db');
+  const queuePath = runQueuePath(config.dataDir, path);
   let progress: ReturnType<typeof createProgress> | null = null;
   const system = await createSystem({ config, log, backend, queuePath, onEvent: (e) => progress?.onEvent(e) });
   await system.catalogue.openSession({

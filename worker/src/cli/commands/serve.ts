@@ -47,6 +47,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     abortJob: (jobId) => system.runner.abort(jobId),
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
+    erase: system.erase,
     events: system.events,
     ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
   });
