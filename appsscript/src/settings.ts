@@ -11,6 +11,7 @@
  */
 import { SOURCES, type SourceName } from '../../shared/columns.js';
 import { DEFAULT_LEASE_MS } from '../../shared/rows.js';
+import { parseDuration } from '../../shared/duration.js';
 import type { SettingsInput, SettingsView } from './api.js';
 import { documentProperties } from './context.js';
 import { URL_FETCH_WHITELIST, allowedByWhitelist } from './manifest.js';
@@ -21,6 +22,8 @@ const KEY = {
   leaseHours: 'archiver.leaseHours',
   allowedHosts: 'archiver.allowedHosts',
   sheetName: 'archiver.sheetName',
+  /** `7d`, `12h`…: completed Drive rows are dispatched again after this (shared/rows.ts driveRearchiveAfterMs) */
+  driveRearchiveAfter: 'archiver.driveRearchiveAfter',
 } as const;
 
 /** UserProperties key of this user's secret for one document. */
@@ -41,6 +44,8 @@ export interface Settings {
   leaseMs: number;
   allowedHosts: string[];
   sheetName: string;
+  /** completed Drive rows are due again after this, ms (DocumentProperties `archiver.driveRearchiveAfter`, e.g. `7d`); unset: never */
+  driveRearchiveAfterMs?: number;
 }
 
 /** The document-level keys only (what DocumentProperties and the per-user copy hold). */
@@ -76,6 +81,7 @@ export function refreshSettingsCopy(spreadsheetId: string, values: Record<string
 export function settingsFrom(spreadsheetId: string, doc: Record<string, string>, secret: string): Settings {
   const sources = (doc[KEY.sources] ?? 'youtube,drive').split(',').filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
   const leaseHours = Number(doc[KEY.leaseHours] ?? '');
+  const rearchive = parseDuration(doc[KEY.driveRearchiveAfter] ?? '');
   return {
     spreadsheetId,
     workerUrl: doc[KEY.workerUrl] ?? '',
@@ -84,6 +90,7 @@ export function settingsFrom(spreadsheetId: string, doc: Record<string, string>,
     leaseMs: leaseHours > 0 ? leaseHours * 3_600_000 : DEFAULT_LEASE_MS,
     allowedHosts: (doc[KEY.allowedHosts] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     sheetName: doc[KEY.sheetName] ?? '',
+    ...(rearchive ? { driveRearchiveAfterMs: rearchive } : {}),
   };
 }
 
