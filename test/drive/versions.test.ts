@@ -109,6 +109,27 @@ describe('drive source: versions', () => {
     expect((third.extra!['versions'] as { version: number }[]).map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it('a folder: only the changed file goes under v2/, the others keep their keys; a `v2` subfolder cannot clash', async () => {
+    const store = new CountingStore(join(dir, 'archive'));
+    const root = standIn.addFolder({ name: 'Portfolio' });
+    const sub = standIn.addFolder({ name: 'v2', parent: root.id });
+    const a = await standIn.addFile({ name: 'a.txt', parent: root.id, content: 'a one' });
+    await standIn.addFile({ name: 'b.txt', parent: sub.id, content: 'b one' });
+    const link = driveLinks.folder(root.id);
+    const first = await driveSourceFor(standIn).archive(link, testContext(store));
+    const base = `151/drive/${root.id}/`;
+    expect(first.files.map((f) => f.key.slice(base.length)).sort()).toEqual(['a.txt', 'metadata.json', 'v2_/b.txt']);
+
+    await standIn.revise(a, { content: 'a two' });
+    store.puts.length = 0;
+    const second = await driveSourceFor(standIn).archive(link, testContext(store));
+    expect(second.files.map((f) => f.key.slice(base.length)).sort()).toEqual(['metadata.json', 'v2/a.txt', 'v2_/b.txt']);
+    expect(store.puts.sort()).toEqual([`${base}metadata.json`, `${base}v2/a.txt`]);
+    expect(await store.getText(`${base}a.txt`)).toBe('a one');
+    const meta = await metaOf(store, root.id);
+    expect((meta.extra!['versions'] as { files: { key: string }[] }[])[0]!.files.map((f) => f.key)).toEqual([`${base}a.txt`]);
+  });
+
   it('the catalogue and GET /v1/assets?mediaId= list every version; a rebuild gives the same', async () => {
     const store = new LocalStore(join(dir, 'archive'));
     const cat = await Catalogue.open({ engine: 'sqlite', path: join(dir, 'catalogue.db') });
