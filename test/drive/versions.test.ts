@@ -16,6 +16,7 @@ import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
+import { lookup } from '../../worker/src/storage/lookup.js';
 import { attachMetadataSink, type MediaMetadata } from '../../worker/src/storage/metadata.js';
 import type { PutOptions } from '../../worker/src/storage/types.js';
 import { DOC_MIME, driveLinks, testContext, type DriveStandIn } from '../support/driveStandIn.js';
@@ -78,6 +79,9 @@ describe('drive source: versions', () => {
     const versions = meta.extra!['versions'] as { version: number; files: { key: string }[]; entries: { modifiedTime: string }[] }[];
     expect(versions.map((v) => [v.version, v.files.map((f) => f.key)])).toEqual([[1, v1]]);
     expect(versions[0]!.entries[0]!.modifiedTime).toBe('2026-01-02T03:04:05.000Z');
+    // file → row still works for a kept old version
+    const found = await lookup(store, v1[1]!, '');
+    expect(found).toMatchObject({ rowId: '151', mediaId: doc.id, file: { key: v1[1], size: 7 } });
   });
 
   it('a binary file with a new md5 and headRevisionId gets v2; an unchanged one is not downloaded', async () => {
