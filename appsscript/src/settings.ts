@@ -115,7 +115,14 @@ export function settingsView(s: Settings): SettingsView {
     leaseHours: s.leaseMs / 3_600_000,
     allowedHosts: s.allowedHosts,
     sheetName: s.sheetName,
+    ...(s.driveRearchiveAfterMs ? { driveRearchiveAfter: formatDuration(s.driveRearchiveAfterMs) } : {}),
   };
+}
+
+/** ms → the largest whole unit of `7d`, `12h`, `90m`, `30s` (parseDuration reads it back). */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 1000)}s`;
 }
 
 /**
@@ -152,6 +159,11 @@ export function writeSettings(input: SettingsInput, spreadsheetId: string): void
     const h = Number(input.leaseHours);
     if (!(h >= 0.25 && h <= 72)) throw new Error('The lease must be between 0.25 and 72 hours.');
     doc[KEY.leaseHours] = String(h);
+  }
+  if (input.driveRearchiveAfter !== undefined) {
+    const text = String(input.driveRearchiveAfter).trim();
+    if (text && parseDuration(text) === null) throw new Error(`Re-archive Drive rows after: "${text}" is not a duration like 12h, 7d or 2w (empty: never).`);
+    doc[KEY.driveRearchiveAfter] = text;
   }
   if (input.allowedHosts !== undefined) {
     const hosts = input.allowedHosts.map((h) => String(h).trim().toLowerCase()).filter(Boolean);
