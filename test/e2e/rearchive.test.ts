@@ -56,9 +56,16 @@ describe('sheet-archiver run with DRIVE_REARCHIVE_AFTER', () => {
     expect((await run()).jobs).toBe(0);
     // set, but the row was archived less than an hour ago
     expect((await run({ DRIVE_REARCHIVE_AFTER: '1h' })).jobs).toBe(0);
+    const pending = async (after: string) => {
+      const res = await runCli(['pending', csv, '--json'], { ...env, DRIVE_REARCHIVE_AFTER: after });
+      expect(res.code, res.stderr).toBe(0);
+      return (JSON.parse(res.stdout) as { jobs: { reason: string; source: string }[] }).jobs;
+    };
+    expect(await pending('1h')).toEqual([]);
 
     const last = Date.parse(row()['last_download_attempt']!);
     while (Date.now() - last < 1_100) await new Promise((r) => setTimeout(r, 100));
+    expect(await pending('1s')).toMatchObject([{ source: 'drive', reason: 'rearchive' }]);
     expect((await run({ DRIVE_REARCHIVE_AFTER: '1s' })).jobs).toBe(1);
     expect(row()['drive_status']).toBe('completed');
     expect(row()['drive_files']!.split(',')).toEqual([`${base}/v2/Profile.docx`, `${base}/v2/Profile.pdf`]);
