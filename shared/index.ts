@@ -6,3 +6,4 @@ export * from './schemas.js';
 export * from './signature.js';
 export * from './rows.js';
 export * from './archiveOptions.js';
+export * from './duration.js';

@@ -123,8 +123,8 @@ export function validateSheet(
   return { issues, linkColumns: [...linkCols].sort((a, b) => a - b).map((c) => map.headers[c] ?? ''), rowCount };
 }
 
-/** Why a (row, source) is picked. */
-export type DispatchReason = 'pending' | 'retry' | 'lease_expired';
+/** Why a (row, source) is picked. `rearchive`: a completed Drive row past `driveRearchiveAfterMs`. */
+export type DispatchReason = 'pending' | 'retry' | 'lease_expired' | 'rearchive';
 
 /** One (row, source) to dispatch. */
 export interface PlannedJob {
@@ -152,6 +152,12 @@ export interface PlanOptions {
   mode?: 'auto' | 'manual';
   /** only these 1-based row numbers (e.g. the selection) */
   onlyRows?: ReadonlySet<number>;
+  /**
+   * `DRIVE_REARCHIVE_AFTER`: completed Drive rows whose last_download_attempt is at least this
+   * old are due again, so the schedule picks up edited Docs (only changed ones are stored again;
+   * docs/catalogue.md "Versions of Docs and Drive files"). ms; unset or ≤ 0: never.
+   */
+  driveRearchiveAfterMs?: number;
 }
 
 function toMillis(v: unknown): number {
@@ -164,7 +170,9 @@ function toMillis(v: unknown): number {
  * Picks the (row, source) pairs that need a dispatch, design §1/§4:
  * pending (empty) with a link; failed with attempts left (read from download_errors) in a
  * category that retries automatically (any category in manual mode);
- * queued/downloading past the lease. Rows with an empty or duplicate row_id are skipped and reported.
+ * queued/downloading past the lease; with `driveRearchiveAfterMs`, completed Drive rows last
+ * attempted that long ago (or with no readable time). Rows with an empty or duplicate row_id are
+ * skipped and reported.
  */
 export function planDispatch(
   headers: readonly unknown[],
@@ -175,6 +183,7 @@ export function planDispatch(
   const sources = opts.sources ?? SOURCES;
   const now = opts.now ?? Date.now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const rearchiveMs = opts.driveRearchiveAfterMs ?? 0;
   const limit = opts.mode === 'manual' ? MAX_MANUAL_ATTEMPTS : MAX_AUTO_ATTEMPTS;
   const { duplicates } = rowIdIndex(map, rows);
   const col = (name: string) => (map.input as Record<string, number | undefined>)[name] ?? (map.tracking as Record<string, number | undefined>)[name];
@@ -221,6 +230,8 @@ export function planDispatch(
       else if ((status === 'queued' || status === 'downloading') && !(now - lastAttemptAt < leaseMs)) {
         reason = 'lease_expired';
         attempt = Math.max(1, prev + 1);
+      } else if (source === 'drive' && status === 'completed' && rearchiveMs > 0 && !(now - lastAttemptAt < rearchiveMs)) {
+        reason = 'rearchive';
       }
       if (!reason) continue;
       jobs.push({

@@ -27,6 +27,8 @@ export interface SettingsView {
   allowedHosts: string[];
   /** the tab the add-on works on */
   sheetName: string;
+  /** `7d`…: completed Drive rows are dispatched again after this; '' never (docs/catalogue.md "Versions") */
+  driveRearchiveAfter?: string;
 }
 
 /** What `saveSettings` accepts. `secret` '' or absent keeps the saved one. */
@@ -36,6 +38,8 @@ export interface SettingsInput {
   sources?: SourceName[];
   leaseHours?: number;
   allowedHosts?: string[];
+  /** `7d`, `12h`, `2w`…, or '' for never: completed Drive rows are dispatched again after this */
+  driveRearchiveAfter?: string;
 }
 
 export interface AttentionRow {

@@ -91,6 +91,7 @@ function dispatchLocked(
     now: started,
     leaseMs: settings.leaseMs,
     mode: opts.mode,
+    ...(settings.driveRearchiveAfterMs ? { driveRearchiveAfterMs: settings.driveRearchiveAfterMs } : {}),
   });
   const jobs = (opts.onlyFailed ? plan.jobs.filter((j) => j.reason === 'retry') : plan.jobs).map((j) => ({ ...j, links: j.links.map(withScheme) }));
   const skipped = plan.skipped.map(skippedLine);

@@ -11,6 +11,7 @@
  */
 import { SOURCES, type SourceName } from '../../shared/columns.js';
 import { DEFAULT_LEASE_MS } from '../../shared/rows.js';
+import { parseDuration } from '../../shared/duration.js';
 import type { SettingsInput, SettingsView } from './api.js';
 import { documentProperties } from './context.js';
 import { URL_FETCH_WHITELIST, allowedByWhitelist } from './manifest.js';
@@ -21,6 +22,8 @@ const KEY = {
   leaseHours: 'archiver.leaseHours',
   allowedHosts: 'archiver.allowedHosts',
   sheetName: 'archiver.sheetName',
+  /** `7d`, `12h`…: completed Drive rows are dispatched again after this (shared/rows.ts driveRearchiveAfterMs) */
+  driveRearchiveAfter: 'archiver.driveRearchiveAfter',
 } as const;
 
 /** UserProperties key of this user's secret for one document. */
@@ -41,6 +44,8 @@ export interface Settings {
   leaseMs: number;
   allowedHosts: string[];
   sheetName: string;
+  /** completed Drive rows are due again after this, ms (DocumentProperties `archiver.driveRearchiveAfter`, e.g. `7d`); unset: never */
+  driveRearchiveAfterMs?: number;
 }
 
 /** The document-level keys only (what DocumentProperties and the per-user copy hold). */
@@ -76,6 +81,7 @@ export function refreshSettingsCopy(spreadsheetId: string, values: Record<string
 export function settingsFrom(spreadsheetId: string, doc: Record<string, string>, secret: string): Settings {
   const sources = (doc[KEY.sources] ?? 'youtube,drive').split(',').filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
   const leaseHours = Number(doc[KEY.leaseHours] ?? '');
+  const rearchive = parseDuration(doc[KEY.driveRearchiveAfter] ?? '');
   return {
     spreadsheetId,
     workerUrl: doc[KEY.workerUrl] ?? '',
@@ -84,6 +90,7 @@ export function settingsFrom(spreadsheetId: string, doc: Record<string, string>,
     leaseMs: leaseHours > 0 ? leaseHours * 3_600_000 : DEFAULT_LEASE_MS,
     allowedHosts: (doc[KEY.allowedHosts] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     sheetName: doc[KEY.sheetName] ?? '',
+    ...(rearchive ? { driveRearchiveAfterMs: rearchive } : {}),
   };
 }
 
@@ -108,7 +115,14 @@ export function settingsView(s: Settings): SettingsView {
     leaseHours: s.leaseMs / 3_600_000,
     allowedHosts: s.allowedHosts,
     sheetName: s.sheetName,
+    ...(s.driveRearchiveAfterMs ? { driveRearchiveAfter: formatDuration(s.driveRearchiveAfterMs) } : {}),
   };
+}
+
+/** ms → the largest whole unit of `7d`, `12h`, `90m`, `30s` (parseDuration reads it back). */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 1000)}s`;
 }
 
 /**
@@ -145,6 +159,11 @@ export function writeSettings(input: SettingsInput, spreadsheetId: string): void
     const h = Number(input.leaseHours);
     if (!(h >= 0.25 && h <= 72)) throw new Error('The lease must be between 0.25 and 72 hours.');
     doc[KEY.leaseHours] = String(h);
+  }
+  if (input.driveRearchiveAfter !== undefined) {
+    const text = String(input.driveRearchiveAfter).trim();
+    if (text && parseDuration(text) === null) throw new Error(`Re-archive Drive rows after: "${text}" is not a duration like 12h, 7d or 2w (empty: never).`);
+    doc[KEY.driveRearchiveAfter] = text;
   }
   if (input.allowedHosts !== undefined) {
     const hosts = input.allowedHosts.map((h) => String(h).trim().toLowerCase()).filter(Boolean);

@@ -269,6 +269,34 @@ describe('row selection and writes', () => {
     expect(model.rowsOf(sheet)[8]![c('last_download_attempt')]).toBe(iso(now));
   });
 
+  it('re-sends completed Drive rows once the "re-archive Drive rows after" setting has passed (DRIVE_REARCHIVE_AFTER)', async () => {
+    await worker.reset();
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const { addon, model, sheet } = setup(3, { now: () => now }, { driveRearchiveAfter: '7d' });
+    const h = model.rowsOf(sheet)[0]!;
+    const c = (n: string) => h.indexOf(n);
+    for (const [i, age] of [
+      [1, 8],
+      [2, 1],
+      [3, 8],
+    ] as const) {
+      model.setCell(sheet, i, c('youtube_status'), 'completed');
+      model.setCell(sheet, i, c('drive_status'), i === 3 ? '' : 'completed');
+      model.setCell(sheet, i, c('last_download_attempt'), iso(now - age * 86_400_000));
+    }
+    const r = addon.call('dispatchPendingRows') as Outcome;
+    expect(r.ok, r.message).toBe(true);
+    const sent = (await dispatches()).flatMap((q) => JSON.parse(q.body).rows as { rowNumber: number; youtube: string[]; drive: string[] }[]);
+    // row 2: completed 8 days ago → Drive again; row 3: 1 day ago → not yet; row 4: Drive pending anyway
+    expect(sent.map((s) => [s.rowNumber, s.youtube.length, s.drive.length > 0])).toEqual([
+      [2, 0, true],
+      [4, 0, true],
+    ]);
+    const bad = addon.call('saveSettings', { driveRearchiveAfter: 'weekly' }) as { ok: boolean; message: string };
+    expect(bad.message).toMatch(/not a duration/);
+  });
+
   it('writes plain text: a cell holding "=…" stays text, timestamps stay strings', async () => {
     await worker.reset();
     const { addon, model, sheet } = setup(4);

@@ -65,6 +65,8 @@ export interface StandInItem {
   driveId?: string;
   modifiedTime: string;
   version: number;
+  /** binary files only: Drive reports headRevisionId "only for files with binary content" (files resource) */
+  headRevisionId?: string;
   /** binary content (not for folders, shortcuts, native files) */
   content?: Content;
   /** bytes; set for binary files */
@@ -376,6 +378,7 @@ export class DriveStandIn {
     item.content = opts.content;
     item.size = contentSize(opts.content);
     item.md5 = await md5Of(opts.content);
+    item.headRevisionId = `rev-${item.id}-1`;
     item.publicMode = opts.publicMode;
     item.canDownload = opts.canDownload ?? true;
     item.abusive = opts.abusive ?? false;
@@ -403,6 +406,26 @@ export class DriveStandIn {
     item.exports = opts.exports;
     item.latencyMs = opts.latencyMs ?? 0;
     return item;
+  }
+
+  /**
+   * Edits a file as a person would in Drive, per the files resource
+   * (https://developers.google.com/drive/api/reference/rest/v3/files): `modifiedTime` moves on,
+   * `version` ("a monotonically increasing version number … reflects every change") goes up, and a
+   * binary file gets new content, size, md5Checksum and a new `headRevisionId` (native files have none).
+   * `exports` replaces a native file's exports; `content` a binary file's bytes.
+   */
+  async revise(item: StandInItem, change: { exports?: Record<string, Content>; content?: Content; modifiedTime?: string }): Promise<void> {
+    const prev = Date.parse(item.modifiedTime);
+    item.modifiedTime = change.modifiedTime ?? new Date(prev + 60_000).toISOString();
+    item.version += 1;
+    if (change.exports) item.exports = change.exports;
+    if (change.content !== undefined) {
+      item.content = change.content;
+      item.size = contentSize(change.content);
+      item.md5 = await md5Of(change.content);
+      item.headRevisionId = `rev-${item.id}-${item.version}`;
+    }
   }
 
   /** Adds a shortcut to `targetId` (application/vnd.google-apps.shortcut with shortcutDetails). */
@@ -593,6 +616,7 @@ export class DriveStandIn {
     if (item.driveId) r['driveId'] = item.driveId;
     if (item.size !== undefined && !isNative) r['size'] = String(item.size);
     if (item.md5 && !item.omitMd5) r['md5Checksum'] = item.reportedMd5 ?? item.md5;
+    if (item.headRevisionId && !isNative) r['headRevisionId'] = item.headRevisionId;
     if (item.shortcutDetails) r['shortcutDetails'] = item.shortcutDetails;
     if (item.exports) {
       const links: Record<string, string> = {};

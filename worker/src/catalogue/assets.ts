@@ -28,9 +28,8 @@ const VIDEO_EXT = new Set(['mp4', 'webm', 'mkv', 'mov', 'ts', 'm4v', 'avi', 'flv
 const AUDIO_EXT = new Set(['m4a', 'mp3', 'opus', 'ogg', 'oga', 'wav', 'flac', 'aac', 'weba']);
 const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png', 'webp', 'gif']);
 
-/** Drive's entry for an object key in `extra.entries` (mimeType, modifiedTime, headRevisionId). */
-function driveEntryOf(meta: MediaMetadata, key: string): Record<string, unknown> | undefined {
-  const entries = meta.extra?.['entries'];
+/** Drive's entry for an object key in `extra.entries` (mimeType, modifiedTime, headRevisionId), or in an earlier version's. */
+function driveEntryOf(meta: MediaMetadata, key: string, entries: unknown = meta.extra?.['entries']): Record<string, unknown> | undefined {
   if (!Array.isArray(entries)) return undefined;
   return entries.find((e) => Array.isArray((e as { keys?: unknown }).keys) && (e as { keys: string[] }).keys.includes(key)) as Record<string, unknown> | undefined;
 }
@@ -120,25 +119,64 @@ export interface MetadataObject {
   sha256: string;
 }
 
+/** A file of a metadata.json with the archive version it belongs to (Drive keeps earlier versions, `extra.versions`). */
+interface VersionedFile {
+  file: { key: string; size: number; sha256: string; md5?: string };
+  /** archive version (1, 2, …); the current one for every file of a YouTube item */
+  version: number;
+  current: boolean;
+  /** the Drive entries of that version, for MIME type and revision */
+  entries: unknown;
+}
+
+/**
+ * Every file a metadata.json lists: the current ones, then the earlier versions' files that the
+ * current version replaced (Drive, `extra.versions`; docs/catalogue.md "Versions of Docs and Drive files").
+ */
+function versionedFiles(meta: MediaMetadata): VersionedFile[] {
+  const x = meta.extra ?? {};
+  const current = typeof x['version'] === 'number' ? (x['version'] as number) : 1;
+  const out: VersionedFile[] = (meta.files ?? []).map((file) => ({ file, version: current, current: true, entries: x['entries'] }));
+  const older = meta.source === 'drive' && Array.isArray(x['versions']) ? (x['versions'] as { version?: unknown; files?: unknown; entries?: unknown }[]) : [];
+  for (const v of [...older].reverse()) {
+    if (typeof v?.version !== 'number' || !Array.isArray(v.files)) continue;
+    for (const file of v.files as VersionedFile['file'][]) out.push({ file, version: v.version, current: false, entries: v.entries });
+  }
+  return out;
+}
+
 /**
  * The asset rows of one metadata.json: each listed file inside its media folder (a playlist's
- * metadata.json lists its entries' metadata.json files, which belong to their own folders), then
- * metadata.json itself. `tags`/`note`/`status` are defaults; an upsert keeps the stored ones.
+ * metadata.json lists its entries' metadata.json files, which belong to their own folders), the
+ * files of earlier Drive versions it records (`current: false` in `media`), then metadata.json
+ * itself. `tags`/`note`/`status` are defaults; an upsert keeps the stored ones.
  */
 export function assetsOf(meta: MediaMetadata, metadata: MetadataObject, store: ObjectStore, at: string): AssetsTable[] {
   const folder = metadata.key.slice(0, metadata.key.length - 'metadata.json'.length);
   const personId = personIdOf(meta.row.spreadsheetId, meta.row.rowId);
   const facts = mediaFacts(meta);
-  const media = JSON.stringify(facts);
-  const files = [...(meta.files ?? []).filter((f) => f.key.startsWith(folder) && f.key !== metadata.key), { key: metadata.key, size: metadata.size, sha256: metadata.sha256 }];
+  const current = typeof meta.extra?.['version'] === 'number' ? (meta.extra['version'] as number) : 1;
+  const files: VersionedFile[] = [
+    ...versionedFiles(meta).filter((v) => v.file.key.startsWith(folder) && v.file.key !== metadata.key),
+    { file: { key: metadata.key, size: metadata.size, sha256: metadata.sha256 }, version: current, current: true, entries: meta.extra?.['entries'] },
+  ];
   const seen = new Set<string>();
   const out: AssetsTable[] = [];
-  for (const f of files) {
+  for (const v of files) {
+    const f = v.file;
     if (seen.has(f.key)) continue;
     seen.add(f.key);
-    const entry = meta.source === 'drive' ? driveEntryOf(meta, f.key) : undefined;
+    const entry = meta.source === 'drive' ? driveEntryOf(meta, f.key, v.entries) : undefined;
     const mime = typeof entry?.['mimeType'] === 'string' && entry['mimeType'] ? (entry['mimeType'] as string) : (meta.extra?.['mimeType'] as string | undefined);
-    const revision = (entry?.['headRevisionId'] ?? entry?.['modifiedTime'] ?? meta.extra?.['headRevisionId'] ?? meta.extra?.['modifiedTime']) as string | undefined;
+    const revision = (entry?.['headRevisionId'] ??
+      entry?.['modifiedTime'] ??
+      (v.current ? (meta.extra?.['headRevisionId'] ?? meta.extra?.['modifiedTime']) : undefined)) as string | undefined;
+    // Drive items say which archive version each file is; YouTube media has one version
+    const media = JSON.stringify(
+      meta.source === 'drive'
+        ? { ...facts, ...(v.current ? {} : { modifiedTime: entry?.['modifiedTime'], headRevisionId: entry?.['headRevisionId'] }), version: v.version, current: v.current }
+        : facts,
+    );
     const fileName = f.key.slice(f.key.lastIndexOf('/') + 1);
     const md5 = (f as { md5?: string }).md5;
     out.push({

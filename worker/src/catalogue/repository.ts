@@ -57,6 +57,10 @@ export interface Asset {
   sha256: string;
   md5: string | null;
   revision: string | null;
+  /** Drive: the archive version this file belongs to (1, 2, …); null for YouTube (docs/catalogue.md "Versions") */
+  version: number | null;
+  /** false for a file of an earlier Drive version that a newer one replaced; the sheet lists only current files */
+  current: boolean;
   status: AssetStatus;
   tags: string[];
   note: string;
@@ -166,6 +170,7 @@ function parseJson<T>(text: string | null | undefined, fallback: T): T {
 }
 
 function toAsset(r: Selectable<AssetsTable>): Asset {
+  const media = parseJson<Record<string, unknown>>(r.media, {});
   return {
     assetId: r.asset_id,
     personId: r.person_id,
@@ -183,13 +188,15 @@ function toAsset(r: Selectable<AssetsTable>): Asset {
     sha256: r.sha256,
     md5: r.md5,
     revision: r.revision,
+    version: typeof media['version'] === 'number' ? media['version'] : null,
+    current: media['current'] !== false,
     status: r.status,
     tags: parseJson<string[]>(r.tags, []),
     note: r.note,
     title: r.title,
     uploader: r.uploader,
     duration: r.duration === null ? null : Number(r.duration),
-    media: parseJson<Record<string, unknown>>(r.media, {}),
+    media,
     archivedAt: r.archived_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -6,6 +6,7 @@ import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseExtraArgs } from '../sources/ytdlp/extraArgs.js';
 import { parseJsRuntime } from '../tools/jsRuntime.js';
+import { parseDuration } from '../../../shared/duration.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -20,6 +21,20 @@ const optional = z
   .string()
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/** A duration such as `7d` (shared/duration.ts) in ms; unset or empty → undefined; anything else names the variable. */
+const duration = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v || !v.trim()) return undefined;
+    const ms = parseDuration(v);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 12h, 7d or 2w` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const EXPORT_KINDS = ['document', 'spreadsheet', 'presentation', 'drawing'] as const;
 
@@ -120,6 +135,8 @@ export const EnvSchema = z.object({
   DRIVE_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 ** 3),
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
   DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
+  /** completed Drive rows are due again after this (ms, from e.g. `7d`); unset: never (docs/catalogue.md "Versions") */
+  DRIVE_REARCHIVE_AFTER: duration,
   YTDLP_PATH: optional,
   /** most comments kept per video for rows with `comments=yes` (design §1) */
   ARCHIVER_MAX_COMMENTS: z.coerce.number().int().min(1).max(100_000).default(500),

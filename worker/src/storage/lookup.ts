@@ -97,6 +97,17 @@ function describes(meta: MediaMetadata, metadataKey: string): boolean {
   return typeof meta?.row?.rowId === 'string' && Array.isArray(meta.files) && parts.length >= 4 && parts[parts.length - 3] === meta.source;
 }
 
+/** A file of an earlier Drive version (`extra.versions[].files`, docs/catalogue.md "Versions of Docs and Drive files"). */
+function olderVersionFile(meta: MediaMetadata, key: string): MetadataFile | undefined {
+  const versions = meta.extra?.['versions'];
+  if (!Array.isArray(versions)) return undefined;
+  for (const v of versions as { files?: unknown }[]) {
+    const f = Array.isArray(v?.files) ? (v.files as MetadataFile[]).find((x) => x?.key === key) : undefined;
+    if (f) return f;
+  }
+  return undefined;
+}
+
 /**
  * Finds the row a stored file belongs to.
  *
@@ -121,7 +132,7 @@ export async function lookup(store: ObjectStore, keyOrPath: string, prefix: stri
         throw err;
       }
       if (!meta || !describes(meta, mk)) continue;
-      const file = key === mk ? undefined : meta.files.find((f) => f.key === key);
+      const file = key === mk ? undefined : (meta.files.find((f) => f.key === key) ?? olderVersionFile(meta, key));
       // a key under a media folder that metadata.json does not list must at least exist
       if (key !== mk && !file && (await store.head(key).catch(() => null)) === null) return null;
       return {

@@ -77,7 +77,12 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   if (map.input.row_id === undefined) throw new UsageError(`${sheetArg}: no "row_id" column; every row needs a unique row_id`);
 
   const { issues } = validateSheet(sheet.headers, sheet.rows, config.allowedHosts);
-  const plan = planDispatch(sheet.headers, sheet.rows, { sources: o.sources, allowedHosts: config.allowedHosts, mode: o.retryFailed ? 'manual' : 'auto' });
+  const plan = planDispatch(sheet.headers, sheet.rows, {
+    sources: o.sources,
+    allowedHosts: config.allowedHosts,
+    mode: o.retryFailed ? 'manual' : 'auto',
+    ...(config.env.DRIVE_REARCHIVE_AFTER ? { driveRearchiveAfterMs: config.env.DRIVE_REARCHIVE_AFTER } : {}),
+  });
   const planned = limitRows(plan.jobs, o.max);
   const options = DispatchOptionsSchema.parse({
     sources: o.sources,

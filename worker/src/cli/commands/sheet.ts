@@ -11,7 +11,8 @@ import { formatTable, printJson } from '../output.js';
 
 async function load(path: string) {
   const sheet = await readCsvSheet(existingCsv(path));
-  return { ...sheet, map: mapColumns(sheet.headers), allowedHosts: configWith().allowedHosts };
+  const config = configWith();
+  return { ...sheet, map: mapColumns(sheet.headers), allowedHosts: config.allowedHosts, driveRearchiveAfterMs: config.env.DRIVE_REARCHIVE_AFTER };
 }
 
 /** `status`: counts per source and status among rows that have links for that source. */
@@ -41,8 +42,9 @@ export async function statusAction(path: string, o: { json?: boolean }): Promise
 
 /** `pending`: what `run` would pick now. */
 export async function pendingAction(path: string, o: { json?: boolean }): Promise<void> {
-  const { headers, rows, allowedHosts } = await load(path);
-  const { jobs, skipped } = planDispatch(headers, rows, { allowedHosts });
+  const { headers, rows, allowedHosts, driveRearchiveAfterMs } = await load(path);
+  // the same pick as `run`, DRIVE_REARCHIVE_AFTER included
+  const { jobs, skipped } = planDispatch(headers, rows, { allowedHosts, ...(driveRearchiveAfterMs ? { driveRearchiveAfterMs } : {}) });
   if (o.json) return printJson({ jobs, skipped });
   process.stdout.write(formatTable(['row', 'row_id', 'source', 'reason', 'attempt', 'links'], jobs.map((j) => [j.rowNumber, j.rowId, j.source, j.reason, j.attempt, j.links.length])) + '\n');
   if (skipped.length) process.stdout.write(`\n${skipped.length} row(s) skipped:\n` + formatTable(['row', 'problem'], skipped.map((s) => [s.rowNumber, s.message])) + '\n');

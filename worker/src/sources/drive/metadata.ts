@@ -13,6 +13,7 @@ import type { Failure } from './failures.js';
 import type { FolderTree, SkippedItem } from './folder.js';
 import type { PlannedEntry } from './plan.js';
 import type { PublicDownloadResult } from './public.js';
+import type { VersionRecord } from './versions.js';
 import { NATIVE_KINDS, type DriveFile } from './types.js';
 
 /** What metadata.json records per Drive item (`extra.entries`), used by a retry to skip what is stored. */
@@ -24,6 +25,10 @@ export interface EntryRecord {
   size?: number;
   md5Checksum?: string;
   modifiedTime?: string;
+  /** binary files: Drive's head revision (native files have none; docs/catalogue.md "Versions") */
+  headRevisionId?: string;
+  /** Drive's `version` counter, recorded for reference; not compared (it moves on changes nobody sees) */
+  driveVersion?: string;
   shortcutId?: string;
   /** keys of the objects written for it (one per export format for native files) */
   keys: string[];
@@ -65,6 +70,8 @@ export function collectEntries(
       ...(f.size != null ? { size: Number(f.size) } : {}),
       ...(f.md5Checksum ? { md5Checksum: f.md5Checksum } : {}),
       ...(f.modifiedTime ? { modifiedTime: f.modifiedTime } : {}),
+      ...(f.headRevisionId ? { headRevisionId: f.headRevisionId } : {}),
+      ...(f.version ? { driveVersion: String(f.version) } : {}),
       ...(p.entry.shortcutId ? { shortcutId: p.entry.shortcutId } : {}),
       keys: got.map((g) => g.key),
     });
@@ -89,6 +96,9 @@ export interface ApiArchived {
   /** how each export was fetched, by object key */
   via: ReadonlyMap<string, string>;
   failures: Failure[];
+  /** the archive version these files are (1, 2, …) and the earlier versions kept (versions.ts) */
+  version?: number;
+  versions?: readonly VersionRecord[];
 }
 
 /** The metadata.json of a link archived through the API (`extra.via: 'api'`); `complete` when nothing failed. */
@@ -104,6 +114,9 @@ export function apiMetadata(a: ApiArchived): MediaMetadata {
     ...(!isFolder && target.size != null ? { size: Number(target.size) } : {}),
     ...(!isFolder && target.md5Checksum ? { md5Checksum: target.md5Checksum } : {}),
     ...(target.modifiedTime ? { modifiedTime: target.modifiedTime } : {}),
+    ...(!isFolder && target.headRevisionId ? { headRevisionId: target.headRevisionId } : {}),
+    ...(a.version && a.version > 1 ? { version: a.version } : {}),
+    ...(a.versions?.length ? { versions: a.versions } : {}),
     ...(isFolder ? { folders: a.tree.folders, fileCount: a.entries.length } : {}),
     ...(a.via.size ? { exportedVia: Object.fromEntries(a.via) } : {}),
     entries: a.entries,

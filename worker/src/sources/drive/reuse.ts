@@ -1,12 +1,14 @@
 /**
  * What a retry keeps, so that it fetches only what is missing: a previous copy is kept when
- * Drive's file is unchanged (same size and md5; native files: same modifiedTime), per the
- * previous metadata.json, and every object of it is still stored with the same size.
+ * Drive's file is unchanged (versions.ts hasChanged: headRevisionId, else size and md5; native
+ * files: modifiedTime), per the previous metadata.json, and every object of it is still stored
+ * with the same size.
  */
 import type { MediaMetadata, MetadataFile } from '../../storage/metadata.js';
 import type { ObjectStore } from '../../storage/types.js';
 import type { EntryRecord } from './metadata.js';
 import { NATIVE_PREFIX, type DriveFile } from './types.js';
+import { hasChanged } from './versions.js';
 
 /** The previous API copy of a link, indexed: its entries by Drive id and its files by key. */
 export interface PreviousCopies {
@@ -38,12 +40,7 @@ export async function reusable(
 ): Promise<MetadataFile[] | null> {
   if (!prev) return null;
   const native = (f.mimeType ?? '').startsWith(NATIVE_PREFIX);
-  if (native) {
-    if (!f.modifiedTime || prev.modifiedTime !== f.modifiedTime) return null;
-  } else {
-    if (f.size == null || prev.size !== Number(f.size)) return null;
-    if ((f.md5Checksum ?? undefined) !== prev.md5Checksum) return null;
-  }
+  if (hasChanged(prev, f)) return null;
   if (prev.keys.length !== outputs.length || outputs.some((o, i) => prev.keys[i] !== o.key)) return null;
   const out: MetadataFile[] = [];
   for (const o of outputs) {

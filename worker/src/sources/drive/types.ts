@@ -64,7 +64,7 @@ export const DEFAULT_EXPORT_FORMATS: Readonly<Record<NativeKind, readonly string
 
 /** The file fields every metadata call asks for (files.get and files.list `files(…)`). */
 export const FILE_FIELDS =
-  'id,name,mimeType,size,md5Checksum,resourceKey,parents,trashed,modifiedTime,version,driveId,' +
+  'id,name,mimeType,size,md5Checksum,headRevisionId,resourceKey,parents,trashed,modifiedTime,version,driveId,' +
   'capabilities(canDownload,canListChildren),shortcutDetails,exportLinks';
 
 export interface DriveSourceOptions {
