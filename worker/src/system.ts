@@ -29,6 +29,7 @@ import { LocalStore } from './storage/local.js';
 import { attachMetadataSink } from './storage/metadata.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface SystemOptions {
   config: Config;
@@ -53,6 +54,8 @@ export interface System {
   catalogue: Catalogue;
   /** job events (docs/design.md §9): the durable log in queue.db and its live bus */
   events: JobEvents;
+  /** webhook deliveries (docs/design.md §9); null without ARCHIVER_WEBHOOK_URLS. Sends once started. */
+  webhooks: WebhookDispatcher | null;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -128,6 +131,11 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
   const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
+  const webhooks = config.webhooks.length
+    ? new WebhookDispatcher({
+        endpoints: config.webhooks, secret: e.ARCHIVER_WEBHOOK_SECRET!, allowedHosts: config.allowedHosts, bus: events.bus, log, retryScale: e.ARCHIVER_RETRY_SCALE,
+      })
+    : null;
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -196,6 +204,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     runner,
     catalogue,
     events,
+    webhooks,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
@@ -205,6 +214,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await runner.stop(abortRunning);
       await helpers?.close();
       await reporter.close();
+      await webhooks?.close();
       events.bus.closeAll();
       queue.close();
       await Promise.all([...sessionWrites]);

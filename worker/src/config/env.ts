@@ -6,6 +6,7 @@ import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseExtraArgs } from '../sources/ytdlp/extraArgs.js';
 import { parseJsRuntime } from '../tools/jsRuntime.js';
+import { parseWebhookUrls, type WebhookEndpoint } from '../webhooks/endpoints.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -138,6 +139,10 @@ export const EnvSchema = z.object({
   ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
   ARCHIVER_YTDLP_HELPERS: bool.default(true),
+  /** webhook receivers (docs/design.md §9): `URL[|type,type…]` entries separated by spaces; checked in loadConfig */
+  ARCHIVER_WEBHOOK_URLS: optional,
+  /** HMAC key of X-Archiver-Signature on webhook POSTs: a secret, never logged or shown */
+  ARCHIVER_WEBHOOK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -151,6 +156,8 @@ export interface Config {
   queuePath: string;
   workDir: string;
   allowedHosts: string[];
+  /** parsed ARCHIVER_WEBHOOK_URLS (empty: no webhooks) */
+  webhooks: WebhookEndpoint[];
 }
 
 /** Thrown when the environment does not validate; the message names every bad variable. */
@@ -175,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const e = parsed.data;
   if (e.ARCHIVER_STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when ARCHIVER_STORAGE=s3');
   if (e.ARCHIVER_SHEET === 'csv' && !e.ARCHIVER_CSV) throw new ConfigError('invalid configuration:\n  ARCHIVER_CSV: required when ARCHIVER_SHEET=csv');
+  let webhooks: WebhookEndpoint[];
+  try {
+    webhooks = parseWebhookUrls(e.ARCHIVER_WEBHOOK_URLS, e.ARCHIVER_ALLOWED_HOSTS);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ARCHIVER_WEBHOOK_URLS: ${(err as Error).message}`);
+  }
+  if (webhooks.length && (e.ARCHIVER_WEBHOOK_SECRET ?? '').length < 16) {
+    throw new ConfigError('invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)');
+  }
   const dataDir = resolve(e.ARCHIVER_DATA);
   return {
     env: e,
@@ -183,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queuePath: `${dataDir}/queue.db`,
     workDir: `${dataDir}/work`,
     allowedHosts: e.ARCHIVER_ALLOWED_HOSTS,
+    webhooks,
   };
 }
 
