@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedHook {
+  method: string;
   eventId: unknown;
   type: string;
   deliveryId: string;
@@ -52,6 +53,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
         /* recorded as null */
       }
       const h = {
+        method: req.method ?? '',
         eventId: body?.id,
         type: String(body?.type),
         deliveryId: String(req.headers['x-archiver-delivery'] ?? ''),
