@@ -14,8 +14,10 @@ import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
 import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
+import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import { SqliteQueue } from './queue/sqlite.js';
+import { SqliteQueueGauges } from './queue/sqliteGauges.js';
 import { SqliteOutbox } from './report/outbox.js';
 import { Reporter } from './report/reporter.js';
 import type { Readiness } from './server/app.js';
@@ -39,6 +41,8 @@ export interface SystemOptions {
   /** queue file; default `<ARCHIVER_DATA>/queue.db` */
   queuePath?: string;
   onEvent?: (e: RunnerEvent) => void;
+  /** counts jobs, requests and bytes, and reads the queue gauges (metrics/); none when metrics are not exposed */
+  metrics?: ArchiverMetrics;
 }
 
 export interface System {
@@ -106,7 +110,7 @@ async function backendFromConfig(config: Config, google: GoogleCredentials, log:
 
 /** Builds every part. Nothing runs until `runner.start()` / `reporter.start()`. */
 export async function createSystem(opts: SystemOptions): Promise<System> {
-  const { config, log } = opts;
+  const { config, log, metrics } = opts;
   const e = config.env;
   const store = await storeFromConfig(config);
   if (store instanceof LocalStore) await store.sweepIncoming();
@@ -139,7 +143,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
-    backend,
+    backend: metrics ? metrics.backend(backend) : backend,
     outbox,
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
@@ -155,7 +159,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const sources = {
     youtube: createYtDlpSource({
       allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, toolConfig: toolConfigFromEnv(e),
-      channelMax: e.ARCHIVER_CHANNEL_MAX, ...(helpers ? { helpers } : {}), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
+      channelMax: e.ARCHIVER_CHANNEL_MAX, ...(helpers ? { helpers } : {}), ...(metrics ? { onRun: metrics.ytdlpRun } : {}), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
     }),
     // googleapis loads on the first Drive job, not at start-up
     drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
@@ -168,13 +172,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       maxBytes: e.DRIVE_MAX_BYTES,
       concurrency: e.DRIVE_CONCURRENCY,
       limitNames: { maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' },
+      ...(metrics ? { onApiCall: metrics.driveCall } : {}),
     })),
   };
 
   const runner = new Runner({
     queue,
     sources,
-    store,
+    store: metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
     outbox,
     workRoot,
@@ -189,9 +194,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     onEvent: (ev) => {
       events.onRunnerEvent(ev);
       recordSession(ev);
+      metrics?.onRunnerEvent(ev);
       opts.onEvent?.(ev);
     },
   });
+  if (metrics) {
+    const gauges = new SqliteQueueGauges(queue.db);
+    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames });
+  }
 
   return {
     config,

@@ -144,6 +144,12 @@ export const EnvSchema = z.object({
   /** HMAC key of X-Archiver-Signature on webhook POSTs: a secret, never logged or shown */
   ARCHIVER_WEBHOOK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
+  METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  /** address of the metrics listener; loopback by default so it is never public by accident */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** bearer token for GET /metrics; without METRICS_PORT it serves /metrics on the main listener. A secret: never logged */
+  METRICS_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional()),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -2,7 +2,7 @@
  * The worker's HTTP API (design §3): public /healthz and /readyz; signed /v1/* for dispatch,
  * jobs, retry, cancel, stats and lookup. Built on Hono; served by @hono/node-server.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
@@ -45,6 +45,10 @@ export interface AppDeps {
   events?: JobEvents;
   /** SSE heartbeat interval, ms (default 15 s) */
   sseHeartbeatMs?: number;
+  /** middleware run before every route (HTTP request metrics, metrics/registry.ts) */
+  before?: MiddlewareHandler[];
+  /** adds routes outside /v1 before the not-found handler (GET /metrics with its token, metrics/expose.ts) */
+  routes?: (app: Hono<AppEnv>) => void;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -98,6 +102,7 @@ export function jobsOfDispatch(req: DispatchRequest): NewJob[] {
 /** Builds the app. Pure wiring: every dependency is passed in. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  for (const m of deps.before ?? []) app.use('*', m);
 
   // Probes stay lenient about their query (a load balancer may add one); they read none.
   app.get('/healthz', (c) =>
@@ -172,6 +177,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
+  deps.routes?.(app);
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(httpErrorHandler(deps.log));
   return app;

@@ -6,6 +6,8 @@
 import { serve as serveHttp } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { requireSecret } from '../../config/env.js';
+import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
+import { ArchiverMetrics } from '../../metrics/registry.js';
 import { createApp } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
@@ -27,8 +29,9 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const log = cliLogger('info');
-  const system = await createSystem({ config, log });
   const e = config.env;
+  const metrics = metricsEnabled(e) ? new ArchiverMetrics() : undefined;
+  const system = await createSystem({ config, log, ...(metrics ? { metrics } : {}) });
 
   if (system.backend instanceof OffSheetBackend) {
     process.stderr.write(`sheet-archiver: ${system.backend.describe()}. Jobs still run and the archive is written; statuses are kept and can be read with GET /v1/jobs.\n`);
@@ -45,6 +48,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
     events: system.events,
+    ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
@@ -53,6 +57,10 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     server.once('error', (err) => reject(new UsageError(`cannot listen on ${e.HOST}:${e.PORT}: ${(err as Error).message}`)));
   });
   const port = (server.address() as AddressInfo).port;
+  const metricsListener = metrics ? await startMetricsListener(metrics, e, log).catch((err: Error) => {
+    server.close();
+    throw new UsageError(err.message);
+  }) : null;
   system.reporter.start();
   system.runner.start();
   system.webhooks?.start();
@@ -61,6 +69,8 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     'sheet-archiver worker listening',
   );
   process.stderr.write(`sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind})\n`);
+  if (metricsListener) process.stderr.write(`sheet-archiver metrics on ${metricsListener.url}\n`);
+  else if (metrics) process.stderr.write(`sheet-archiver metrics on http://${e.HOST}:${port}/metrics (bearer token)\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -68,6 +78,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
     server.close();
+    void metricsListener?.close();
     void system.close({ abortRunning: true }).finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -4,6 +4,7 @@
  */
 import type { drive_v3 } from 'googleapis';
 import { createDriveApi } from './client.js';
+import { instrumentDrive } from './instrument.js';
 import { DEFAULTS, type DriveSourceOptions } from './types.js';
 
 /** The options with defaults applied (see DriveSourceOptions for each). */
@@ -25,8 +26,9 @@ export interface DriveSettings {
 /** Fills in the defaults of `opts` and makes the Drive client (none when `opts.auth` is null). */
 export function resolveSettings(opts: DriveSourceOptions): DriveSettings {
   const rootUrl = opts.rootUrl ?? DEFAULTS.rootUrl;
+  const api = opts.auth ? createDriveApi(opts.auth, opts.rootUrl) : null;
   return {
-    drive: opts.auth ? createDriveApi(opts.auth, opts.rootUrl) : null,
+    drive: api && opts.onApiCall ? instrumentDrive(api, opts.onApiCall) : api,
     opts,
     maxFiles: opts.maxFiles ?? DEFAULTS.maxFiles,
     maxBytes: opts.maxBytes ?? DEFAULTS.maxBytes,

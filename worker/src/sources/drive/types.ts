@@ -100,6 +100,8 @@ export interface DriveSourceOptions {
    * e.g. `{ maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' }`; defaults name the options.
    */
   limitNames?: { maxFiles?: string; maxBytes?: string };
+  /** called when each Drive API call settles: method (`files.get`) and outcome (`ok`, `aborted` or a design §4 category) (metrics) */
+  onApiCall?: (method: string, outcome: string) => void;
 }
 
 export const DEFAULTS = {

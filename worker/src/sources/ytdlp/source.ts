@@ -77,6 +77,11 @@ export interface YtDlpSourceOptions {
   lookup?: Lookup;
   /** called with the argument list of every yt-dlp run, before it starts (diagnostics, tests) */
   onSpawn?: (args: string[]) => void;
+  /**
+   * called when each yt-dlp run ends: `probe` (listing) or `download`, and its outcome — `ok`,
+   * the design §4 category of its error, `aborted`, `timeout` or `spawn_error` (metrics)
+   */
+  onRun?: (run: { kind: 'probe' | 'download'; outcome: string }) => void;
   /** JS runtime, cookies, plugins, YTDLP_EXTRA_ARGS (toolArgs.ts); default Deno from node_modules only */
   toolConfig?: YtDlpToolConfig;
   /** long-lived yt-dlp helpers (pool.ts) to run in instead of spawning yt-dlp per link; spawn when absent */
@@ -167,6 +172,14 @@ interface DownloadRun {
   res: RunResult;
 }
 
+/** How a run ended, for YtDlpSourceOptions.onRun. */
+function runOutcome(res: RunResult, signal: AbortSignal): string {
+  if (res.aborted || signal.aborted) return 'aborted';
+  if (res.timedOut) return 'timeout';
+  if (res.spawnError) return 'spawn_error';
+  return res.code === 0 ? 'ok' : classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal }).category;
+}
+
 /** Runs yt-dlp for one link, turning cancel, timeout and spawn failures into errors. */
 class Runner {
   /** added to every run of this link (toolArgs.ts) */
@@ -209,6 +222,7 @@ class Runner {
     };
     // a helper when there is one for this yt-dlp (no start-up to pay), else a process of its own
     const res = (await this.opts.helpers?.run(o, keepStdout)) ?? (await runYtDlp(o, keepStdout));
+    this.opts.onRun?.({ kind: keepStdout ? 'probe' : 'download', outcome: runOutcome(res, ctx.signal) });
     if (res.aborted || ctx.signal.aborted) throw abortError(ctx.signal);
     if (res.timedOut) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     if (res.spawnError) throw new ArchiveError('system', `cannot start yt-dlp (${this.binary}): ${res.spawnError.message}`, { cause: res.spawnError });

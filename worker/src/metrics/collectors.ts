@@ -1,0 +1,102 @@
+/**
+ * Gauges computed at scrape time (prom-client `collect`): jobs by status and source, queue depth
+ * and pause state per lane, the age of the oldest waiting job, and the status outbox backlog.
+ * The queue counts come from the shared queue file, so every worker on it reports the same values;
+ * lane pauses are this worker's own (the runner holds them in memory, docs/design.md §4).
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { SOURCES } from '../../../shared/columns.js';
+import { JOB_STATUSES } from '../../../shared/schemas.js';
+import type { QueueGaugeSnapshot } from '../queue/sqliteGauges.js';
+import { PREFIX } from './names.js';
+
+export interface QueueGaugeSource {
+  /** the queue's counts now (SqliteQueueGauges.snapshot) */
+  snapshot(now: number): QueueGaugeSnapshot;
+  /** pending status updates (StatusOutbox.size) */
+  outboxSize(): number;
+  /** lanes this worker holds back after a rate limit (Runner.pausedLaneNames) */
+  pausedLanes(): string[];
+}
+
+/** Lanes always reported, so a dashboard has a series before the first job. */
+const FIXED_LANES = ['youtube', 'drive'];
+const laneName = (lane: string) => lane || 'unknown';
+
+/**
+ * Registers the queue gauges on `registry`. One snapshot serves every gauge of one scrape.
+ * @param clock ms since epoch (tests)
+ */
+export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, clock: () => number = Date.now): void {
+  const registers = [registry];
+  // prom-client collects each metric in turn: the first gauge takes the snapshot, the others reuse it.
+  let cached: { at: number; snap: QueueGaugeSnapshot; paused: string[] } | null = null;
+  // Every lane seen keeps its series (at 0 once drained) rather than vanishing; lanes are bounded
+  // by YouTube, Drive and ARCHIVER_ALLOWED_HOSTS.
+  const lanes = new Set(FIXED_LANES);
+  const current = () => {
+    const now = clock();
+    if (!cached || now - cached.at > 250) {
+      cached = { at: now, snap: src.snapshot(now), paused: src.pausedLanes() };
+      for (const r of cached.snap.depthByLane) lanes.add(laneName(r.lane));
+      for (const lane of cached.paused) lanes.add(lane);
+    }
+    return cached;
+  };
+
+  new Gauge({
+    name: `${PREFIX}jobs`,
+    help: 'Jobs in the queue by status and source (shared queue: the same on every worker)',
+    labelNames: ['status', 'source'],
+    registers,
+    collect() {
+      cached = null; // first gauge of a scrape: fresh numbers
+      const { snap } = current();
+      for (const status of JOB_STATUSES) for (const source of SOURCES) this.set({ status, source }, 0);
+      for (const r of snap.jobs) this.set({ status: r.status, source: r.source }, r.n);
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}queue_depth`,
+    help: 'Jobs waiting to run (queued or retrying) by lane',
+    labelNames: ['lane'],
+    registers,
+    collect() {
+      const { snap } = current();
+      for (const lane of lanes) this.set({ lane }, 0);
+      for (const r of snap.depthByLane) this.set({ lane: laneName(r.lane) }, r.n);
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}lane_paused`,
+    help: 'Whether this worker holds a lane back after a rate limit (1) or not (0)',
+    labelNames: ['lane'],
+    registers,
+    collect() {
+      const { paused } = current();
+      for (const lane of lanes) this.set({ lane }, 0);
+      for (const lane of paused) this.set({ lane }, 1);
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}oldest_queued_job_age_seconds`,
+    help: 'How long the longest-waiting runnable job (queued, or retrying and due) has waited, seconds; 0 when none waits',
+    registers,
+    collect() {
+      const { at, snap } = current();
+      this.set(snap.oldestWaitingSince === null ? 0 : Math.max(0, (at - snap.oldestWaitingSince) / 1000));
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}outbox_backlog`,
+    help: 'Status updates waiting in the outbox to be written to the sheet',
+    registers,
+    collect() {
+      this.set(src.outboxSize());
+    },
+  });
+}
