@@ -11,10 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../worker/src/config/env.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
+import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueueGauges } from '../../worker/src/queue/sqliteGauges.js';
 import { backoffMs, WebhookDispatcher } from '../../worker/src/webhooks/dispatcher.js';
 import { parseWebhookUrls, wants, type WebhookEndpoint } from '../../worker/src/webhooks/endpoints.js';
 import { signWebhook, verifyWebhook } from '../../worker/src/webhooks/sign.js';
+import { parsePrometheusText, sampleValue } from '../support/promText.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 import { until } from '../support/wait.js';
 
@@ -110,7 +113,7 @@ describe('the dispatcher', () => {
       expect(h.body).toMatchObject({ id: expect.any(Number), rowId: 'r1', spreadsheetId: 's1', data: { n: 1 } });
     }
     expect(new Set(all.map((h) => h.deliveryId)).size).toBe(6);
-    expect(w.d.backlog()).toBe(0);
+    expect(await until('backlog empty', () => (w.d.backlog() === 0 ? 0 : undefined), 15_000, 20)).toBe(0);
     await w.close();
   });
 
@@ -124,8 +127,28 @@ describe('the dispatcher', () => {
     expect(recv.received.map((h) => h.answered)).toEqual([500, 500, 500, 204]);
     expect(new Set(recv.received.map((h) => h.eventId))).toEqual(new Set([e.id]));
     expect(new Set(recv.received.map((h) => h.deliveryId)).size).toBe(1);
-    const [row] = w.d.store.list(parseWebhookUrls(recv.url('/flaky'), [`127.0.0.1:${recv.port}`]));
+    // the receiver records before it answers: wait for the worker to store the outcome
+    const eps = parseWebhookUrls(recv.url('/flaky'), [`127.0.0.1:${recv.port}`]);
+    const row = await until('stored as delivered', () => (w.d.store.list(eps)[0]!.delivered === 1 ? w.d.store.list(eps)[0] : undefined), 15_000, 20);
     expect(row).toMatchObject({ delivered: 1, pending: 0, dead: 0 });
+    await w.close();
+  });
+
+  it('reports the backlog as sheet_archiver_webhook_backlog while a receiver fails', async () => {
+    const w = open(parseWebhookUrls(recv.url('/metrics'), [`127.0.0.1:${recv.port}`]));
+    const metrics = new ArchiverMetrics({ defaultMetrics: false });
+    const gauges = new SqliteQueueGauges(w.queue.db);
+    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => 0, pausedLanes: () => [], webhookBacklog: () => w.d.backlog() });
+    const backlog = async () => sampleValue(parsePrometheusText((await metrics.render()).body), 'sheet_archiver_webhook_backlog');
+    recv.answer = () => 500;
+    w.d.start();
+    w.bus.publish(ev('job.failed'));
+    w.bus.publish(ev('job.completed'));
+    await until('both tried', () => (new Set(recv.received.map((h) => h.eventId)).size === 2 ? true : undefined), 15_000, 20);
+    expect(await backlog()).toBe(2);
+    recv.answer = () => 200;
+    await until('drained', async () => ((await backlog()) === 0 ? true : undefined), 15_000, 20);
+    expect(recv.received.filter((h) => h.answered === 200)).toHaveLength(2);
     await w.close();
   });
 

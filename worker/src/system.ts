@@ -200,7 +200,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
-    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames });
+    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames, ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}) });
   }
 
   return {
