@@ -75,6 +75,30 @@ describe('webhooks with serve', () => {
     expect(table.stdout + table.stderr).not.toContain(HOOK_SECRET);
   }, 120_000);
 
+  it('a 410 disables the endpoint for serve; `webhooks list` shows it and `webhooks enable` turns it back on', async () => {
+    const env = hookEnv(join(dir, 'gone'), `${recv.url('/gone')}|job.queued`);
+    recv.answer = () => 410;
+    const s = await startServe(env);
+    try {
+      const res = await signedClient(s.baseUrl, SECRET).request('POST', '/v1/dispatch', dispatchBody([{ rowId: 'g1', youtube: ['https://nowhere.example/g.mp4'] }]));
+      expect(res.status).toBe(202);
+      await until('410 answered', () => (recv.received.some((h) => h.answered === 410) ? true : undefined), 30_000, 20);
+      await until('logged at warn', () => (/answered 410 Gone: disabled/.test(s.stderr()) ? true : undefined), 10_000, 50);
+    } finally {
+      await s.stop();
+    }
+    const listed = JSON.parse((await runCli(['webhooks', 'list', '--json'], env)).stdout);
+    expect(listed[0]).toMatchObject({ state: 'disabled', disabledReason: expect.stringContaining('410 Gone'), pending: 1 });
+    const en = await runCli(['webhooks', 'enable', '--url', recv.url('/gone')], env);
+    expect(en.code).toBe(0);
+    expect(en.stdout).toMatch(/^1 endpoint\(s\) enabled again/);
+    expect(JSON.parse((await runCli(['webhooks', 'list', '--json'], env)).stdout)[0]).toMatchObject({ state: 'enabled', pending: 1 });
+    const bad = await runCli(['webhooks', 'enable', '--url', 'https://other.example/x'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--url: "https:\/\/other.example\/x" is not in ARCHIVER_WEBHOOK_URLS/);
+    recv.answer = () => 200;
+  }, 90_000);
+
   it('refuses to start with a webhook URL on a private address, and never connects to it', async () => {
     const before = recv.connections;
     await expect(startServe(hookEnv(join(dir, 'private'), 'http://10.0.0.1/hook'))).rejects.toThrow(/exited with 2[\s\S]*ARCHIVER_WEBHOOK_URLS: entry "http:\/\/10\.0\.0\.1\/hook": 10\.0\.0\.1 is a private/);
