@@ -207,6 +207,32 @@ describe('the dispatcher', () => {
     await fourth.close();
   });
 
+  it('an endpoint taken out of the list sends nothing more, and comes back with its backlog when listed again', async () => {
+    const a = parseWebhookUrls(recv.url('/a'), [`127.0.0.1:${recv.port}`]);
+    const b = parseWebhookUrls(recv.url('/b'), [`127.0.0.1:${recv.port}`]);
+    recv.answer = () => 500;
+    const w = open(a);
+    w.d.start();
+    w.bus.publish(ev('job.failed'));
+    await until('tried', () => (recv.received.length ? true : undefined), 15_000, 20);
+    await w.close();
+    recv.received.length = 0;
+    recv.answer = () => 200;
+    const other = open(b, undefined, w.path);
+    other.d.start();
+    other.bus.publish(ev('job.completed'));
+    await until('b delivered', () => (other.d.store.list(b)[0]!.delivered === 1 ? true : undefined), 15_000, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(recv.received.map((h) => h.type)).toEqual(['job.completed']);
+    expect(other.d.backlog()).toBe(0);
+    await other.close();
+    const back = open(a, undefined, w.path);
+    back.d.start();
+    await until('a delivered', () => (back.d.store.list(a)[0]!.delivered === 1 ? true : undefined), 15_000, 20);
+    expect(recv.received.map((h) => h.type)).toEqual(['job.completed', 'job.failed']);
+    await back.close();
+  });
+
   it('refuses a URL whose name resolves to a loopback address when it is not allowed, and never connects', async () => {
     const eps = parseWebhookUrls(`http://localhost:${recv.port}/hook`, []);
     const w = open(eps, []);

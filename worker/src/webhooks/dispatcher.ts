@@ -111,7 +111,10 @@ export class WebhookDispatcher {
       if (!this.running) return;
       const batch = this.store.due(limit * 4).filter((d) => !this.inFlight.has(d.id));
       if (!batch.length) return;
-      const queue = [...batch];
+      // rows of an endpoint no longer configured are never sent (store.sync disabled it); stop rather than spin
+      const known = batch.filter((d) => this.o.endpoints.some((e) => e.id === d.endpointId));
+      if (!known.length) return;
+      const queue = [...known];
       const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
         for (let d = queue.shift(); d && this.running; d = queue.shift()) await this.send(d);
       });

@@ -116,6 +116,11 @@ export class WebhookStore {
       }
       const up = this.db.prepare('INSERT INTO webhook_endpoints (id, url, events) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, events = excluded.events');
       for (const e of endpoints) up.run(e.id, e.url, e.events ? JSON.stringify(e.events) : null);
+      // an endpoint taken out of the list keeps its rows but sends nothing (back in the list: enabled again)
+      const ids = endpoints.map((e) => e.id);
+      this.db
+        .prepare(`UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = 'not in ARCHIVER_WEBHOOK_URLS' WHERE disabled_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))`)
+        .run(this.now(), JSON.stringify(ids));
       if (this.getState('cursor') === undefined || endpoints.length === 0) this.setState('cursor', String(lastEventId));
       return reenabled.filter((id) => endpoints.some((e) => e.id === id));
     }).immediate();
@@ -192,11 +197,12 @@ export class WebhookStore {
   }
 
   /**
-   * Enables endpoints again (`webhooks enable`).
+   * Enables endpoints a 410 disabled (`webhooks enable`).
    * @param id one endpoint, or all when undefined. @returns how many were disabled.
    */
   enable(id?: string): number {
-    const sql = 'UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE disabled_at IS NOT NULL' + (id ? ' AND id = ?' : '');
+    // only what a 410 disabled: an endpoint out of the list stays off until it is listed again
+    const sql = "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE disabled_reason LIKE '410%'" + (id ? ' AND id = ?' : '');
     return (id ? this.db.prepare(sql).run(id) : this.db.prepare(sql).run()).changes;
   }
 
