@@ -233,6 +233,20 @@ describe('the dispatcher', () => {
     await back.close();
   });
 
+  it('two workers on one queue file send each delivery once (claims with a lease)', async () => {
+    const eps = parseWebhookUrls(recv.url('/shared'), [`127.0.0.1:${recv.port}`]);
+    const one = open(eps);
+    const two = open(eps, undefined, one.path);
+    one.d.start();
+    two.d.start();
+    const ids = Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).bus.publish(ev('job.queued', `r${i}`)).id);
+    await until('all sent', () => (recv.received.length >= 20 ? true : undefined), 15_000, 20);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(recv.received.map((h) => h.eventId).sort((a, b) => Number(a) - Number(b))).toEqual(ids);
+    await one.close();
+    await two.close();
+  });
+
   it('refuses a URL whose name resolves to a loopback address when it is not allowed, and never connects', async () => {
     const eps = parseWebhookUrls(`http://localhost:${recv.port}/hook`, []);
     const w = open(eps, []);

@@ -8,7 +8,7 @@
 import type { EventBus, Subscription } from '../events/bus.js';
 import type { Logger } from '../log.js';
 import { displayUrl, type WebhookEndpoint } from './endpoints.js';
-import { postWebhook } from './deliver.js';
+import { postWebhook, WEBHOOK_TIMEOUT_MS } from './deliver.js';
 import { pruneFinished, WebhookStore, type Delivery } from './store.js';
 
 export const BASE_DELAY_MS = 5_000;
@@ -48,11 +48,14 @@ export class WebhookDispatcher {
   private pumping: Promise<void> | null = null;
   private again = false;
   private readonly inFlight = new Set<string>();
+  /** how long a claimed delivery is hidden from other senders: the timeout plus a margin, scaled like the backoff (at least 1 s) */
+  private readonly leaseMs: number;
 
   constructor(o: WebhookDispatcherOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
     this.store = new WebhookStore(o.bus.log.db, { now: this.now });
+    this.leaseMs = Math.max(1000, ((o.timeoutMs ?? WEBHOOK_TIMEOUT_MS) + 5000) * (o.retryScale ?? 1));
     // at construction, so events published before start() are fanned out once it starts
     for (const id of this.store.sync(o.endpoints, o.bus.log.lastId())) {
       o.log.info({ endpoint: id }, 'webhook endpoint enabled again: the endpoint list changed');
@@ -109,12 +112,10 @@ export class WebhookDispatcher {
     const limit = this.o.concurrency ?? 4;
     for (;;) {
       if (!this.running) return;
-      const batch = this.store.due(limit * 4).filter((d) => !this.inFlight.has(d.id));
+      // claimed rows are hidden for the lease, so each pass gets new ones
+      const batch = this.store.claimDue(limit * 4, this.leaseMs).filter((d) => !this.inFlight.has(d.id));
       if (!batch.length) return;
-      // rows of an endpoint no longer configured are never sent (store.sync disabled it); stop rather than spin
-      const known = batch.filter((d) => this.o.endpoints.some((e) => e.id === d.endpointId));
-      if (!known.length) return;
-      const queue = [...known];
+      const queue = [...batch];
       const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
         for (let d = queue.shift(); d && this.running; d = queue.shift()) await this.send(d);
       });
@@ -137,7 +138,7 @@ export class WebhookDispatcher {
         return;
       }
       if (r.status === 410) {
-        this.store.disable(ep.id, `410 Gone at ${new Date(this.now()).toISOString()}`);
+        this.store.disable(ep.id, `410 Gone at ${new Date(this.now()).toISOString()}`, d.id);
         this.o.log.warn(where, 'webhook endpoint answered 410 Gone: disabled (change ARCHIVER_WEBHOOK_URLS or run `sheet-archiver webhooks enable`)');
         return;
       }

@@ -158,14 +158,23 @@ export class WebhookStore {
     return r?.disabled_at != null;
   }
 
-  /** Pending deliveries whose time has come, for enabled endpoints, oldest first. */
-  due(limit: number, now = this.now()): Delivery[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.next_at <= ? AND e.disabled_at IS NULL ORDER BY d.next_at, d.event_id LIMIT ?`,
-      )
-      .all(now, limit) as DeliveryRow[];
+  /**
+   * Claims pending deliveries whose time has come, for enabled endpoints, oldest first: each is
+   * hidden for `leaseMs` (its next_at moves), so another worker on the same file does not send it
+   * at the same time, and one whose sender died is sent again after the lease.
+   */
+  claimDue(limit: number, leaseMs: number, now = this.now()): Delivery[] {
+    const rows = this.db.transaction(() => {
+      const found = this.db
+        .prepare(
+          `SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+           WHERE d.status = 'pending' AND d.next_at <= ? AND e.disabled_at IS NULL ORDER BY d.next_at, d.event_id LIMIT ?`,
+        )
+        .all(now, limit) as DeliveryRow[];
+      const lease = this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?');
+      for (const r of found) lease.run(now + leaseMs, r.id);
+      return found;
+    }).immediate();
     return rows.map((r) => ({ id: r.id, endpointId: r.endpoint_id, eventId: r.event_id, eventType: r.event_type, body: r.body, attempts: r.attempts, createdAt: r.created_at }));
   }
 
@@ -191,9 +200,13 @@ export class WebhookStore {
     }
   }
 
-  /** A 410: the endpoint is disabled (its pending deliveries wait); the delivery that got it stays pending. */
-  disable(endpointId: string, reason: string): void {
-    this.db.prepare('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE id = ?').run(this.now(), reason, endpointId);
+  /** A 410: the endpoint is disabled (its pending deliveries wait); the delivery that got it (`deliveryId`) stays pending. */
+  disable(endpointId: string, reason: string, deliveryId?: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE id = ?').run(this.now(), reason, endpointId);
+      // its lease ends now: sent first once the endpoint is enabled again
+      if (deliveryId) this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?').run(this.now(), deliveryId);
+    }).immediate();
   }
 
   /**
