@@ -33,6 +33,7 @@ import { LocalStore } from './storage/local.js';
 import { attachMetadataSink } from './storage/metadata.js';
 import type { ObjectStore } from './storage/types.js';
 import { VERSION } from './version.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface SystemOptions {
   config: Config;
@@ -61,6 +62,8 @@ export interface System {
   events: JobEvents;
   /** what erase (catalogue/erase.ts, DELETE /v1/people/…) works on */
   erase: EraseDeps;
+  /** webhook deliveries (docs/design.md §9); null without ARCHIVER_WEBHOOK_URLS. Sends once started. */
+  webhooks: WebhookDispatcher | null;
   /** the checks /readyz reports */
   readiness(): Promise<Readiness>;
   /** Stops the runner (aborting running jobs when asked), flushes status updates, closes the queue. */
@@ -136,6 +139,11 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
   const outbox = new SqliteOutbox(queue.db);
   const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
+  const webhooks = config.webhooks.length
+    ? new WebhookDispatcher({
+        endpoints: config.webhooks, secret: e.ARCHIVER_WEBHOOK_SECRET!, allowedHosts: config.allowedHosts, bus: events.bus, log, retryScale: e.ARCHIVER_RETRY_SCALE,
+      })
+    : null;
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -196,7 +204,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
-    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames });
+    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames, ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}) });
   }
 
   // The spreadsheets this process writes back to: a `run` (its own CSV backend) only its CSV; a
@@ -234,6 +242,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     events,
     erase,
+    webhooks,
     async readiness() {
       const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
       results.push(checkQueue(queue));
@@ -243,6 +252,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await runner.stop(abortRunning);
       await helpers?.close();
       await reporter.close();
+      await webhooks?.close();
       events.bus.closeAll();
       queue.close();
       await Promise.all([...sessionWrites]);

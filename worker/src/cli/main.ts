@@ -21,6 +21,7 @@ const commands = {
   sheet: () => import('./commands/sheet.js'),
   updateTools: () => import('./commands/updateTools.js'),
   watch: () => import('./commands/watch.js'),
+  webhooks: () => import('./commands/webhooks.js'),
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -195,6 +196,25 @@ program
   .option('--last-event-id <n>', 'first replay the events after this id from the worker’s log (0: all it keeps)', nonNegativeInt('--last-event-id'))
   .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
   .action(async (o) => (await commands.watch()).watchAction(o));
+
+const webhooks = program.command('webhooks').description('webhook endpoints (ARCHIVER_WEBHOOK_URLS): state, backlog, a signed test (docs/operations.md#webhooks)');
+webhooks
+  .command('list')
+  .description('each endpoint with its event filter, state (enabled, or disabled by a 410) and backlog')
+  .addOption(json)
+  .action(async (o) => (await commands.webhooks()).listAction(o));
+webhooks
+  .command('test')
+  .description('POST a signed webhook.test event to each endpoint (or --url) and print each answer; exit 1 unless all are 2xx')
+  .option('--url <url>', 'send to this URL instead of the configured ones')
+  .addOption(json)
+  .action(async (o) => (await commands.webhooks()).testAction(o));
+webhooks
+  .command('enable')
+  .description('enable endpoints a 410 disabled (all, or --url)')
+  .option('--url <url|id>', 'only this endpoint (its URL or wh_… id)')
+  .addOption(json)
+  .action(async (o) => (await commands.webhooks()).enableAction(o));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message

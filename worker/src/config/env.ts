@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseExtraArgs } from '../sources/ytdlp/extraArgs.js';
 import { parseJsRuntime } from '../tools/jsRuntime.js';
 import { parseDuration } from '../../../shared/duration.js';
+import { parseWebhookUrls, type WebhookEndpoint } from '../webhooks/endpoints.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -155,6 +156,10 @@ export const EnvSchema = z.object({
   ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
   ARCHIVER_YTDLP_HELPERS: bool.default(true),
+  /** webhook receivers (docs/design.md §9): `URL[|type,type…]` entries separated by spaces; checked in loadConfig */
+  ARCHIVER_WEBHOOK_URLS: optional,
+  /** HMAC key of X-Archiver-Signature on webhook POSTs: a secret, never logged or shown */
+  ARCHIVER_WEBHOOK_SECRET: optional,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
   METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
@@ -174,6 +179,8 @@ export interface Config {
   queuePath: string;
   workDir: string;
   allowedHosts: string[];
+  /** parsed ARCHIVER_WEBHOOK_URLS (empty: no webhooks) */
+  webhooks: WebhookEndpoint[];
 }
 
 /** Thrown when the environment does not validate; the message names every bad variable. */
@@ -198,6 +205,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const e = parsed.data;
   if (e.ARCHIVER_STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when ARCHIVER_STORAGE=s3');
   if (e.ARCHIVER_SHEET === 'csv' && !e.ARCHIVER_CSV) throw new ConfigError('invalid configuration:\n  ARCHIVER_CSV: required when ARCHIVER_SHEET=csv');
+  let webhooks: WebhookEndpoint[];
+  try {
+    webhooks = parseWebhookUrls(e.ARCHIVER_WEBHOOK_URLS, e.ARCHIVER_ALLOWED_HOSTS);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ARCHIVER_WEBHOOK_URLS: ${(err as Error).message}`);
+  }
+  if (webhooks.length && (e.ARCHIVER_WEBHOOK_SECRET ?? '').length < 16) {
+    throw new ConfigError('invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)');
+  }
   const dataDir = resolve(e.ARCHIVER_DATA);
   return {
     env: e,
@@ -206,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queuePath: `${dataDir}/queue.db`,
     workDir: `${dataDir}/work`,
     allowedHosts: e.ARCHIVER_ALLOWED_HOSTS,
+    webhooks,
   };
 }
 

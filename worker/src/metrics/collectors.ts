@@ -1,6 +1,6 @@
 /**
  * Gauges computed at scrape time (prom-client `collect`): jobs by status and source, queue depth
- * and pause state per lane, the age of the oldest waiting job, and the status outbox backlog.
+ * and pause state per lane, the age of the oldest waiting job, and the status outbox and webhook backlogs.
  * The queue counts come from the shared queue file, so every worker on it reports the same values;
  * lane pauses are this worker's own (the runner holds them in memory, docs/design.md §4).
  */
@@ -15,6 +15,8 @@ export interface QueueGaugeSource {
   snapshot(now: number): QueueGaugeSnapshot;
   /** pending status updates (StatusOutbox.size) */
   outboxSize(): number;
+  /** pending webhook deliveries of enabled endpoints (WebhookDispatcher.backlog); absent: no webhooks */
+  webhookBacklog?(): number;
   /** lanes this worker holds back after a rate limit (Runner.pausedLaneNames) */
   pausedLanes(): string[];
 }
@@ -97,6 +99,15 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     registers,
     collect() {
       this.set(src.outboxSize());
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}webhook_backlog`,
+    help: 'Webhook deliveries waiting to be sent (or retried) to enabled endpoints',
+    registers,
+    collect() {
+      this.set(src.webhookBacklog?.() ?? 0);
     },
   });
 }

@@ -40,6 +40,9 @@ export interface RunSummary {
   skipped: { rowNumber: number; rowId: string; message: string }[];
 }
 
+/** How long `run` waits at the end for webhook deliveries that are due, ms. */
+const WEBHOOK_DRAIN_MS = 15_000;
+
 /** The spreadsheet id a CSV file's jobs carry: stable per absolute path. */
 export function csvSpreadsheetId(path: string): string {
   return `csv:${path}`;
@@ -115,7 +118,15 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
 
   const queuePath = runQueuePath(config.dataDir, path);
   let progress: ReturnType<typeof createProgress> | null = null;
-  const system = await createSystem({ config, log, backend, queuePath, onEvent: (e) => progress?.onEvent(e) });
+  // the session's counts for `run.finished` (docs/design.md §9): each job's last finished attempt
+  const outcomes = new Map<string, string>();
+  const system = await createSystem({
+    config, log, backend, queuePath,
+    onEvent: (e) => {
+      if (e.type === 'finished') outcomes.set(e.job.jobId, e.job.status);
+      progress?.onEvent(e);
+    },
+  });
   await system.catalogue.openSession({
     sessionId: dispatchId,
     kind: 'run',
@@ -139,9 +150,24 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   process.once('SIGINT', stop);
   system.reporter.start();
   system.runner.start();
+  system.webhooks?.start();
   await system.runner.idle();
   progress?.stop();
   process.off('SIGINT', stop);
+  const counts = { completed: 0, failed: 0, cancelled: 0, other: 0 };
+  for (const st of outcomes.values()) {
+    if (st === 'completed' || st === 'failed' || st === 'cancelled') counts[st]++;
+    else counts.other++;
+  }
+  system.events.bus.publish({
+    type: 'run.finished', jobId: null, rowId: null, spreadsheetId, source: null,
+    data: { runId: dispatchId, kind: 'run', sheetName: basename(path), jobs: newJobs.length, ...counts, durationMs: Date.now() - started },
+  });
+  if (system.webhooks) {
+    // what is not sent by then stays in this sheet's queue file and goes out on the next run
+    const left = await system.webhooks.drain(WEBHOOK_DRAIN_MS);
+    if (left && !o.json) process.stderr.write(`sheet-archiver: ${left} webhook delivery(ies) still pending; they are sent on the next run of this sheet\n`);
+  }
   await system.close();
 
   return summarize(path, system.store.describe(), started, newJobs.length, o.sources, issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'));

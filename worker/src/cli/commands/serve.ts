@@ -64,8 +64,9 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   }) : null;
   system.reporter.start();
   system.runner.start();
+  system.webhooks?.start();
   log.info(
-    { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts },
+    { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts, webhooks: config.webhooks.length },
     'sheet-archiver worker listening',
   );
   process.stderr.write(`sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind})\n`);
