@@ -15,6 +15,7 @@ import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
+import { reportRoutes, type ReportFn } from './routes/report.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   events?: JobEvents;
   /** SSE heartbeat interval, ms (default 15 s) */
   sseHeartbeatMs?: number;
+  /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
+  report?: ReportFn;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -170,6 +173,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.catalogue) app.route('/', catalogueRoutes(deps.catalogue));
+  if (deps.report) app.route('/', reportRoutes(deps.report));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));

@@ -5,6 +5,7 @@
  */
 import { serve as serveHttp } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { AlertMonitor, parseDuration, reporterFor, ThresholdError } from '../../alerts/index.js';
 import { requireSecret } from '../../config/env.js';
 import { createApp } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
@@ -33,6 +34,18 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   if (system.backend instanceof OffSheetBackend) {
     process.stderr.write(`sheet-archiver: ${system.backend.describe()}. Jobs still run and the archive is written; statuses are kept and can be read with GET /v1/jobs.\n`);
   }
+  let report: ReturnType<typeof reporterFor>;
+  try {
+    report = reporterFor(system.queue.db, config);
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new UsageError(err.message);
+    throw err;
+  }
+  const alertEvery = process.env['ARCHIVER_ALERT_INTERVAL'] ?? '60s';
+  const alertIntervalMs = parseDuration(alertEvery);
+  if (alertIntervalMs === null) throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m)`);
+  // alert.raised / alert.cleared into the event log when an alert's state changes (docs/design.md §9)
+  const monitor = new AlertMonitor({ bus: system.events.bus, evaluate: async () => (await report()).alerts, log, intervalMs: alertIntervalMs });
   const app = createApp({
     secret,
     queue: system.queue,
@@ -45,6 +58,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
     events: system.events,
+    report: (since, sinceMs) => report(since, sinceMs),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
@@ -55,6 +69,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   system.reporter.start();
   system.runner.start();
+  monitor.start();
   log.info(
     { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts },
     'sheet-archiver worker listening',
@@ -67,7 +82,10 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
     server.close();
-    void system.close({ abortRunning: true }).finally(() => process.exit(0));
+    void monitor
+      .stop()
+      .then(() => system.close({ abortRunning: true }))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
