@@ -85,14 +85,15 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
     for (const r of rows) if (bySource[r.source]) bySource[r.source][r.status] = r.n;
     for (const c of Object.values(bySource)) c.successRate = c.completed + c.failed ? c.completed / (c.completed + c.failed) : null;
 
-    const failures = db
-      .prepare(
-        `SELECT ${CATEGORY} AS category, COUNT(*) AS count,
-           (SELECT json_extract(j2.error, '$.message') FROM jobs j2 WHERE j2.finished_at >= ? AND j2.status = 'failed'
-              AND json_extract(j2.error, '$.category') = ${CATEGORY} ORDER BY j2.finished_at DESC LIMIT 1) AS example
-         FROM jobs WHERE finished_at >= ? AND status = 'failed' AND error IS NOT NULL GROUP BY category ORDER BY count DESC, category`,
-      )
-      .all(o.sinceMs, o.sinceMs) as FailureCategory[];
+    // SQLite's bare-column rule: with one max() aggregate, `example` comes from the latest failure
+    const failures = (
+      db
+        .prepare(
+          `SELECT ${CATEGORY} AS category, COUNT(*) AS count, json_extract(error, '$.message') AS example, MAX(finished_at) AS latest
+           FROM jobs WHERE finished_at >= ? AND status = 'failed' AND error IS NOT NULL GROUP BY category ORDER BY count DESC, category`,
+        )
+        .all(o.sinceMs) as (FailureCategory & { latest: number })[]
+    ).map(({ latest: _latest, ...f }) => ({ ...f, example: f.example ?? '' }));
 
     const recentRows = db
       .prepare(
