@@ -46,7 +46,7 @@ function deps(over: Partial<ReportDeps> & { t?: Partial<AlertThresholds> } = {})
 /** Enqueues and finishes `n` jobs: completed, or failed with `error` (no retry). */
 function finish(n: number, error: JobError | null, over: Parameters<typeof newJob>[0] = {}): void {
   for (let i = 0; i < n; i++) {
-    const [{ job }] = queue.enqueue([newJob(over)]);
+    const job = queue.enqueue([newJob(over)])[0]!.job;
     const lease = queue.lease('w', 60_000, now, [])!;
     expect(lease.job.jobId).toBe(job.jobId);
     if (error) queue.fail(job.jobId, 'w', error, null);
