@@ -3,7 +3,7 @@
  * (scopes.ts), returns an ActionResult and turns expected failures into plain messages instead of
  * exceptions.
  */
-import type { ActionResult, LiveStatus, PollRequest, SettingsInput, SidebarState } from './api.js';
+import type { ActionResult, LiveStatus, PollRequest, SettingsInput, SidebarState, WorkerReportView } from './api.js';
 import { ensureTrackingColumns } from './columns.js';
 import { documentProperties, requireActiveSpreadsheet } from './context.js';
 import { runDispatch } from './dispatch.js';
@@ -16,6 +16,7 @@ import { computeStatus, countStatuses } from './status.js';
 import { errorText, nowMs } from './util.js';
 import { validateSnapshot } from './validate.js';
 import { checkHealth, testConnection } from './workerClient.js';
+import { noReport, workerReport } from './workerReport.js';
 import { SOURCES, type SourceName } from '../../shared/columns.js';
 
 /** Runs an action after its permission check; an exception becomes `{ ok: false, message }`. */
@@ -71,6 +72,20 @@ export const actions = {
       if (!s.workerUrl) return { ok: false, message: 'Set the worker URL in Settings first.' };
       return checkHealth(s.workerUrl);
     }),
+
+  /** The worker's health report (signed GET /v1/report), cached briefly; never throws. */
+  workerReport: (): WorkerReportView => {
+    try {
+      const missing = missingScopes(ACTION_SCOPES.checkWorker);
+      if (missing) return noReport(permissionMessage('reach your worker', missing));
+      const ss = requireActiveSpreadsheet();
+      const s = readSettings(ss.getId());
+      if (!s.workerUrl || !s.secret) return noReport('Set the worker URL and shared secret in Settings to see the worker\'s health.');
+      return workerReport(s.workerUrl, s.secret, ss.getId());
+    } catch (e) {
+      return noReport(errorText(e));
+    }
+  },
 
   /** Saves, then tests the connection with a signed request so a wrong secret shows at once. */
   saveSettings: (input: SettingsInput): ActionResult =>

@@ -45,6 +45,7 @@ export const validateSheet = () => actions.validate();
 export const scheduleHourlyDispatch = () => actions.schedule();
 export const stopSchedule = () => actions.stopSchedule();
 export const checkWorker = () => actions.checkWorker();
+export const getWorkerReport = () => actions.workerReport();
 
 /** Compile-time check: the exports above implement the SidebarApi the sidebar is typed against. */
 const sidebarApi: SidebarApi = {
@@ -59,5 +60,6 @@ const sidebarApi: SidebarApi = {
   scheduleHourlyDispatch,
   stopSchedule,
   checkWorker,
+  getWorkerReport,
 };
 void sidebarApi;
