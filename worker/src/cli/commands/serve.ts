@@ -41,11 +41,12 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     if (err instanceof ThresholdError) throw new UsageError(err.message);
     throw err;
   }
+  // `off` turns the monitor off (the report and `alerts` still work)
   const alertEvery = process.env['ARCHIVER_ALERT_INTERVAL'] ?? '60s';
-  const alertIntervalMs = parseDuration(alertEvery);
-  if (alertIntervalMs === null) throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m)`);
+  const alertIntervalMs = alertEvery === 'off' ? null : parseDuration(alertEvery);
+  if (alertIntervalMs === null && alertEvery !== 'off') throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m) or off`);
   // alert.raised / alert.cleared into the event log when an alert's state changes (docs/design.md §9)
-  const monitor = new AlertMonitor({ bus: system.events.bus, evaluate: async () => (await report()).alerts, log, intervalMs: alertIntervalMs });
+  const monitor = new AlertMonitor({ bus: system.events.bus, evaluate: async () => (await report()).alerts, log, intervalMs: alertIntervalMs ?? 60_000 });
   const app = createApp({
     secret,
     queue: system.queue,
@@ -69,7 +70,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   system.reporter.start();
   system.runner.start();
-  monitor.start();
+  if (alertIntervalMs !== null) monitor.start();
   log.info(
     { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts },
     'sheet-archiver worker listening',
