@@ -1,6 +1,6 @@
 /**
  * What the health report reads from the SQLite queue (docs/design.md §4, §6), in a handful of
- * indexed queries: finished jobs by `finished_at` (an index this module adds if missing), open
+ * indexed queries: finished jobs by `finished_at` (indexes this module adds if missing: ensureReportIndexes), open
  * jobs by `status` (jobs_status), lane pauses from the rate-limited retrying jobs. Times are ms
  * since epoch.
  */
@@ -61,8 +61,18 @@ const CATEGORY = "json_extract(error, '$.category')";
 
 /** Ensures the index on finished_at the windowed queries use (idempotent, outside the queue's migrations). */
 export function ensureReportIndexes(db: Database.Database): void {
-  db.exec('CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL');
+  if (indexed.has(db)) return;
+  // covering for the windowed counts and the trend; (status, ready_at) covering for queued ages;
+  // the error category (json_extract is deterministic, so SQLite can index it) for data_corruption
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS jobs_report_finished ON jobs (finished_at, status, source) WHERE finished_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS jobs_report_ready ON jobs (status, ready_at);
+    CREATE INDEX IF NOT EXISTS jobs_report_category ON jobs (json_extract(error, '$.category')) WHERE error IS NOT NULL;
+  `);
+  indexed.add(db);
 }
+/** handles whose index was checked: once per handle, so a report takes no write lock after the first */
+const indexed = new WeakSet<Database.Database>();
 
 /**
  * Reads the report's facts in one read transaction (a consistent snapshot).
@@ -79,7 +89,7 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
     };
     const rows = db
       .prepare(
-        `SELECT source, status, COUNT(*) AS n FROM jobs WHERE finished_at >= ? AND status IN ('completed','failed') GROUP BY source, status`,
+        `SELECT source, status, COUNT(*) AS n FROM jobs INDEXED BY jobs_report_finished WHERE finished_at >= ? AND status IN ('completed','failed') GROUP BY source, status`,
       )
       .all(o.sinceMs) as { source: SourceName; status: 'completed' | 'failed'; n: number }[];
     for (const r of rows) if (bySource[r.source]) bySource[r.source][r.status] = r.n;
@@ -90,14 +100,14 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
       db
         .prepare(
           `SELECT ${CATEGORY} AS category, COUNT(*) AS count, json_extract(error, '$.message') AS example, MAX(finished_at) AS latest
-           FROM jobs WHERE finished_at >= ? AND status = 'failed' AND error IS NOT NULL GROUP BY category ORDER BY count DESC, category`,
+           FROM jobs INDEXED BY jobs_report_finished WHERE finished_at >= ? AND status = 'failed' AND error IS NOT NULL GROUP BY category ORDER BY count DESC, category`,
         )
         .all(o.sinceMs) as (FailureCategory & { latest: number })[]
     ).map(({ latest: _latest, ...f }) => ({ ...f, example: f.example ?? '' }));
 
     const recentRows = db
       .prepare(
-        `SELECT status, ${CATEGORY} AS category, json_extract(error, '$.message') AS message FROM jobs
+        `SELECT status, ${CATEGORY} AS category, json_extract(error, '$.message') AS message FROM jobs INDEXED BY jobs_report_finished
          WHERE finished_at IS NOT NULL AND status IN ('completed','failed') ORDER BY finished_at DESC LIMIT ?`,
       )
       .all(o.window) as { status: string; category: ErrorCategory | null; message: string | null }[];
@@ -140,7 +150,7 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
     const trend: TrendBucket[] = Array.from({ length: 24 }, (_, i) => ({ start: trendStart + i * HOUR, completed: 0, failed: 0 }));
     for (const r of db
       .prepare(
-        `SELECT (finished_at - ?) / ${HOUR} AS bucket, status, COUNT(*) AS n FROM jobs
+        `SELECT (finished_at - ?) / ${HOUR} AS bucket, status, COUNT(*) AS n FROM jobs INDEXED BY jobs_report_finished
          WHERE finished_at >= ? AND status IN ('completed','failed') GROUP BY bucket, status`,
       )
       .all(trendStart, trendStart) as { bucket: number; status: 'completed' | 'failed'; n: number }[]) {
