@@ -6,10 +6,10 @@
  */
 import type { ActionResult, LiveStatus, SidebarApi, SidebarState } from '../src/api.js';
 import { afterPoll, startSchedule, type LiveSchedule } from './live.js';
-import { fillSettings, mergeLive, renderLive, renderPanel, renderResult, renderState } from './render.js';
+import { fillSettings, mergeLive, renderLive, renderPanel, renderResult, renderState, renderWorkerReport } from './render.js';
 import { call } from './run.js';
 
-type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings' | 'pollStatus' | 'getArchivedMedia'>;
+type ActionName = Exclude<keyof SidebarApi, 'getSidebarState' | 'saveSettings' | 'pollStatus' | 'getArchivedMedia' | 'getWorkerReport'>;
 const ACTIONS: readonly ActionName[] = [
   'dispatchPendingRows',
   'retryFailedRows',
@@ -117,6 +117,19 @@ async function refresh(): Promise<void> {
   else renderLive({ kind: 'off' });
 }
 
+/**
+ * The worker's health report, on open and on Refresh only (never on live polls); the server side
+ * caches it for a minute.
+ */
+async function loadWorkerReport(): Promise<void> {
+  renderWorkerReport(null);
+  try {
+    renderWorkerReport(await call('getWorkerReport'));
+  } catch (e) {
+    renderWorkerReport({ ok: false, message: (e as Error).message, status: null, alerts: [], successRate: null, pending: null, generatedAt: null });
+  }
+}
+
 async function runAction(button: HTMLButtonElement): Promise<void> {
   const name = button.dataset['action'] as ActionName | undefined;
   if (busy || !name || !ACTIONS.includes(name)) return;
@@ -188,8 +201,12 @@ document.addEventListener('DOMContentLoaded', () => {
     void showFiles((document.getElementById('panel-row-id') as HTMLInputElement).value);
   });
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action]'))) b.addEventListener('click', () => void runAction(b));
-  document.getElementById('refresh')!.addEventListener('click', () => void refresh());
+  document.getElementById('refresh')!.addEventListener('click', () => {
+    void loadWorkerReport();
+    void refresh();
+  });
   document.getElementById('resume-live')!.addEventListener('click', () => void refresh());
   document.getElementById('settings')!.addEventListener('submit', (ev) => void saveSettings(ev));
+  void loadWorkerReport();
   void refresh();
 });

@@ -1,5 +1,5 @@
 /** Pure rendering helpers: state → DOM. No server calls here. */
-import type { ActionResult, ArchivedMediaView, LiveStatus, RunRecord, SidebarState, StatusView } from '../src/api.js';
+import type { ActionResult, ArchivedMediaView, LiveStatus, RunRecord, SidebarState, StatusView, WorkerReportView } from '../src/api.js';
 
 export const STATUS_ORDER = ['completed', 'queued', 'downloading', 'failed', 'pending'] as const;
 const SOURCE_LABEL = { youtube: 'YouTube', drive: 'Drive' } as const;
@@ -210,6 +210,47 @@ export function renderPanel(v: ArchivedMediaView | { loading: string }): void {
     const li = el('li', { 'data-kind': f.kind });
     li.append(el('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer' }, f.fileName));
     li.append(el('div', { class: 'muted' }, `${f.kind} · ${humanSize(f.size)}${f.title ? ` · ${f.title}` : ''}`));
+    list.append(li);
+  }
+}
+
+const HEALTH_TEXT = { healthy: 'Healthy', warning: 'Warning', critical: 'Critical' } as const;
+const HEALTH_MARK = { healthy: '✓', warning: '!', critical: '✕' } as const;
+
+/**
+ * The worker's health report: the status as a word (the colour and mark only repeat it), the
+ * success rate and open jobs, then each alert with its advice. `null` while it loads.
+ */
+export function renderWorkerReport(r: WorkerReportView | null): void {
+  const status = byId('worker-status');
+  const list = byId('worker-alerts');
+  list.replaceChildren();
+  if (!r) {
+    status.className = 'health unknown';
+    status.textContent = 'Loading…';
+    return;
+  }
+  if (!r.ok || !r.status) {
+    status.className = 'health unknown';
+    status.textContent = `Worker health unknown: ${r.message}`;
+    return;
+  }
+  status.className = `health ${r.status}`;
+  status.dataset['status'] = r.status;
+  const facts = [
+    r.successRate === null ? '' : `${Math.round(r.successRate * 100)} % of jobs succeeded in the last 24 h`,
+    r.pending === null ? '' : `${r.pending} open`,
+    r.alerts.length ? `${r.alerts.length} ${r.alerts.length === 1 ? 'alert' : 'alerts'}` : 'no alerts',
+  ].filter(Boolean);
+  status.replaceChildren(
+    el('span', { class: 'mark', 'aria-hidden': 'true' }, HEALTH_MARK[r.status]),
+    document.createTextNode(`${HEALTH_TEXT[r.status]}: ${facts.join(', ')}.`),
+  );
+  for (const a of r.alerts) {
+    const li = el('li', { class: a.severity, 'data-alert': a.id });
+    const head = el('p');
+    head.append(el('strong', {}, a.severity === 'critical' ? 'Critical: ' : 'Warning: '), document.createTextNode(a.message));
+    li.append(head, el('p', { class: 'advice' }, `What to do: ${a.advice}`));
     list.append(li);
   }
 }

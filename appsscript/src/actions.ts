@@ -3,7 +3,7 @@
  * (scopes.ts), returns an ActionResult and turns expected failures into plain messages instead of
  * exceptions.
  */
-import type { ActionResult, ArchivedMediaView, LiveStatus, PollRequest, SettingsInput, SidebarState } from './api.js';
+import type { ActionResult, ArchivedMediaView, LiveStatus, PollRequest, SettingsInput, SidebarState, WorkerReportView } from './api.js';
 import { archivedMedia } from './archivedMedia.js';
 import { ensureTrackingColumns } from './columns.js';
 import { documentProperties, requireActiveSpreadsheet } from './context.js';
@@ -17,6 +17,7 @@ import { computeStatus, countStatuses } from './status.js';
 import { errorText, nowMs } from './util.js';
 import { validateSnapshot } from './validate.js';
 import { checkHealth, testConnection } from './workerClient.js';
+import { noReport, workerReport } from './workerReport.js';
 import { SOURCES, type SourceName } from '../../shared/columns.js';
 
 /** Runs an action after its permission check; an exception becomes `{ ok: false, message }`. */
@@ -81,6 +82,20 @@ export const actions = {
       return archivedMedia(requireActiveSpreadsheet().getId(), rowId);
     } catch (e) {
       return { ok: false, message: errorText(e), rowId: String(rowId ?? ''), files: [], total: 0, expiresAt: '' };
+    }
+  },
+
+  /** The worker's health report (signed GET /v1/report), cached briefly; never throws. */
+  workerReport: (): WorkerReportView => {
+    try {
+      const missing = missingScopes(ACTION_SCOPES.checkWorker);
+      if (missing) return noReport(permissionMessage('reach your worker', missing));
+      const ss = requireActiveSpreadsheet();
+      const s = readSettings(ss.getId());
+      if (!s.workerUrl || !s.secret) return noReport('Set the worker URL and shared secret in Settings to see the worker\'s health.');
+      return workerReport(s.workerUrl, s.secret, ss.getId());
+    } catch (e) {
+      return noReport(errorText(e));
     }
   },
 

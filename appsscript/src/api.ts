@@ -143,6 +143,28 @@ export interface ArchivedMediaView {
   expiresAt: string;
 }
 
+/** One alert of the worker's report (GET /v1/report, issue 11): what holds and what to do. */
+export interface WorkerAlertView {
+  id: string;
+  severity: 'warning' | 'critical';
+  message: string;
+  advice: string;
+}
+
+/** The worker's health report as the sidebar shows it; `ok` false: it could not be read (`message` says why). */
+export interface WorkerReportView {
+  ok: boolean;
+  message: string;
+  status: 'healthy' | 'warning' | 'critical' | null;
+  alerts: WorkerAlertView[];
+  /** completed / (completed + failed) over the report window, 0…1; null when nothing finished */
+  successRate: number | null;
+  /** open jobs on the worker */
+  pending: number | null;
+  /** ISO 8601 UTC: when the worker built the report */
+  generatedAt: string | null;
+}
+
 /** The server functions the sidebar may call (see main.ts). */
 export interface SidebarApi {
   getSidebarState(): SidebarState;
@@ -157,4 +179,5 @@ export interface SidebarApi {
   stopSchedule(): ActionResult;
   checkWorker(): ActionResult;
   getArchivedMedia(rowId: string): ArchivedMediaView;
+  getWorkerReport(): WorkerReportView;
 }

@@ -46,6 +46,7 @@ export const scheduleHourlyDispatch = () => actions.schedule();
 export const stopSchedule = () => actions.stopSchedule();
 export const checkWorker = () => actions.checkWorker();
 export const getArchivedMedia = (rowId: string) => actions.archivedMedia(rowId);
+export const getWorkerReport = () => actions.workerReport();
 
 /** Compile-time check: the exports above implement the SidebarApi the sidebar is typed against. */
 const sidebarApi: SidebarApi = {
@@ -61,5 +62,6 @@ const sidebarApi: SidebarApi = {
   stopSchedule,
   checkWorker,
   getArchivedMedia,
+  getWorkerReport,
 };
 void sidebarApi;

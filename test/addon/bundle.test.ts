@@ -32,7 +32,7 @@ const EXPECTED = [
   'menuOpenSidebar', 'menuAddTrackingColumns', 'menuDispatchPendingRows', 'menuRetryFailedRows',
   'menuResetSelectedRows', 'menuValidateSheet', 'menuScheduleHourlyDispatch', 'menuStopSchedule',
   'getSidebarState', 'pollStatus', 'saveSettings', 'addTrackingColumns', 'dispatchPendingRows', 'retryFailedRows',
-  'resetSelectedRows', 'validateSheet', 'scheduleHourlyDispatch', 'stopSchedule', 'checkWorker', 'getArchivedMedia',
+  'resetSelectedRows', 'validateSheet', 'scheduleHourlyDispatch', 'stopSchedule', 'checkWorker', 'getArchivedMedia', 'getWorkerReport',
 ].sort();
 
 describe('the built bundle', () => {

@@ -37,6 +37,8 @@ export function workerEnv(o: {
     ARCHIVER_DATA: o.dataDir,
     ARCHIVER_REPORT_WINDOW_MS: '200',
     ARCHIVER_RETRY_SCALE: '0.01',
+    // no alert.* events in tests that do not look for them (Debian's yt-dlp alone would raise ytdlp_age)
+    ARCHIVER_ALERT_INTERVAL: 'off',
     ...(o.mediaHost ? { ARCHIVER_ALLOWED_HOSTS: o.mediaHost } : {}),
     ...(o.sheetsUrl || o.drive ? { GOOGLE_ACCESS_TOKEN: 'test-token' } : {}),
     ...(o.sheetsUrl ? { GOOGLE_SHEETS_ROOT_URL: o.sheetsUrl } : {}),

@@ -3,6 +3,7 @@
  * few hundred malformed values — never a 5xx, and a 400 names the field; the bad cursors the
  * review found; and a client that aborts mid-body is logged as the client's fault, not as an error.
  */
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -14,6 +15,8 @@ import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
+import { reporterFor } from '../../worker/src/alerts/index.js';
+import { loadConfig } from '../../worker/src/config/env.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
@@ -49,6 +52,8 @@ beforeAll(async () => {
     readiness: async () => ({ ready: true, checks: {} }),
     lookup: async () => null,
     events: new JobEvents(new EventBus(new SqliteEventLog(queue.db))),
+    // the real report on this queue; free space and yt-dlp's age pinned (no statfs or yt-dlp per fuzzed request)
+    report: reporterFor(queue.db, loadConfig({ ARCHIVER_DATA: tmpdir() }), { env: {}, freeBytes: async () => 1024 ** 4, ytdlp: async () => ({ version: null, ageDays: null }) }),
   });
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
@@ -158,6 +163,7 @@ const ROUTES: Record<string, { query: string[]; params: string[] }> = {
   'POST /v1/jobs/:jobId/cancel': { query: [], params: ['jobId'] },
   'GET /v1/lookup': { query: ['key'], params: [] },
   'GET /v1/events': { query: ['rowId', 'jobId', 'spreadsheetId', 'lastEventId'], params: [] },
+  'GET /v1/report': { query: ['since'], params: [] },
 };
 
 /** A valid value for each parameter, so one malformed parameter is tested at a time. */

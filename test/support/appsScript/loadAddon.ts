@@ -20,6 +20,7 @@ import {
   makeScriptApp,
   makeSession,
   makeUrlFetchApp,
+  makeCacheService,
   makeUtilities,
   type FetchHookRequest,
 } from './services.js';
@@ -154,6 +155,7 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
     SpreadsheetApp: makeSpreadsheetApp(env),
     PropertiesService: makePropertiesService(env),
     LockService: makeLockService(env),
+    CacheService: makeCacheService(env),
     UrlFetchApp: makeUrlFetchApp(env, http, { timeoutMs: opts.fetchTimeoutMs ?? 30_000, onFetch: opts.onFetch }),
     Utilities: makeUtilities(env, { uuid: opts.uuid, onSleep: opts.onSleep }),
     ScriptApp: makeScriptApp(env),

@@ -81,6 +81,52 @@ export function makePropertiesService(env: HarnessEnv) {
   );
 }
 
+// ---------------------------------------------------------------- CacheService
+/** per-user caches, by harness state (so several loadAddon calls sharing a state share them, as one script does) */
+const userCaches = new WeakMap<object, Map<string, Map<string, { value: string; expiresAt: number }>>>();
+
+/**
+ * CacheService.getUserCache (https://developers.google.com/apps-script/reference/cache/cache-service#getUserCache()):
+ * one cache per effective user. Cache.get returns null for a missing or expired key; put(key,
+ * value, expirationInSeconds) keeps it that long, default 600 s, at most 21600 s
+ * (https://developers.google.com/apps-script/reference/cache/cache#put(String,String,Integer));
+ * values over 100 KB are refused. Expiry follows the harness clock (env.now).
+ */
+export function makeCacheService(env: HarnessEnv) {
+  const cacheOf = () => {
+    let byUser = userCaches.get(env.state);
+    if (!byUser) userCaches.set(env.state, (byUser = new Map()));
+    let c = byUser.get(env.user);
+    if (!c) byUser.set(env.user, (c = new Map()));
+    return c;
+  };
+  const cache = {
+    get(key: string): string | null {
+      const e = cacheOf().get(key);
+      if (!e || e.expiresAt <= env.now()) return null;
+      return e.value;
+    },
+    put(key: string, value: string, expirationInSeconds = 600): void {
+      if (value.length > 100 * 1024) throw new Error('Argument too large: value');
+      const s = Math.min(21_600, Math.max(1, expirationInSeconds));
+      cacheOf().set(key, { value, expiresAt: env.now() + s * 1000 });
+    },
+    remove(key: string): void {
+      cacheOf().delete(key);
+    },
+  };
+  return counted(
+    {
+      getUserCache() {
+        requireAuth(env, 'CacheService.getUserCache');
+        return counted(cache, 'Cache', env.counter);
+      },
+    },
+    'CacheService',
+    env.counter,
+  );
+}
+
 // ---------------------------------------------------------------- LockService
 /**
  * Lock (https://developers.google.com/apps-script/reference/lock/lock): tryLock returns false

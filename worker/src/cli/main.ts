@@ -15,6 +15,7 @@ const commands = {
   download: () => import('./commands/download.js'),
   erase: () => import('./commands/erase.js'),
   lookup: () => import('./commands/lookup.js'),
+  report: () => import('./commands/report.js'),
   reset: () => import('./commands/reset.js'),
   run: () => import('./commands/run.js'),
   serve: () => import('./commands/serve.js'),
@@ -185,6 +186,20 @@ program
   .option('--dir <path>', 'tools folder (default $ARCHIVER_TOOLS_DIR or ~/.local/share/sheet-archiver/bin)')
   .addOption(json)
   .action(async (o) => (await commands.updateTools()).updateToolsAction(o));
+
+program
+  .command('report')
+  .description("the worker's health: status, success rates, failure categories, disk, stuck jobs, tool ages, lane pauses, 24 h trend, alerts")
+  .option('--since <duration>', 'window of the rates and failure categories (90m, 24h, 7d; at most 30d)', '24h')
+  .addOption(json)
+  .action(async (o) => (await commands.report()).reportAction(o));
+
+program
+  .command('alerts')
+  .description('the alerts that hold now, with advice; exit 1 while one holds, 0 when clear (for cron)')
+  .option('--since <duration>', 'window for data_corruption and the report readings (default 24h)', '24h')
+  .addOption(json)
+  .action(async (o) => (await commands.report()).alertsAction(o));
 
 program
   .command('watch')

@@ -132,6 +132,23 @@ export async function checkCookies(e: ToolEnv, now = new Date()): Promise<CheckR
     : { name, ok: true, detail: full };
 }
 
+/** ms since the cookies file was last written (for the cookies_age alert); null when unset or unreadable. Never reports the path. */
+export async function cookiesAgeMs(e: Pick<Env, 'YTDLP_COOKIES'>, now = Date.now()): Promise<number | null> {
+  if (!e.YTDLP_COOKIES) return null;
+  return stat(e.YTDLP_COOKIES).then(
+    (s) => Math.max(0, now - s.mtimeMs),
+    () => null,
+  );
+}
+
+/** The located yt-dlp's version and release age in days; null fields when not found, not runnable or not a release. */
+export async function ytdlpAge(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ version: string | null; ageDays: number | null }> {
+  const found = locateYtDlp(env);
+  if (!found) return { version: null, ageDays: null };
+  const version = await ytdlpVersion(found.path).catch(() => null);
+  return { version, ageDays: version ? releaseAgeDays(version, now) : null };
+}
+
 /** Plugin packages in YTDLP_PLUGIN_DIRS (folders holding `yt_dlp_plugins/`, or .zip files), by name. */
 export async function checkPlugins(e: ToolEnv, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult> {
   const name = 'plugins';

@@ -18,6 +18,7 @@ import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js'
 import { contentRoutes } from './routes/content.js';
 import { reprocessRoutes } from './routes/reprocess.js';
 import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
+import { reportRoutes, type ReportFn } from './routes/report.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   before?: MiddlewareHandler[];
   /** adds routes outside /v1 before the not-found handler (GET /metrics with its token, metrics/expose.ts) */
   routes?: (app: Hono<AppEnv>) => void;
+  /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
+  report?: ReportFn;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -187,6 +190,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route('/', reprocessRoutes({ catalogue, queue: deps.queue, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}) }));
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
+  if (deps.report) app.route('/', reportRoutes(deps.report));
   if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   deps.routes?.(app);

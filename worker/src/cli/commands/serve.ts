@@ -5,6 +5,7 @@
  */
 import { serve as serveHttp } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { AlertMonitor, parseDuration, reporterFor, ThresholdError } from '../../alerts/index.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
@@ -36,6 +37,19 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   if (system.backend instanceof OffSheetBackend) {
     process.stderr.write(`sheet-archiver: ${system.backend.describe()}. Jobs still run and the archive is written; statuses are kept and can be read with GET /v1/jobs.\n`);
   }
+  let report: ReturnType<typeof reporterFor>;
+  try {
+    report = reporterFor(system.queue.db, config);
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new UsageError(err.message);
+    throw err;
+  }
+  // `off` turns the monitor off (the report and `alerts` still work)
+  const alertEvery = process.env['ARCHIVER_ALERT_INTERVAL'] ?? '60s';
+  const alertIntervalMs = alertEvery === 'off' ? null : parseDuration(alertEvery);
+  if (alertIntervalMs === null && alertEvery !== 'off') throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m) or off`);
+  // alert.raised / alert.cleared into the event log when an alert's state changes (docs/design.md §9)
+  const monitor = new AlertMonitor({ bus: system.events.bus, evaluate: async () => (await report()).alerts, log, intervalMs: alertIntervalMs ?? 60_000 });
   const app = createApp({
     secret,
     queue: system.queue,
@@ -50,6 +64,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     erase: system.erase,
     events: system.events,
     ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
+    report: (since, sinceMs) => report(since, sinceMs),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
@@ -65,6 +80,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   system.reporter.start();
   system.runner.start();
   system.webhooks?.start();
+  if (alertIntervalMs !== null) monitor.start();
   log.info(
     { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts, webhooks: config.webhooks.length },
     'sheet-archiver worker listening',
@@ -80,7 +96,10 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
     server.close();
     void metricsListener?.close();
-    void system.close({ abortRunning: true }).finally(() => process.exit(0));
+    void monitor
+      .stop()
+      .then(() => system.close({ abortRunning: true }))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
