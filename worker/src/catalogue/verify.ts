@@ -195,8 +195,8 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
 
   const keys = new Set<string>();
   for (const root of roots) for await (const key of store.list(root)) if (!isHousekeeping(key.slice(head.length))) keys.add(key);
-  let metaKeys = [...keys].filter(isMetadataKey).sort();
-  if (o.after !== undefined) metaKeys = metaKeys.filter((k) => k > o.after!);
+  const allMetaKeys = [...keys].filter(isMetadataKey).sort();
+  const metaKeys = o.after !== undefined ? allMetaKeys.filter((k) => k > o.after!) : allMetaKeys;
   const sliced = o.after !== undefined || o.maxBytes !== undefined;
 
   const findings: Finding[] = [];
@@ -280,14 +280,28 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
     o.onFile?.(c.key, finding);
   });
 
-  // Orphans and catalogue-only assets need the whole walk: a slice reports them only at the end.
+  // Orphans and catalogue-only assets need every metadata.json: the last slice of a pass reads the
+  // earlier slices' ones again (small files; contents are not re-read) and reports them.
   if (!sliced || nextCursor === null) {
+    if (o.after !== undefined) {
+      for (const key of allMetaKeys) {
+        if (key > o.after) break;
+        claimed.add(key);
+        const text = await store.getText(key);
+        let meta: unknown = null;
+        try {
+          meta = text === null ? null : JSON.parse(text);
+        } catch {
+          /* reported as corrupt by the slice that read it */
+        }
+        if (isCataloguable(meta)) for (const f of meta.files) if (f && typeof f.key === 'string') claimed.add(f.key);
+      }
+    }
     for (const key of keys) {
       if (claimed.has(key) || !ownRoots.some((r) => key.startsWith(r))) continue;
-      if (isMetadataKey(key) && sliced) continue; // a slice after `after` did not read earlier metadata.json files
       findings.push({ kind: 'orphan', key, detail: 'in storage, listed by no metadata.json' });
     }
-    if (o.catalogue && !sliced) {
+    if (o.catalogue) {
       let q = o.catalogue.db.selectFrom('assets').select(['object_key', 'metadata_key', 'row_id', 'spreadsheet_id', 'source', 'media_id', 'size', 'sha256']).where('status', '=', 'stored');
       if (rowIds) q = q.where('row_id', 'in', [...rowIds]);
       if (head) q = q.where('object_key', 'like', `${head.replace(/[\\%_]/g, '\\$&')}%`);

@@ -138,6 +138,8 @@ export const EnvSchema = z.object({
   ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
   ARCHIVER_YTDLP_HELPERS: bool.default(true),
+  /** verify the archive in the background of `serve`, a full pass this often (`12h`, `7d`); unset: never (catalogue/verifySchedule.ts) */
+  ARCHIVER_VERIFY_EVERY: optional.refine((v) => v === undefined || /^[0-9]+(\.[0-9]+)?\s*(s|m|h|d|w)$/.test(v.trim()), 'must be a duration such as 12h or 7d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

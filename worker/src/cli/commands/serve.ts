@@ -5,6 +5,8 @@
  */
 import { serve as serveHttp } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { parseDuration, VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { createApp } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
@@ -55,6 +57,11 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   system.reporter.start();
   system.runner.start();
+  const verifyEvery = e.ARCHIVER_VERIFY_EVERY ? parseDuration(e.ARCHIVER_VERIFY_EVERY) : null;
+  const verifier = verifyEvery
+    ? new VerifySchedule({ store: system.store, catalogue: system.catalogue, prefix: e.ARCHIVER_PREFIX, log, everyMs: verifyEvery, statePath: join(config.dataDir, 'verify-state.json') })
+    : null;
+  verifier?.start();
   log.info(
     { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts },
     'sheet-archiver worker listening',
@@ -67,7 +74,9 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
     server.close();
-    void system.close({ abortRunning: true }).finally(() => process.exit(0));
+    void (verifier?.stop() ?? Promise.resolve())
+      .then(() => system.close({ abortRunning: true }))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
