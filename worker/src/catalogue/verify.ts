@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { SourceName } from '../../../shared/columns.js';
 import { ArchiveError } from '../errors.js';
@@ -20,6 +21,7 @@ import { LocalStore } from '../storage/local.js';
 import type { MediaMetadata } from '../storage/metadata.js';
 import type { ObjectStore } from '../storage/types.js';
 import { isCataloguable } from './assets.js';
+import { HashPool } from './hashPool.js';
 import type { Catalogue } from './repository.js';
 
 export const FINDING_KINDS = ['missing', 'corrupt', 'orphan', 'uncatalogued', 'catalogue_only'] as const;
@@ -49,7 +51,7 @@ export interface VerifyOptions {
   rowIds?: string[];
   /** fraction 0 < s ≤ 1 of the listed files whose contents are read (default 1: all); missing files are always found */
   sample?: number;
-  /** files hashed at once (default 4) */
+  /** files hashed at once (default 4); above 1, local files are hashed in worker threads (hashPool.ts) */
   concurrency?: number;
   /** the catalogue to compare with; null skips the catalogue checks */
   catalogue?: Catalogue | null;
@@ -261,13 +263,17 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
   const toRead = sampleOf(checks, sample, o.random ?? Math.random);
   o.onPlan?.({ files: toRead.length, bytes: toRead.reduce((a, c) => a + c.size, 0) });
   let checkedBytes = 0;
-  await pool(toRead, o.concurrency ?? 4, async (c) => {
+  const concurrency = o.concurrency ?? 4;
+  const threads = store instanceof LocalStore && concurrency > 1 && toRead.length > 1 ? new HashPool(Math.min(concurrency, Math.max(2, availableParallelism()))) : null;
+  const counted = (n: number) => {
+    checkedBytes += n;
+    o.onBytes?.(n);
+  };
+  await pool(toRead, concurrency, async (c) => {
     let finding: Finding | null = null;
     try {
-      const got = await hashObject(store, c.key, (n) => {
-        checkedBytes += n;
-        o.onBytes?.(n);
-      }, o.signal);
+      if (o.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+      const got = threads ? await threads.hashFile((store as LocalStore).pathOf(c.key), counted) : await hashObject(store, c.key, counted, o.signal);
       if (got.size !== c.size || got.sha256 !== c.sha256) {
         const what = got.size !== c.size ? `size ${got.size} B, metadata.json says ${c.size} B` : 'SHA-256 differs from metadata.json';
         finding = { kind: 'corrupt', key: c.key, metadataKey: c.metadataKey, ...where(c.meta), expected: { size: c.size, sha256: c.sha256 }, actual: got, detail: what };
@@ -278,7 +284,7 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
     }
     if (finding) findings.push(finding);
     o.onFile?.(c.key, finding);
-  });
+  }).finally(() => threads?.close());
 
   // Orphans and catalogue-only assets need every metadata.json: the last slice of a pass reads the
   // earlier slices' ones again (small files; contents are not re-read) and reports them.
