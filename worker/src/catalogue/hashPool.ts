@@ -55,7 +55,11 @@ export class HashPool {
       const slot = { worker, busy: 0 };
       worker.on('message', (m: Msg) => this.onMessage(m));
       worker.on('error', (err) => {
-        for (const [id, p] of this.pending) if (p.slot === slot) (this.pending.delete(id), p.reject(err));
+        for (const [id, p] of this.pending) {
+          if (p.slot !== slot) continue;
+          this.pending.delete(id);
+          p.reject(err);
+        }
       });
       this.workers.push(slot);
     }
