@@ -16,6 +16,7 @@ import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { hashObject, openObject, verifyArchive, type Finding } from '../../worker/src/catalogue/verify.js';
 import { prepareRepair } from '../../worker/src/catalogue/verifyRepair.js';
 import { parseDuration, VerifySchedule } from '../../worker/src/catalogue/verifySchedule.js';
+import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
@@ -281,6 +282,8 @@ describe('sampling and background slices', () => {
     expect(parseDuration('7d')).toBe(7 * 86_400_000);
     expect(parseDuration('12h')).toBe(12 * 3_600_000);
     expect(parseDuration('soon')).toBeNull();
+    expect(loadConfig({ ARCHIVER_VERIFY_EVERY: '7d' }).env.ARCHIVER_VERIFY_EVERY).toBe('7d');
+    expect(() => loadConfig({ ARCHIVER_VERIFY_EVERY: 'weekly' })).toThrow(/ARCHIVER_VERIFY_EVERY: must be a duration/);
     const store = new LocalStore(join(dir, 'sliced'));
     await synthetic(store, 30, 1024);
     await store.put('r005/youtube/m5/extra.bin', 'orphan', { rowId: 'r005' });
