@@ -26,7 +26,7 @@ import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { attachMetadataSink, readMetadata, writeMetadata, type MediaMetadata } from '../../worker/src/storage/metadata.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startServe } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE } from './fixtures.js';
@@ -161,6 +161,30 @@ describe('verify from the CLI, local store', () => {
     expect(repair.code, repair.stderr).toBe(0);
     expect(JSON.parse(repair.stdout).repair).toMatchObject({ catalogued: 1, after: { findings: [] } });
   });
+
+  it('serve with ARCHIVER_VERIFY_EVERY verifies in the background and logs what it finds', async () => {
+    const stray = '152/youtube/left-behind.tmp';
+    await store.put(stray, 'stray', { rowId: '152' });
+    const serve = await startServe({ ...env, ARCHIVER_SECRET: 'verify-test-secret-0123456789', ARCHIVER_VERIFY_EVERY: '1h' });
+    try {
+      const statePath = join(dir, 'state', 'verify-state.json');
+      const deadline = Date.now() + 60_000;
+      let state: { lastFinishedAt?: number | null; lastFindings?: number } = {};
+      while (Date.now() < deadline) {
+        try {
+          state = JSON.parse(readFileSync(statePath, 'utf8'));
+        } catch {
+          /* not written yet */
+        }
+        if (state.lastFinishedAt) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(state).toMatchObject({ lastFindings: 1 });
+      expect(serve.stderr()).toContain(`verify: orphan ${stray}`);
+    } finally {
+      await serve.stop();
+    }
+  }, 90_000);
 });
 
 function job(rowId: string, link: string): NewJob {
