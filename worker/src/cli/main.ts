@@ -21,6 +21,7 @@ const commands = {
   serve: () => import('./commands/serve.js'),
   sheet: () => import('./commands/sheet.js'),
   updateTools: () => import('./commands/updateTools.js'),
+  verify: () => import('./commands/verify.js'),
   watch: () => import('./commands/watch.js'),
   webhooks: () => import('./commands/webhooks.js'),
 };
@@ -166,6 +167,18 @@ program
   .option('--download [file]', "copy the asset's file here (default: its file name; - for stdout), checking its SHA-256")
   .addOption(json)
   .action(async (a, o) => (o.download !== undefined ? (await commands.download()).downloadAction(a, o) : (await commands.catalogue()).assetsAction(a, o)));
+
+program
+  .command('verify')
+  .description('re-read stored files and compare size and SHA-256 with metadata.json and the catalogue; exit 1 when anything is wrong')
+  .option('--row-id <id>', 'only this row_id (repeatable)', collect, [])
+  .option('--sample <fraction>', 'read only this fraction of the files, at random (0.1: a tenth)')
+  .option('--repair', 'download missing and corrupt files again, put what metadata.json says into the catalogue')
+  .option('--delete-orphans', 'with --repair: also delete files no metadata.json lists')
+  .option('--concurrency <n>', 'files read at once (default 4)', positiveInt('--concurrency'))
+  .option('--out <dir>', 'archive folder (default $ARCHIVER_DATA/archive)')
+  .addOption(json)
+  .action(async (o) => (await commands.verify()).verifyAction(o));
 
 program
   .command('doctor')

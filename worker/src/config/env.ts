@@ -160,6 +160,8 @@ export const EnvSchema = z.object({
   ARCHIVER_WEBHOOK_URLS: optional,
   /** HMAC key of X-Archiver-Signature on webhook POSTs: a secret, never logged or shown */
   ARCHIVER_WEBHOOK_SECRET: optional,
+  /** verify the archive in the background of `serve`, a full pass this often (`12h`, `7d`); unset: never (catalogue/verifySchedule.ts) */
+  ARCHIVER_VERIFY_EVERY: optional.refine((v) => v === undefined || parseDuration(v) !== null, 'must be a duration such as 12h or 7d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
   METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),

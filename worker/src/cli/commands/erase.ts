@@ -4,6 +4,7 @@
  * serve running. catalogue/erase.ts does the work; this asks for confirmation and reports.
  */
 import { createInterface } from 'node:readline/promises';
+import { parseDuration } from '../../../../shared/duration.js';
 import { catalogueTarget } from '../../catalogue/index.js';
 import { eraseSummary, hardErase, listErasures, purgeDeleted, softDeletePerson } from '../../catalogue/erase.js';
 import { Catalogue } from '../../catalogue/repository.js';
@@ -101,9 +102,9 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
 
 /** `30d`, `12h`, `90m`, `45s` → ms. @throws UsageError naming the flag */
 export function parseAge(value: string, flag = '--older-than'): number {
-  const m = /^([0-9]{1,6})([dhms])$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag}: "${value}" is not an age such as 30d, 12h, 90m or 45s`);
-  return Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[m[2] as 'd' | 'h' | 'm' | 's'];
+  const ms = parseDuration(value);
+  if (ms === null) throw new UsageError(`${flag}: "${value}" is not an age such as 30d, 12h, 90m or 45s`);
+  return ms;
 }
 
 /** `catalogue purge --older-than 30d`: hard-deletes the assets soft-deleted before that age. */

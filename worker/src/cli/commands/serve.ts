@@ -5,7 +5,9 @@
  */
 import { serve as serveHttp } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { AlertMonitor, parseDuration, reporterFor, ThresholdError } from '../../alerts/index.js';
+import { VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
@@ -81,6 +83,11 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   system.runner.start();
   system.webhooks?.start();
   if (alertIntervalMs !== null) monitor.start();
+  const verifyEvery = e.ARCHIVER_VERIFY_EVERY ? parseDuration(e.ARCHIVER_VERIFY_EVERY) : null;
+  const verifier = verifyEvery
+    ? new VerifySchedule({ store: system.store, catalogue: system.catalogue, prefix: e.ARCHIVER_PREFIX, log, everyMs: verifyEvery, statePath: join(config.dataDir, 'verify-state.json') })
+    : null;
+  verifier?.start();
   log.info(
     { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts, webhooks: config.webhooks.length },
     'sheet-archiver worker listening',
@@ -96,8 +103,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
     server.close();
     void metricsListener?.close();
-    void monitor
-      .stop()
+    void Promise.all([monitor.stop(), verifier?.stop()])
       .then(() => system.close({ abortRunning: true }))
       .finally(() => process.exit(0));
   };
