@@ -15,6 +15,7 @@ import { silentLogger } from '../../worker/src/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
+import { verifyArchive } from '../../worker/src/catalogue/verify.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { lookup } from '../../worker/src/storage/lookup.js';
 import { attachMetadataSink, type MediaMetadata } from '../../worker/src/storage/metadata.js';
@@ -82,6 +83,9 @@ describe('drive source: versions', () => {
     // file → row still works for a kept old version
     const found = await lookup(store, v1[1]!, '');
     expect(found).toMatchObject({ rowId: '151', mediaId: doc.id, file: { key: v1[1], size: 7 } });
+    // verify reads the kept v1 files as listed (and intact), not as orphans
+    const check = await verifyArchive(store, { rowIds: ['151'] });
+    expect(check.findings.filter((f) => f.key.includes(doc.id))).toEqual([]);
   });
 
   it('a binary file with a new md5 and headRevisionId gets v2; an unchanged one is not downloaded', async () => {

@@ -120,7 +120,7 @@ export interface MetadataObject {
 }
 
 /** A file of a metadata.json with the archive version it belongs to (Drive keeps earlier versions, `extra.versions`). */
-interface VersionedFile {
+export interface VersionedFile {
   file: { key: string; size: number; sha256: string; md5?: string };
   /** archive version (1, 2, …); the current one for every file of a YouTube item */
   version: number;
@@ -133,7 +133,7 @@ interface VersionedFile {
  * Every file a metadata.json lists: the current ones, then the earlier versions' files that the
  * current version replaced (Drive, `extra.versions`; docs/catalogue.md "Versions of Docs and Drive files").
  */
-function versionedFiles(meta: MediaMetadata): VersionedFile[] {
+export function versionedFiles(meta: MediaMetadata): VersionedFile[] {
   const x = meta.extra ?? {};
   const current = typeof x['version'] === 'number' ? (x['version'] as number) : 1;
   const out: VersionedFile[] = (meta.files ?? []).map((file) => ({ file, version: current, current: true, entries: x['entries'] }));

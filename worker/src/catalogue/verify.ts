@@ -20,7 +20,7 @@ import { idSegment, sanitizePath, sanitizeSegment } from '../storage/layout.js';
 import { LocalStore } from '../storage/local.js';
 import type { MediaMetadata } from '../storage/metadata.js';
 import type { ObjectStore } from '../storage/types.js';
-import { isCataloguable } from './assets.js';
+import { isCataloguable, versionedFiles } from './assets.js';
 import { HashPool } from './hashPool.js';
 import type { Catalogue } from './repository.js';
 
@@ -244,7 +244,8 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
       }
     };
     compareCatalogue(metadataKey, metaSelf);
-    for (const f of meta.files) {
+    // every version's files count as listed: Drive keeps earlier versions beside the current one (docs/design.md §5)
+    for (const f of versionedFiles(meta as MediaMetadata).map((v) => v.file)) {
       if (!f || typeof f.key !== 'string' || f.key === metadataKey) continue;
       claimed.add(f.key);
       listedFiles++;
@@ -300,7 +301,7 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
         } catch {
           /* reported as corrupt by the slice that read it */
         }
-        if (isCataloguable(meta)) for (const f of meta.files) if (f && typeof f.key === 'string') claimed.add(f.key);
+        if (isCataloguable(meta)) for (const { file: f } of versionedFiles(meta as MediaMetadata)) if (f && typeof f.key === 'string') claimed.add(f.key);
       }
     }
     for (const key of keys) {

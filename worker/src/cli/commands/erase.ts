@@ -102,7 +102,8 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
 
 /** `30d`, `12h`, `90m`, `45s` → ms. @throws UsageError naming the flag */
 export function parseAge(value: string, flag = '--older-than'): number {
-  const ms = parseDuration(value);
+  // 0s (any unit) is a valid age here: purge everything soft-deleted so far
+  const ms = /^\s*0+\s*[smhdw]\s*$/i.test(value) ? 0 : parseDuration(value);
   if (ms === null) throw new UsageError(`${flag}: "${value}" is not an age such as 30d, 12h, 90m or 45s`);
   return ms;
 }
