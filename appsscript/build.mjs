@@ -76,13 +76,30 @@ export async function buildAddon({ root, outDir, workerUrl, whitelist: extra = [
   const manifest = JSON.parse(await readFile(join(dir, 'appsscript.json'), 'utf8'));
   const url = workerUrl ?? process.env.ARCHIVER_WORKER_URL ?? '';
   const whitelist = url ? whitelistEntry(url) : PLACEHOLDER_WHITELIST;
-  if (!url && !process.env.ARCHIVER_QUIET_BUILD) console.error(`appsscript: ARCHIVER_WORKER_URL is unset; urlFetchWhitelist is the placeholder ${PLACEHOLDER_WHITELIST}`);
+  if (!url && !process.env.ARCHIVER_QUIET_BUILD)
+    console.error(`appsscript: ARCHIVER_WORKER_URL is unset; urlFetchWhitelist is the placeholder ${PLACEHOLDER_WHITELIST}`);
   manifest.urlFetchWhitelist = [...new Set([whitelist, ...extra.map(whitelistEntry)])];
 
-  const common = { bundle: true, write: false, format: 'iife', platform: 'neutral', mainFields: ['module', 'main'], logLevel: 'warning', legalComments: 'none', charset: 'utf8' };
+  const common = {
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+    legalComments: 'none',
+    charset: 'utf8',
+  };
   // src/manifest.ts reads the allow-list so Settings can refuse a worker URL Apps Script would refuse.
   const define = { __URL_FETCH_WHITELIST__: JSON.stringify(manifest.urlFetchWhitelist) };
-  const server = await build({ ...common, entryPoints: [join(dir, 'src/main.ts')], globalName: GLOBAL_NAME, target: 'es2020', plugins: [zodLite(dir)], define });
+  const server = await build({
+    ...common,
+    entryPoints: [join(dir, 'src/main.ts')],
+    globalName: GLOBAL_NAME,
+    target: 'es2020',
+    plugins: [zodLite(dir)],
+    define,
+  });
   const bundle = server.outputFiles[0].text;
   const names = exportNames(bundle);
   const code =
@@ -93,7 +110,8 @@ export async function buildAddon({ root, outDir, workerUrl, whitelist: extra = [
   const script = client.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
   const css = await readFile(join(dir, 'sidebar/styles.css'), 'utf8');
   const template = await readFile(join(dir, 'sidebar/index.html'), 'utf8');
-  if (!template.includes('/*@inline-style*/') || !template.includes('/*@inline-script*/')) throw new Error('sidebar/index.html lost its inline markers');
+  if (!template.includes('/*@inline-style*/') || !template.includes('/*@inline-script*/'))
+    throw new Error('sidebar/index.html lost its inline markers');
   const html = template.replace('/*@inline-style*/', () => css).replace('/*@inline-script*/', () => script);
 
   await writeAtomic(join(out, 'Code.js'), code);

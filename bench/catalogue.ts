@@ -35,7 +35,17 @@ const PERSON_TARGET_MS = 20;
 const SEARCH_TARGET_MS = 100;
 const SECRET = 'bench-secret-0123456789abcdef';
 const WORDS = ['interview', 'concert', 'lecture', 'podcast', 'workshop', 'keynote', 'panel', 'demo', 'review', 'tutorial'];
-const FILES = ['video.mp4', 'video.en.vtt', 'video.pt.vtt', 'video.info.json', 'video.jpg', 'audio.m4a', 'video.comments.json', 'video.en.txt', 'extra.webm'];
+const FILES = [
+  'video.mp4',
+  'video.en.vtt',
+  'video.pt.vtt',
+  'video.info.json',
+  'video.jpg',
+  'audio.m4a',
+  'video.comments.json',
+  'video.en.txt',
+  'extra.webm',
+];
 
 /** One person's metadata.json: `PER_PERSON - 1` files plus metadata.json itself = PER_PERSON assets. */
 function metadataOf(i: number, files = PER_PERSON - 1): MediaMetadata {
@@ -43,7 +53,15 @@ function metadataOf(i: number, files = PER_PERSON - 1): MediaMetadata {
   const mediaId = `v${String(i).padStart(10, '0')}`;
   return {
     schema: 1,
-    row: { rowId, name: `Person ${i}`, email: `p${i}@example.org`, type: 'FF-Fi/Se-CP/B(S) #4', spreadsheetId: 'ss-bench', sheetId: 0, sheetName: 'People' },
+    row: {
+      rowId,
+      name: `Person ${i}`,
+      email: `p${i}@example.org`,
+      type: 'FF-Fi/Se-CP/B(S) #4',
+      spreadsheetId: 'ss-bench',
+      sheetId: 0,
+      sheetName: 'People',
+    },
     source: 'youtube',
     mediaId,
     url: `https://www.youtube.com/watch?v=${mediaId}`,
@@ -51,7 +69,11 @@ function metadataOf(i: number, files = PER_PERSON - 1): MediaMetadata {
     duration: 60 + (i % 600),
     uploader: `Channel ${i % 500}`,
     extra: { chapters: [{ start_time: 0, end_time: 30, title: 'Intro' }] },
-    files: Array.from({ length: files }, (_, k) => ({ key: objectKey('', rowId, 'youtube', mediaId, `${k}-${FILES[k % FILES.length]}`), size: 1000 + k, sha256: 'a'.repeat(64) })),
+    files: Array.from({ length: files }, (_, k) => ({
+      key: objectKey('', rowId, 'youtube', mediaId, `${k}-${FILES[k % FILES.length]}`),
+      size: 1000 + k,
+      sha256: 'a'.repeat(64),
+    })),
     archivedAt: '2026-11-21T09:15:02Z',
     tools: { 'yt-dlp': '2023.03.04' },
   };
@@ -71,14 +93,27 @@ async function populate(cat: Catalogue, store: ObjectStore): Promise<void> {
   for (let i = 0; i < PEOPLE; i += BATCH) {
     const metas = Array.from({ length: Math.min(BATCH, PEOPLE - i) }, (_, k) => metadataOf(i + k));
     await cat.write(async (trx) => {
-      await trx.insertInto('people').values(metas.map((m) => personOf(m, at))).execute();
-      const assets = metas.flatMap((m) => assetsOf(m, { key: metadataKey('', m.row.rowId, 'youtube', m.mediaId), size: 2000, sha256: 'b'.repeat(64) }, store, at));
-      for (let j = 0; j < assets.length; j += 400) await trx.insertInto('assets').values(assets.slice(j, j + 400)).execute();
+      await trx
+        .insertInto('people')
+        .values(metas.map((m) => personOf(m, at)))
+        .execute();
+      const assets = metas.flatMap((m) =>
+        assetsOf(m, { key: metadataKey('', m.row.rowId, 'youtube', m.mediaId), size: 2000, sha256: 'b'.repeat(64) }, store, at),
+      );
+      for (let j = 0; j < assets.length; j += 400)
+        await trx
+          .insertInto('assets')
+          .values(assets.slice(j, j + 400))
+          .execute();
     });
   }
 }
 
-async function measure(engine: string, target: CatalogueTarget, store: ObjectStore): Promise<{ personP99: number; searchP99: number; personP50: number; searchP50: number; assets: number }> {
+async function measure(
+  engine: string,
+  target: CatalogueTarget,
+  store: ObjectStore,
+): Promise<{ personP99: number; searchP99: number; personP50: number; searchP50: number; assets: number }> {
   const cat = await Catalogue.open(target);
   const queue = new SqliteQueue(':memory:');
   try {
@@ -86,7 +121,15 @@ async function measure(engine: string, target: CatalogueTarget, store: ObjectSto
     await populate(cat, store);
     const assets = (await cat.listAssets({ limit: 1 })).items.length ? PEOPLE * PER_PERSON : 0;
     console.log(`${engine}: ${PEOPLE} people, ${assets} assets inserted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const app = createApp({ secret: SECRET, queue, log: silentLogger, maxBodyBytes: 1 << 20, startedAt: Date.now(), readiness: async () => ({ ready: true, checks: {} }), catalogue: { catalogue: cat, store } });
+    const app = createApp({
+      secret: SECRET,
+      queue,
+      log: silentLogger,
+      maxBodyBytes: 1 << 20,
+      startedAt: Date.now(),
+      readiness: async () => ({ ready: true, checks: {} }),
+      catalogue: { catalogue: cat, store },
+    });
     const get = async (path: string) => {
       const res = await app.request(path, { headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path, '') } });
       if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
@@ -100,7 +143,8 @@ async function measure(engine: string, target: CatalogueTarget, store: ObjectSto
       t = performance.now();
       const body = await get(path);
       person.push(performance.now() - t);
-      if (i === 0 && (body['person'] as { assets: number }).assets !== PER_PERSON) throw new Error(`expected ${PER_PERSON} assets per person`);
+      if (i === 0 && (body['person'] as { assets: number }).assets !== PER_PERSON)
+        throw new Error(`expected ${PER_PERSON} assets per person`);
     }
     const search: number[] = [];
     const queries = [...WORDS, 'channel 42', 'person 9999', 'en.vtt', 'no such thing at all'];
@@ -128,7 +172,10 @@ async function rebuildRate(name: string, store: ObjectStore, dir: string): Promi
   const writer = async () => {
     for (let i = next++; i < REBUILD_FILES; i = next++) {
       const m = metadataOf(i, 4);
-      await store.put(metadataKey('', m.row.rowId, 'youtube', m.mediaId), JSON.stringify(m, null, 2) + '\n', { rowId: m.row.rowId, contentType: 'application/json' });
+      await store.put(metadataKey('', m.row.rowId, 'youtube', m.mediaId), JSON.stringify(m, null, 2) + '\n', {
+        rowId: m.row.rowId,
+        contentType: 'application/json',
+      });
     }
   };
   let t = performance.now();
@@ -149,11 +196,22 @@ async function rebuildRate(name: string, store: ObjectStore, dir: string): Promi
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-catalogue-'));
-const result: Record<string, unknown> = { bench: 'catalogue', people: PEOPLE, assets: PEOPLE * PER_PERSON, targetPersonMs: PERSON_TARGET_MS, targetSearchMs: SEARCH_TARGET_MS };
+const result: Record<string, unknown> = {
+  bench: 'catalogue',
+  people: PEOPLE,
+  assets: PEOPLE * PER_PERSON,
+  targetPersonMs: PERSON_TARGET_MS,
+  targetSearchMs: SEARCH_TARGET_MS,
+};
 try {
   const store = new LocalStore(join(dir, 'archive'));
   const sqlite = await measure('sqlite', { engine: 'sqlite', path: join(dir, 'catalogue.db') }, store);
-  Object.assign(result, { sqlitePersonP99Ms: sqlite.personP99, sqliteSearchP99Ms: sqlite.searchP99, sqlitePersonP50Ms: sqlite.personP50, sqliteSearchP50Ms: sqlite.searchP50 });
+  Object.assign(result, {
+    sqlitePersonP99Ms: sqlite.personP99,
+    sqliteSearchP99Ms: sqlite.searchP99,
+    sqlitePersonP50Ms: sqlite.personP50,
+    sqliteSearchP50Ms: sqlite.searchP50,
+  });
   const why = postgresUnavailable();
   if (why) {
     console.log(`postgres: skipped (${why})`);
@@ -162,7 +220,12 @@ try {
     const pg = await startPostgres();
     try {
       const r = await measure('postgres', { engine: 'postgres', url: await pg.createDatabase('bench') }, store);
-      Object.assign(result, { pgPersonP99Ms: r.personP99, pgSearchP99Ms: r.searchP99, pgPersonP50Ms: r.personP50, pgSearchP50Ms: r.searchP50 });
+      Object.assign(result, {
+        pgPersonP99Ms: r.personP99,
+        pgSearchP99Ms: r.searchP99,
+        pgPersonP50Ms: r.personP50,
+        pgSearchP50Ms: r.searchP50,
+      });
     } finally {
       await pg.stop();
     }
@@ -176,7 +239,10 @@ try {
   }
   const ok = (v: unknown, target: number) => typeof v !== 'number' || v < target;
   result['pass'] =
-    ok(result['sqlitePersonP99Ms'], PERSON_TARGET_MS) && ok(result['pgPersonP99Ms'], PERSON_TARGET_MS) && ok(result['sqliteSearchP99Ms'], SEARCH_TARGET_MS) && ok(result['pgSearchP99Ms'], SEARCH_TARGET_MS);
+    ok(result['sqlitePersonP99Ms'], PERSON_TARGET_MS) &&
+    ok(result['pgPersonP99Ms'], PERSON_TARGET_MS) &&
+    ok(result['sqliteSearchP99Ms'], SEARCH_TARGET_MS) &&
+    ok(result['pgSearchP99Ms'], SEARCH_TARGET_MS);
   // the machine's load when this ran: p99 figures on a shared 2-core machine include its scheduling delays
   result['loadAverage1m'] = +loadavg()[0]!.toFixed(1);
   console.log(result['pass'] ? 'PASS' : 'FAIL');

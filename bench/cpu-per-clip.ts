@@ -107,12 +107,21 @@ async function archiver(s: Served, tmp: string, helpers: boolean): Promise<{ cpu
   const rows = s.clips.map((c, i) => [String(2001 + i), `Person ${i + 1}`, '', 'FF-Fi/Se-CP/B(S) #1', `${s.baseUrl}/clips/${c}.mp4`]);
   await writeFile(sheet, stringify([['row_id', 'name', 'email', 'type', 'video'], ...rows]));
   const cpu0 = childCpuSeconds();
-  const r = await run(process.execPath, [CLI, 'run', sheet, '--concurrency', '2', '--allow-host', s.host, '--out', join(dir, 'archive')], cleanEnv({ ARCHIVER_DATA: join(dir, 'data'), ARCHIVER_YTDLP_HELPERS: helpers ? '1' : '0' }), dir);
+  const r = await run(
+    process.execPath,
+    [CLI, 'run', sheet, '--concurrency', '2', '--allow-host', s.host, '--out', join(dir, 'archive')],
+    cleanEnv({ ARCHIVER_DATA: join(dir, 'data'), ARCHIVER_YTDLP_HELPERS: helpers ? '1' : '0' }),
+    dir,
+  );
   const cpuS = childCpuSeconds() - cpu0;
   const records = parse(readFileSync(sheet), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   const done = records.filter((x) => x['youtube_status'] === 'completed').length;
   await rm(dir, { recursive: true, force: true });
-  return { cpuS, ok: r.code === 0 && done === s.clips.length, detail: r.code === 0 ? `${done}/${s.clips.length} rows completed` : `exit ${r.code}\n${r.out.slice(-2000)}` };
+  return {
+    cpuS,
+    ok: r.code === 0 && done === s.clips.length,
+    detail: r.code === 0 ? `${done}/${s.clips.length} rows completed` : `exit ${r.code}\n${r.out.slice(-2000)}`,
+  };
 }
 
 async function main(): Promise<void> {
@@ -129,14 +138,22 @@ async function main(): Promise<void> {
     const load0 = loadavg()[0]!;
     console.log(`media host ${s.baseUrl}; ${s.clips.length} clips × ${SECONDS} s; ${cpus().length} CPUs, load average ${load0.toFixed(2)}`);
     const b = await baseline(s, tmp);
-    console.log(`  baseline  bare yt-dlp <url>, one process per clip       CPU ${b.cpuS.toFixed(2)} s  = ${(b.cpuS / CLIPS).toFixed(3)} s/clip  ${b.ok ? 'ok' : 'FAILED'}`);
+    console.log(
+      `  baseline  bare yt-dlp <url>, one process per clip       CPU ${b.cpuS.toFixed(2)} s  = ${(b.cpuS / CLIPS).toFixed(3)} s/clip  ${b.ok ? 'ok' : 'FAILED'}`,
+    );
     const a = await archiver(s, tmp, true);
-    console.log(`  archiver  run --concurrency 2, yt-dlp helpers (default)  CPU ${a.cpuS.toFixed(2)} s  = ${(a.cpuS / CLIPS).toFixed(3)} s/clip  ${a.ok ? 'ok' : 'FAILED'}: ${a.detail}`);
+    console.log(
+      `  archiver  run --concurrency 2, yt-dlp helpers (default)  CPU ${a.cpuS.toFixed(2)} s  = ${(a.cpuS / CLIPS).toFixed(3)} s/clip  ${a.ok ? 'ok' : 'FAILED'}: ${a.detail}`,
+    );
     const p = await archiver(s, tmp, false);
-    console.log(`  (compare) run --concurrency 2, one yt-dlp per link       CPU ${p.cpuS.toFixed(2)} s  = ${(p.cpuS / CLIPS).toFixed(3)} s/clip  ${p.ok ? 'ok' : 'FAILED'}: ${p.detail}`);
+    console.log(
+      `  (compare) run --concurrency 2, one yt-dlp per link       CPU ${p.cpuS.toFixed(2)} s  = ${(p.cpuS / CLIPS).toFixed(3)} s/clip  ${p.ok ? 'ok' : 'FAILED'}: ${p.detail}`,
+    );
     const ratio = a.cpuS / b.cpuS;
     const pass = a.ok && b.ok && ratio <= TARGET;
-    console.log(`  ratio     archiver / baseline CPU per clip = ${ratio.toFixed(2)}× (one process per link: ${(p.cpuS / b.cpuS).toFixed(2)}×)`);
+    console.log(
+      `  ratio     archiver / baseline CPU per clip = ${ratio.toFixed(2)}× (one process per link: ${(p.cpuS / b.cpuS).toFixed(2)}×)`,
+    );
     console.log(`  target    ≤ ${TARGET}×  →  ${pass ? 'PASS' : 'FAIL'}`);
     console.log(
       'BENCH_RESULT ' +

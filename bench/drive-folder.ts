@@ -41,7 +41,12 @@ async function serve(): Promise<void> {
   const standIn = await startDriveStandIn({ pageSize: 100 });
   const root = standIn.addFolder({ name: 'Bench folder' });
   for (let i = 0; i < nFiles; i++) {
-    await standIn.addFile({ name: `clip-${String(i).padStart(3, '0')}.bin`, parent: root.id, content: { seed: 1000 + i, size: sizeKiB * 1024 }, latencyMs });
+    await standIn.addFile({
+      name: `clip-${String(i).padStart(3, '0')}.bin`,
+      parent: root.id,
+      content: { seed: 1000 + i, size: sizeKiB * 1024 },
+      latencyMs,
+    });
   }
   const out: Served = { rootUrl: standIn.rootUrl, folderId: root.id, pageSize: standIn.pageSize };
   process.stdout.write(JSON.stringify(out) + '\n');
@@ -67,7 +72,18 @@ async function main(): Promise<void> {
   const concurrency = Number(arg('--concurrency') ?? DRIVE_DEFAULTS.concurrency);
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', '--files', String(nFiles), '--latency-ms', String(latencyMs), '--size-kib', String(sizeKiB)],
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--serve',
+      '--files',
+      String(nFiles),
+      '--latency-ms',
+      String(latencyMs),
+      '--size-kib',
+      String(sizeKiB),
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
   );
   const tmp = await mkdtemp(join(tmpdir(), 'bench-drive-folder-'));
@@ -84,9 +100,15 @@ async function main(): Promise<void> {
     const ratio = seq.ms / con.ms;
     const ok = !seq.failed && !con.failed && seq.files === nFiles && con.files === nFiles;
     const pass = ok && ratio >= TARGET_RATIO;
-    console.log(`Folder: ${nFiles} files × ${sizeKiB} KiB in ${lists} files.list pages, ${latencyMs} ms first-byte latency per file (Drive stand-in in a child process)`);
-    console.log(`  sequential   concurrency 1           ${(seq.ms / 1000).toFixed(2).padStart(6)} s   ${seq.files} files   ${(seq.ms / nFiles).toFixed(1)} ms/file`);
-    console.log(`  concurrent   concurrency ${String(concurrency).padEnd(2)} (default ${DRIVE_DEFAULTS.concurrency})  ${(con.ms / 1000).toFixed(2).padStart(6)} s   ${con.files} files   ${(con.ms / nFiles).toFixed(1)} ms/file`);
+    console.log(
+      `Folder: ${nFiles} files × ${sizeKiB} KiB in ${lists} files.list pages, ${latencyMs} ms first-byte latency per file (Drive stand-in in a child process)`,
+    );
+    console.log(
+      `  sequential   concurrency 1           ${(seq.ms / 1000).toFixed(2).padStart(6)} s   ${seq.files} files   ${(seq.ms / nFiles).toFixed(1)} ms/file`,
+    );
+    console.log(
+      `  concurrent   concurrency ${String(concurrency).padEnd(2)} (default ${DRIVE_DEFAULTS.concurrency})  ${(con.ms / 1000).toFixed(2).padStart(6)} s   ${con.files} files   ${(con.ms / nFiles).toFixed(1)} ms/file`,
+    );
     console.log(`  ratio        sequential / concurrent = ${ratio.toFixed(1)}×`);
     console.log(`  target       ≥ ${TARGET_RATIO}×  →  ${pass ? 'PASS' : 'FAIL'}${ok ? '' : ' (a run did not archive every file)'}`);
     console.log(

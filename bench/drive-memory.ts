@@ -41,8 +41,6 @@ interface ChildResult {
   md5?: string;
 }
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Child: one download, then VmHWM as one JSON line on stdout. Loads only what the worker loads.
 // ---------------------------------------------------------------------------------------------
@@ -68,11 +66,32 @@ async function child(): Promise<void> {
     const now = new Date().toISOString();
     const r = await source.archive(`https://drive.google.com/file/d/${fileId}/view`, {
       job: {
-        jobId: 'bench', dispatchId: 'bench', idempotencyKey: 'bench', spreadsheetId: 'bench', sheetId: 0, sheetName: 'bench',
-        rowId: 'bench', rowNumber: 2, name: '', email: '', type: '', source: 'drive', links: [],
+        jobId: 'bench',
+        dispatchId: 'bench',
+        idempotencyKey: 'bench',
+        spreadsheetId: 'bench',
+        sheetId: 0,
+        sheetName: 'bench',
+        rowId: 'bench',
+        rowNumber: 2,
+        name: '',
+        email: '',
+        type: '',
+        source: 'drive',
+        links: [],
         options: { sources: ['drive'], transcriptOnly: false, audioOnly: false, maxHeight: 1080, retry: 'auto' },
-        status: 'downloading', attempt: 1, maxAttempts: 3, error: null, files: [], mediaIds: [], progress: null,
-        createdAt: now, updatedAt: now, startedAt: now, finishedAt: null, nextRunAt: null,
+        status: 'downloading',
+        attempt: 1,
+        maxAttempts: 3,
+        error: null,
+        files: [],
+        mediaIds: [],
+        progress: null,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: now,
+        finishedAt: null,
+        nextRunAt: null,
       },
       store,
       prefix: '',
@@ -96,9 +115,6 @@ async function child(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Parent: the stand-in, the children, the report.
 // ---------------------------------------------------------------------------------------------
-
-
-
 
 async function runChild(script: string, mode: Mode, rootUrl: string, fileId: string, dir: string): Promise<ChildResult> {
   const cp = spawnScript(script, ['--child', mode, '--root-url', rootUrl, '--file-id', fileId, '--dir', dir], ROOT);
@@ -132,7 +148,9 @@ async function main(): Promise<void> {
     let t = Date.now();
     const file = await standIn.addFile({ name: 'big.bin', content, ...(drop ? { dropAfterBytes: Math.floor(size * 0.41) + 17 } : {}) });
     const want = await sha256Of(content);
-    console.log(`input: ${sizeMiB} MiB generated file on the Drive stand-in (md5 + sha256 computed in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    console.log(
+      `input: ${sizeMiB} MiB generated file on the Drive stand-in (md5 + sha256 computed in ${((Date.now() - t) / 1000).toFixed(1)} s)`,
+    );
     const script = useTsx ? HERE : await bundleScript(HERE, buildDir, 'drive-memory-child');
 
     const idle = await runChild(script, 'idle', standIn.rootUrl, file.id, join(tmp, 'idle'));
@@ -148,10 +166,14 @@ async function main(): Promise<void> {
     const pass = streamed.peakMiB < TARGET_MIB && okHash && okMd5 && okSize;
     const ratio = baseline ? baseline.peakMiB / streamed.peakMiB : undefined;
     console.log('');
-    console.log(`Memory: archiving one ${sizeMiB} MiB Drive file, alt=media → LocalStore (children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`);
+    console.log(
+      `Memory: archiving one ${sizeMiB} MiB Drive file, alt=media → LocalStore (children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`,
+    );
     console.log(`  idle      runtime + Drive source loaded, no download`);
     console.log(`            peak RSS ${fmt(idle.peakMiB)} MiB`);
-    console.log(`  streamed  createDriveSource().archive${drop ? `, connection dropped once at ${(Math.floor(size * 0.41) / MiB).toFixed(0)} MiB and resumed with Range` : ''} (${mediaReqs.length} media requests)`);
+    console.log(
+      `  streamed  createDriveSource().archive${drop ? `, connection dropped once at ${(Math.floor(size * 0.41) / MiB).toFixed(0)} MiB and resumed with Range` : ''} (${mediaReqs.length} media requests)`,
+    );
     console.log(
       `            peak RSS ${fmt(streamed.peakMiB)} MiB   (floor before download ${streamed.floorMiB.toFixed(1)} MiB)   ${(streamed.ms / 1000).toFixed(1)} s   ` +
         `SHA-256 ${okHash ? 'ok' : 'MISMATCH'}   md5 ${okMd5 ? 'ok' : 'MISMATCH'}   size ${okSize ? 'ok' : 'MISMATCH'}`,

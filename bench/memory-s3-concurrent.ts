@@ -17,7 +17,15 @@ const args = process.argv.slice(2);
 const withDefault = (flag: string, value: string): string[] => (args.includes(flag) ? [] : [flag, value]);
 const cp = spawn(
   process.execPath,
-  ['--import', 'tsx', join(HERE, 'memory-s3.ts'), ...withDefault('--concurrent', '8'), ...withDefault('--size-mib', '1024'), '--no-baseline', ...args],
+  [
+    '--import',
+    'tsx',
+    join(HERE, 'memory-s3.ts'),
+    ...withDefault('--concurrent', '8'),
+    ...withDefault('--size-mib', '1024'),
+    '--no-baseline',
+    ...args,
+  ],
   { stdio: 'inherit', cwd: dirname(HERE) },
 );
 cp.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

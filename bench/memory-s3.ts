@@ -53,8 +53,6 @@ interface ChildResult {
   maxHeapMiB?: number;
 }
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Child: one upload, then report VmHWM as one JSON line on stdout.
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +99,9 @@ async function child(): Promise<void> {
   }
   if (mode === 'streamed' && concurrent > 1) {
     // N uploads of the same file at once, to N keys: what N jobs uploading together cost
-    const rs = await Promise.all(Array.from({ length: concurrent }, (_, i) => store.putFile(`bench/concurrent-${i}.bin`, file, { rowId: 'bench' })));
+    const rs = await Promise.all(
+      Array.from({ length: concurrent }, (_, i) => store.putFile(`bench/concurrent-${i}.bin`, file, { rowId: 'bench' })),
+    );
     bytes = rs[0]!.size;
     sha256 = rs.every((r) => r.sha256 === rs[0]!.sha256) ? rs[0]!.sha256 : 'differs';
   } else if (mode === 'streamed') {
@@ -119,16 +119,23 @@ async function child(): Promise<void> {
   const headKey = concurrent > 1 && mode === 'streamed' ? `bench/concurrent-${concurrent - 1}.bin` : key;
   const head = await store.client.send(new HeadObjectCommand({ Bucket: bucket, Key: headKey }));
   store.destroy();
-  const out: ChildResult = { mode, peakMiB, floorMiB, ms, bytes, ...(sha256 ? { sha256 } : {}), parts, headSize: head.ContentLength ?? -1, ...(concurrent > 1 ? heap : {}) };
+  const out: ChildResult = {
+    mode,
+    peakMiB,
+    floorMiB,
+    ms,
+    bytes,
+    ...(sha256 ? { sha256 } : {}),
+    parts,
+    headSize: head.ContentLength ?? -1,
+    ...(concurrent > 1 ? heap : {}),
+  };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Parent: make the file, start s3rver, run both children, print.
 // ---------------------------------------------------------------------------------------------
-
-
-
 
 async function runChild(script: string, mode: ChildResult['mode'], endpoint: string, bucket: string, file: string): Promise<ChildResult> {
   const tuning = ['--part-mib', '--queue', ...(mode === 'streamed' ? ['--concurrent'] : [])].flatMap((f) => (arg(f) ? [f, arg(f)!] : []));
@@ -197,7 +204,9 @@ async function main(): Promise<void> {
 
     t = Date.now();
     const streamed = await runChild(childScript, 'streamed', endpoint, bucket, file);
-    console.log(`streamed upload${concurrent > 1 ? `s (${concurrent} at once)` : ''} done in ${(streamed.ms / 1000).toFixed(1)} s (${streamed.parts} parts)`);
+    console.log(
+      `streamed upload${concurrent > 1 ? `s (${concurrent} at once)` : ''} done in ${(streamed.ms / 1000).toFixed(1)} s (${streamed.parts} parts)`,
+    );
     const okHash = streamed.sha256 === want;
     const okSize = streamed.headSize === sizeMiB * MiB && streamed.bytes === sizeMiB * MiB;
 
@@ -214,17 +223,27 @@ async function main(): Promise<void> {
 
     const pass = streamed.peakMiB < target && okHash && okSize;
     console.log('');
-    console.log(`Memory: archiving ${concurrent > 1 ? `${concurrent} × ` : 'one '}${sizeMiB} MiB file${concurrent > 1 ? 's at once' : ''} to s3rver (upload children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`);
-    console.log(`  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 2} in flight at most, 192 MiB process budget)`);
-    console.log(`            peak RSS ${fmt(streamed.peakMiB)} MiB   (runtime floor before upload ${streamed.floorMiB.toFixed(1)} MiB)   ${(streamed.ms / 1000).toFixed(1)} s   ${streamed.parts} parts   SHA-256 ${okHash ? 'ok' : 'MISMATCH'}   size ${okSize ? 'ok' : 'MISMATCH'}`);
+    console.log(
+      `Memory: archiving ${concurrent > 1 ? `${concurrent} × ` : 'one '}${sizeMiB} MiB file${concurrent > 1 ? 's at once' : ''} to s3rver (upload children: ${useTsx ? 'node --import tsx' : 'plain node, esbuild bundle'})`,
+    );
+    console.log(
+      `  streamed  S3Store.putFile (lib-storage Upload, ${arg('--part-mib') ?? 8} MiB parts × ${arg('--queue') ?? 2} in flight at most, 192 MiB process budget)`,
+    );
+    console.log(
+      `            peak RSS ${fmt(streamed.peakMiB)} MiB   (runtime floor before upload ${streamed.floorMiB.toFixed(1)} MiB)   ${(streamed.ms / 1000).toFixed(1)} s   ${streamed.parts} parts   SHA-256 ${okHash ? 'ok' : 'MISMATCH'}   size ${okSize ? 'ok' : 'MISMATCH'}`,
+    );
     if (baseline) {
       const note = baselineMiB !== sizeMiB ? `   NOTE: baseline uses a ${baselineMiB} MiB file, not ${sizeMiB} MiB` : '';
       console.log(`  baseline  fs.readFile + one PutObjectCommand (${baselineMiB} MiB)`);
-      console.log(`            peak RSS ${fmt(baseline.peakMiB)} MiB   (runtime floor ${baseline.floorMiB.toFixed(1)} MiB)   ${(baseline.ms / 1000).toFixed(1)} s${note}`);
+      console.log(
+        `            peak RSS ${fmt(baseline.peakMiB)} MiB   (runtime floor ${baseline.floorMiB.toFixed(1)} MiB)   ${(baseline.ms / 1000).toFixed(1)} s${note}`,
+      );
     }
     if (concurrent > 1) {
       const per = (streamed.peakMiB - streamed.floorMiB) / concurrent;
-      console.log(`            ${per.toFixed(1)} MiB per concurrent upload above the floor; max ArrayBuffers ${streamed.maxArrayBuffersMiB?.toFixed(1)} MiB, max JS heap ${streamed.maxHeapMiB?.toFixed(1)} MiB`);
+      console.log(
+        `            ${per.toFixed(1)} MiB per concurrent upload above the floor; max ArrayBuffers ${streamed.maxArrayBuffersMiB?.toFixed(1)} MiB, max JS heap ${streamed.maxHeapMiB?.toFixed(1)} MiB`,
+      );
     }
     console.log(`  target    peak RSS < ${target} MiB  →  ${pass ? 'PASS' : 'FAIL'}`);
     const ratio = baseline ? baseline.peakMiB / streamed.peakMiB : undefined;
@@ -234,7 +253,9 @@ async function main(): Promise<void> {
         JSON.stringify({
           bench: concurrent > 1 ? 'memory-s3-concurrent' : 'memory-s3',
           sizeMiB,
-          ...(concurrent > 1 ? { concurrent, floorRssMiB: +streamed.floorMiB.toFixed(1), maxArrayBuffersMiB: +(streamed.maxArrayBuffersMiB ?? 0).toFixed(1) } : {}),
+          ...(concurrent > 1
+            ? { concurrent, floorRssMiB: +streamed.floorMiB.toFixed(1), maxArrayBuffersMiB: +(streamed.maxArrayBuffersMiB ?? 0).toFixed(1) }
+            : {}),
           peakRssMiB: +streamed.peakMiB.toFixed(1),
           targetMiB: target,
           pass,

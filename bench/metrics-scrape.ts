@@ -7,46 +7,42 @@
  *
  *   npx tsx bench/metrics-scrape.ts [jobs=100000] [scrapes=50]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DispatchOptionsSchema } from "../shared/schemas.js";
-import { silentLogger } from "../worker/src/log.js";
-import { startMetricsListener } from "../worker/src/metrics/expose.js";
-import { ArchiverMetrics } from "../worker/src/metrics/registry.js";
-import { SqliteQueue, type NewJob } from "../worker/src/queue/index.js";
-import { SqliteQueueGauges } from "../worker/src/queue/sqliteGauges.js";
-import { SqliteOutbox } from "../worker/src/report/outbox.js";
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { silentLogger } from '../worker/src/log.js';
+import { startMetricsListener } from '../worker/src/metrics/expose.js';
+import { ArchiverMetrics } from '../worker/src/metrics/registry.js';
+import { SqliteQueue, type NewJob } from '../worker/src/queue/index.js';
+import { SqliteQueueGauges } from '../worker/src/queue/sqliteGauges.js';
+import { SqliteOutbox } from '../worker/src/report/outbox.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const SCRAPES = Number(process.argv[3] ?? 50);
 const TARGET_MS = 50;
 const options = DispatchOptionsSchema.parse({});
-const HOSTS = [
-  "media-a.example.org",
-  "media-b.example.org:8443",
-  "media-c.example.org",
-];
+const HOSTS = ['media-a.example.org', 'media-b.example.org:8443', 'media-c.example.org'];
 
 function job(i: number): NewJob {
   const kind = i % 5;
-  const source = kind === 4 ? "drive" : "youtube";
+  const source = kind === 4 ? 'drive' : 'youtube';
   const link =
     kind === 4
-      ? `https://drive.google.com/file/d/1${String(i).padStart(32, "0")}/view`
+      ? `https://drive.google.com/file/d/1${String(i).padStart(32, '0')}/view`
       : kind === 0 || kind === 1
-        ? `https://www.youtube.com/watch?v=${String(i).padStart(11, "0")}`
+        ? `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`
         : `https://${HOSTS[kind - 2]}/clip${i}.mp4`;
   return {
-    dispatchId: "00000000-0000-4000-8000-000000000000",
-    spreadsheetId: "bench",
+    dispatchId: '00000000-0000-4000-8000-000000000000',
+    spreadsheetId: 'bench',
     sheetId: 0,
-    sheetName: "People",
+    sheetName: 'People',
     rowId: String(i),
     rowNumber: i + 2,
-    name: "n",
-    email: "e@example.org",
-    type: "t",
+    name: 'n',
+    email: 'e@example.org',
+    type: 't',
     source,
     links: [link],
     attempt: 1,
@@ -54,16 +50,13 @@ function job(i: number): NewJob {
   };
 }
 
-const pct = (sorted: number[], p: number) =>
-  sorted[
-    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
-  ]!;
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-const dir = mkdtempSync(join(tmpdir(), "bench-metrics-"));
+const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
 try {
   // NORMAL only to fill the file faster; scrapes only read.
-  const queue = new SqliteQueue(join(dir, "queue.db"), {
-    synchronous: "NORMAL",
+  const queue = new SqliteQueue(join(dir, 'queue.db'), {
+    synchronous: 'NORMAL',
   });
   const outbox = new SqliteOutbox(queue.db);
   let t = performance.now();
@@ -73,38 +66,26 @@ try {
   // one outer transaction: the queue's own transactions nest as savepoints
   queue.db.transaction(() => {
     for (let k = 0; k < done; k++) {
-      const l = queue.lease("bench", 60_000)!;
+      const l = queue.lease('bench', 60_000)!;
       if (k % 6 < 4)
-        queue.complete(l.job.jobId, "bench", {
+        queue.complete(l.job.jobId, 'bench', {
           files: [`${l.job.rowId}/x`],
           mediaIds: [l.job.rowId],
         });
-      else if (k % 6 === 4)
-        queue.fail(
-          l.job.jobId,
-          "bench",
-          { category: "not_found", message: "gone" },
-          null,
-        );
-      else
-        queue.fail(
-          l.job.jobId,
-          "bench",
-          { category: "rate_limit", message: "429" },
-          Date.now() + 3_600_000,
-        );
+      else if (k % 6 === 4) queue.fail(l.job.jobId, 'bench', { category: 'not_found', message: 'gone' }, null);
+      else queue.fail(l.job.jobId, 'bench', { category: 'rate_limit', message: '429' }, Date.now() + 3_600_000);
     }
   })();
   for (let k = 0; k < 500; k++)
     outbox.push({
-      spreadsheetId: "bench",
+      spreadsheetId: 'bench',
       sheetId: 0,
-      sheetName: "People",
+      sheetName: 'People',
       rowId: `o${k}`,
-      type: "t",
+      type: 't',
       rowNumberHint: k + 2,
-      source: "youtube",
-      status: "queued",
+      source: 'youtube',
+      status: 'queued',
     });
   const fillS = (performance.now() - t) / 1000;
 
@@ -113,28 +94,24 @@ try {
   metrics.observeQueue({
     snapshot: (now) => gauges.snapshot(now),
     outboxSize: () => outbox.size(),
-    pausedLanes: () => ["youtube"],
+    pausedLanes: () => ['youtube'],
   });
   const listener = (await startMetricsListener(
     metrics,
-    { METRICS_PORT: 0, METRICS_HOST: "127.0.0.1", METRICS_TOKEN: undefined },
+    { METRICS_PORT: 0, METRICS_HOST: '127.0.0.1', METRICS_TOKEN: undefined },
     silentLogger,
   ))!;
 
   const scrape = async () => {
     const res = await fetch(listener.url);
     const text = await res.text();
-    if (res.status !== 200 || !text.includes("sheet_archiver_jobs{"))
-      throw new Error(`bad scrape: ${res.status}`);
+    if (res.status !== 200 || !text.includes('sheet_archiver_jobs{')) throw new Error(`bad scrape: ${res.status}`);
     return text;
   };
   const first = await scrape(); // warm-up: prepared statements, JIT, page cache
   for (let k = 0; k < 4; k++) await scrape();
   (globalThis as { gc?: () => void }).gc?.(); // the fill's garbage is not the scrape's
-  const queued =
-    /sheet_archiver_jobs\{status="queued",source="youtube"\} (\d+)/.exec(
-      first,
-    )?.[1];
+  const queued = /sheet_archiver_jobs\{status="queued",source="youtube"\} (\d+)/.exec(first)?.[1];
   const times: number[] = [];
   for (let k = 0; k < SCRAPES; k++) {
     t = performance.now();
@@ -152,10 +129,10 @@ try {
     `metrics scrape bench: ${N} jobs (filled in ${fillS.toFixed(1)} s; ${queued} youtube jobs queued), ${SCRAPES} scrapes over HTTP`,
   );
   console.log(
-    `  p50 ${p50} ms   p99 ${p99} ms   max ${times[times.length - 1]!.toFixed(2)} ms   target < ${TARGET_MS} ms → ${pass ? "PASS" : "FAIL"}`,
+    `  p50 ${p50} ms   p99 ${p99} ms   max ${times[times.length - 1]!.toFixed(2)} ms   target < ${TARGET_MS} ms → ${pass ? 'PASS' : 'FAIL'}`,
   );
   console.log(
-    `BENCH_RESULT ${JSON.stringify({ bench: "metrics-scrape", jobs: N, scrapes: SCRAPES, p50Ms: p50, p99Ms: p99, targetMs: TARGET_MS, pass })}`,
+    `BENCH_RESULT ${JSON.stringify({ bench: 'metrics-scrape', jobs: N, scrapes: SCRAPES, p50Ms: p50, p99Ms: p99, targetMs: TARGET_MS, pass })}`,
   );
   if (!pass) process.exitCode = 1;
 } finally {

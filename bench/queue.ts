@@ -18,13 +18,26 @@ const options = DispatchOptionsSchema.parse({});
 
 function job(i: number): NewJob {
   return {
-    dispatchId: '00000000-0000-4000-8000-000000000000', spreadsheetId: 'bench', sheetId: 0, sheetName: 'People',
-    rowId: String(i), rowNumber: i + 2, name: 'n', email: 'e@example.org', type: 't', source: 'youtube',
-    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`], attempt: 1, options,
+    dispatchId: '00000000-0000-4000-8000-000000000000',
+    spreadsheetId: 'bench',
+    sheetId: 0,
+    sheetName: 'People',
+    rowId: String(i),
+    rowNumber: i + 2,
+    name: 'n',
+    email: 'e@example.org',
+    type: 't',
+    source: 'youtube',
+    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`],
+    attempt: 1,
+    options,
   };
 }
 
-interface Result { enqueue: number; leaseComplete: number }
+interface Result {
+  enqueue: number;
+  leaseComplete: number;
+}
 
 function run(synchronous: 'FULL' | 'NORMAL'): Result {
   const dir = mkdtempSync(join(tmpdir(), 'bench-queue-'));
@@ -52,8 +65,12 @@ const normal = run('NORMAL');
 const full = run('FULL');
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 console.log(`queue bench: ${N} jobs, enqueue batches of ${BATCH}, on ${tmpdir()}`);
-console.log(`  enqueue          FULL ${fmt(full.enqueue)}   NORMAL ${fmt(normal.enqueue)}   FULL/NORMAL ${(full.enqueue / normal.enqueue).toFixed(2)}`);
-console.log(`  lease+complete   FULL ${fmt(full.leaseComplete)}   NORMAL ${fmt(normal.leaseComplete)}   FULL/NORMAL ${(full.leaseComplete / normal.leaseComplete).toFixed(2)}`);
+console.log(
+  `  enqueue          FULL ${fmt(full.enqueue)}   NORMAL ${fmt(normal.enqueue)}   FULL/NORMAL ${(full.enqueue / normal.enqueue).toFixed(2)}`,
+);
+console.log(
+  `  lease+complete   FULL ${fmt(full.leaseComplete)}   NORMAL ${fmt(normal.leaseComplete)}   FULL/NORMAL ${(full.leaseComplete / normal.leaseComplete).toFixed(2)}`,
+);
 console.log(
   `BENCH_RESULT ${JSON.stringify({
     bench: 'queue',

@@ -16,10 +16,29 @@ q.db.transaction(() => {
 q.db.exec(`UPDATE jobs SET status = CASE WHEN seq % 7 = 0 THEN 'failed' ELSE 'completed' END, ready_at = NULL,
   finished_at = ${now} - (seq * 1727) % ${48 * 3600_000}, error = CASE WHEN seq % 7 = 0 THEN '{"category":"not_found","message":"HTTP Error 404"}' END
   WHERE seq % 10 != 0`);
-const d = { db: q.db as Database.Database, dataDir: '/tmp', thresholds: DEFAULT_THRESHOLDS, freeBytes: async () => 1e12, ytdlp: async () => ({ version: null, ageDays: null }) };
+const d = {
+  db: q.db as Database.Database,
+  dataDir: '/tmp',
+  thresholds: DEFAULT_THRESHOLDS,
+  freeBytes: async () => 1e12,
+  ytdlp: async () => ({ version: null, ageDays: null }),
+};
 await buildReport(d);
 const t: number[] = [];
-for (let i = 0; i < 10; i++) { const s = performance.now(); await buildReport(d); t.push(performance.now() - s); }
+for (let i = 0; i < 10; i++) {
+  const s = performance.now();
+  await buildReport(d);
+  t.push(performance.now() - s);
+}
 t.sort((a, b) => a - b);
 const r = await buildReport(d);
-console.log(JSON.stringify({ jobs: N, medianMs: t[5]!.toFixed(1), maxMs: t[9]!.toFixed(1), status: r.status, pending: r.jobs.pending, failures: r.failures }));
+console.log(
+  JSON.stringify({
+    jobs: N,
+    medianMs: t[5]!.toFixed(1),
+    maxMs: t[9]!.toFixed(1),
+    status: r.status,
+    pending: r.jobs.pending,
+    failures: r.failures,
+  }),
+);

@@ -55,7 +55,8 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 /** The figure a BENCH_RESULT is about, in words. */
 function keyFigure(r: Record<string, unknown>): string {
   if (num(r['peakRssMiB'])) return `peak RSS ${r['peakRssMiB']} MiB${num(r['targetMiB']) ? ` (target < ${r['targetMiB']})` : ''}`;
-  if (num(r['archiverCpuPerClipS']) && num(r['baselineCpuPerClipS'])) return `${r['archiverCpuPerClipS']} vs ${r['baselineCpuPerClipS']} CPU-s/clip baseline`;
+  if (num(r['archiverCpuPerClipS']) && num(r['baselineCpuPerClipS']))
+    return `${r['archiverCpuPerClipS']} vs ${r['baselineCpuPerClipS']} CPU-s/clip baseline`;
   if (Array.isArray(r['runs']) && num(r['baselineS'])) {
     const runs = r['runs'] as { concurrency?: unknown; archiverS?: unknown }[];
     return `${runs.map((x) => `${x.archiverS} s @${x.concurrency}`).join(', ')} vs ${r['baselineS']} s baseline`;
@@ -64,7 +65,12 @@ function keyFigure(r: Record<string, unknown>): string {
   if (num(r['concurrentS']) && num(r['sequentialS'])) return `${r['concurrentS']} s vs ${r['sequentialS']} s sequential`;
   const skip = /^(bench|pass|ratio|target.*)$/;
   const figures = Object.entries(r).filter(([k, v]) => !skip.test(k) && num(v));
-  return figures.slice(0, 2).map(([k, v]) => `${k} ${v}`).join(', ') || '—';
+  return (
+    figures
+      .slice(0, 2)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '—'
+  );
 }
 
 function ratioOf(r: Record<string, unknown>): string {
@@ -98,7 +104,12 @@ function fromText(lines: string[]): { verdict: Verdict | null; ratio: string; ke
       key = row ? `${row[1]}: ${row[2]} vs ${row[3]}` : l.trim().replace(/\s{2,}/g, '  ');
     }
   }
-  if (!key) key = [...lines].reverse().find((l) => l.trim() && !/^(PASS|FAIL)$/.test(l.trim()))?.trim() ?? '—';
+  if (!key)
+    key =
+      [...lines]
+        .reverse()
+        .find((l) => l.trim() && !/^(PASS|FAIL)$/.test(l.trim()))
+        ?.trim() ?? '—';
   if (key.length > 70) key = key.slice(0, 67) + '…';
   return { verdict, ratio, key };
 }
@@ -184,7 +195,11 @@ function runBench(name: string, timeoutMs: number): Promise<Outcome> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
-  const fmt = (r: string[]) => r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length))
+      .join('  ')
+      .trimEnd();
   return [fmt(rows[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
 }
 
@@ -237,7 +252,15 @@ async function main(): Promise<void> {
   console.log(failed.length ? `FAIL: ${failed.map((o) => o.name).join(', ')}` : 'PASS: every benchmark with a target met it');
   console.log(
     'BENCH_SUMMARY ' +
-      JSON.stringify(outcomes.map((o) => ({ bench: o.name, verdict: o.verdict, seconds: +o.seconds.toFixed(1), result: o.result, note: o.note || undefined }))),
+      JSON.stringify(
+        outcomes.map((o) => ({
+          bench: o.name,
+          verdict: o.verdict,
+          seconds: +o.seconds.toFixed(1),
+          result: o.result,
+          note: o.note || undefined,
+        })),
+      ),
   );
   process.exitCode = failed.length ? 1 : 0;
 }

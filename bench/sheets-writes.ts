@@ -46,7 +46,14 @@ const HEADERS = ['row_id', 'name', 'email', 'type', 'link', 'youtube_playlist', 
 
 function sheetRows(): CellValue[][] {
   const rows: CellValue[][] = [HEADERS];
-  for (let i = 1; i <= JOBS; i++) rows.push([String(1000 + i), `Person ${i}`, `p${i}@example.org`, `FF-Fi/Se-CP/B(S) #${i % 5}`, `https://youtu.be/abcdefghi${String(i % 100).padStart(2, '0')}`]);
+  for (let i = 1; i <= JOBS; i++)
+    rows.push([
+      String(1000 + i),
+      `Person ${i}`,
+      `p${i}@example.org`,
+      `FF-Fi/Se-CP/B(S) #${i % 5}`,
+      `https://youtu.be/abcdefghi${String(i % 100).padStart(2, '0')}`,
+    ]);
   return rows;
 }
 
@@ -114,7 +121,10 @@ async function main(): Promise<void> {
     await api.spreadsheets.values.batchUpdate(
       {
         spreadsheetId: 'baseline',
-        requestBody: { valueInputOption: 'RAW', data: [{ range: `${q}!${columnLetter(firstTracking)}${row}:${columnLetter(firstTracking + 7)}${row}`, values: [values] }] },
+        requestBody: {
+          valueInputOption: 'RAW',
+          data: [{ range: `${q}!${columnLetter(firstTracking)}${row}:${columnLetter(firstTracking + 7)}${row}`, values: [values] }],
+        },
       },
       { retry: false },
     );
@@ -158,7 +168,11 @@ async function main(): Promise<void> {
   };
   const updatesPerWrite = JOBS / Math.max(1, batchedWrites);
   const maxDelay = Math.max(0, ...batchedDelays);
-  const pass = batchedWrites * TARGET_UPDATES_PER_REQUEST <= JOBS && maxDelay <= TARGET_MAX_DELAY_MS && landed('batched') === JOBS && outbox.size() === 0;
+  const pass =
+    batchedWrites * TARGET_UPDATES_PER_REQUEST <= JOBS &&
+    maxDelay <= TARGET_MAX_DELAY_MS &&
+    landed('batched') === JOBS &&
+    outbox.size() === 0;
 
   const pad = (s: string | number, n = 12) => String(s).padStart(n);
   console.log('');
@@ -167,13 +181,25 @@ async function main(): Promise<void> {
   console.log(`${'write requests (values:batchUpdate)'.padEnd(34)}${pad(batchedWrites)}${pad(baselineWrites)}`);
   console.log(`${'read requests (GET)'.padEnd(34)}${pad(batchedReads)}${pad(baselineReads)}`);
   console.log(`${'all requests'.padEnd(34)}${pad(batchedWrites + batchedReads)}${pad(baselineWrites + baselineReads)}`);
-  console.log(`${'updates per write request'.padEnd(34)}${pad(updatesPerWrite.toFixed(1))}${pad((JOBS / Math.max(1, baselineWrites)).toFixed(1))}`);
-  console.log(`${'updates per request (all)'.padEnd(34)}${pad((JOBS / Math.max(1, batchedWrites + batchedReads)).toFixed(1))}${pad((JOBS / Math.max(1, baselineWrites + baselineReads)).toFixed(1))}`);
-  console.log(`${'delay push→landed p50 / max (ms)'.padEnd(34)}${pad(`${percentile(batchedDelays, 50)} / ${maxDelay}`)}${pad(`${percentile(baselineDelays, 50)} / ${Math.max(0, ...baselineDelays)}`)}`);
-  console.log(`${'batch sizes min / mean / max'.padEnd(34)}${pad(`${Math.min(...batchSizes)}/${(JOBS / Math.max(1, batchSizes.length)).toFixed(0)}/${Math.max(...batchSizes)}`)}`);
+  console.log(
+    `${'updates per write request'.padEnd(34)}${pad(updatesPerWrite.toFixed(1))}${pad((JOBS / Math.max(1, baselineWrites)).toFixed(1))}`,
+  );
+  console.log(
+    `${'updates per request (all)'.padEnd(34)}${pad((JOBS / Math.max(1, batchedWrites + batchedReads)).toFixed(1))}${pad((JOBS / Math.max(1, baselineWrites + baselineReads)).toFixed(1))}`,
+  );
+  console.log(
+    `${'delay push→landed p50 / max (ms)'.padEnd(34)}${pad(`${percentile(batchedDelays, 50)} / ${maxDelay}`)}${pad(`${percentile(baselineDelays, 50)} / ${Math.max(0, ...baselineDelays)}`)}`,
+  );
+  console.log(
+    `${'batch sizes min / mean / max'.padEnd(34)}${pad(`${Math.min(...batchSizes)}/${(JOBS / Math.max(1, batchSizes.length)).toFixed(0)}/${Math.max(...batchSizes)}`)}`,
+  );
   console.log('');
-  console.log(`write requests, baseline / batched: ${(baselineWrites / Math.max(1, batchedWrites)).toFixed(1)}×  (all requests: ${((baselineWrites + baselineReads) / Math.max(1, batchedWrites + batchedReads)).toFixed(1)}×)`);
-  console.log(`target: ≤ 1 write request per ${TARGET_UPDATES_PER_REQUEST} updates (≤ ${Math.floor(JOBS / TARGET_UPDATES_PER_REQUEST)}), no update delayed > ${TARGET_MAX_DELAY_MS} ms; run took ${(elapsed / 1000).toFixed(1)} s`);
+  console.log(
+    `write requests, baseline / batched: ${(baselineWrites / Math.max(1, batchedWrites)).toFixed(1)}×  (all requests: ${((baselineWrites + baselineReads) / Math.max(1, batchedWrites + batchedReads)).toFixed(1)}×)`,
+  );
+  console.log(
+    `target: ≤ 1 write request per ${TARGET_UPDATES_PER_REQUEST} updates (≤ ${Math.floor(JOBS / TARGET_UPDATES_PER_REQUEST)}), no update delayed > ${TARGET_MAX_DELAY_MS} ms; run took ${(elapsed / 1000).toFixed(1)} s`,
+  );
   console.log(pass ? 'PASS' : 'FAIL');
   console.log(
     `BENCH_RESULT ${JSON.stringify({

@@ -45,7 +45,8 @@ lines.on('line', (l) => l.startsWith('{') && waiters.shift()?.(JSON.parse(l)));
 const nextLine = () => new Promise<Record<string, number>>((r) => waiters.push(r));
 const { port, pid } = (await nextLine()) as { port: number; pid: number };
 
-const status = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const status = (field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const mib = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,12 +75,15 @@ for (let i = 0; i < CLIENTS; i++) {
     },
     () => (c.open = true),
   );
-  c.req = request({ host: '127.0.0.1', port, path, agent: false, headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path) } }, (res) => {
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => parser.push(d));
-    res.on('close', () => (c.closed = true));
-    res.on('error', () => {});
-  });
+  c.req = request(
+    { host: '127.0.0.1', port, path, agent: false, headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path) } },
+    (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => parser.push(d));
+      res.on('close', () => (c.closed = true));
+      res.on('error', () => {});
+    },
+  );
   c.req.on('error', () => (c.closed = true));
   c.req.end();
   clients.push(c);
@@ -121,11 +125,15 @@ for (const c of clients) c.req.destroy();
 child.stdin!.end();
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`sse fan-out: ${CLIENTS} clients × ${EVENTS} events = ${delays.length} deliveries in ${Math.round(allMs)} ms (publish loop ${burst['ms']} ms)`);
+console.log(
+  `sse fan-out: ${CLIENTS} clients × ${EVENTS} events = ${delays.length} deliveries in ${Math.round(allMs)} ms (publish loop ${burst['ms']} ms)`,
+);
 const fanOutMs = lastReceived - burst['doneAt']!;
 console.log(`  after the publish loop ended, the last of the ${delays.length} deliveries arrived in ${fanOutMs} ms`);
 console.log(`  delivery delay  p50 ${q(0.5)} ms   p99 ${q(0.99)} ms   max ${delays.at(-1)} ms`);
-console.log(`  server RSS      idle ${mib(rssIdle)} MiB   ${CLIENTS} connected ${mib(rssConnected)} MiB   peak in burst ${mib(peak)} MiB (VmHWM ${mib(hwm)})`);
+console.log(
+  `  server RSS      idle ${mib(rssIdle)} MiB   ${CLIENTS} connected ${mib(rssConnected)} MiB   peak in burst ${mib(peak)} MiB (VmHWM ${mib(hwm)})`,
+);
 console.log(`  clients complete and in order ${complete}/${CLIENTS}, dropped ${dropped}, live subscribers ${subs}`);
 const pass = !timedOut && complete === CLIENTS && dropped === 0;
 console.log(pass ? 'PASS' : 'FAIL');

@@ -67,7 +67,10 @@ function arg(name: string): string | undefined {
 }
 
 const CLIPS = Number(arg('--clips') ?? 40);
-const CONCURRENCIES = (arg('--concurrency') ?? '4,8').split(',').map(Number).filter((n) => n >= 1);
+const CONCURRENCIES = (arg('--concurrency') ?? '4,8')
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 1);
 const ROUNDS = Math.max(1, Number(arg('--rounds') ?? 1));
 const LINKS = (arg('--links') ?? 'clip') as 'clip' | 'page';
 const HOST_OPTIONS: MediaHostOptions = {
@@ -114,7 +117,11 @@ function childCpuSeconds(): number {
 }
 
 /** Runs a command to completion, capturing its output. */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; out: string; ms: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string; ms: number }> {
   return new Promise((resolveRun, reject) => {
     const t0 = performance.now();
     const cp = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -161,7 +168,9 @@ async function ensureBuilt(): Promise<void> {
     return;
   }
   if (statSync(BUNDLE).mtimeMs < Math.max(newestMtime(join(ROOT, 'worker/src')), newestMtime(join(ROOT, 'shared')))) {
-    console.log('NOTE: worker/dist/cli.js is older than worker/src or shared/: measuring the last build (npm run build, or --build, to refresh it)');
+    console.log(
+      'NOTE: worker/dist/cli.js is older than worker/src or shared/: measuring the last build (npm run build, or --build, to refresh it)',
+    );
   }
 }
 
@@ -252,7 +261,9 @@ async function runBaseline(served: Served, host: HostProcess, tmp: string, round
   const st = await host.stats();
   const bad = badClips(served, (c) => join(out, `${c}.mp4`));
   const ok = r.code === 0 && bad.length === 0;
-  const detail = ok ? `${served.clips.length} files` : `exit ${r.code}; missing or wrong size: ${bad.join(', ') || 'none'}\n${r.out.slice(-3000)}`;
+  const detail = ok
+    ? `${served.clips.length} files`
+    : `exit ${r.code}; missing or wrong size: ${bad.join(', ') || 'none'}\n${r.out.slice(-3000)}`;
   await rm(dir, { recursive: true, force: true });
   return { ms: r.ms, cpuS, requests: st.requests, bytes: st.bytes, ok, detail };
 }
@@ -262,14 +273,24 @@ async function runArchiver(served: Served, host: HostProcess, tmp: string, round
   const out = join(dir, 'archive');
   const data = join(dir, 'data');
   const sheet = join(dir, 'sheet.csv');
-  const rows = served.clips.map((c, i) => [String(1001 + i), `Person ${i + 1}`, `person${i + 1}@example.org`, `FF-Fi/Se-CP/B(S) #${(i % 4) + 1}`, linkFor(served, c)]);
+  const rows = served.clips.map((c, i) => [
+    String(1001 + i),
+    `Person ${i + 1}`,
+    `person${i + 1}@example.org`,
+    `FF-Fi/Se-CP/B(S) #${(i % 4) + 1}`,
+    linkFor(served, c),
+  ]);
   await writeFile(sheet, stringify([['row_id', 'name', 'email', 'type', 'video'], ...rows]));
   await host.stats();
   const cpu0 = childCpuSeconds();
-  const r = await run(process.execPath, [CLI, 'run', sheet, '--concurrency', String(concurrency), '--allow-host', served.host, '--out', out], {
-    cwd: dir,
-    env: cleanEnv({ ARCHIVER_DATA: data }),
-  });
+  const r = await run(
+    process.execPath,
+    [CLI, 'run', sheet, '--concurrency', String(concurrency), '--allow-host', served.host, '--out', out],
+    {
+      cwd: dir,
+      env: cleanEnv({ ARCHIVER_DATA: data }),
+    },
+  );
   const cpuS = childCpuSeconds() - cpu0;
   const st = await host.stats();
 
@@ -286,8 +307,17 @@ async function runArchiver(served: Served, host: HostProcess, tmp: string, round
     if (clip && mp4) mp4Of.set(clip, join(out, mp4));
   }
   const bad = badClips(served, (c) => mp4Of.get(c));
-  const metadata = completed.filter((rec) => (rec['youtube_files'] ?? '').length && existsSync(join(out, rec['row_id']!, 'youtube', clipOfRow.get(rec['row_id']!) ?? '?', 'metadata.json'))).length;
-  const ok = r.code === 0 && records.length === served.clips.length && completed.length === served.clips.length && missingListed.length === 0 && bad.length === 0;
+  const metadata = completed.filter(
+    (rec) =>
+      (rec['youtube_files'] ?? '').length &&
+      existsSync(join(out, rec['row_id']!, 'youtube', clipOfRow.get(rec['row_id']!) ?? '?', 'metadata.json')),
+  ).length;
+  const ok =
+    r.code === 0 &&
+    records.length === served.clips.length &&
+    completed.length === served.clips.length &&
+    missingListed.length === 0 &&
+    bad.length === 0;
   const detail = ok
     ? `CSV: ${completed.length}/${records.length} rows completed, ${listed.length} files listed and present, ${metadata} metadata.json`
     : `exit ${r.code}; CSV rows ${records.length}, completed ${completed.length}; listed files missing: ${missingListed.slice(0, 5).join(', ') || 'none'}; clips missing or wrong size: ${bad.join(', ') || 'none'}\n${r.out.slice(-3000)}`;
@@ -315,7 +345,9 @@ async function main(): Promise<void> {
   try {
     const t = Date.now();
     const served = await host.next<Served>('serving');
-    console.log(`media host: ${served.baseUrl} (child process pid ${host.cp.pid}, ready in ${((Date.now() - t) / 1000).toFixed(1)} s; clips cached in ${served.mediaDir})`);
+    console.log(
+      `media host: ${served.baseUrl} (child process pid ${host.cp.pid}, ready in ${((Date.now() - t) / 1000).toFixed(1)} s; clips cached in ${served.mediaDir})`,
+    );
     const sizes = served.clips.map((c) => served.clipBytes[c]!);
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
     const rate = HOST_OPTIONS.throttleBytesPerSec!;
@@ -332,7 +364,9 @@ async function main(): Promise<void> {
     const warmCli = await run(process.execPath, [CLI, '--version'], { env: cleanEnv() });
     if (warmCli.code !== 0) throw new Error(`sheet-archiver --version failed:\n${warmCli.out}`);
     const load0 = loadavg()[0]!;
-    console.log(`yt-dlp ${ytdlpVersion} (${YTDLP}); sheet-archiver ${warmCli.out.trim()}; ${ROUNDS} round(s), baseline first, then --concurrency ${CONCURRENCIES.join(', ')}; ${cpus().length} CPUs, load average ${load0.toFixed(2)}`);
+    console.log(
+      `yt-dlp ${ytdlpVersion} (${YTDLP}); sheet-archiver ${warmCli.out.trim()}; ${ROUNDS} round(s), baseline first, then --concurrency ${CONCURRENCIES.join(', ')}; ${cpus().length} CPUs, load average ${load0.toFixed(2)}`,
+    );
     console.log('');
 
     const baseline: RunResult[] = [];
@@ -340,11 +374,15 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       const b = await runBaseline(served, host, tmp, round);
       baseline.push(b);
-      console.log(`  [round ${round}] baseline            ${(b.ms / 1000).toFixed(1).padStart(6)} s   ${b.ok ? 'ok' : 'FAILED'}: ${b.detail}`);
+      console.log(
+        `  [round ${round}] baseline            ${(b.ms / 1000).toFixed(1).padStart(6)} s   ${b.ok ? 'ok' : 'FAILED'}: ${b.detail}`,
+      );
       for (const c of CONCURRENCIES) {
         const a = await runArchiver(served, host, tmp, round, c);
         archiver.get(c)!.push(a);
-        console.log(`  [round ${round}] archiver, conc. ${String(c).padEnd(2)} ${(a.ms / 1000).toFixed(1).padStart(6)} s   ${a.ok ? 'ok' : 'FAILED'}: ${a.detail}`);
+        console.log(
+          `  [round ${round}] archiver, conc. ${String(c).padEnd(2)} ${(a.ms / 1000).toFixed(1).padStart(6)} s   ${a.ok ? 'ok' : 'FAILED'}: ${a.detail}`,
+        );
       }
     }
 
@@ -356,7 +394,9 @@ async function main(): Promise<void> {
         `  ${label.padEnd(9)} ${what.padEnd(50)} ${(ms / 1000).toFixed(1).padStart(6)} s   ${(ms / n / 1000).toFixed(2)} s/clip   CPU ${r.cpuS.toFixed(1).padStart(5)} s (${((r.cpuS / (ms / 1000)) * 100).toFixed(0)}% of one core)   ${r.requests} host requests`,
       );
     console.log('');
-    console.log(`Throughput: ${n} clips from a throttled media host (child process), ${ROUNDS > 1 ? `median of ${ROUNDS} rounds` : 'one round'}`);
+    console.log(
+      `Throughput: ${n} clips from a throttled media host (child process), ${ROUNDS > 1 ? `median of ${ROUNDS} rounds` : 'one round'}`,
+    );
     line('baseline', `yt-dlp -a urls.txt (sequential, one process)`, bMs, last(baseline));
     const runs = CONCURRENCIES.map((c) => {
       const rs = archiver.get(c)!;
@@ -364,16 +404,32 @@ async function main(): Promise<void> {
       const ratio = bMs / aMs;
       const ok = rs.every((r) => r.ok);
       line('archiver', `sheet-archiver run --concurrency ${c} (CLI, all tracking)`, aMs, last(rs));
-      return { concurrency: c, archiverS: +(aMs / 1000).toFixed(2), ratio: +ratio.toFixed(2), idealRatio: c, targetRatio: targetFor(c), archiverCpuS: +last(rs).cpuS.toFixed(1), transferFloorS: +(floorSeq / c).toFixed(1), allTracked: ok, pass: ok && ratio >= targetFor(c) };
+      return {
+        concurrency: c,
+        archiverS: +(aMs / 1000).toFixed(2),
+        ratio: +ratio.toFixed(2),
+        idealRatio: c,
+        targetRatio: targetFor(c),
+        archiverCpuS: +last(rs).cpuS.toFixed(1),
+        transferFloorS: +(floorSeq / c).toFixed(1),
+        allTracked: ok,
+        pass: ok && ratio >= targetFor(c),
+      };
     });
     for (const r of runs) {
-      console.log(`  floor     ${r.concurrency} connections: transfer alone at the throttle ${r.transferFloorS} s (${floorSeq.toFixed(1)} s sequential)`);
-      console.log(`  ratio     conc. ${r.concurrency}: baseline / archiver wall time = ${r.ratio}× (ideal ${r.idealRatio}×, target ≥ ${r.targetRatio}×) → ${r.pass ? 'PASS' : 'FAIL'}${r.allTracked ? '' : ' (a run did not archive every clip)'}`);
+      console.log(
+        `  floor     ${r.concurrency} connections: transfer alone at the throttle ${r.transferFloorS} s (${floorSeq.toFixed(1)} s sequential)`,
+      );
+      console.log(
+        `  ratio     conc. ${r.concurrency}: baseline / archiver wall time = ${r.ratio}× (ideal ${r.idealRatio}×, target ≥ ${r.targetRatio}×) → ${r.pass ? 'PASS' : 'FAIL'}${r.allTracked ? '' : ' (a run did not archive every clip)'}`,
+      );
     }
     const allOk = baseline.every((r) => r.ok) && runs.every((r) => r.allTracked);
     const pass = allOk && runs.every((r) => r.pass);
     console.log(`  machine   ${cpus().length} CPUs; 1-min load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
-    console.log(`  target    ${runs.map((r) => `≥ ${r.targetRatio}× at ${r.concurrency}`).join(', ')}  →  ${pass ? 'PASS' : 'FAIL'}${allOk ? '' : ' (a run did not archive every clip)'}`);
+    console.log(
+      `  target    ${runs.map((r) => `≥ ${r.targetRatio}× at ${r.concurrency}`).join(', ')}  →  ${pass ? 'PASS' : 'FAIL'}${allOk ? '' : ' (a run did not archive every clip)'}`,
+    );
     const first = runs[0]!;
     console.log(
       'BENCH_RESULT ' +

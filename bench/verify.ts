@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     const verifyCpu: number[] = [];
     const cat = () => {
       const t = performance.now();
-      const r = spawnSync('sh', ['-c', 'while IFS= read -r f; do cat "$f" > /dev/null; done < "$1"; times', 'sh', list], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', 'while IFS= read -r f; do cat "$f" > /dev/null; done < "$1"; times', 'sh', list], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error('cat failed');
       const s = (performance.now() - t) / 1000;
       // `times` prints the shell's then its children's user/sys: "0m0.01s 0m0.02s\n0m0.10s 0m0.80s"
@@ -69,7 +72,8 @@ async function main(): Promise<void> {
       const r = await verifyArchive(store, { catalogue: null });
       const c = process.cpuUsage(c0);
       verifyCpu.push((c.user + c.system) / 1e6);
-      if (r.findings.length || r.checkedBytes !== bytes) throw new Error(`verify found ${r.findings.length} problem(s), read ${r.checkedBytes} B`);
+      if (r.findings.length || r.checkedBytes !== bytes)
+        throw new Error(`verify found ${r.findings.length} problem(s), read ${r.checkedBytes} B`);
       return (performance.now() - t) / 1000;
     };
     cat(); // warm the page cache for both
@@ -91,7 +95,19 @@ async function main(): Promise<void> {
     console.log(`verify (size + SHA-256):    ${ver.toFixed(0)} MB/s (runs ${verifyS.map((s) => s.toFixed(2)).join(', ')} s)`);
     console.log(`CPU per GiB: cat ${catCpuPerGiB} s, verify ${verifyCpuPerGiB} s (SHA-256 is the difference)`);
     console.log(`ratio ${ratio}× (target ≥ ${TARGET}×) → ${ratio >= TARGET ? 'PASS' : 'FAIL'}`);
-    const result = { bench: 'verify', files: FILES, bytes, verifyMBps: Math.round(ver), rawMBps: Math.round(raw), ratio, targetRatio: TARGET, catCpuPerGiB, verifyCpuPerGiB, loadAvg: Math.round(loadavg()[0]! * 10) / 10, pass: ratio >= TARGET };
+    const result = {
+      bench: 'verify',
+      files: FILES,
+      bytes,
+      verifyMBps: Math.round(ver),
+      rawMBps: Math.round(raw),
+      ratio,
+      targetRatio: TARGET,
+      catCpuPerGiB,
+      verifyCpuPerGiB,
+      loadAvg: Math.round(loadavg()[0]! * 10) / 10,
+      pass: ratio >= TARGET,
+    };
     console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

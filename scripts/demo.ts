@@ -41,6 +41,8 @@ process.stdout.write(`\nStatus columns now in ${relative(process.cwd(), sheet.pa
 const example = spawnSync('find', [out, '-name', '*.mp4', '-print', '-quit'], { encoding: 'utf8' }).stdout.trim();
 if (example) {
   const found = spawnSync(process.execPath, [cli, 'lookup', example, '--out', out], { env, encoding: 'utf8' });
-  process.stdout.write(`\nAny archived file traces back to its row — sheet-archiver lookup ${relative(process.cwd(), example)}:\n${found.stdout}`);
+  process.stdout.write(
+    `\nAny archived file traces back to its row — sheet-archiver lookup ${relative(process.cwd(), example)}:\n${found.stdout}`,
+  );
 }
 process.stdout.write(`\nDemo done. Archive: ${relative(process.cwd(), out)}/   Updated sheet: ${relative(process.cwd(), sheet.path)}\n`);

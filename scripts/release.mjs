@@ -69,9 +69,7 @@ export function readProject(projectFile) {
   }
   const id = config.scriptId;
   if (typeof id !== 'string' || !/^[\w-]{20,}$/.test(id) || /^REPLACE_/.test(id))
-    throw new ReleaseError(
-      `${projectFile}: scriptId is "${id}": put your script's ID there (docs/addon.md, "Create the script")`,
-    );
+    throw new ReleaseError(`${projectFile}: scriptId is "${id}": put your script's ID there (docs/addon.md, "Create the script")`);
   return { scriptId: id, rootDir: resolve(dirname(projectFile), typeof config.rootDir === 'string' ? config.rootDir : '.') };
 }
 

@@ -23,8 +23,7 @@ export interface ArchiveOptionProblem {
 }
 
 export type ArchiveOptionsResult =
-  | { ok: true; options: RowArchiveOptions }
-  | { ok: false; options: RowArchiveOptions; problems: ArchiveOptionProblem[] };
+  { ok: true; options: RowArchiveOptions } | { ok: false; options: RowArchiveOptions; problems: ArchiveOptionProblem[] };
 
 /** The keys the column understands, in the order the docs list them. */
 export const ARCHIVE_OPTION_KEYS = ['mode', 'max_height', 'subs', 'comments'] as const;

@@ -45,7 +45,9 @@ export function sourceColumns(source: SourceName): {
 
 /** Header matching rule: case-insensitive, surrounding spaces ignored. */
 export function normalizeHeader(header: unknown): string {
-  return String(header ?? '').trim().toLowerCase();
+  return String(header ?? '')
+    .trim()
+    .toLowerCase();
 }
 
 /** Reads a status cell; anything unknown or empty counts as `pending`. */

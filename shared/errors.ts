@@ -60,12 +60,7 @@ export function isErrorCategory(v: unknown): v is ErrorCategory {
  * @param scale multiplies every delay (tests and the demo shorten them); default 1.
  * @param random jitter source in [0,1); default Math.random. Jitter is ±20 %.
  */
-export function retryDelayMs(
-  category: ErrorCategory,
-  attempt: number,
-  scale = 1,
-  random: () => number = Math.random,
-): number | null {
+export function retryDelayMs(category: ErrorCategory, attempt: number, scale = 1, random: () => number = Math.random): number | null {
   const p = RETRY_POLICIES[category];
   if (!p.retry || attempt >= p.maxAttempts) return null;
   const raw = p.curve === 'exponential' ? p.baseMs * 2 ** (attempt - 1) : p.baseMs * attempt;
@@ -133,7 +128,9 @@ export const ERROR_ADVICE: Record<ErrorCategory, string> = {
   file_io: 'Storage could not be written; check disk space or bucket permissions, then retry.',
   validation: 'The link is not supported or is malformed; fix the link, then reset the row.',
   permission: 'The media is private or gated; share it with the service account or make it public, then retry.',
-  not_found: 'The media was removed, the link is wrong, or (Drive) it is not shared with the service account; fix the link or the sharing, then reset the row.',
+  not_found:
+    'The media was removed, the link is wrong, or (Drive) it is not shared with the service account; fix the link or the sharing, then reset the row.',
   data_corruption: 'The row changed (row_id or type) since dispatch; check the row, then reset it.',
-  cancelled: 'The job was cancelled on request and is not retried automatically; use "Retry failed rows" (or `sheet-archiver run --retry-failed`) to archive it again.',
+  cancelled:
+    'The job was cancelled on request and is not retried automatically; use "Retry failed rows" (or `sheet-archiver run --retry-failed`) to archive it again.',
 };

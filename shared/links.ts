@@ -112,10 +112,16 @@ function channel(host: string, segs: string[]): ParsedLink | null {
   const [first, second] = parts as string[];
   let id: string | undefined;
   let rest: string[];
-  if (first === 'channel' && second && CHANNEL_ID.test(second)) (id = second), (rest = parts.slice(2) as string[]);
-  else if ((first === 'c' || first === 'user') && second && LEGACY_NAME.test(second)) (id = `${first}/${second}`), (rest = parts.slice(2) as string[]);
-  else if (first && HANDLE.test(first)) (id = first), (rest = parts.slice(1) as string[]);
-  else return null;
+  if (first === 'channel' && second && CHANNEL_ID.test(second)) {
+    id = second;
+    rest = parts.slice(2) as string[];
+  } else if ((first === 'c' || first === 'user') && second && LEGACY_NAME.test(second)) {
+    id = `${first}/${second}`;
+    rest = parts.slice(2) as string[];
+  } else if (first && HANDLE.test(first)) {
+    id = first;
+    rest = parts.slice(1) as string[];
+  } else return null;
   if (rest.length > 1) return null;
   const tab = rest[0];
   if (tab === undefined) return { source: 'youtube', kind: 'channel', id };
@@ -171,17 +177,36 @@ function drive(p: UrlParts): ParsedLink | null {
   let kind: 'file' | 'folder' | 'document' | 'spreadsheet' | 'presentation' | undefined;
   let id: string | undefined;
   if (p.host === 'drive.google.com') {
-    if (segs[0] === 'file' && segs[1] === 'd') (kind = 'file'), (id = segs[2]);
-    else if (segs[0] === 'drive' && segs[1] === 'folders') (kind = 'folder'), (id = segs[2]);
-    else if (segs[0] === 'drive' && segs[1] === 'mobile' && segs[2] === 'folders') (kind = 'folder'), (id = segs[3]);
-    else if (segs.length === 1 && (segs[0] === 'open' || segs[0] === 'uc')) (kind = 'file'), (id = p.query['id']);
-    else if (segs.length === 1 && segs[0] === 'folderview') (kind = 'folder'), (id = p.query['id']);
+    if (segs[0] === 'file' && segs[1] === 'd') {
+      kind = 'file';
+      id = segs[2];
+    } else if (segs[0] === 'drive' && segs[1] === 'folders') {
+      kind = 'folder';
+      id = segs[2];
+    } else if (segs[0] === 'drive' && segs[1] === 'mobile' && segs[2] === 'folders') {
+      kind = 'folder';
+      id = segs[3];
+    } else if (segs.length === 1 && (segs[0] === 'open' || segs[0] === 'uc')) {
+      kind = 'file';
+      id = p.query['id'];
+    } else if (segs.length === 1 && segs[0] === 'folderview') {
+      kind = 'folder';
+      id = p.query['id'];
+    }
   } else if (p.host === 'docs.google.com') {
     const k = DOC_KINDS[segs[0] ?? ''];
-    if (k && segs[1] === 'd') (kind = k), (id = segs[2]);
-    else if (segs.length === 1 && segs[0] === 'uc') (kind = 'file'), (id = p.query['id']);
+    if (k && segs[1] === 'd') {
+      kind = k;
+      id = segs[2];
+    } else if (segs.length === 1 && segs[0] === 'uc') {
+      kind = 'file';
+      id = p.query['id'];
+    }
   } else if (p.host === 'drive.usercontent.google.com') {
-    if (segs.length === 1 && (segs[0] === 'download' || segs[0] === 'uc')) (kind = 'file'), (id = p.query['id']);
+    if (segs.length === 1 && (segs[0] === 'download' || segs[0] === 'uc')) {
+      kind = 'file';
+      id = p.query['id'];
+    }
   }
   if (!kind || !id || !DRIVE_ID.test(id)) return null;
   return withKey({ source: 'drive' as const, kind, id });

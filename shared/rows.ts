@@ -186,7 +186,8 @@ export function planDispatch(
   const rearchiveMs = opts.driveRearchiveAfterMs ?? 0;
   const limit = opts.mode === 'manual' ? MAX_MANUAL_ATTEMPTS : MAX_AUTO_ATTEMPTS;
   const { duplicates } = rowIdIndex(map, rows);
-  const col = (name: string) => (map.input as Record<string, number | undefined>)[name] ?? (map.tracking as Record<string, number | undefined>)[name];
+  const col = (name: string) =>
+    (map.input as Record<string, number | undefined>)[name] ?? (map.tracking as Record<string, number | undefined>)[name];
   const get = (r: readonly unknown[], name: string) => {
     const c = col(name);
     return c === undefined ? '' : r[c];
@@ -261,7 +262,16 @@ export function toDispatchRows(jobs: readonly PlannedJob[]): DispatchRow[] {
     const key = `${j.rowNumber}#${j.attempt}`;
     let row = byKey.get(key);
     if (!row) {
-      row = { rowId: j.rowId, rowNumber: j.rowNumber, name: j.name, email: j.email, type: j.type, youtube: [], drive: [], attempt: j.attempt };
+      row = {
+        rowId: j.rowId,
+        rowNumber: j.rowNumber,
+        name: j.name,
+        email: j.email,
+        type: j.type,
+        youtube: [],
+        drive: [],
+        attempt: j.attempt,
+      };
       if (j.archiveOptions) row.archiveOptions = { ...j.archiveOptions };
       byKey.set(key, row);
     }

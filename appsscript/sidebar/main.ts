@@ -74,7 +74,11 @@ async function poll(): Promise<void> {
   if (busy) return planPoll();
   let live: LiveStatus;
   try {
-    live = await call('pollStatus', { sheetName: last.status.sheetName, sources: last.settings.sources, leaseHours: last.settings.leaseHours });
+    live = await call('pollStatus', {
+      sheetName: last.status.sheetName,
+      sources: last.settings.sources,
+      leaseHours: last.settings.leaseHours,
+    });
   } catch (e) {
     renderLive({ kind: 'error', message: (e as Error).message });
     return;
@@ -126,7 +130,15 @@ async function loadWorkerReport(): Promise<void> {
   try {
     renderWorkerReport(await call('getWorkerReport'));
   } catch (e) {
-    renderWorkerReport({ ok: false, message: (e as Error).message, status: null, alerts: [], successRate: null, pending: null, generatedAt: null });
+    renderWorkerReport({
+      ok: false,
+      message: (e as Error).message,
+      status: null,
+      alerts: [],
+      successRate: null,
+      pending: null,
+      generatedAt: null,
+    });
   }
 }
 
@@ -158,9 +170,13 @@ async function saveSettings(ev: Event): Promise<void> {
     result = await call('saveSettings', {
       workerUrl: val('worker-url'),
       secret: val('secret'),
-      sources: [checked('src-youtube') ? 'youtube' : null, checked('src-drive') ? 'drive' : null].filter((s): s is 'youtube' | 'drive' => s !== null),
+      sources: [checked('src-youtube') ? 'youtube' : null, checked('src-drive') ? 'drive' : null].filter(
+        (s): s is 'youtube' | 'drive' => s !== null,
+      ),
       leaseHours: Number(val('lease')),
-      allowedHosts: val('hosts').split(/[\s,]+/).filter(Boolean),
+      allowedHosts: val('hosts')
+        .split(/[\s,]+/)
+        .filter(Boolean),
     });
   } catch (e) {
     result = { ok: false, message: (e as Error).message };
@@ -200,7 +216,8 @@ document.addEventListener('DOMContentLoaded', () => {
     ev.preventDefault();
     void showFiles((document.getElementById('panel-row-id') as HTMLInputElement).value);
   });
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action]'))) b.addEventListener('click', () => void runAction(b));
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-action]')))
+    b.addEventListener('click', () => void runAction(b));
   document.getElementById('refresh')!.addEventListener('click', () => {
     void loadWorkerReport();
     void refresh();

@@ -77,7 +77,10 @@ export function mergeLive(base: SidebarState, live: LiveStatus): SidebarState {
     failed += c.failed;
   }
   const successRate = done + failed ? done / (done + failed) : null;
-  return { ...base, status: { ...st, counts, attention: live.attention, attentionTotal: live.attentionTotal, active: live.active, successRate } };
+  return {
+    ...base,
+    status: { ...st, counts, attention: live.attention, attentionTotal: live.attentionTotal, active: live.active, successRate },
+  };
 }
 
 /** What the live-updates line shows. */
@@ -120,7 +123,9 @@ export function renderState(state: SidebarState): void {
     for (const s of state.settings.sources) charts.append(sourceBlock(st, s));
   }
   byId('success').textContent =
-    st && st.successRate !== null ? `Success rate: ${Math.round(st.successRate * 100)} % of finished jobs completed.` : 'Success rate: nothing finished yet.';
+    st && st.successRate !== null
+      ? `Success rate: ${Math.round(st.successRate * 100)} % of finished jobs completed.`
+      : 'Success rate: nothing finished yet.';
   const noRun =
     state.scheduled === null
       ? 'Hourly schedule: unknown (the permission to run when you are away is missing).'
@@ -140,10 +145,16 @@ export function renderState(state: SidebarState): void {
   byId('attention-count').textContent = st ? (st.attentionTotal ? `(${st.attentionTotal})` : '(none)') : '';
   for (const a of att) {
     const li = el('li');
-    li.append(el('strong', {}, `Row ${a.rowNumber}`), document.createTextNode(` · ${a.rowId || 'no row_id'} · ${SOURCE_LABEL[a.source]} ${a.status}`));
+    li.append(
+      el('strong', {}, `Row ${a.rowNumber}`),
+      document.createTextNode(` · ${a.rowId || 'no row_id'} · ${SOURCE_LABEL[a.source]} ${a.status}`),
+    );
     li.append(el('div', { class: 'err' }, a.error));
     if (a.advice) li.append(el('div', { class: 'advice' }, a.advice));
-    if (a.rowId) li.append(el('button', { type: 'button', class: 'link', 'data-row-id': a.rowId, 'aria-label': `Archived files of row ${a.rowId}` }, 'Files'));
+    if (a.rowId)
+      li.append(
+        el('button', { type: 'button', class: 'link', 'data-row-id': a.rowId, 'aria-label': `Archived files of row ${a.rowId}` }, 'Files'),
+      );
     list.append(li);
   }
   if (st && st.attentionTotal > att.length) list.append(el('li', {}, `… and ${st.attentionTotal - att.length} more.`));
@@ -155,7 +166,8 @@ export function renderState(state: SidebarState): void {
     li.append(el('strong', {}, `Row ${i.rowNumber}`), document.createTextNode(`${i.rowId ? ` · ${i.rowId}` : ''} · ${i.message}`));
     issues.append(li);
   }
-  if (st && st.issuesTotal > st.issues.length) issues.append(el('li', {}, `… and ${st.issuesTotal - st.issues.length} more: use "Validate sheet".`));
+  if (st && st.issuesTotal > st.issues.length)
+    issues.append(el('li', {}, `… and ${st.issuesTotal - st.issues.length} more: use "Validate sheet".`));
   byId('link-columns').textContent = st ? (st.linkColumns.length ? st.linkColumns.join(', ') : 'none found') : '';
 }
 
@@ -175,7 +187,9 @@ export function fillSettings(state: SidebarState): void {
   const secret = byId<HTMLInputElement>('secret');
   secret.value = '';
   secret.placeholder = s.secretHint || 'not set';
-  byId('secret-hint').textContent = s.secretHint ? `Saved for this spreadsheet: ${s.secretHint}. Leave empty to keep it.` : 'No secret saved for you in this spreadsheet yet.';
+  byId('secret-hint').textContent = s.secretHint
+    ? `Saved for this spreadsheet: ${s.secretHint}. Leave empty to keep it.`
+    : 'No secret saved for you in this spreadsheet yet.';
   byId<HTMLInputElement>('src-youtube').checked = s.sources.includes('youtube');
   byId<HTMLInputElement>('src-drive').checked = s.sources.includes('drive');
   byId<HTMLInputElement>('lease').value = String(s.leaseHours);

@@ -92,7 +92,7 @@ export const actions = {
       if (missing) return noReport(permissionMessage('reach your worker', missing));
       const ss = requireActiveSpreadsheet();
       const s = readSettings(ss.getId());
-      if (!s.workerUrl || !s.secret) return noReport('Set the worker URL and shared secret in Settings to see the worker\'s health.');
+      if (!s.workerUrl || !s.secret) return noReport("Set the worker URL and shared secret in Settings to see the worker's health.");
       return workerReport(s.workerUrl, s.secret, ss.getId());
     } catch (e) {
       return noReport(errorText(e));
@@ -109,7 +109,10 @@ export const actions = {
         return { ok: true, message: `Settings saved. Set the ${s.workerUrl ? 'shared secret' : 'worker URL'} to test the connection.` };
       const missing = missingScopes(ACTION_SCOPES.checkWorker);
       if (missing)
-        return { ok: false, message: `Settings saved, but the connection was not tested: ${permissionMessage('reach your worker', missing)}` };
+        return {
+          ok: false,
+          message: `Settings saved, but the connection was not tested: ${permissionMessage('reach your worker', missing)}`,
+        };
       const t = testConnection(s.workerUrl, s.secret);
       return { ok: t.ok, message: `Settings saved. ${t.message}` };
     }),
@@ -172,7 +175,9 @@ export const actions = {
 
 function pollOnce(req: PollRequest): LiveStatus {
   const ss = requireActiveSpreadsheet();
-  const sources = (Array.isArray(req?.sources) ? req.sources : []).filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
+  const sources = (Array.isArray(req?.sources) ? req.sources : []).filter((s): s is SourceName =>
+    (SOURCES as readonly string[]).includes(s),
+  );
   const lease = Number(req?.leaseHours);
   const settings = { sources: sources.length ? sources : [...SOURCES], leaseMs: (lease > 0 ? lease : 2) * 3_600_000, allowedHosts: [] };
   return countStatuses(readTracking(targetSheet(ss, String(req?.sheetName ?? ''))), settings, nowMs(), false);

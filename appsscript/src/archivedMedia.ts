@@ -62,10 +62,13 @@ export function archivedMedia(spreadsheetId: string, rowId: string): ArchivedMed
   for (const groups of Object.values(person.sources ?? {}))
     for (const g of groups) for (const a of g.assets) if (SHOWN.has(a.kind)) all.push({ ...a, title: g.title });
   const chosen = all.slice(0, MAX_LINKS);
-  if (chosen.length === 0) return { ok: true, message: `Row ${id} has no archived media files yet.`, rowId: id, files: [], total: 0, expiresAt: '' };
+  if (chosen.length === 0)
+    return { ok: true, message: `Row ${id} has no archived media files yet.`, rowId: id, files: [], total: 0, expiresAt: '' };
   let answers: GoogleAppsScript.URL_Fetch.HTTPResponse[];
   try {
-    answers = UrlFetchApp.fetchAll(chosen.map((a) => signedRequest(s.workerUrl, s.secret, 'post', `/v1/assets/${encodeURIComponent(a.assetId)}/link`)));
+    answers = UrlFetchApp.fetchAll(
+      chosen.map((a) => signedRequest(s.workerUrl, s.secret, 'post', `/v1/assets/${encodeURIComponent(a.assetId)}/link`)),
+    );
   } catch (e) {
     return fail(id, describeFetchException(s.workerUrl, String((e as Error)?.message ?? e)));
   }
@@ -77,9 +80,28 @@ export function archivedMedia(spreadsheetId: string, rowId: string): ArchivedMed
     if (res.getResponseCode() !== 200) return fail(id, describeHttpFailure(res.getResponseCode(), res.getContentText()));
     const link = JSON.parse(res.getContentText()) as { path: string; expiresAt: string };
     // the worker's own origin may be an internal one behind a proxy: the add-on's worker URL is the one people reach
-    files.push({ assetId: a.assetId, fileName: a.fileName, kind: a.kind, source: a.source, mediaId: a.mediaId, title: a.title, size: a.size, url: originOf(s.workerUrl) + link.path });
+    files.push({
+      assetId: a.assetId,
+      fileName: a.fileName,
+      kind: a.kind,
+      source: a.source,
+      mediaId: a.mediaId,
+      title: a.title,
+      size: a.size,
+      url: originOf(s.workerUrl) + link.path,
+    });
     expiresAt = link.expiresAt;
   }
-  const more = all.length > files.length ? ` Showing ${files.length} of ${all.length}; the rest are in the catalogue (sheet-archiver people ${id}).` : '';
-  return { ok: true, message: `${all.length} archived ${all.length === 1 ? 'file' : 'files'} for row ${id}. Links work until ${expiresAt.slice(11, 16)} UTC.${more}`, rowId: id, files, total: all.length, expiresAt };
+  const more =
+    all.length > files.length
+      ? ` Showing ${files.length} of ${all.length}; the rest are in the catalogue (sheet-archiver people ${id}).`
+      : '';
+  return {
+    ok: true,
+    message: `${all.length} archived ${all.length === 1 ? 'file' : 'files'} for row ${id}. Links work until ${expiresAt.slice(11, 16)} UTC.${more}`,
+    rowId: id,
+    files,
+    total: all.length,
+    expiresAt,
+  };
 }

@@ -39,7 +39,10 @@ export function headerTypos(headers: readonly unknown[]): string[] {
     const h = normalizeHeader(headers[i]);
     const squashed = h.replace(/[\s_-]+/g, '');
     const near = known.find((k) => (h.length >= 4 && distance(h, k) <= 2) || squashed === k.replace(/_/g, ''));
-    if (near) out.push(`Header "${String(headers[i])}" (column ${columnLetter(i)}) looks like "${near}" but does not match it; rename it to "${near}" or delete it.`);
+    if (near)
+      out.push(
+        `Header "${String(headers[i])}" (column ${columnLetter(i)}) looks like "${near}" but does not match it; rename it to "${near}" or delete it.`,
+      );
   }
   return out;
 }
@@ -125,6 +128,8 @@ export function ensureTrackingColumns(sheet: GoogleAppsScript.Spreadsheet.Sheet)
     ? `Added ${map.missingTracking.length} tracking column${map.missingTracking.length === 1 ? '' : 's'} (${columnLetter(lastCol)}–${columnLetter(lastCol + map.missingTracking.length - 1)}).`
     : 'All 8 tracking columns are already there.';
   const backupNote = backup ? ` A copy of the tab was saved as "${backup}".` : '';
-  const missingInput = map.missingInput.length ? ` Missing input column${map.missingInput.length === 1 ? '' : 's'}: ${map.missingInput.join(', ')}.` : '';
+  const missingInput = map.missingInput.length
+    ? ` Missing input column${map.missingInput.length === 1 ? '' : 's'}: ${map.missingInput.join(', ')}.`
+    : '';
   return { ok: typos.length === 0 && map.missingInput.length === 0, message: added + backupNote + missingInput, details };
 }

@@ -93,7 +93,10 @@ function dispatchLocked(
     mode: opts.mode,
     ...(settings.driveRearchiveAfterMs ? { driveRearchiveAfterMs: settings.driveRearchiveAfterMs } : {}),
   });
-  const jobs = (opts.onlyFailed ? plan.jobs.filter((j) => j.reason === 'retry') : plan.jobs).map((j) => ({ ...j, links: j.links.map(withScheme) }));
+  const jobs = (opts.onlyFailed ? plan.jobs.filter((j) => j.reason === 'retry') : plan.jobs).map((j) => ({
+    ...j,
+    links: j.links.map(withScheme),
+  }));
   const skipped = plan.skipped.map(skippedLine);
   const rows: DispatchRow[] = [];
   for (const r of toDispatchRows(jobs)) {
@@ -102,8 +105,12 @@ function dispatchLocked(
     else skipped.push(`Row ${r.rowNumber}: ${parsed.error.issues[0]?.message ?? 'invalid'}; not sent`);
   }
   if (!rows.length) {
-    const what = opts.onlyFailed ? 'No failed rows can be retried' : 'Nothing to dispatch: every row with links is queued, finished or out of retries';
-    return outcome(true, `${what}.${skipped.length ? ` ${plural(skipped.length, 'row')} skipped.` : ''}`, { details: skipped.slice(0, 50) });
+    const what = opts.onlyFailed
+      ? 'No failed rows can be retried'
+      : 'Nothing to dispatch: every row with links is queued, finished or out of retries';
+    return outcome(true, `${what}.${skipped.length ? ` ${plural(skipped.length, 'row')} skipped.` : ''}`, {
+      details: skipped.slice(0, 50),
+    });
   }
 
   const base = {
@@ -171,7 +178,16 @@ function dispatchLocked(
   const toMark = acceptedJobs(jobs, accepted, snap.rows, map);
   const written = markAccepted(sheet, map, toMark, isoUtc(nowMs()));
   const rowsLeft = rows.length - rowsSent;
-  return summarise({ rowsSent, jobsAccepted, errors, rowsLeft, stoppedForTime, skipped, leftAlone: written.leftAlone, batches: sentBatches });
+  return summarise({
+    rowsSent,
+    jobsAccepted,
+    errors,
+    rowsLeft,
+    stoppedForTime,
+    skipped,
+    leftAlone: written.leftAlone,
+    batches: sentBatches,
+  });
 }
 
 /** The planned jobs the worker accepted, with the status cell they were planned from. */

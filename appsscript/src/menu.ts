@@ -43,7 +43,9 @@ export function menuOpenSidebar(): void {
 }
 
 function show(title: string, r: ActionResult): void {
-  const details = r.details?.length ? '\n\n' + r.details.slice(0, 20).join('\n') + (r.details.length > 20 ? `\n… and ${r.details.length - 20} more (see the sidebar)` : '') : '';
+  const details = r.details?.length
+    ? '\n\n' + r.details.slice(0, 20).join('\n') + (r.details.length > 20 ? `\n… and ${r.details.length - 20} more (see the sidebar)` : '')
+    : '';
   const ui = SpreadsheetApp.getUi();
   ui.alert(title, r.message + details, ui.ButtonSet.OK);
 }

@@ -120,7 +120,9 @@ export function runScheduled(e?: { triggerUid?: unknown }): RunRecord | null {
     id = (uid && user.getProperty(triggerKey(uid))) || active?.getId() || '';
     if (!id) {
       const trigger = uid || '(unknown)';
-      console.error(`Sheet Archiver: scheduled run for trigger ${trigger} has no spreadsheet (no active one, no stored id); nothing was done.`);
+      console.error(
+        `Sheet Archiver: scheduled run for trigger ${trigger} has no spreadsheet (no active one, no stored id); nothing was done.`,
+      );
       return null;
     }
     if (uid && !user.getProperty(triggerKey(uid))) user.setProperty(triggerKey(uid), id); // a trigger made before ids were stored
@@ -150,7 +152,9 @@ function runFor(
   const missing = missingScopes(needed);
   if (missing) return failed(at, `The scheduled run could not run: ${permissionMessage('dispatch on schedule', missing)}`);
   let ss = useActive ? active : null;
-  const why = active ? `Apps Script started it in another spreadsheet (${active.getId()})` : 'Apps Script started it without an active spreadsheet';
+  const why = active
+    ? `Apps Script started it in another spreadsheet (${active.getId()})`
+    : 'Apps Script started it without an active spreadsheet';
   if (!ss) {
     try {
       ss = SpreadsheetApp.openById(id);

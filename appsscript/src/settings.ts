@@ -79,7 +79,9 @@ export function refreshSettingsCopy(spreadsheetId: string, values: Record<string
 
 /** Settings from a document-settings map plus the user's secret for that document. */
 export function settingsFrom(spreadsheetId: string, doc: Record<string, string>, secret: string): Settings {
-  const sources = (doc[KEY.sources] ?? 'youtube,drive').split(',').filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
+  const sources = (doc[KEY.sources] ?? 'youtube,drive')
+    .split(',')
+    .filter((s): s is SourceName => (SOURCES as readonly string[]).includes(s));
   const leaseHours = Number(doc[KEY.leaseHours] ?? '');
   const rearchive = parseDuration(doc[KEY.driveRearchiveAfter] ?? '');
   return {
@@ -88,7 +90,10 @@ export function settingsFrom(spreadsheetId: string, doc: Record<string, string>,
     secret,
     sources: sources.length ? sources : [...SOURCES],
     leaseMs: leaseHours > 0 ? leaseHours * 3_600_000 : DEFAULT_LEASE_MS,
-    allowedHosts: (doc[KEY.allowedHosts] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    allowedHosts: (doc[KEY.allowedHosts] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
     sheetName: doc[KEY.sheetName] ?? '',
     ...(rearchive ? { driveRearchiveAfterMs: rearchive } : {}),
   };
@@ -121,7 +126,13 @@ export function settingsView(s: Settings): SettingsView {
 
 /** ms → the largest whole unit of `7d`, `12h`, `90m`, `30s` (parseDuration reads it back). */
 function formatDuration(ms: number): string {
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${Math.round(ms / 1000)}s`;
 }
 
@@ -131,9 +142,13 @@ function formatDuration(ms: number): string {
  *   covered by the manifest's urlFetchWhitelist (Apps Script would refuse every request to it).
  */
 export function normalizeWorkerUrl(input: string, whitelist: readonly string[] = URL_FETCH_WHITELIST): string {
-  const s = String(input ?? '').trim().replace(/\/+$/, '');
+  const s = String(input ?? '')
+    .trim()
+    .replace(/\/+$/, '');
   if (/^http:\/\//i.test(s))
-    throw new Error(`"${input}" uses http: Apps Script only calls https URLs listed in the add-on's urlFetchWhitelist. Use the worker's https URL.`);
+    throw new Error(
+      `"${input}" uses http: Apps Script only calls https URLs listed in the add-on's urlFetchWhitelist. Use the worker's https URL.`,
+    );
   if (!/^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(s)) throw new Error(`"${input}" is not a worker URL: use https://host (no query)`);
   if (whitelist.length && !allowedByWhitelist(s + '/v1/dispatch', whitelist))
     throw new Error(
@@ -162,7 +177,8 @@ export function writeSettings(input: SettingsInput, spreadsheetId: string): void
   }
   if (input.driveRearchiveAfter !== undefined) {
     const text = String(input.driveRearchiveAfter).trim();
-    if (text && parseDuration(text) === null) throw new Error(`Re-archive Drive rows after: "${text}" is not a duration like 12h, 7d or 2w (empty: never).`);
+    if (text && parseDuration(text) === null)
+      throw new Error(`Re-archive Drive rows after: "${text}" is not a duration like 12h, 7d or 2w (empty: never).`);
     doc[KEY.driveRearchiveAfter] = text;
   }
   if (input.allowedHosts !== undefined) {

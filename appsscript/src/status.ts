@@ -56,7 +56,8 @@ export function countStatuses(snap: SheetSnapshot, settings: StatusSettings, now
         active = true;
         const lastRaw = lastCol === undefined ? '' : r[lastCol];
         const last = lastRaw instanceof Date ? lastRaw.getTime() : Date.parse(String(lastRaw));
-        if (Number.isFinite(last) && now - last > settings.leaseMs) note = `${status} for ${Math.round((now - last) / 3_600_000)} h: it will be sent again`;
+        if (Number.isFinite(last) && now - last > settings.leaseMs)
+          note = `${status} for ${Math.round((now - last) / 3_600_000)} h: it will be sent again`;
       }
       const line = errors.filter((e) => e.source === source).pop();
       if (status !== 'failed' && !note) continue;

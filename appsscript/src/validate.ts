@@ -17,7 +17,9 @@ export function validateSnapshot(snap: SheetSnapshot, settings: Settings): Actio
   const v = validateSheet(snap.headers, snap.rows, settings.allowedHosts);
   const lines = v.issues.sort((a, b) => a.rowNumber - b.rowNumber).map((i) => `Row ${i.rowNumber}: ${i.message}`);
   if (snap.map.missingTracking.length)
-    lines.unshift(`Row 1: missing tracking column${snap.map.missingTracking.length === 1 ? '' : 's'} ${snap.map.missingTracking.join(', ')} (use "Add tracking columns")`);
+    lines.unshift(
+      `Row 1: missing tracking column${snap.map.missingTracking.length === 1 ? '' : 's'} ${snap.map.missingTracking.join(', ')} (use "Add tracking columns")`,
+    );
   lines.unshift(...headerTypos(snap.headers).map((t) => `Row 1: ${t}`));
   const where = `${plural(v.rowCount, 'row')} checked; link columns: ${v.linkColumns.length ? v.linkColumns.join(', ') : 'none found'}.`;
   if (!lines.length) return { ok: true, message: `No problems found. ${where}`, details: [] };

@@ -12,7 +12,7 @@ import { nowMs } from './util.js';
 /** The path (and query) part of a worker URL, '' for a bare host: `https://h/a/b?x` → `/a/b?x`. */
 export function urlPath(url: string): string {
   const m = /^https?:\/\/[^/?#]+([^#]*)/i.exec(url);
-  return m ? m[1] ?? '' : '';
+  return m ? (m[1] ?? '') : '';
 }
 
 /**
@@ -98,7 +98,10 @@ export function checkHealth(baseUrl: string): { ok: boolean; message: string } {
     const j = JSON.parse(text) as Record<string, unknown>;
     const version = String(j['version'] ?? 'unknown');
     const up = Number(j['uptimeS'] ?? j['uptimeSeconds'] ?? j['uptime']);
-    return { ok: true, message: `The worker is up: version ${version}${Number.isFinite(up) ? `, running for ${formatDuration(up)}` : ''}.` };
+    return {
+      ok: true,
+      message: `The worker is up: version ${version}${Number.isFinite(up) ? `, running for ${formatDuration(up)}` : ''}.`,
+    };
   } catch {
     return { ok: false, message: `The worker answered /healthz with something that is not JSON: ${text.slice(0, 100)}` };
   }

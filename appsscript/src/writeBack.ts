@@ -46,7 +46,7 @@ export function columnRuns(col: number, rows: Iterable<number>): string[] {
   const sorted = [...new Set(rows)].sort((a, b) => a - b);
   const letter = columnLetter(col);
   const out: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     out.push(i === j ? `${letter}${sorted[i]}` : `${letter}${sorted[i]}:${letter}${sorted[j]}`);

@@ -23,14 +23,27 @@ export function arg(name: string): string | undefined {
 /** Spawns `node [--import tsx] <script> …args` in `cwd` (tsx only for a .ts script), stdout and stderr piped. */
 export function spawnScript(script: string, args: string[], cwd: string): ChildProcess {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  return spawn(process.execPath, [...loader, script, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
 }
 
 /** Bundles `entry` into `<outdir>/<name>.mjs` with esbuild (packages external), as the worker is built. */
 export async function bundleScript(entry: string, outdir: string, name: string): Promise<string> {
   const { build } = await import('esbuild');
   const outfile = join(outdir, `${name}.mjs`);
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'error',
+  });
   return outfile;
 }
 

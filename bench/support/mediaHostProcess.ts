@@ -20,7 +20,9 @@ import { startMediaHost, type MediaHostOptions } from '../../test/support/mediaH
 const opts = JSON.parse(process.argv[2] ?? '{}') as MediaHostOptions;
 const host = await startMediaHost(opts);
 const clipBytes = Object.fromEntries(host.clips.map((c) => [c, statSync(join(host.mediaDir, `${c}.mp4`)).size]));
-process.stdout.write(JSON.stringify({ baseUrl: host.baseUrl, host: host.host, clips: host.clips, mediaDir: host.mediaDir, clipBytes }) + '\n');
+process.stdout.write(
+  JSON.stringify({ baseUrl: host.baseUrl, host: host.host, clips: host.clips, mediaDir: host.mediaDir, clipBytes }) + '\n',
+);
 
 /** Prints the requests served since the last call, and forgets them. */
 function stats(): void {

@@ -35,7 +35,9 @@ describe('schedule', () => {
     const { model, addon } = setup(3);
     expect((addon.call('scheduleHourlyDispatch') as Result).message).toMatch(/^Hourly dispatch is on/);
     expect((addon.call('scheduleHourlyDispatch') as Result).message).toBe('Hourly dispatch is already on for you in this document.');
-    expect(addon.state.triggers).toEqual([expect.objectContaining({ handler: 'onScheduledDispatch', everyHours: 1, user: 'owner@example.org', sourceId: SPREADSHEET_ID })]);
+    expect(addon.state.triggers).toEqual([
+      expect.objectContaining({ handler: 'onScheduledDispatch', everyHours: 1, user: 'owner@example.org', sourceId: SPREADSHEET_ID }),
+    ]);
 
     // A second user on the same document gets their own trigger.
     const other = loadAddon({ model, spreadsheetId: SPREADSHEET_ID, state: addon.state, user: 'editor@example.org', distDir: dist });
@@ -145,7 +147,11 @@ describe('validate', () => {
 
   it('a clean sheet', () => {
     const { addon } = setup(3);
-    expect(addon.call('validateSheet')).toEqual({ ok: true, message: 'No problems found. 3 rows checked; link columns: video, files.', details: [] });
+    expect(addon.call('validateSheet')).toEqual({
+      ok: true,
+      message: 'No problems found. 3 rows checked; link columns: video, files.',
+      details: [],
+    });
   });
 });
 
@@ -155,17 +161,36 @@ describe('settings and worker check', () => {
     const s = addon.call('getSidebarState') as { settings: Record<string, unknown> };
     expect(s.settings).toMatchObject({ workerUrl: worker.url, secretHint: '••••cdef', sources: ['youtube', 'drive'], leaseHours: 2 });
     expect(JSON.stringify(s)).not.toContain(SECRET);
-    expect(addon.call('saveSettings', { workerUrl: 'ftp://x' })).toMatchObject({ ok: false, message: expect.stringMatching(/is not a worker URL/) });
-    expect(addon.call('saveSettings', { workerUrl: 'http://worker.example.org' })).toMatchObject({ ok: false, message: expect.stringMatching(/uses http/) });
-    expect(addon.call('saveSettings', { secret: 'short' })).toMatchObject({ ok: false, message: 'The shared secret must be at least 16 characters.' });
+    expect(addon.call('saveSettings', { workerUrl: 'ftp://x' })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/is not a worker URL/),
+    });
+    expect(addon.call('saveSettings', { workerUrl: 'http://worker.example.org' })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/uses http/),
+    });
+    expect(addon.call('saveSettings', { secret: 'short' })).toMatchObject({
+      ok: false,
+      message: 'The shared secret must be at least 16 characters.',
+    });
     expect(addon.call('saveSettings', { sources: [] })).toMatchObject({ ok: false });
-    expect(addon.call('saveSettings', { leaseHours: 6, allowedHosts: ['127.0.0.1:8080'], secret: '' })).toMatchObject({ ok: true, message: expect.stringMatching(/^Settings saved\. The worker accepted/) });
-    expect((addon.call('getSidebarState') as { settings: Record<string, unknown> }).settings).toMatchObject({ leaseHours: 6, allowedHosts: ['127.0.0.1:8080'], secretHint: '••••cdef' });
+    expect(addon.call('saveSettings', { leaseHours: 6, allowedHosts: ['127.0.0.1:8080'], secret: '' })).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/^Settings saved\. The worker accepted/),
+    });
+    expect((addon.call('getSidebarState') as { settings: Record<string, unknown> }).settings).toMatchObject({
+      leaseHours: 6,
+      allowedHosts: ['127.0.0.1:8080'],
+      secretHint: '••••cdef',
+    });
   });
 
   it('Check worker shows version and uptime, or the error', async () => {
     const { addon } = setup(1);
-    expect(addon.call('checkWorker')).toMatchObject({ ok: true, message: expect.stringMatching(/^The worker is up: version 1\.2\.3, running for \d+ s\.$/) });
+    expect(addon.call('checkWorker')).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/^The worker is up: version 1\.2\.3, running for \d+ s\.$/),
+    });
     await worker.setMode({ kind: 'status', status: 502, body: 'Bad gateway' });
     try {
       expect(addon.call('checkWorker')).toMatchObject({ ok: false, message: expect.stringMatching(/HTTP 502 \(Bad gateway\)/) });
@@ -182,12 +207,21 @@ describe('settings and worker check', () => {
     model.setCell(sheet, 2, c('youtube_status'), 'completed');
     model.setCell(sheet, 3, c('youtube_status'), 'failed');
     model.setCell(sheet, 3, c('download_errors'), 'youtube#1 permission: Private video');
-    const s = addon.call('getSidebarState') as { status: { counts: Record<string, Record<string, number>>; successRate: number; attention: unknown[] } };
+    const s = addon.call('getSidebarState') as {
+      status: { counts: Record<string, Record<string, number>>; successRate: number; attention: unknown[] };
+    };
     expect(s.status.counts['youtube']).toEqual({ pending: 1, queued: 0, downloading: 0, completed: 2, failed: 1 });
     expect(s.status.counts['drive']!['pending']).toBe(4);
     expect(s.status.successRate).toBeCloseTo(2 / 3);
     expect(s.status.attention).toEqual([
-      { rowNumber: 4, rowId: '103', source: 'youtube', status: 'failed', error: '#1 permission: Private video', advice: expect.stringMatching(/private or gated/) },
+      {
+        rowNumber: 4,
+        rowId: '103',
+        source: 'youtube',
+        status: 'failed',
+        error: '#1 permission: Private video',
+        advice: expect.stringMatching(/private or gated/),
+      },
     ]);
   });
 });
@@ -200,7 +234,11 @@ const ALL_SCOPES = [
   'https://www.googleapis.com/auth/spreadsheets',
 ];
 const without = (...names: string[]) => ALL_SCOPES.filter((s) => !names.some((n) => s.endsWith(`/${n}`)));
-type State = { lastScheduledRun: { ok: boolean; message: string; rowsSent: number } | null; scheduled: boolean | null; statusError: string };
+type State = {
+  lastScheduledRun: { ok: boolean; message: string; rowsSent: number } | null;
+  scheduled: boolean | null;
+  statusError: string;
+};
 
 describe('scheduled runs without a document (B3)', () => {
   it('no active spreadsheet, no document lock, no DocumentProperties: the run opens the stored spreadsheet by id and dispatches', async () => {
@@ -234,7 +272,9 @@ describe('scheduled runs without a document (B3)', () => {
     expect((await worker.requests()).filter((r) => r.path === '/v1/dispatch')).toHaveLength(0);
     const s = addon.call('getSidebarState') as State;
     expect(s.lastScheduledRun!.ok).toBe(false);
-    expect(s.lastScheduledRun!.message).toMatch(/^The scheduled run could not run: Sheet Archiver needs the permission “See, edit, create, and delete all your Google Sheets spreadsheets”/);
+    expect(s.lastScheduledRun!.message).toMatch(
+      /^The scheduled run could not run: Sheet Archiver needs the permission “See, edit, create, and delete all your Google Sheets spreadsheets”/,
+    );
     expect(s.lastScheduledRun!.message).toContain('https://script.google.com/macros/d/FAKE_SCRIPT_ID/authorize');
   });
 
@@ -244,11 +284,17 @@ describe('scheduled runs without a document (B3)', () => {
     const t = addon.state.triggers[0]!;
     addon.state.userProperties.get('owner@example.org')!.set(`archiver.trigger.${t.id}`, '1Gone000000000000000000000000000000000000');
     addon.runTimeTriggers({ withoutDocument: true });
-    const run = JSON.parse(addon.state.userProperties.get('owner@example.org')!.get('archiver.lastScheduledRun.1Gone000000000000000000000000000000000000')!);
-    expect(run.message).toMatch(/^The scheduled run could not open this spreadsheet: Apps Script started it without an active spreadsheet, and opening it by id failed: /);
+    const run = JSON.parse(
+      addon.state.userProperties.get('owner@example.org')!.get('archiver.lastScheduledRun.1Gone000000000000000000000000000000000000')!,
+    );
+    expect(run.message).toMatch(
+      /^The scheduled run could not open this spreadsheet: Apps Script started it without an active spreadsheet, and opening it by id failed: /,
+    );
     // With a document, but another one: not used, opened by id (which fails the same way).
     addon.runTimeTriggers();
-    const again = JSON.parse(addon.state.userProperties.get('owner@example.org')!.get('archiver.lastScheduledRun.1Gone000000000000000000000000000000000000')!);
+    const again = JSON.parse(
+      addon.state.userProperties.get('owner@example.org')!.get('archiver.lastScheduledRun.1Gone000000000000000000000000000000000000')!,
+    );
     expect(again.message).toContain(`Apps Script started it in another spreadsheet (${SPREADSHEET_ID})`);
     expect(model.spreadsheet(SPREADSHEET_ID)).toBeDefined();
   });
@@ -282,7 +328,9 @@ describe('granular consent (L2)', () => {
     expect((await worker.requests()).filter((q) => q.path === '/v1/dispatch')).toHaveLength(0);
 
     addon.setGrantedScopes(without('script.scriptapp'));
-    expect((addon.call('scheduleHourlyDispatch') as Result).message).toMatch(/“Allow this application to run when you are not present” to run the hourly dispatch/);
+    expect((addon.call('scheduleHourlyDispatch') as Result).message).toMatch(
+      /“Allow this application to run when you are not present” to run the hourly dispatch/,
+    );
     expect(addon.state.triggers).toHaveLength(0);
     const s = addon.call('getSidebarState') as State;
     expect(s.scheduled).toBeNull();
@@ -291,9 +339,15 @@ describe('granular consent (L2)', () => {
     expect(addon.state.triggers).toHaveLength(0);
 
     addon.setGrantedScopes(without('spreadsheets.currentonly', 'spreadsheets'));
-    expect((addon.call('getSidebarState') as State).statusError).toMatch(/^Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/);
-    expect(() => addon.evaluate('SpreadsheetApp.getActiveSpreadsheet()')).toThrow(/You do not have permission to call SpreadsheetApp.getActiveSpreadsheet/);
-    expect((addon.call('validateSheet') as Result).message).toMatch(/“View and manage spreadsheets that this application has been installed in” to read this spreadsheet/);
+    expect((addon.call('getSidebarState') as State).statusError).toMatch(
+      /^Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/,
+    );
+    expect(() => addon.evaluate('SpreadsheetApp.getActiveSpreadsheet()')).toThrow(
+      /You do not have permission to call SpreadsheetApp.getActiveSpreadsheet/,
+    );
+    expect((addon.call('validateSheet') as Result).message).toMatch(
+      /“View and manage spreadsheets that this application has been installed in” to read this spreadsheet/,
+    );
   });
 
   it('the trigger handler checks its permissions first and records what is missing', () => {
@@ -305,7 +359,9 @@ describe('granular consent (L2)', () => {
     expect(addon.counts.get('UrlFetchApp.fetchAll')).toBe(0);
     addon.setGrantedScopes(ALL_SCOPES);
     const s = addon.call('getSidebarState') as State;
-    expect(s.lastScheduledRun!.message).toMatch(/^The scheduled run could not run: Sheet Archiver needs the permission “Connect to an external service”/);
+    expect(s.lastScheduledRun!.message).toMatch(
+      /^The scheduled run could not run: Sheet Archiver needs the permission “Connect to an external service”/,
+    );
   });
 });
 

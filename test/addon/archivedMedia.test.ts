@@ -27,12 +27,21 @@ afterAll(async () => {
   await worker?.close();
 });
 
-const asset = (n: number, kind = 'video') => ({ assetId: `a_${n.toString(16).padStart(4, '0')}`, kind, fileName: `clip${n}.mp4`, size: n, source: 'youtube', mediaId: 'm' });
+const asset = (n: number, kind = 'video') => ({
+  assetId: `a_${n.toString(16).padStart(4, '0')}`,
+  kind,
+  fileName: `clip${n}.mp4`,
+  size: n,
+  source: 'youtube',
+  mediaId: 'm',
+});
 
 describe('getArchivedMedia', () => {
   it('links at most 20 files in one fetchAll, leaving metadata out, under the worker URL and its prefix', async () => {
     const assets = [asset(0, 'metadata'), asset(1, 'info'), ...Array.from({ length: 25 }, (_, i) => asset(i + 2))];
-    await worker.setPeople({ '151': { person: { rowId: '151' }, sources: { youtube: [{ mediaId: 'm', title: 'T', assets }], drive: [] } } });
+    await worker.setPeople({
+      '151': { person: { rowId: '151' }, sources: { youtube: [{ mediaId: 'm', title: 'T', assets }], drive: [] } },
+    });
     await worker.reset();
     addon.counts.reset();
     const v = addon.call('getArchivedMedia', ' 151 ') as ArchivedMediaView;
@@ -41,7 +50,8 @@ describe('getArchivedMedia', () => {
     expect(v.files).toHaveLength(20);
     expect(v.files[0]!.fileName).toBe('clip2.mp4');
     expect(v.message).toMatch(/^25 archived files for row 151\. Links work until \d{2}:\d{2} UTC\. Showing 20 of 25/);
-    for (const f of v.files) expect(f.url).toMatch(new RegExp(`^${worker.url}/v1/assets/${f.assetId}/content\\?expires=\\d+&sig=[0-9a-f]{64}$`));
+    for (const f of v.files)
+      expect(f.url).toMatch(new RegExp(`^${worker.url}/v1/assets/${f.assetId}/content\\?expires=\\d+&sig=[0-9a-f]{64}$`));
     expect(addon.counts.get('UrlFetchApp.fetchAll')).toBe(1);
     expect(addon.counts.get('UrlFetchApp.request')).toBe(21);
     const reqs = await worker.requests();
@@ -54,11 +64,17 @@ describe('getArchivedMedia', () => {
     expect(none).toMatchObject({ ok: true, files: [], message: 'Nothing is archived for row 999 yet.' });
     const empty = addon.call('getArchivedMedia', '  ') as ArchivedMediaView;
     expect(empty).toMatchObject({ ok: false, message: 'Give the row_id of a row (1 to 200 characters).' });
-    await worker.setMode({ kind: 'status', status: 401, body: JSON.stringify({ error: 'unauthorized', message: 'signature does not match' }) });
+    await worker.setMode({
+      kind: 'status',
+      status: 401,
+      body: JSON.stringify({ error: 'unauthorized', message: 'signature does not match' }),
+    });
     try {
       const refused = addon.call('getArchivedMedia', '151') as ArchivedMediaView;
       expect(refused.ok).toBe(false);
-      expect(refused.message).toMatch(/^The worker refused the request: HTTP 401 \(signature does not match\)\. Check that the shared secret/);
+      expect(refused.message).toMatch(
+        /^The worker refused the request: HTTP 401 \(signature does not match\)\. Check that the shared secret/,
+      );
     } finally {
       await worker.setMode({ kind: 'accept' });
     }

@@ -28,11 +28,30 @@ beforeAll(async () => {
 afterAll(async () => addon?.close());
 
 const EXPECTED = [
-  'onOpen', 'onInstall', 'onScheduledDispatch',
-  'menuOpenSidebar', 'menuAddTrackingColumns', 'menuDispatchPendingRows', 'menuRetryFailedRows',
-  'menuResetSelectedRows', 'menuValidateSheet', 'menuScheduleHourlyDispatch', 'menuStopSchedule',
-  'getSidebarState', 'pollStatus', 'saveSettings', 'addTrackingColumns', 'dispatchPendingRows', 'retryFailedRows',
-  'resetSelectedRows', 'validateSheet', 'scheduleHourlyDispatch', 'stopSchedule', 'checkWorker', 'getArchivedMedia', 'getWorkerReport',
+  'onOpen',
+  'onInstall',
+  'onScheduledDispatch',
+  'menuOpenSidebar',
+  'menuAddTrackingColumns',
+  'menuDispatchPendingRows',
+  'menuRetryFailedRows',
+  'menuResetSelectedRows',
+  'menuValidateSheet',
+  'menuScheduleHourlyDispatch',
+  'menuStopSchedule',
+  'getSidebarState',
+  'pollStatus',
+  'saveSettings',
+  'addTrackingColumns',
+  'dispatchPendingRows',
+  'retryFailedRows',
+  'resetSelectedRows',
+  'validateSheet',
+  'scheduleHourlyDispatch',
+  'stopSchedule',
+  'checkWorker',
+  'getArchivedMedia',
+  'getWorkerReport',
 ].sort();
 
 describe('the built bundle', () => {
@@ -58,8 +77,14 @@ describe('the built bundle', () => {
     const menu = addon.ui.menus.at(-1)!;
     const items = menu.items.flatMap((i) => ('caption' in i ? [i] : []));
     expect(items.map((i) => i.caption)).toEqual([
-      'Open sidebar', 'Add tracking columns', 'Dispatch pending rows', 'Retry failed rows',
-      'Reset selected rows', 'Validate sheet', 'Schedule hourly dispatch', 'Stop schedule',
+      'Open sidebar',
+      'Add tracking columns',
+      'Dispatch pending rows',
+      'Retry failed rows',
+      'Reset selected rows',
+      'Validate sheet',
+      'Schedule hourly dispatch',
+      'Stop schedule',
     ]);
     for (const i of items) expect(EXPECTED, i.functionName).toContain(i.functionName);
     addon.callAs('NONE', 'onInstall', { authMode: 'NONE' });
@@ -93,7 +118,11 @@ describe('the built bundle', () => {
       const read = async () => JSON.parse(await readFile(join(out, 'appsscript.json'), 'utf8'));
       await buildAddon({ root: REPO_ROOT, outDir: out, workerUrl: 'https://Worker.Example.org' });
       const m = await read();
-      expect(m).toMatchObject({ runtimeVersion: 'V8', exceptionLogging: 'STACKDRIVER', urlFetchWhitelist: ['https://worker.example.org/'] });
+      expect(m).toMatchObject({
+        runtimeVersion: 'V8',
+        exceptionLogging: 'STACKDRIVER',
+        urlFetchWhitelist: ['https://worker.example.org/'],
+      });
       // spreadsheets: SpreadsheetApp.openById for a scheduled run started without the document
       // (docs/decisions.md, "Add-on: scheduled runs"); everything else works with currentonly.
       expect(m.oauthScopes.sort()).toEqual([

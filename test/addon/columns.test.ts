@@ -48,15 +48,35 @@ describe('tracking columns', () => {
   it('some present: appends only the missing ones, in design order, after the last used column', () => {
     const { model, addon, sheet } = setup(peopleRows({ rows: 2, tracking: ['drive_status', 'youtube_status'] }));
     const r = addon.call('addTrackingColumns') as Result;
-    expect(r.details).toEqual(['I: youtube_files', 'J: youtube_media_id', 'K: drive_files', 'L: drive_media_id', 'M: last_download_attempt', 'N: download_errors']);
-    expect(model.rowsOf(sheet)[0]!.slice(6)).toEqual(['drive_status', 'youtube_status', 'youtube_files', 'youtube_media_id', 'drive_files', 'drive_media_id', 'last_download_attempt', 'download_errors']);
+    expect(r.details).toEqual([
+      'I: youtube_files',
+      'J: youtube_media_id',
+      'K: drive_files',
+      'L: drive_media_id',
+      'M: last_download_attempt',
+      'N: download_errors',
+    ]);
+    expect(model.rowsOf(sheet)[0]!.slice(6)).toEqual([
+      'drive_status',
+      'youtube_status',
+      'youtube_files',
+      'youtube_media_id',
+      'drive_files',
+      'drive_media_id',
+      'last_download_attempt',
+      'download_errors',
+    ]);
     const rules = sheet.conditionalFormats as StoredRule[];
     expect(rules[0]!.ranges.map((x) => x.column)).toEqual([8, 7]);
   });
 
   it('all present: no schema change and no backup; other conditional rules are kept', () => {
     const { model, addon, sheet } = setup(peopleRows({ rows: 2, tracking: true }));
-    sheet.conditionalFormats.push({ condition: { type: 'TEXT_EQUAL_TO', values: ['x'] }, format: { background: '#000000' }, ranges: [{ row: 1, column: 1, numRows: 10, numColumns: 1 }] } satisfies StoredRule);
+    sheet.conditionalFormats.push({
+      condition: { type: 'TEXT_EQUAL_TO', values: ['x'] },
+      format: { background: '#000000' },
+      ranges: [{ row: 1, column: 1, numRows: 10, numColumns: 1 }],
+    } satisfies StoredRule);
     const r = addon.call('addTrackingColumns') as Result;
     expect(r).toMatchObject({ ok: true, message: 'All 8 tracking columns are already there.' });
     expect(model.spreadsheet(SPREADSHEET_ID)!.sheets).toHaveLength(1);
@@ -81,7 +101,9 @@ describe('tracking columns', () => {
     const { model, addon, sheet } = setup(rows);
     const r = addon.call('addTrackingColumns') as Result;
     expect(r.ok).toBe(false);
-    expect(r.details).toContain('Header "youtube_staus" (column G) looks like "youtube_status" but does not match it; rename it to "youtube_status" or delete it.');
+    expect(r.details).toContain(
+      'Header "youtube_staus" (column G) looks like "youtube_status" but does not match it; rename it to "youtube_status" or delete it.',
+    );
     expect(model.rowsOf(sheet)[0]![9]).toBe(' Drive_Status '); // matched case-insensitively, trimmed: not a typo
     expect(model.rowsOf(sheet)[0]!.slice(14)).toEqual(['youtube_status']);
     const v = addon.call('validateSheet') as Result;
@@ -96,7 +118,9 @@ describe('status colours', () => {
     const rules = sheet.conditionalFormats as StoredRule[];
     for (const rule of rules) for (const r of rule.ranges) expect(r).toMatchObject({ row: 2, numColumns: 1, openEnded: true });
     addon.evaluate(`SpreadsheetApp.getActiveSheet().insertRowsAfter(1000, 500)`);
-    const covered = addon.evaluate(`SpreadsheetApp.getActiveSheet().getConditionalFormatRules()[0].getRanges().map(function (r) { return r.getLastRow(); })`) as number[];
+    const covered = addon.evaluate(
+      `SpreadsheetApp.getActiveSheet().getConditionalFormatRules()[0].getRanges().map(function (r) { return r.getLastRow(); })`,
+    ) as number[];
     expect([...covered]).toEqual([1500, 1500]);
   });
 
@@ -111,7 +135,10 @@ describe('status colours', () => {
     const s = addon.call('getSidebarState') as { status: { rowCount: number; issuesTotal: number }; statusError: string };
     expect(s.statusError).toBe('');
     expect(s.status).toMatchObject({ rowCount: 0, issuesTotal: 0 });
-    const live = addon.call('pollStatus', { sheetName: 'People', sources: ['youtube', 'drive'], leaseHours: 2 }) as { active: boolean; counts: Record<string, Record<string, number>> };
+    const live = addon.call('pollStatus', { sheetName: 'People', sources: ['youtube', 'drive'], leaseHours: 2 }) as {
+      active: boolean;
+      counts: Record<string, Record<string, number>>;
+    };
     expect(live.active).toBe(false);
     expect(live.counts['youtube']!['queued']).toBe(0);
   });
@@ -119,8 +146,16 @@ describe('status colours', () => {
   it("a user's own rule on the status column survives; only this add-on's rules are replaced", () => {
     const { addon, sheet } = setup(peopleRows({ rows: 2, tracking: true }));
     addon.call('addTrackingColumns');
-    const mine: StoredRule = { condition: { type: 'TEXT_EQUAL_TO', values: ['failed'] }, format: { background: '#000000', fontColor: '#ffffff', bold: true }, ranges: [{ row: 2, column: 7, numRows: 999, numColumns: 1 }] };
-    const other: StoredRule = { condition: { type: 'TEXT_CONTAINS', values: ['rate_limit'] }, format: { background: '#ffff00' }, ranges: [{ row: 2, column: 7, numRows: 10, numColumns: 1 }] };
+    const mine: StoredRule = {
+      condition: { type: 'TEXT_EQUAL_TO', values: ['failed'] },
+      format: { background: '#000000', fontColor: '#ffffff', bold: true },
+      ranges: [{ row: 2, column: 7, numRows: 999, numColumns: 1 }],
+    };
+    const other: StoredRule = {
+      condition: { type: 'TEXT_CONTAINS', values: ['rate_limit'] },
+      format: { background: '#ffff00' },
+      ranges: [{ row: 2, column: 7, numRows: 10, numColumns: 1 }],
+    };
     sheet.conditionalFormats.unshift(mine, other);
     addon.call('addTrackingColumns');
     addon.call('addTrackingColumns');

@@ -47,7 +47,15 @@ function setup(rows: number, extra: Partial<LoadAddonOptions> = {}, settings: Re
   return { model, addon, sheet };
 }
 
-type Outcome = { ok: boolean; message: string; rowsSent: number; jobsAccepted: number; rowsLeft: number; errors: string[]; details: string[] };
+type Outcome = {
+  ok: boolean;
+  message: string;
+  rowsSent: number;
+  jobsAccepted: number;
+  rowsLeft: number;
+  errors: string[];
+  details: string[];
+};
 
 /** Counts that must not depend on the number of rows: everything but requests, responses and per-batch Utilities. */
 function fixedCounts(addon: LoadedAddon): Record<string, number> {
@@ -61,7 +69,9 @@ async function dispatches(w: FakeWorker = worker) {
 }
 
 function dispatchedRowIds(reqs: { path: string; body: string; status: number }[]): string[] {
-  return reqs.filter((r) => r.path === '/v1/dispatch' && r.status === 202).flatMap((r) => (JSON.parse(r.body) as { rows: { rowId: string }[] }).rows.map((x) => x.rowId));
+  return reqs
+    .filter((r) => r.path === '/v1/dispatch' && r.status === 202)
+    .flatMap((r) => (JSON.parse(r.body) as { rows: { rowId: string }[] }).rows.map((x) => x.rowId));
 }
 
 describe('dispatch on 10,000 rows', () => {
@@ -159,7 +169,10 @@ describe('signature', () => {
       const signed = addon.evaluate(
         `Utilities.computeHmacSha256Signature(${JSON.stringify(`${v.t}.${v.method}.${v.path}.${v.body}`)}, ${JSON.stringify(v.secret)}, Utilities.Charset.UTF_8)`,
       ) as number[];
-      expect(signed.some((b) => b < 0), 'Apps Script bytes are signed').toBe(true);
+      expect(
+        signed.some((b) => b < 0),
+        'Apps Script bytes are signed',
+      ).toBe(true);
       expect(signed.every((b) => b >= -128 && b <= 127)).toBe(true);
       expect(bytesToHex(signed), v.name).toBe(v.hex);
     }
@@ -169,7 +182,11 @@ describe('signature', () => {
     await prefixed.reset();
     {
       const fixedNow = Date.now();
-      const { addon } = setup(3, { now: () => fixedNow, uuid: () => '00000000-0000-4000-8000-000000000001' }, { workerUrl: prefixed.url + '/' });
+      const { addon } = setup(
+        3,
+        { now: () => fixedNow, uuid: () => '00000000-0000-4000-8000-000000000001' },
+        { workerUrl: prefixed.url + '/' },
+      );
       expect((addon.call('dispatchPendingRows') as Outcome).ok).toBe(true);
       const req = (await prefixed.requests()).find((r) => r.path.endsWith('/v1/dispatch'));
       expect(req!.path).toBe('/archiver/v1/dispatch');
@@ -260,7 +277,9 @@ describe('row selection and writes', () => {
       'Row 4: row_id "105" is duplicated: row not dispatched',
       'Row 6: row_id "105" is duplicated: row not dispatched',
     ]);
-    const sent = (await dispatches()).flatMap((q) => JSON.parse(q.body).rows as { rowNumber: number; attempt: number; youtube: string[]; drive: string[] }[]);
+    const sent = (await dispatches()).flatMap(
+      (q) => JSON.parse(q.body).rows as { rowNumber: number; attempt: number; youtube: string[]; drive: string[] }[],
+    );
     expect(sent.map((s) => s.rowNumber).sort((a, b) => a - b)).toEqual([3, 7, 9]);
     const row7 = sent.find((s) => s.rowNumber === 7)!;
     expect(row7).toMatchObject({ attempt: 3, drive: [] });
@@ -287,7 +306,9 @@ describe('row selection and writes', () => {
     }
     const r = addon.call('dispatchPendingRows') as Outcome;
     expect(r.ok, r.message).toBe(true);
-    const sent = (await dispatches()).flatMap((q) => JSON.parse(q.body).rows as { rowNumber: number; youtube: string[]; drive: string[] }[]);
+    const sent = (await dispatches()).flatMap(
+      (q) => JSON.parse(q.body).rows as { rowNumber: number; youtube: string[]; drive: string[] }[],
+    );
     // row 2: completed 8 days ago → Drive again; row 3: 1 day ago → not yet; row 4: Drive pending anyway
     expect(sent.map((s) => [s.rowNumber, s.youtube.length, s.drive.length > 0])).toEqual([
       [2, 0, true],
@@ -408,7 +429,9 @@ describe('the URL allow-list and https', () => {
     expect(other.message).toContain('ARCHIVER_WORKER_URL=https://elsewhere.example.org');
     expect((addon.call('getSidebarState') as { settings: { workerUrl: string } }).settings.workerUrl).toBe(worker.url);
     // The stand-in enforces the manifest like Apps Script, whatever the add-on checks.
-    expect(() => addon.evaluate(`UrlFetchApp.fetch(${JSON.stringify(worker.url.replace('https:', 'http:') + '/healthz')})`)).toThrow(/not covered by the urlFetchWhitelist/);
+    expect(() => addon.evaluate(`UrlFetchApp.fetch(${JSON.stringify(worker.url.replace('https:', 'http:') + '/healthz')})`)).toThrow(
+      /not covered by the urlFetchWhitelist/,
+    );
     expect(() => addon.evaluate(`UrlFetchApp.fetch('https://elsewhere.example.org/healthz')`)).toThrow(/urlFetchWhitelist/);
   });
 
@@ -419,7 +442,10 @@ describe('the URL allow-list and https', () => {
     expect(bad.ok).toBe(false);
     expect(bad.message).toMatch(/^Settings saved\. The worker refused the request: HTTP 401 \(wrong signature\)/);
     const good = addon.call('saveSettings', { secret: SECRET }) as Outcome;
-    expect(good).toMatchObject({ ok: true, message: 'Settings saved. The worker accepted a signed test request: the URL and the shared secret are right.' });
+    expect(good).toMatchObject({
+      ok: true,
+      message: 'Settings saved. The worker accepted a signed test request: the URL and the shared secret are right.',
+    });
     const stats = (await worker.requests()).filter((q) => q.path === '/v1/jobs/stats');
     expect(stats.map((q) => [q.method, q.signatureOk, q.body])).toEqual([
       ['GET', true, ''], // setup

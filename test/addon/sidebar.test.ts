@@ -48,7 +48,14 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 300, height: 1000 }, deviceScaleFactor: 1 });
   await context.addInitScript(GOOGLE_SCRIPT_RUN_SHIM);
@@ -109,7 +116,8 @@ describe('sidebar in Chromium', () => {
     const rows = model.rowsOf(sheet);
     rows.forEach((row, i) => {
       if (i === 0) return;
-      for (const col of ['youtube_status', 'drive_status']) if (row[h.indexOf(col)] === 'queued') model.setCell(sheet, i, h.indexOf(col), 'completed');
+      for (const col of ['youtube_status', 'drive_status'])
+        if (row[h.indexOf(col)] === 'queued') model.setCell(sheet, i, h.indexOf(col), 'completed');
     });
     const refreshesBefore = bridge.calls.filter((c) => c === 'getSidebarState').length;
     await expect.poll(() => count('youtube', 'completed'), { timeout: 15_000, interval: 250 }).toBe(11);
@@ -151,9 +159,13 @@ describe('sidebar in Chromium', () => {
         const b = lum(bg(el));
         return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
       };
-      const texts = Array.from(document.querySelectorAll('h1, h2, h3, p, th, td, li, label, legend, button, .result')).filter((e) => (e as HTMLElement).innerText.trim());
+      const texts = Array.from(document.querySelectorAll('h1, h2, h3, p, th, td, li, label, legend, button, .result')).filter((e) =>
+        (e as HTMLElement).innerText.trim(),
+      );
       return {
-        unlabelled: Array.from(document.querySelectorAll('input')).filter((i) => !(i as HTMLInputElement).labels?.length).map((i) => i.id),
+        unlabelled: Array.from(document.querySelectorAll('input'))
+          .filter((i) => !(i as HTMLInputElement).labels?.length)
+          .map((i) => i.id),
         nameless: Array.from(document.querySelectorAll('button')).filter((b) => !b.textContent?.trim()).length,
         lowContrast: texts.filter((e) => contrast(e) < 4.5).map((e) => `${e.tagName}#${e.id}.${e.className}: ${contrast(e).toFixed(2)}`),
         scrollWidth: document.documentElement.scrollWidth,
@@ -173,24 +185,47 @@ describe('sidebar in Chromium', () => {
       order.push(await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id || ''));
     }
     expect(order).toEqual([
-      'Refresh', 'Dispatch pending rows', 'Retry failed rows', 'Add tracking columns', 'Reset selected rows',
-      'Validate sheet', 'Check worker', expect.stringMatching(/Schedule hourly dispatch|Stop schedule/),
+      'Refresh',
+      'Dispatch pending rows',
+      'Retry failed rows',
+      'Add tracking columns',
+      'Reset selected rows',
+      'Validate sheet',
+      'Check worker',
+      expect.stringMatching(/Schedule hourly dispatch|Stop schedule/),
       // row 5 (104) still needs attention: its "Files" button, then the per-row panel
-      'Files', 'panel-row-id', 'Show files', 'worker-url',
+      'Files',
+      'panel-row-id',
+      'Show files',
+      'worker-url',
     ]);
   });
 
   it("opens a row's archived files on demand: signed calls to the worker, links opening in a new tab", async () => {
-    const asset = (assetId: string, kind: string, fileName: string, size: number) => ({ assetId, kind, fileName, size, source: 'youtube', mediaId: 'vid104' });
+    const asset = (assetId: string, kind: string, fileName: string, size: number) => ({
+      assetId,
+      kind,
+      fileName,
+      size,
+      source: 'youtube',
+      mediaId: 'vid104',
+    });
     await worker.setPeople({
       '104': {
         person: { rowId: '104', spreadsheetId: SPREADSHEET_ID },
         sources: {
-          youtube: [{ mediaId: 'vid104', title: 'Talk of 104', link: 'https://www.youtube.com/watch?v=vid104', assets: [
-            asset('a_01', 'video', 'vid104 Ñandú.mp4', 3 * 1024 * 1024),
-            asset('a_02', 'metadata', 'metadata.json', 900),
-            asset('a_03', 'subtitles', 'vid104.en.vtt', 300),
-          ] }],
+          youtube: [
+            {
+              mediaId: 'vid104',
+              title: 'Talk of 104',
+              link: 'https://www.youtube.com/watch?v=vid104',
+              assets: [
+                asset('a_01', 'video', 'vid104 Ñandú.mp4', 3 * 1024 * 1024),
+                asset('a_02', 'metadata', 'metadata.json', 900),
+                asset('a_03', 'subtitles', 'vid104.en.vtt', 300),
+              ],
+            },
+          ],
           drive: [],
         },
       },
@@ -204,7 +239,12 @@ describe('sidebar in Chromium', () => {
     await expect.poll(() => page.locator('#panel-files a').count()).toBe(2);
     expect(await page.locator('#panel-message').innerText()).toMatch(/^2 archived files for row 104\. Links work until \d{2}:\d{2} UTC\.$/);
     const links = await page.locator('#panel-files a').evaluateAll((as) =>
-      as.map((a) => ({ text: a.textContent, href: a.getAttribute('href')!, target: a.getAttribute('target'), rel: a.getAttribute('rel') })),
+      as.map((a) => ({
+        text: a.textContent,
+        href: a.getAttribute('href')!,
+        target: a.getAttribute('target'),
+        rel: a.getAttribute('rel'),
+      })),
     );
     expect(links.map((l) => l.text)).toEqual(['vid104 Ñandú.mp4', 'vid104.en.vtt']);
     for (const [i, l] of links.entries()) {
@@ -334,7 +374,11 @@ describe('live updates (fake clock)', () => {
       sb.addon.setGrantedScopes(granted.filter((x) => !/spreadsheets/.test(x)));
       await p.clock.runFor(4_000);
       const alert = p.getByRole('alert');
-      await expect.poll(() => alert.innerText()).toMatch(/^Live updates paused: Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/);
+      await expect
+        .poll(() => alert.innerText())
+        .toMatch(
+          /^Live updates paused: Sheet Archiver needs the permission “View and manage spreadsheets that this application has been installed in” to read this spreadsheet/,
+        );
       expect(await p.locator('#live').getAttribute('class')).toBe('live error');
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(300); // the long URL wraps
       const polls = sb.polls();
@@ -365,8 +409,12 @@ describe('sheet problems panel', () => {
       const list = p.locator('#issues li');
       await expect.poll(() => list.count()).toBe(2);
       expect(await p.locator('#issues-count').innerText()).toBe('(2)');
-      expect(await list.nth(0).innerText()).toBe('Row 3 · 102 · archive_options "max_height=99999": max_height must be between 144 and 4320');
-      expect(await list.nth(1).innerText()).toBe('Row 3 · 102 · archive_options "colour=red": unknown key "colour" (known: mode, max_height, subs, comments)');
+      expect(await list.nth(0).innerText()).toBe(
+        'Row 3 · 102 · archive_options "max_height=99999": max_height must be between 144 and 4320',
+      );
+      expect(await list.nth(1).innerText()).toBe(
+        'Row 3 · 102 · archive_options "colour=red": unknown key "colour" (known: mode, max_height, subs, comments)',
+      );
       expect(await list.nth(0).getAttribute('data-kind')).toBe('bad_options');
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(300);
       await p.screenshot({ path: join(ARTIFACTS, 'sidebar-problems.png'), fullPage: true });

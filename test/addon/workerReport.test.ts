@@ -46,8 +46,16 @@ beforeAll(async () => {
   );
   const api = signedClient(worker.baseUrl, SECRET);
   const rows = ['x1', 'x2'];
-  expect((await api.request('POST', '/v1/dispatch', dispatchBody(rows.map((rowId) => ({ rowId, youtube: [`${host.notFoundUrl()}?${rowId}`] }))))).status).toBe(202);
-  await until('both jobs failed', async () => ((await api.request('GET', '/v1/jobs?status=failed')).body.jobs.length === 2 ? true : undefined), 60_000, 200);
+  expect(
+    (await api.request('POST', '/v1/dispatch', dispatchBody(rows.map((rowId) => ({ rowId, youtube: [`${host.notFoundUrl()}?${rowId}`] })))))
+      .status,
+  ).toBe(202);
+  await until(
+    'both jobs failed',
+    async () => ((await api.request('GET', '/v1/jobs?status=failed')).body.jobs.length === 2 ? true : undefined),
+    60_000,
+    200,
+  );
   front = await startTlsProxy(worker.baseUrl);
   const model = new SheetModel();
   model.addSpreadsheet(SPREADSHEET_ID, [{ title: 'People', rows: peopleRows({ rows: 3, tracking: true }) }]);
@@ -75,7 +83,9 @@ describe("the worker's report in the add-on", () => {
   it('is fetched signed, trimmed to status, alerts and advice, and cached for a minute', () => {
     const view = addon.call('getWorkerReport') as WorkerReportView;
     expect(view).toMatchObject({ ok: true, status: 'critical', successRate: 0, pending: 0 });
-    expect(view.alerts).toEqual([expect.objectContaining({ id: 'failure_rate', severity: 'critical', advice: expect.stringMatching(/fix the links/) })]);
+    expect(view.alerts).toEqual([
+      expect.objectContaining({ id: 'failure_rate', severity: 'critical', advice: expect.stringMatching(/fix the links/) }),
+    ]);
     expect(reportFetches).toHaveLength(1);
     expect(addon.call('getWorkerReport')).toEqual(view);
     expect(reportFetches).toHaveLength(1);
@@ -100,20 +110,31 @@ describe("the worker's report in the add-on", () => {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 300, height: 1000 } });
     await context.addInitScript(GOOGLE_SCRIPT_RUN_SHIM);
     const page = await context.newPage();
     await page.goto(bridge.url);
     const status = page.locator('#worker-status');
-    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toMatch(/Critical: 0 % of jobs succeeded in the last 24 h, 0 open, 1 alert\./);
+    await expect
+      .poll(() => status.innerText(), { timeout: 20_000 })
+      .toMatch(/Critical: 0 % of jobs succeeded in the last 24 h, 0 open, 1 alert\./);
     expect(await status.getAttribute('class')).toBe('health critical');
     expect(await status.getAttribute('role')).toBe('status');
     // the colour repeats the word: red text, not the default
     expect(await status.evaluate((e) => getComputedStyle(e).color)).toBe('rgb(140, 11, 11)');
     const alert = page.locator('#worker-alerts li[data-alert="failure_rate"]');
-    expect(await alert.innerText()).toMatch(/Critical: 2 of the last 2 finished jobs failed[\s\S]*What to do: 100 % of jobs point at media that is gone or a wrong link: fix the links/);
+    expect(await alert.innerText()).toMatch(
+      /Critical: 2 of the last 2 finished jobs failed[\s\S]*What to do: 100 % of jobs point at media that is gone or a wrong link: fix the links/,
+    );
     // above the sheet's own counts
     const order = await page.evaluate(() => {
       const w = document.getElementById('worker-report')!;

@@ -49,11 +49,16 @@ afterAll(async () => {
 const api = () => signedClient(worker.baseUrl, SECRET);
 
 async function jobsDone(rowIds: string[], status: string): Promise<void> {
-  await until(`${rowIds.join(',')} ${status}`, async () => {
-    const res = await api().request('GET', `/v1/jobs?status=${status}&limit=500`);
-    const seen = new Set((res.body.jobs as { rowId: string }[]).map((j) => j.rowId));
-    return rowIds.every((r) => seen.has(r)) || undefined;
-  }, 90_000, 200);
+  await until(
+    `${rowIds.join(',')} ${status}`,
+    async () => {
+      const res = await api().request('GET', `/v1/jobs?status=${status}&limit=500`);
+      const seen = new Set((res.body.jobs as { rowId: string }[]).map((j) => j.rowId));
+      return rowIds.every((r) => seen.has(r)) || undefined;
+    },
+    90_000,
+    200,
+  );
 }
 
 describe('alerts and the report against a running worker', () => {
@@ -92,7 +97,11 @@ describe('alerts and the report against a running worker', () => {
     }).catch((err) => (ac.signal.aborted ? undefined : Promise.reject(err)));
 
     const missing = ['m1', 'm2', 'm3'];
-    const d = await api().request('POST', '/v1/dispatch', dispatchBody(missing.map((rowId) => ({ rowId, youtube: [`${host.notFoundUrl()}?${rowId}`] }))));
+    const d = await api().request(
+      'POST',
+      '/v1/dispatch',
+      dispatchBody(missing.map((rowId) => ({ rowId, youtube: [`${host.notFoundUrl()}?${rowId}`] }))),
+    );
     expect(d.status).toBe(202);
     await jobsDone(missing, 'failed');
 
@@ -120,7 +129,11 @@ describe('alerts and the report against a running worker', () => {
     expect(raised.data).toMatchObject({ id: 'failure_rate', severity: 'critical', advice: expect.stringMatching(/fix the links/) });
 
     const good = ['g1', 'g2', 'g3', 'g4'];
-    const g = await api().request('POST', '/v1/dispatch', dispatchBody(good.map((rowId, i) => ({ rowId, youtube: [host.clipUrl(host.clips[i % 2]!) + `?${rowId}`] }))));
+    const g = await api().request(
+      'POST',
+      '/v1/dispatch',
+      dispatchBody(good.map((rowId, i) => ({ rowId, youtube: [host.clipUrl(host.clips[i % 2]!) + `?${rowId}`] }))),
+    );
     expect(g.status).toBe(202);
     await jobsDone(good, 'completed');
     await until('alert.cleared', () => seen.find((e) => e.type === 'alert.cleared'), 30_000);

@@ -8,7 +8,14 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobError } from '../../shared/schemas.js';
-import { AlertMonitor, buildReport, DEFAULT_THRESHOLDS, thresholdsFromEnv, type AlertThresholds, type ReportDeps } from '../../worker/src/alerts/index.js';
+import {
+  AlertMonitor,
+  buildReport,
+  DEFAULT_THRESHOLDS,
+  thresholdsFromEnv,
+  type AlertThresholds,
+  type ReportDeps,
+} from '../../worker/src/alerts/index.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { SqliteQueue } from '../../worker/src/queue/index.js';
@@ -68,7 +75,11 @@ describe('health report', () => {
   it('gives success rates per source, failure categories with an example, and the trend per hour', async () => {
     now -= 3 * H;
     finish(3, null);
-    finish(1, { category: 'not_found', message: 'HTTP Error 404: Not Found' }, { source: 'drive', links: ['https://drive.google.com/file/d/abc/view'] });
+    finish(
+      1,
+      { category: 'not_found', message: 'HTTP Error 404: Not Found' },
+      { source: 'drive', links: ['https://drive.google.com/file/d/abc/view'] },
+    );
     now += 3 * H;
     finish(2, null);
     finish(2, { category: 'network', message: 'connection reset' });
@@ -89,7 +100,10 @@ describe('health report', () => {
 
   it('raises failure_rate over the last 100 finished jobs, with advice for the dominant category', async () => {
     const cases: [JobError, RegExp][] = [
-      [{ category: 'rate_limit', message: "Sign in to confirm you're not a bot" }, /YouTube is asking for sign-in on 30 % of jobs: refresh YTDLP_COOKIES \(docs\/youtube\.md#cookies\)/],
+      [
+        { category: 'rate_limit', message: "Sign in to confirm you're not a bot" },
+        /YouTube is asking for sign-in on 30 % of jobs: refresh YTDLP_COOKIES \(docs\/youtube\.md#cookies\)/,
+      ],
       [{ category: 'system', message: 'Requested format is not available' }, /update-tools/],
       [{ category: 'not_found', message: 'HTTP Error 404: Not Found' }, /fix the links/],
       [{ category: 'quota', message: 'download quota exceeded' }, /wait/],
@@ -165,7 +179,9 @@ describe('health report', () => {
     const lease = queue.lease('w', 60_000, now, [])!;
     queue.fail(lease.job.jobId, 'w', { category: 'rate_limit', message: 'HTTP Error 429' }, now + 2 * H);
     let r = await buildReport(deps());
-    expect(r.lanes).toEqual([{ lane: 'youtube', jobs: 1, since: new Date(now).toISOString(), until: new Date(now + 2 * H).toISOString(), pausedMs: 0 }]);
+    expect(r.lanes).toEqual([
+      { lane: 'youtube', jobs: 1, since: new Date(now).toISOString(), until: new Date(now + 2 * H).toISOString(), pausedMs: 0 },
+    ]);
     expect(r.alerts).toEqual([]);
     now += H + 60_000;
     r = await buildReport(deps());
@@ -201,7 +217,16 @@ describe('thresholds from the environment', () => {
       ARCHIVER_ALERT_MAX_YTDLP_AGE_DAYS: '90',
       ARCHIVER_COOKIES_MAX_AGE: '14d',
     });
-    expect(t).toEqual({ ...DEFAULT_THRESHOLDS, failureRate: 0.5, minDiskBytes: 2 * GIB, maxPending: 10, maxQueuedAgeMs: 30 * 60_000, maxLanePauseMs: 2 * H, maxYtdlpAgeDays: 90, cookiesMaxAgeMs: 14 * 86_400_000 });
+    expect(t).toEqual({
+      ...DEFAULT_THRESHOLDS,
+      failureRate: 0.5,
+      minDiskBytes: 2 * GIB,
+      maxPending: 10,
+      maxQueuedAgeMs: 30 * 60_000,
+      maxLanePauseMs: 2 * H,
+      maxYtdlpAgeDays: 90,
+      cookiesMaxAgeMs: 14 * 86_400_000,
+    });
     expect(thresholdsFromEnv({})).toEqual(DEFAULT_THRESHOLDS);
     expect(() => thresholdsFromEnv({ ARCHIVER_ALERT_FAILURE_RATE: '20%' })).toThrow(/ARCHIVER_ALERT_FAILURE_RATE/);
     expect(() => thresholdsFromEnv({ ARCHIVER_ALERT_MAX_QUEUED_AGE: 'soon' })).toThrow(/ARCHIVER_ALERT_MAX_QUEUED_AGE/);
@@ -223,7 +248,12 @@ describe('alert monitor', () => {
     await monitor.check();
     const events = log.since(0);
     expect(events.map((e) => e.type)).toEqual(['alert.raised', 'alert.cleared']);
-    expect(events[0]!.data).toMatchObject({ id: 'disk', kind: 'disk', severity: 'critical', advice: expect.stringMatching(/Free disk space/) });
+    expect(events[0]!.data).toMatchObject({
+      id: 'disk',
+      kind: 'disk',
+      severity: 'critical',
+      advice: expect.stringMatching(/Free disk space/),
+    });
     expect(events[1]!.data).toEqual({ id: 'disk', kind: 'disk' });
   });
 });

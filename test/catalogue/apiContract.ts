@@ -31,7 +31,7 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
       const headers: Record<string, string> = signed ? { [SIGNATURE_HEADER]: signRequest(SECRET, method, path, raw) } : {};
       if (raw) headers['content-type'] = 'application/json';
       const res = await app.request(path, { method, headers, ...(raw ? { body: raw } : {}) });
-      return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return { status: res.status, body: (await res.json()) as any };
     };
 
     beforeAll(async () => {
@@ -49,7 +49,15 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
       ] as const) {
         await writeMetadata(store, '', await youtubeItem(store, { spreadsheetId: ss, rowId, mediaId, title }));
       }
-      app = createApp({ secret: SECRET, queue, log: silentLogger, maxBodyBytes: 1 << 20, startedAt: Date.now(), readiness: async () => ({ ready: true, checks: {} }), catalogue: { catalogue: cat, store } });
+      app = createApp({
+        secret: SECRET,
+        queue,
+        log: silentLogger,
+        maxBodyBytes: 1 << 20,
+        startedAt: Date.now(),
+        readiness: async () => ({ ready: true, checks: {} }),
+        catalogue: { catalogue: cat, store },
+      });
     });
     afterAll(async () => {
       queue?.close();
@@ -75,7 +83,12 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
       expect(r.status).toBe(200);
       expect(r.body.person).toMatchObject({ rowId: '151', spreadsheetId: 'ss-1', assets: 8 });
       expect(r.body.sources.youtube.map((g: { mediaId: string }) => g.mediaId)).toEqual(['vid151a', 'vid151b']);
-      expect(r.body.sources.youtube[0].assets.map((a: { kind: string }) => a.kind).sort()).toEqual(['info', 'metadata', 'subtitles', 'video']);
+      expect(r.body.sources.youtube[0].assets.map((a: { kind: string }) => a.kind).sort()).toEqual([
+        'info',
+        'metadata',
+        'subtitles',
+        'video',
+      ]);
       expect(r.body.sources.drive).toEqual([]);
       // the same row_id in two spreadsheets needs the spreadsheet
       const amb = await call('GET', '/v1/people/151');

@@ -50,7 +50,12 @@ describe('catalogue CLI', () => {
     try {
       const sessions = await cat.listSessions();
       expect(sessions).toHaveLength(1);
-      expect(sessions[0]).toMatchObject({ kind: 'run', spreadsheetId: `csv:${csv}`, request: { rows: 2, jobs: 2 }, counts: { completed: 2 } });
+      expect(sessions[0]).toMatchObject({
+        kind: 'run',
+        spreadsheetId: `csv:${csv}`,
+        request: { rows: 2, jobs: 2 },
+        counts: { completed: 2 },
+      });
     } finally {
       await cat.close();
     }
@@ -64,7 +69,9 @@ describe('catalogue CLI', () => {
     ]);
     const ana = await json(['people', '151']);
     expect(ana.person).toMatchObject({ name: 'Ana Souza', type: TYPE, spreadsheetId: `csv:${csv}` });
-    expect(ana.sources.youtube[0].assets.map((a: { kind: string }) => a.kind)).toEqual(expect.arrayContaining(['video', 'subtitles', 'metadata']));
+    expect(ana.sources.youtube[0].assets.map((a: { kind: string }) => a.kind)).toEqual(
+      expect.arrayContaining(['video', 'subtitles', 'metadata']),
+    );
     const table = await runCli(['people', '151'], env);
     expect(table.stdout).toMatch(/name: {4}Ana Souza <ana@example\.org>/);
     expect(table.stdout).toMatch(/video .* 151\/youtube\//);
@@ -77,7 +84,12 @@ describe('catalogue CLI', () => {
     const id = videos.assets[0].assetId as string;
     const shown = await json(['assets', id]);
     expect(shown.asset).toMatchObject({ assetId: id, rowId: '151' });
-    expect(shown.transcript).toContain(host.subtitleText(host.clips[0]!).split('\n').filter((l) => l && !l.includes('-->') && l !== 'WEBVTT')[0]);
+    expect(shown.transcript).toContain(
+      host
+        .subtitleText(host.clips[0]!)
+        .split('\n')
+        .filter((l) => l && !l.includes('-->') && l !== 'WEBVTT')[0],
+    );
     const tagged = await json(['assets', id, '--tags', 'interview,keep', '--note', 'first take']);
     expect(tagged.asset).toMatchObject({ tags: ['interview', 'keep'], note: 'first take' });
     const bad = await runCli(['assets', '--kind', 'movie'], env);
@@ -90,7 +102,11 @@ describe('catalogue CLI', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const rows = JSON.parse(exported.stdout) as Record<string, unknown>[];
     expect(rows.length).toBeGreaterThan(4);
-    expect(rows.find((r) => r['kind'] === 'video' && r['row_id'] === '152')).toMatchObject({ name: 'Bruno Oliveira', email: 'bruno@example.org', type: 'MF-Si/Te-BS/P(C) #3' });
+    expect(rows.find((r) => r['kind'] === 'video' && r['row_id'] === '152')).toMatchObject({
+      name: 'Bruno Oliveira',
+      email: 'bruno@example.org',
+      type: 'MF-Si/Te-BS/P(C) #3',
+    });
     const csvOut = await runCli(['catalogue', 'export', '--format', 'csv'], env);
     expect(csvOut.stdout.trim().split('\n')).toHaveLength(rows.length + 1);
 
@@ -99,11 +115,19 @@ describe('catalogue CLI', () => {
     const after = JSON.parse((await runCli(['catalogue', 'export', '--format', 'json'], env)).stdout) as Record<string, unknown>[];
     expect(after).toEqual(rows);
 
-    writeFileSync(join(dir, 'more.csv'), `row_id,name,email,type,video\n153,Chen Wang,chen@example.org,MM-Ne/Ti-CS/P(B) #1,${host.clipUrl(host.clips[0]!)}\n`);
+    writeFileSync(
+      join(dir, 'more.csv'),
+      `row_id,name,email,type,video\n153,Chen Wang,chen@example.org,MM-Ne/Ti-CS/P(B) #1,${host.clipUrl(host.clips[0]!)}\n`,
+    );
     const imported = await json(['catalogue', 'import', join(dir, 'more.csv'), '--spreadsheet-id', 'ss-google']);
     expect(imported).toMatchObject({ created: 1, updated: 0 });
     const chen = await json(['people', '153', '--spreadsheet-id', 'ss-google']);
-    expect(chen.person).toMatchObject({ name: 'Chen Wang', rowNumber: 2, assets: 0, links: [{ column: 'video', url: host.clipUrl(host.clips[0]!) }] });
+    expect(chen.person).toMatchObject({
+      name: 'Chen Wang',
+      rowNumber: 2,
+      assets: 0,
+      links: [{ column: 'video', url: host.clipUrl(host.clips[0]!) }],
+    });
   });
 
   it('serve answers the catalogue API on the same data, signed', async () => {

@@ -42,7 +42,15 @@ async function serveArchive(dir: string, store: ObjectStore): Promise<Served & {
   const queue = new SqliteQueue(':memory:');
   attachMetadataSink(store, catalogueSink(cat));
   await writeMetadata(store, '', await youtubeItem(store, { rowId: '151', mediaId: 'vid151', extraFiles: [NAME] }));
-  const app = createApp({ secret: SECRET, queue, log: silentLogger, maxBodyBytes: 1 << 20, startedAt: Date.now(), readiness: async () => ({ ready: true, checks: {} }), catalogue: { catalogue: cat, store } });
+  const app = createApp({
+    secret: SECRET,
+    queue,
+    log: silentLogger,
+    maxBodyBytes: 1 << 20,
+    startedAt: Date.now(),
+    readiness: async () => ({ ready: true, checks: {} }),
+    catalogue: { catalogue: cat, store },
+  });
   let server!: ServerType;
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
@@ -52,7 +60,8 @@ async function serveArchive(dir: string, store: ObjectStore): Promise<Served & {
     base,
     queue,
     cat,
-    signed: (method, path, headers = {}) => fetch(base + path, { method, redirect: 'manual', headers: { [SIGNATURE_HEADER]: signRequest(SECRET, method, path), ...headers } }),
+    signed: (method, path, headers = {}) =>
+      fetch(base + path, { method, redirect: 'manual', headers: { [SIGNATURE_HEADER]: signRequest(SECRET, method, path), ...headers } }),
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       queue.close();

@@ -24,9 +24,16 @@ import { metadataObject, TYPE, youtubeItem } from './fixtures.js';
 const CHILD = join(import.meta.dirname, 'migrateChild.ts');
 const CRASH_CHILD = join(import.meta.dirname, 'crashChild.ts');
 
-function runChild(target: CatalogueTarget, script = CHILD, ...args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function runChild(
+  target: CatalogueTarget,
+  script = CHILD,
+  ...args: string[]
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const cp = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(target), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const cp = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(target), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
     let out = '';
     let err = '';
     cp.stdout.on('data', (d) => (out += d));
@@ -56,7 +63,16 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
         expect(Math.max(...rows.map((r) => Number(r.version)))).toBe(LATEST_VERSION);
         // every table is there and empty
         for (const t of ['people', 'assets', 'sessions', 'session_jobs', 'metadata_intents'] as const) {
-          expect(Number((await c.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(0);
+          expect(
+            Number(
+              (
+                await c.db
+                  .selectFrom(t)
+                  .select((eb) => eb.fn.countAll().as('n'))
+                  .executeTakeFirstOrThrow()
+              ).n,
+            ),
+          ).toBe(0);
         }
       } finally {
         await c.db.destroy();
@@ -79,10 +95,14 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       const c = await openDb(target);
       try {
         await migrate(c);
-        const bad = { version: LATEST_VERSION + 1, name: 'half', up: async (db: Parameters<(typeof MIGRATIONS)[0]['up']>[0]) => {
-          await db.schema.createTable('half_done').addColumn('x', 'text').execute();
-          throw new Error('boom');
-        } };
+        const bad = {
+          version: LATEST_VERSION + 1,
+          name: 'half',
+          up: async (db: Parameters<(typeof MIGRATIONS)[0]['up']>[0]) => {
+            await db.schema.createTable('half_done').addColumn('x', 'text').execute();
+            throw new Error('boom');
+          },
+        };
         await expect(migrate(c, [...MIGRATIONS, bad])).rejects.toThrow(/migration failed.*boom/);
         const versions = await c.db.selectFrom('catalogue_migrations').select('version').execute();
         expect(versions.map((v) => Number(v.version)).sort()).toEqual(MIGRATIONS.map((m) => m.version));
@@ -128,7 +148,12 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
 
     it('catalogues every file of a metadata.json, itself included, with its kind, size and SHA-256', async () => {
       const store = newStore();
-      const meta = await youtubeItem(store, { spreadsheetId: 'ss-K', rowId: 'k1', mediaId: 'vidK', extraFiles: ['vidK.jpg', 'vidK.comments.json', 'vidK.en.txt'] });
+      const meta = await youtubeItem(store, {
+        spreadsheetId: 'ss-K',
+        rowId: 'k1',
+        mediaId: 'vidK',
+        extraFiles: ['vidK.jpg', 'vidK.comments.json', 'vidK.en.txt'],
+      });
       await cat.write((t) => cat.applyMetadata(t, meta, metadataObject(meta), store));
       const { items } = await cat.listAssets({ spreadsheetId: 'ss-K' });
       expect(items.map((a) => [a.fileName, a.kind])).toEqual([
@@ -141,7 +166,17 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
         ['vidK.mp4', 'video'],
       ]);
       const video = items.find((a) => a.kind === 'video')!;
-      expect(video).toMatchObject({ rowId: 'k1', source: 'youtube', mediaId: 'vidK', size: meta.files[0]!.size, sha256: meta.files[0]!.sha256, title: 'Clip vidK', uploader: 'Uploader', duration: 12.5, status: 'stored' });
+      expect(video).toMatchObject({
+        rowId: 'k1',
+        source: 'youtube',
+        mediaId: 'vidK',
+        size: meta.files[0]!.size,
+        sha256: meta.files[0]!.sha256,
+        title: 'Clip vidK',
+        uploader: 'Uploader',
+        duration: 12.5,
+        status: 'stored',
+      });
       expect(video.storageUrl).toMatch(/^file:\/\/.*\/k1\/youtube\/vidK\/vidK\.mp4$/);
       expect(video.media['chapters']).toHaveLength(2);
       expect(items.find((a) => a.kind === 'metadata')!.sha256).toBe(metadataObject(meta).sha256);
@@ -149,12 +184,23 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
 
     it('re-applying is idempotent, keeps tags and notes, drops files no longer listed; older facts never overwrite newer', async () => {
       const store = newStore();
-      const meta = await youtubeItem(store, { spreadsheetId: 'ss-I', rowId: 'i1', mediaId: 'vidI', name: 'New Name', archivedAt: '2026-11-22T00:00:00Z' });
+      const meta = await youtubeItem(store, {
+        spreadsheetId: 'ss-I',
+        rowId: 'i1',
+        mediaId: 'vidI',
+        name: 'New Name',
+        archivedAt: '2026-11-22T00:00:00Z',
+      });
       await cat.write((t) => cat.applyMetadata(t, meta, metadataObject(meta), store));
       const video = (await cat.listAssets({ spreadsheetId: 'ss-I', kind: 'video' })).items[0]!;
       await cat.patchAsset(video.assetId, { tags: ['keep', 'keep', 'x'], note: 'checked' });
       const before = await cat.listAssets({ spreadsheetId: 'ss-I' });
-      const older = { ...meta, row: { ...meta.row, name: 'Old Name' }, archivedAt: '2026-11-01T00:00:00Z', files: meta.files.filter((f) => !f.key.endsWith('.info.json')) };
+      const older = {
+        ...meta,
+        row: { ...meta.row, name: 'Old Name' },
+        archivedAt: '2026-11-01T00:00:00Z',
+        files: meta.files.filter((f) => !f.key.endsWith('.info.json')),
+      };
       await cat.write((t) => cat.applyMetadata(t, older, metadataObject(older), store));
       await cat.write((t) => cat.applyMetadata(t, older, metadataObject(older), store));
       const after = await cat.listAssets({ spreadsheetId: 'ss-I' });
@@ -167,7 +213,13 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
     it('filters by row, source, kind, media id and q (title, uploader, file name; wildcards literal) and pages with a cursor', async () => {
       const store = newStore();
       for (let i = 0; i < 7; i++) {
-        const m = await youtubeItem(store, { spreadsheetId: 'ss-F', rowId: `f${i % 3}`, mediaId: `m${i}`, title: i === 4 ? 'Interview 100%_done' : `Talk ${i}`, uploader: i === 5 ? 'Zelda Channel' : 'U' });
+        const m = await youtubeItem(store, {
+          spreadsheetId: 'ss-F',
+          rowId: `f${i % 3}`,
+          mediaId: `m${i}`,
+          title: i === 4 ? 'Interview 100%_done' : `Talk ${i}`,
+          uploader: i === 5 ? 'Zelda Channel' : 'U',
+        });
         await cat.write((t) => cat.applyMetadata(t, m, metadataObject(m), store));
       }
       const all: string[] = [];
@@ -197,14 +249,22 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       expect((await cat.listAssets({ cursor: encodeCursor(['~~~~']) })).items).toHaveLength(0);
       const people = await cat.listPeople({ spreadsheetId: 'ss-F', limit: 2 });
       expect(people.items.map((p) => p.rowId)).toEqual(['f0', 'f1']);
-      expect((await cat.listPeople({ spreadsheetId: 'ss-F', cursor: people.nextCursor! })).items.map((p) => [p.rowId, p.assets])).toEqual([['f2', 8]]);
+      expect((await cat.listPeople({ spreadsheetId: 'ss-F', cursor: people.nextCursor! })).items.map((p) => [p.rowId, p.assets])).toEqual([
+        ['f2', 8],
+      ]);
     });
 
     it('a search matching thousands of assets pages through all of them', async () => {
       const store = newStore();
       const base = await youtubeItem(store, { spreadsheetId: 'ss-C', rowId: 'c0', mediaId: 'c0' });
       const items = Array.from({ length: 500 }, (_, i) => {
-        const meta = { ...base, row: { ...base.row, rowId: `c${i}` }, mediaId: `c${i}`, title: `Common Word ${i}`, files: base.files.map((f) => ({ ...f, key: f.key.replace(/^c0\/youtube\/c0\//, `c${i}/youtube/c${i}/`) })) };
+        const meta = {
+          ...base,
+          row: { ...base.row, rowId: `c${i}` },
+          mediaId: `c${i}`,
+          title: `Common Word ${i}`,
+          files: base.files.map((f) => ({ ...f, key: f.key.replace(/^c0\/youtube\/c0\//, `c${i}/youtube/c${i}/`) })),
+        };
         return { meta, metadata: metadataObject(meta) };
       });
       await cat.write((t) => cat.applyMany(t, items, store));
@@ -237,7 +297,10 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       const sink = catalogueSink(cat);
       attachMetadataSink(store, { ...sink, commit: async () => Promise.reject(new Error('connection reset by the database')) });
       const meta = await youtubeItem(store, { spreadsheetId: 'ss-X', rowId: 'x1', mediaId: 'vidX' });
-      await expect(writeMetadata(store, '', meta)).rejects.toMatchObject({ category: 'file_io', message: expect.stringMatching(/catalogue write failed.*connection reset/) });
+      await expect(writeMetadata(store, '', meta)).rejects.toMatchObject({
+        category: 'file_io',
+        message: expect.stringMatching(/catalogue write failed.*connection reset/),
+      });
       expect(await store.head(metadataObject(meta).key)).toBeNull();
       expect((await cat.listAssets({ spreadsheetId: 'ss-X' })).items).toEqual([]);
       expect(await cat.pendingIntents()).toEqual([]);
@@ -275,7 +338,9 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       attachMetadataSink(store, null);
 
       expect(await recoverIntents(cat, store)).toEqual({ applied: 1, dropped: 1 });
-      expect((await cat.listAssets({ spreadsheetId: 'ss-R' })).items.map((a) => a.objectKey).sort()).toEqual([...meta.files.map((f) => f.key), key].sort());
+      expect((await cat.listAssets({ spreadsheetId: 'ss-R' })).items.map((a) => a.objectKey).sort()).toEqual(
+        [...meta.files.map((f) => f.key), key].sort(),
+      );
       expect(await cat.pendingIntents()).toEqual([]);
       expect(await recoverIntents(cat, store)).toEqual({ applied: 0, dropped: 0 });
     });
@@ -300,14 +365,26 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
 
     it('records sessions with their jobs counted by latest status', async () => {
       await cat.openSession({ sessionId: 'run-1', kind: 'run', spreadsheetId: 'csv:/x.csv', sheetName: 'x.csv', request: { jobs: 3 } });
-      const job = (jobId: string, status: string) => ({ jobId, dispatchId: 'run-1', spreadsheetId: 'csv:/x.csv', sheetName: 'x.csv', rowId: jobId, source: 'youtube' as const, status });
+      const job = (jobId: string, status: string) => ({
+        jobId,
+        dispatchId: 'run-1',
+        spreadsheetId: 'csv:/x.csv',
+        sheetName: 'x.csv',
+        rowId: jobId,
+        source: 'youtube' as const,
+        status,
+      });
       await cat.recordJob(job('j1', 'downloading'));
       await cat.recordJob(job('j1', 'completed'));
       await cat.recordJob(job('j2', 'failed'));
       await cat.recordJob(job('j3', 'completed'));
       await cat.recordJob({ ...job('j9', 'completed'), dispatchId: 'd-2' });
       const sessions = await cat.listSessions();
-      expect(sessions.find((s) => s.sessionId === 'run-1')).toMatchObject({ kind: 'run', request: { jobs: 3 }, counts: { completed: 2, failed: 1 } });
+      expect(sessions.find((s) => s.sessionId === 'run-1')).toMatchObject({
+        kind: 'run',
+        request: { jobs: 3 },
+        counts: { completed: 2, failed: 1 },
+      });
       expect(sessions.find((s) => s.sessionId === 'd-2')).toMatchObject({ kind: 'dispatch', counts: { completed: 1 } });
     });
 
@@ -325,7 +402,15 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       expect(report).toMatchObject({ created: 2, updated: 0 });
       expect(report.skipped.map((s) => s.rowNumber)).toEqual([3, 4]);
       const ana = (await cat.findPeople('e1', 'ss-E'))[0]!;
-      expect(ana).toMatchObject({ name: 'Ana Souza', type: TYPE, rowNumber: 2, links: [{ column: 'link', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' }, { column: 'link', url: 'https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123/view' }] });
+      expect(ana).toMatchObject({
+        name: 'Ana Souza',
+        type: TYPE,
+        rowNumber: 2,
+        links: [
+          { column: 'link', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' },
+          { column: 'link', url: 'https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123/view' },
+        ],
+      });
       expect((await importSheet(cat, csv, { spreadsheetId: 'ss-E' })).updated).toBe(2);
 
       const store = newStore();
@@ -344,7 +429,14 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       const json = await collect('json');
       const rows = (JSON.parse(json.text) as Record<string, unknown>[]).filter((r) => r['spreadsheet_id'] === 'ss-E');
       expect(rows).toHaveLength(4);
-      expect(rows.find((r) => r['kind'] === 'video')).toMatchObject({ name: 'Ana Souza', email: 'ana@example.org', type: TYPE, row_id: 'e1', media_id: 'dQw4w9WgXcQ', title: 'Clip dQw4w9WgXcQ' });
+      expect(rows.find((r) => r['kind'] === 'video')).toMatchObject({
+        name: 'Ana Souza',
+        email: 'ana@example.org',
+        type: TYPE,
+        row_id: 'e1',
+        media_id: 'dQw4w9WgXcQ',
+        title: 'Clip dQw4w9WgXcQ',
+      });
       const csvOut = await collect('csv');
       expect(csvOut.n).toBe(json.n);
       const lines = csvOut.text.trim().split('\n');

@@ -81,7 +81,10 @@ describe('sheet-archiver erase', () => {
     const cells152 = await cells('152');
     expect((await cells('151')).youtube_status).toBe('completed');
 
-    const killed = await runCli(['erase', '--csv', csv, '--row-id', '151', '--hard', '--yes', '--json'], { ...env, ARCHIVER_TEST_CRASH_AFTER_ERASE_STEP: '2' });
+    const killed = await runCli(['erase', '--csv', csv, '--row-id', '151', '--hard', '--yes', '--json'], {
+      ...env,
+      ARCHIVER_TEST_CRASH_AFTER_ERASE_STEP: '2',
+    });
     expect(killed.code, killed.stderr).toBe(-1); // SIGKILL: no exit code
     expect(filesUnder(join(archive, '151'))).toEqual([]);
     await withCatalogue(async (c) => {
@@ -93,15 +96,25 @@ describe('sheet-archiver erase', () => {
 
     const again = await runCli(['erase', '--csv', csv, '--row-id', '151', '--hard', '--yes', '--json'], env);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ hard: true, erasure: { stepName: 'sheet_cleared', rowId: '151' }, sheetUpdatesPending: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      hard: true,
+      erasure: { stepName: 'sheet_cleared', rowId: '151' },
+      sheetUpdatesPending: 0,
+    });
     await withCatalogue(async (c) => {
       expect(await c.findPeople('151')).toEqual([]);
       expect((await c.listAssets({ rowId: '151', status: 'all' })).items).toEqual([]);
       expect((await c.listAssets({ rowId: '152' })).items.length).toBeGreaterThan(1);
     });
     expect(await cells('151')).toMatchObject({
-      row_id: '151', name: 'Ana Souza', type: TYPE,
-      youtube_status: '', youtube_files: '', youtube_media_id: '', last_download_attempt: '', download_errors: eraseNote(new Date()),
+      row_id: '151',
+      name: 'Ana Souza',
+      type: TYPE,
+      youtube_status: '',
+      youtube_files: '',
+      youtube_media_id: '',
+      last_download_attempt: '',
+      download_errors: eraseNote(new Date()),
     });
     expect(filesUnder(join(archive, '151'))).toEqual([]);
     expect(filesUnder(join(archive, '152'))).toEqual(before152);

@@ -39,7 +39,14 @@ beforeAll(async () => {
   host = await startMediaHost({ clipCount: 2, clipSeconds: 1 });
   drive = await startDriveStandIn();
   const pdf = await drive.addFile({ name: 'cv.pdf', content: { seed: 7, size: 40_000 }, mimeType: 'application/pdf' });
-  const doc = drive.addNative({ name: 'Notes', mimeType: DOC_MIME, exports: { 'application/pdf': 'pdf of the notes', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx of the notes' } });
+  const doc = drive.addNative({
+    name: 'Notes',
+    mimeType: DOC_MIME,
+    exports: {
+      'application/pdf': 'pdf of the notes',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx of the notes',
+    },
+  });
   const folder = drive.addFolder({ name: 'Portfolio' });
   await drive.addFile({ name: 'a.mp4', parent: folder.id, content: { seed: 8, size: 30_000 }, mimeType: 'video/mp4' });
   await drive.addFile({ name: 'b.txt', parent: folder.id, content: 'plain text', mimeType: 'text/plain' });
@@ -104,7 +111,10 @@ async function archive(store: ObjectStore, cat: Catalogue, name: string): Promis
   await runner.idle();
   await runner.stop();
   const failed = queue.list({}).jobs.filter((j) => j.status !== 'completed');
-  expect(failed.map((j) => [j.rowId, j.source, j.error]), 'every job completed').toEqual([]);
+  expect(
+    failed.map((j) => [j.rowId, j.source, j.error]),
+    'every job completed',
+  ).toEqual([]);
   queue.close();
   attachMetadataSink(store, null);
 }
@@ -123,9 +133,21 @@ describe.each([
       // what was archived is all there: two people called 151 (two spreadsheets), col/x and col_x apart
       expect(want.people.map((p) => `${p.spreadsheetId}:${p.rowId}`).sort()).toEqual(['ss-1:151', 'ss-1:col/x', 'ss-1:col_x', 'ss-2:151']);
       const kinds = new Set(want.assets.map((a) => `${a.source}:${a.kind}`));
-      for (const k of ['youtube:video', 'youtube:subtitles', 'youtube:info', 'youtube:metadata', 'drive:document', 'drive:export', 'drive:video', 'drive:metadata']) expect(kinds, k).toContain(k);
+      for (const k of [
+        'youtube:video',
+        'youtube:subtitles',
+        'youtube:info',
+        'youtube:metadata',
+        'drive:document',
+        'drive:export',
+        'drive:video',
+        'drive:metadata',
+      ])
+        expect(kinds, k).toContain(k);
       expect(want.assets.filter((a) => a.source === 'drive' && a.md5).length).toBeGreaterThan(0);
-      expect(new Set(want.assets.filter((a) => a.rowId.startsWith('col')).map((a) => a.objectKey.split('/')[0]))).toEqual(new Set(['col%2Fx', 'col_x']));
+      expect(new Set(want.assets.filter((a) => a.rowId.startsWith('col')).map((a) => a.objectKey.split('/')[0]))).toEqual(
+        new Set(['col%2Fx', 'col_x']),
+      );
 
       const report = await rebuildCatalogue(rebuilt, store);
       expect(report.skipped).toEqual([]);
@@ -159,7 +181,11 @@ describe('archives written by the old sanitising rule', () => {
       tools: {},
     };
     await store.put('_/youtube/old1/metadata.json', JSON.stringify(meta), { rowId: '..' });
-    expect(await lookup(store, '_/youtube/old1/old1.mp4', '')).toMatchObject({ rowId: '..', mediaId: 'old1', file: { sha256: file.sha256 } });
+    expect(await lookup(store, '_/youtube/old1/old1.mp4', '')).toMatchObject({
+      rowId: '..',
+      mediaId: 'old1',
+      file: { sha256: file.sha256 },
+    });
     const cat = await Catalogue.open({ engine: 'sqlite', path: ':memory:' });
     try {
       expect((await rebuildCatalogue(cat, store)).files).toBe(1);

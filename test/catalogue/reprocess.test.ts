@@ -78,7 +78,10 @@ function archiveJob(rowId: string, link: string): NewJob {
 /** Streams of a file, by ffprobe: codec types in order. */
 function streamTypes(path: string): string[] {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path], { encoding: 'utf8' });
-  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
@@ -215,7 +218,9 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     const got = await downloadObject(store, audio[0]!.objectKey, local);
     expect(got.sha256).toBe(audio[0]!.sha256);
     expect(streamTypes(local)).toEqual(['audio']);
-    expect(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', local], { encoding: 'utf8' }).trim()).toBe('aac');
+    expect(
+      execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', local], { encoding: 'utf8' }).trim(),
+    ).toBe('aac');
 
     // SRT and text with the subtitle text the host served
     const srtText = (await store.getText(srt.objectKey))!;
@@ -228,10 +233,16 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     for (const a of [audio[0]!, srt, txt]) {
       expect(meta.files).toContainEqual({ key: a.objectKey, size: a.size, sha256: a.sha256, kind: expect.any(String) });
     }
-    expect(meta.files.map((f) => f.key)).toEqual(expect.arrayContaining(before.items.filter((a) => a.kind !== 'metadata').map((a) => a.objectKey)));
+    expect(meta.files.map((f) => f.key)).toEqual(
+      expect.arrayContaining(before.items.filter((a) => a.kind !== 'metadata').map((a) => a.objectKey)),
+    );
     const record = meta.extra!['reprocess'] as { steps: { name: string; status: string }[]; derived: { key: string; from: string }[] };
     // the steps before `metadata` (which writes this very file)
-    expect(record.steps.map((s) => [s.name, s.status])).toEqual([['checks', 'done'], ['audio', 'done'], ['subtitles', 'done']]);
+    expect(record.steps.map((s) => [s.name, s.status])).toEqual([
+      ['checks', 'done'],
+      ['audio', 'done'],
+      ['subtitles', 'done'],
+    ]);
     expect(record.derived).toContainEqual({ key: audio[0]!.objectKey, from: video.objectKey });
     // the catalogue's metadata asset is the new metadata.json
     const metaAsset = after.items.find((a) => a.kind === 'metadata')!;
@@ -247,7 +258,10 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     expect(evs.every((e) => e.data['kind'] === 'reprocess')).toBe(true);
     // the transcript of the asset is now the .txt
     const one = await api.request('GET', `/v1/assets/${video.assetId}`);
-    expect(one.body.transcript).toMatchObject({ objectKey: txt.objectKey, text: 'Hello from clip01.\nThis is the transcript of clip01.\n' });
+    expect(one.body.transcript).toMatchObject({
+      objectKey: txt.objectKey,
+      text: 'Hello from clip01.\nThis is the transcript of clip01.\n',
+    });
   }, 120_000);
 
   it('reprocesses a person: again from storage, the same derived files, nothing listed twice', async () => {

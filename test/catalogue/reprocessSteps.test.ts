@@ -25,24 +25,70 @@ const KEY = '42/youtube/vid1/metadata.json';
 function job(): JobRecord {
   const now = new Date().toISOString();
   return {
-    jobId: 'j_TEST', dispatchId: 'd', idempotencyKey: 'k', spreadsheetId: 'ss', sheetId: 0, sheetName: 'People', rowId: '42', rowNumber: 2,
-    name: '', email: '', type: 'T', source: 'youtube', kind: 'reprocess', links: [KEY], options: DispatchOptionsSchema.parse({}),
-    status: 'downloading', attempt: 1, maxAttempts: 3, error: null, files: [], mediaIds: [], progress: null,
-    createdAt: now, updatedAt: now, startedAt: now, finishedAt: null, nextRunAt: null,
+    jobId: 'j_TEST',
+    dispatchId: 'd',
+    idempotencyKey: 'k',
+    spreadsheetId: 'ss',
+    sheetId: 0,
+    sheetName: 'People',
+    rowId: '42',
+    rowNumber: 2,
+    name: '',
+    email: '',
+    type: 'T',
+    source: 'youtube',
+    kind: 'reprocess',
+    links: [KEY],
+    options: DispatchOptionsSchema.parse({}),
+    status: 'downloading',
+    attempt: 1,
+    maxAttempts: 3,
+    error: null,
+    files: [],
+    mediaIds: [],
+    progress: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: now,
+    finishedAt: null,
+    nextRunAt: null,
   };
 }
 
 /** Stores a webm (VP8 + Vorbis, made by ffmpeg) and its metadata.json as the pipeline would. */
 async function storeArchive(): Promise<MediaMetadata> {
   const src = join(dir, 'vid1.webm');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=1',
-    '-c:v', 'libvpx', '-b:v', '100k', '-c:a', 'libvorbis', '-shortest', src]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=160x120:rate=10:duration=1',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=300:duration=1',
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '100k',
+    '-c:a',
+    'libvorbis',
+    '-shortest',
+    src,
+  ]);
   const video = await store.putFile('42/youtube/vid1/vid1.webm', src, { rowId: '42' });
   const meta: MediaMetadata = {
     schema: 1,
     row: { rowId: '42', name: '', email: '', type: 'T', spreadsheetId: 'ss', sheetId: 0, sheetName: 'People' },
-    source: 'youtube', mediaId: 'vid1', url: 'https://www.youtube.com/watch?v=vid1', files: [{ key: video.key, size: video.size, sha256: video.sha256, kind: 'media' }],
-    archivedAt: '2026-01-01T00:00:00Z', tools: {},
+    source: 'youtube',
+    mediaId: 'vid1',
+    url: 'https://www.youtube.com/watch?v=vid1',
+    files: [{ key: video.key, size: video.size, sha256: video.sha256, kind: 'media' }],
+    archivedAt: '2026-01-01T00:00:00Z',
+    tools: {},
   };
   await writeMetadata(store, '', meta);
   return meta;
@@ -70,16 +116,26 @@ describe('reprocess steps', () => {
       async run(ctx) {
         const p = join(ctx.workDir, 'out', 'vid1.note.txt');
         writeFileSync(p, 'added by a later step\n');
-        return { status: 'done', files: [(await ctx.addFile('vid1.note.txt', p, { kind: 'transcript', from: ctx.metadataKey, contentType: 'text/plain' })).key] };
+        return {
+          status: 'done',
+          files: [(await ctx.addFile('vid1.note.txt', p, { kind: 'transcript', from: ctx.metadataKey, contentType: 'text/plain' })).key],
+        };
       },
     };
-    const out = await executeReprocess(job(), { ...deps(), steps: [extractAudio, note, regenerateMetadata] }, new AbortController().signal, () => undefined);
+    const out = await executeReprocess(
+      job(),
+      { ...deps(), steps: [extractAudio, note, regenerateMetadata] },
+      new AbortController().signal,
+      () => undefined,
+    );
     expect(out.error).toBeNull();
     expect(out.files.sort()).toEqual(['42/youtube/vid1/metadata.json', '42/youtube/vid1/vid1.mp3', '42/youtube/vid1/vid1.note.txt']);
     expect(out.mediaIds).toEqual(['vid1']);
     const local = join(dir, 'got.mp3');
     await downloadObject(store, '42/youtube/vid1/vid1.mp3', local);
-    const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'csv=p=0', local], { encoding: 'utf8' }).trim();
+    const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'csv=p=0', local], {
+      encoding: 'utf8',
+    }).trim();
     expect(probe).toBe('mp3,audio');
     const meta = (await readMetadata(store, KEY))!;
     expect(meta.files.map((f) => [f.key, f.kind])).toEqual([

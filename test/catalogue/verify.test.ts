@@ -109,8 +109,18 @@ describe('verify from the CLI, local store', () => {
     const r = await runCli(['verify', '--json'], env);
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(summary(report.findings)).toEqual([['corrupt', corrupt], ['missing', missing], ['orphan', orphan]].sort());
-    expect(report.findings.find((f: Finding) => f.kind === 'corrupt')).toMatchObject({ rowId: '151', source: 'youtube', actual: { size: bytes.length } });
+    expect(summary(report.findings)).toEqual(
+      [
+        ['corrupt', corrupt],
+        ['missing', missing],
+        ['orphan', orphan],
+      ].sort(),
+    );
+    expect(report.findings.find((f: Finding) => f.kind === 'corrupt')).toMatchObject({
+      rowId: '151',
+      source: 'youtube',
+      actual: { size: bytes.length },
+    });
 
     // the plain output names them too, one line each
     const text = await runCli(['verify'], env);
@@ -121,7 +131,10 @@ describe('verify from the CLI, local store', () => {
     const repair = await runCli(['verify', '--repair', '--json'], env, 180_000);
     expect(repair.code, repair.stderr).toBe(1); // the orphan stays
     const repaired = JSON.parse(repair.stdout);
-    expect(repaired.repair.jobs.map((j: { rowId: string; status: string }) => [j.rowId, j.status]).sort()).toEqual([['151', 'completed'], ['152', 'completed']]);
+    expect(repaired.repair.jobs.map((j: { rowId: string; status: string }) => [j.rowId, j.status]).sort()).toEqual([
+      ['151', 'completed'],
+      ['152', 'completed'],
+    ]);
     expect(summary(repaired.repair.after.findings)).toEqual([['orphan', orphan]]);
     // downloaded again, with the bytes metadata.json records
     const again = await readMetadata(store, files.get('152')!.metadataKey);
@@ -228,7 +241,12 @@ async function runJobs(store: ObjectStore, cat: Catalogue, jobs: NewJob[], name:
   runner.start();
   await runner.idle();
   await runner.stop();
-  expect(queue.list({}).jobs.filter((j) => j.status !== 'completed').map((j) => [j.rowId, j.error])).toEqual([]);
+  expect(
+    queue
+      .list({})
+      .jobs.filter((j) => j.status !== 'completed')
+      .map((j) => [j.rowId, j.error]),
+  ).toEqual([]);
   queue.close();
   attachMetadataSink(store, null);
 }
@@ -252,7 +270,13 @@ describe('verify on s3rver, through the library', () => {
       await store.put('151/youtube/orphan.txt', 'stray', { rowId: '151' });
 
       const report = await verifyArchive(store, { catalogue: cat, concurrency: 2 });
-      expect(summary(report.findings)).toEqual([['corrupt', corrupt], ['missing', missing], ['orphan', '151/youtube/orphan.txt']].sort());
+      expect(summary(report.findings)).toEqual(
+        [
+          ['corrupt', corrupt],
+          ['missing', missing],
+          ['orphan', '151/youtube/orphan.txt'],
+        ].sort(),
+      );
 
       const plan = await prepareRepair(store, cat, report.findings);
       expect(plan.jobs.map((j) => [j.rowId, j.spreadsheetId, j.links]).sort()).toEqual([
@@ -312,11 +336,16 @@ describe('sampling and background slices', () => {
     await synthetic(store, 30, 1024);
     await store.put('r005/youtube/m5/extra.bin', 'orphan', { rowId: 'r005' });
     const warned: string[] = [];
-    const log = { ...silentLogger, warn: (_o: unknown, msg: string) => void warned.push(msg), info: () => undefined } as unknown as typeof silentLogger;
+    const log = {
+      ...silentLogger,
+      warn: (_o: unknown, msg: string) => void warned.push(msg),
+      info: () => undefined,
+    } as unknown as typeof silentLogger;
     const cat = await Catalogue.open({ engine: 'sqlite', path: ':memory:' });
     let now = 1_000_000;
     const statePath = join(dir, 'verify-state.json');
-    const make = () => new VerifySchedule({ store, catalogue: cat, prefix: '', log, everyMs: 86_400_000, statePath, sliceBytes: 10 * 1024, now: () => now });
+    const make = () =>
+      new VerifySchedule({ store, catalogue: cat, prefix: '', log, everyMs: 86_400_000, statePath, sliceBytes: 10 * 1024, now: () => now });
     try {
       let ticks = 0;
       let schedule = make();

@@ -225,16 +225,7 @@ describe('.dockerignore', () => {
       expect(lines).toContain(p);
   });
   it('keeps what the build needs', () => {
-    for (const needed of [
-      'package.json',
-      'package-lock.json',
-      'scripts',
-      'worker',
-      'shared',
-      'appsscript',
-      'bin',
-      'tsconfig.json',
-    ])
+    for (const needed of ['package.json', 'package-lock.json', 'scripts', 'worker', 'shared', 'appsscript', 'bin', 'tsconfig.json'])
       expect(
         lines.some((l) => l === needed || l === `${needed}/` || l === `/${needed}`),
         needed,

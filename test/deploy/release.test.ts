@@ -150,9 +150,7 @@ describe('npm run release', () => {
     expect(second.stdout).toContain(`Released version 2 on deployment ${id}.`);
     expect(second.stdout).toMatch(/Marketplace SDK → App Configuration → .*script version: 2/);
     const st = JSON.parse(readFileSync(state, 'utf8')) as { deployments: { deploymentId: string; versionNumber?: number }[] };
-    expect(st.deployments.filter((d) => d.versionNumber)).toEqual([
-      expect.objectContaining({ deploymentId: id, versionNumber: 2 }),
-    ]);
+    expect(st.deployments.filter((d) => d.versionNumber)).toEqual([expect.objectContaining({ deploymentId: id, versionNumber: 2 })]);
 
     rmSync(log);
     const again = release(['release', '--project', p, '--first'], env);
@@ -240,8 +238,7 @@ describe('every clasp command and flag used exists in clasp 3.4.1', () => {
   it('the commands of scripts/release.mjs and docs/addon.md, with their flags', () => {
     expect(docLines.length).toBeGreaterThan(4);
     const flagRe = (f: string) => new RegExp(`(^|[\\s,])${f.replace(/-/g, '\\-')}\\b`, 'm');
-    for (const l of docLines)
-      for (const g of l.globals) expect(helps.get(''), `global flag ${g} in "${l.line}"`).toMatch(flagRe(g));
+    for (const l of docLines) for (const g of l.globals) expect(helps.get(''), `global flag ${g} in "${l.line}"`).toMatch(flagRe(g));
     for (const [cmd, flags] of Object.entries(used)) {
       const h = helps.get(cmd)!;
       expect(h, `clasp ${cmd}`).toMatch(/^Usage: clasp /m);

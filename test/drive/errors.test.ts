@@ -27,12 +27,32 @@ const source = (token = 'test-token') =>
 type Case = [string, Omit<FaultRule, 'id'>, ErrorCategory];
 const table: Case[] = [
   ['files.get 404 notFound', { api: 'files.get', status: 404, reason: 'notFound', message: 'File not found: x.' }, 'not_found'],
-  ['files.get 403 insufficientPermissions', { api: 'files.get', status: 403, reason: 'insufficientPermissions', message: 'Insufficient permissions' }, 'permission'],
-  ['alt=media 403 cannotDownloadFile', { api: 'media', status: 403, reason: 'cannotDownloadFile', message: 'cannot download' }, 'permission'],
-  ['files.get 403 userRateLimitExceeded', { api: 'files.get', status: 403, reason: 'userRateLimitExceeded', message: 'User rate limit exceeded.' }, 'rate_limit'],
-  ['alt=media 403 rateLimitExceeded', { api: 'media', status: 403, reason: 'rateLimitExceeded', message: 'Rate limit exceeded.' }, 'rate_limit'],
+  [
+    'files.get 403 insufficientPermissions',
+    { api: 'files.get', status: 403, reason: 'insufficientPermissions', message: 'Insufficient permissions' },
+    'permission',
+  ],
+  [
+    'alt=media 403 cannotDownloadFile',
+    { api: 'media', status: 403, reason: 'cannotDownloadFile', message: 'cannot download' },
+    'permission',
+  ],
+  [
+    'files.get 403 userRateLimitExceeded',
+    { api: 'files.get', status: 403, reason: 'userRateLimitExceeded', message: 'User rate limit exceeded.' },
+    'rate_limit',
+  ],
+  [
+    'alt=media 403 rateLimitExceeded',
+    { api: 'media', status: 403, reason: 'rateLimitExceeded', message: 'Rate limit exceeded.' },
+    'rate_limit',
+  ],
   ['files.get 429', { api: 'files.get', status: 429, reason: 'rateLimitExceeded', message: 'Too many requests' }, 'rate_limit'],
-  ['alt=media 403 downloadQuotaExceeded', { api: 'media', status: 403, reason: 'downloadQuotaExceeded', message: 'The download quota for this file has been exceeded.' }, 'quota'],
+  [
+    'alt=media 403 downloadQuotaExceeded',
+    { api: 'media', status: 403, reason: 'downloadQuotaExceeded', message: 'The download quota for this file has been exceeded.' },
+    'quota',
+  ],
   ['files.get 500', { api: 'files.get', status: 500, reason: 'backendError', message: 'Backend Error' }, 'network'],
   ['alt=media 503', { api: 'media', status: 503, reason: 'backendError', message: 'Service unavailable' }, 'network'],
   ['alt=media connection reset', { api: 'media', reset: true }, 'network'],

@@ -4,7 +4,7 @@
  * abort. Against the Drive v3 stand-in through the real googleapis client.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile,} from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDriveSource } from '../../worker/src/sources/drive/index.js';
@@ -31,7 +31,9 @@ function source(extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) {
 }
 
 async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 async function allFiles(root: string): Promise<string[]> {
@@ -56,7 +58,13 @@ describe('drive source: single files', () => {
     expect(await sha256File(store.pathOf(key))).toBe(sha);
 
     const meta = JSON.parse((await store.getText(`151/drive/${f.id}/metadata.json`))!) as MediaMetadata;
-    expect(meta.row).toMatchObject({ rowId: '151', name: 'Ana Souza', email: 'ana@example.org', type: 'FF-Fi/Se-CP/B(S) #4', sheetName: 'People' });
+    expect(meta.row).toMatchObject({
+      rowId: '151',
+      name: 'Ana Souza',
+      email: 'ana@example.org',
+      type: 'FF-Fi/Se-CP/B(S) #4',
+      sheetName: 'People',
+    });
     expect(meta).toMatchObject({ source: 'drive', mediaId: f.id, url: driveLinks.file(f.id), title: 'Interview 1: Ana/raw.mp4' });
     expect(meta.extra).toMatchObject({ kind: 'file', via: 'api', mimeType: 'video/mp4', md5Checksum: f.md5, complete: true });
     expect(meta.files).toEqual([{ key, size: content.size, sha256: sha, md5: f.md5, path: 'Interview 1: Ana_raw.mp4' }]);
@@ -118,7 +126,12 @@ describe('drive source: single files', () => {
   });
 
   it('follows a shortcut link to its target, archived under the link id', async () => {
-    const target = await standIn.addFile({ name: 'target.pdf', content: 'pdf bytes', mimeType: 'application/pdf', resourceKey: '0-TargetKey' });
+    const target = await standIn.addFile({
+      name: 'target.pdf',
+      content: 'pdf bytes',
+      mimeType: 'application/pdf',
+      resourceKey: '0-TargetKey',
+    });
     const sc = standIn.addShortcut({ name: 'shortcut to target', targetId: target.id });
     const r = await source().archive(driveLinks.file(sc.id), testContext(store));
     expect(r.mediaIds).toEqual([sc.id]);
@@ -159,7 +172,11 @@ describe('drive source: single files', () => {
 
   it('sets the domain-wide-delegation subject on a service-account JWT client', async () => {
     const { google } = await import('googleapis');
-    const jwt = new google.auth.JWT({ email: 'archiver@p.iam.gserviceaccount.com', key: 'unused', scopes: ['https://www.googleapis.com/auth/drive.readonly'] });
+    const jwt = new google.auth.JWT({
+      email: 'archiver@p.iam.gserviceaccount.com',
+      key: 'unused',
+      scopes: ['https://www.googleapis.com/auth/drive.readonly'],
+    });
     createDriveSource({ auth: jwt, subject: 'owner@example.org' });
     expect(jwt.subject).toBe('owner@example.org');
   });

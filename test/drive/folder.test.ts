@@ -36,7 +36,8 @@ async function keysUnder(prefix: string): Promise<string[]> {
 describe('drive source: folders', () => {
   it('archives a folder of 250 files that come in 3 pages', async () => {
     const root = standIn.addFolder({ name: 'Big folder' });
-    for (let i = 0; i < 250; i++) await standIn.addFile({ name: `file-${String(i).padStart(3, '0')}.txt`, parent: root.id, content: `content of file ${i}\n` });
+    for (let i = 0; i < 250; i++)
+      await standIn.addFile({ name: `file-${String(i).padStart(3, '0')}.txt`, parent: root.id, content: `content of file ${i}\n` });
     const progress: JobProgress[] = [];
     const r = await source({ concurrency: 8 }).archive(driveLinks.folder(root.id), testContext(store, { progress }));
     expect(r.error).toBeUndefined();
@@ -67,7 +68,12 @@ describe('drive source: folders', () => {
     const deep = standIn.addFolder({ name: 'Raw/2026', parent: sub.id, resourceKey: '0-DeepKey' });
     await standIn.addFile({ name: 'readme.md', parent: root.id, content: '# hi' });
     await standIn.addFile({ name: 'ana.mp4', parent: sub.id, content: { seed: 1, size: 70_000 } });
-    const raw = await standIn.addFile({ name: 'ana-raw.wav', parent: deep.id, content: { seed: 2, size: 90_000 }, resourceKey: '0-RawKey' });
+    const raw = await standIn.addFile({
+      name: 'ana-raw.wav',
+      parent: deep.id,
+      content: { seed: 2, size: 90_000 },
+      resourceKey: '0-RawKey',
+    });
     await standIn.addFile({ name: 'deleted.txt', parent: sub.id, content: 'gone', trashed: true });
     standIn.addFolder({ name: 'Trash folder', parent: root.id, trashed: true });
     standIn.addNative({ name: 'Notes', parent: sub.id, mimeType: DOC_MIME, exports: { [DOCX]: 'docx', [PDF]: 'pdf' } });
@@ -143,10 +149,17 @@ describe('drive source: folders', () => {
   it('a partial failure keeps what was archived, reports the error, and a retry fetches only what is missing', async () => {
     const root = standIn.addFolder({ name: 'Retry me' });
     const files = [];
-    for (let i = 0; i < 6; i++) files.push(await standIn.addFile({ name: `f${i}.bin`, parent: root.id, content: { seed: 100 + i, size: 20_000 } }));
+    for (let i = 0; i < 6; i++)
+      files.push(await standIn.addFile({ name: `f${i}.bin`, parent: root.id, content: { seed: 100 + i, size: 20_000 } }));
     // 503 twice: the first answer and the one resume allowed here
     standIn.inject({ api: 'media', id: files[2]!.id, status: 503, reason: 'backendError', times: 2 });
-    standIn.inject({ api: 'media', id: files[4]!.id, status: 403, reason: 'downloadQuotaExceeded', message: 'The download quota for this file has been exceeded.' });
+    standIn.inject({
+      api: 'media',
+      id: files[4]!.id,
+      status: 403,
+      reason: 'downloadQuotaExceeded',
+      message: 'The download quota for this file has been exceeded.',
+    });
 
     const first = await source({ maxResumes: 1 }).archive(driveLinks.folder(root.id), testContext(store));
     expect(first.error).toBeInstanceOf(ArchiveError);
@@ -160,7 +173,12 @@ describe('drive source: folders', () => {
     standIn.clearLog();
     const second = await source().archive(driveLinks.folder(root.id), testContext(store));
     expect(second.error).toBeUndefined();
-    expect(standIn.requestsFor('media').map((q) => q.id).sort()).toEqual([files[2]!.id, files[4]!.id].sort());
+    expect(
+      standIn
+        .requestsFor('media')
+        .map((q) => q.id)
+        .sort(),
+    ).toEqual([files[2]!.id, files[4]!.id].sort());
     expect(second.files).toHaveLength(7);
     expect((await readMeta(root.id)).extra).toMatchObject({ complete: true });
 
@@ -176,14 +194,21 @@ describe('drive source: folders', () => {
     standIn.clearLog();
     const fourth = await source().archive(driveLinks.folder(root.id), testContext(store));
     expect(fourth.error).toBeUndefined();
-    expect(standIn.requestsFor('media').map((q) => q.id).sort()).toEqual([files[0]!.id, files[1]!.id].sort());
+    expect(
+      standIn
+        .requestsFor('media')
+        .map((q) => q.id)
+        .sort(),
+    ).toEqual([files[0]!.id, files[1]!.id].sort());
     expect(fourth.files.find((f) => f.key.endsWith('f1.bin'))!.sha256).toBe(await sha256Of({ seed: 999, size: 20_000 }));
   });
 
   it('trips the max-files guard with a clear validation error before downloading anything', async () => {
     const root = standIn.addFolder({ name: 'Too many' });
     for (let i = 0; i < 12; i++) await standIn.addFile({ name: `x${i}`, parent: root.id, content: 'x' });
-    const e = await caught(source({ maxFiles: 10, limitNames: { maxFiles: 'DRIVE_MAX_FILES' } }).archive(driveLinks.folder(root.id), testContext(store)));
+    const e = await caught(
+      source({ maxFiles: 10, limitNames: { maxFiles: 'DRIVE_MAX_FILES' } }).archive(driveLinks.folder(root.id), testContext(store)),
+    );
     expect(e.category).toBe('validation');
     expect(e.message).toMatch(/holds more than 10 files/);
     expect(e.message).toMatch(/raise DRIVE_MAX_FILES/);
@@ -210,7 +235,10 @@ describe('drive source: folders', () => {
   it('needs credentials for folders', async () => {
     const root = standIn.addFolder({ name: 'No auth' });
     const e = await caught(
-      createDriveSource({ auth: null, rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl }).archive(driveLinks.folder(root.id), testContext(store)),
+      createDriveSource({ auth: null, rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl }).archive(
+        driveLinks.folder(root.id),
+        testContext(store),
+      ),
     );
     expect(e.category).toBe('permission');
     expect(e.message).toMatch(/need Drive credentials/);

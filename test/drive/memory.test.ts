@@ -48,7 +48,9 @@ describe('drive source: memory', () => {
     }
     peak = Math.max(peak, process.memoryUsage().rss);
     const growth = (peak - baseline) / MiB;
-    console.log(`300 MB download: RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, growth ${growth.toFixed(1)} MiB`);
+    console.log(
+      `300 MB download: RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, growth ${growth.toFixed(1)} MiB`,
+    );
     // a buffered download would grow by ≥ 300 MiB
     expect(growth).toBeLessThan(100);
 

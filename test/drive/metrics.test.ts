@@ -23,7 +23,9 @@ describe('Drive API calls reported to onApiCall', () => {
     expect(calls.filter((c) => c === 'files.get ok').length).toBeGreaterThanOrEqual(2); // metadata, then alt=media
     expect(calls.every((c) => c.endsWith(' ok'))).toBe(true);
     // every request the stand-in answered was reported once
-    expect(calls).toHaveLength(standIn.requests.filter((q) => ['files.get', 'media', 'files.list', 'files.export', 'about.get'].includes(q.api)).length);
+    expect(calls).toHaveLength(
+      standIn.requests.filter((q) => ['files.get', 'media', 'files.list', 'files.export', 'about.get'].includes(q.api)).length,
+    );
 
     calls.length = 0;
     standIn.inject({ api: 'files.get', id: f.id, status: 404, reason: 'notFound', message: 'File not found' });
@@ -41,6 +43,8 @@ describe('Drive API calls reported to onApiCall', () => {
     expect(r.error).toBeUndefined();
     expect(calls).toContain('files.list ok');
     expect(calls.filter((c) => c === 'files.get ok').length).toBeGreaterThanOrEqual(3); // the folder, then two downloads
-    expect(calls).toHaveLength(standIn.requests.filter((q) => ['files.get', 'media', 'files.list', 'files.export', 'about.get'].includes(q.api)).length);
+    expect(calls).toHaveLength(
+      standIn.requests.filter((q) => ['files.get', 'media', 'files.list', 'files.export', 'about.get'].includes(q.api)).length,
+    );
   });
 });

@@ -33,15 +33,31 @@ const source = (extra: Partial<Parameters<typeof createDriveSource>[0]> = {}) =>
 
 describe('drive source: Google-native files', () => {
   it('exports Docs → docx + pdf, Sheets → xlsx + pdf, Slides → pptx + pdf by default', async () => {
-    const doc = standIn.addNative({ name: 'Notes', mimeType: DOC_MIME, exports: { [DOCX]: 'docx-bytes', [PDF]: 'pdf-of-doc', 'text/plain': 'txt' } });
-    const sheet = standIn.addNative({ name: 'Budget.xlsx', mimeType: SHEET_MIME, exports: { [XLSX]: 'xlsx-bytes', [PDF]: 'pdf-of-sheet' } });
+    const doc = standIn.addNative({
+      name: 'Notes',
+      mimeType: DOC_MIME,
+      exports: { [DOCX]: 'docx-bytes', [PDF]: 'pdf-of-doc', 'text/plain': 'txt' },
+    });
+    const sheet = standIn.addNative({
+      name: 'Budget.xlsx',
+      mimeType: SHEET_MIME,
+      exports: { [XLSX]: 'xlsx-bytes', [PDF]: 'pdf-of-sheet' },
+    });
     const slides = standIn.addNative({ name: 'Talk', mimeType: SLIDES_MIME, exports: { [PPTX]: 'pptx-bytes', [PDF]: 'pdf-of-slides' } });
 
     const d = await source().archive(driveLinks.document(doc.id), testContext(store));
-    expect(d.files.map((f) => f.key)).toEqual([`151/drive/${doc.id}/Notes.docx`, `151/drive/${doc.id}/Notes.pdf`, `151/drive/${doc.id}/metadata.json`]);
+    expect(d.files.map((f) => f.key)).toEqual([
+      `151/drive/${doc.id}/Notes.docx`,
+      `151/drive/${doc.id}/Notes.pdf`,
+      `151/drive/${doc.id}/metadata.json`,
+    ]);
     expect(await store.getText(`151/drive/${doc.id}/Notes.pdf`)).toBe('pdf-of-doc');
     const meta = JSON.parse((await store.getText(`151/drive/${doc.id}/metadata.json`))!) as MediaMetadata;
-    expect(meta.extra).toMatchObject({ kind: 'document', mimeType: DOC_MIME, exportedVia: { [`151/drive/${doc.id}/Notes.docx`]: 'export' } });
+    expect(meta.extra).toMatchObject({
+      kind: 'document',
+      mimeType: DOC_MIME,
+      exportedVia: { [`151/drive/${doc.id}/Notes.docx`]: 'export' },
+    });
     expect(meta.files[0]).toMatchObject({ size: 10, sha256: await sha256Of('docx-bytes') });
     expect(meta.files[0]!.md5).toBeUndefined();
 
@@ -56,7 +72,11 @@ describe('drive source: Google-native files', () => {
   });
 
   it('exports to configured formats', async () => {
-    const doc = standIn.addNative({ name: 'Plain', mimeType: DOC_MIME, exports: { 'text/plain': 'just text', 'application/vnd.oasis.opendocument.text': 'odt' } });
+    const doc = standIn.addNative({
+      name: 'Plain',
+      mimeType: DOC_MIME,
+      exports: { 'text/plain': 'just text', 'application/vnd.oasis.opendocument.text': 'odt' },
+    });
     const r = await source({ exportFormats: { document: ['txt', 'odt'] } }).archive(driveLinks.document(doc.id), testContext(store));
     expect(r.files.map((f) => f.key.split('/').pop())).toEqual(['Plain.txt', 'Plain.odt', 'metadata.json']);
     expect(() => exportTargets(DOC_MIME, { document: ['nope'] })).toThrow(/unknown Drive export format/);
@@ -77,7 +97,10 @@ describe('drive source: Google-native files', () => {
     expect(links[0]).toMatchObject({ authorized: true, status: 200 });
     expect(links[0]!.query['exportFormat']).toBe('pdf');
     const meta = JSON.parse((await store.getText(`151/drive/${doc.id}/metadata.json`))!) as MediaMetadata;
-    expect(meta.extra!['exportedVia']).toEqual({ [`151/drive/${doc.id}/Huge report.docx`]: 'export', [`151/drive/${doc.id}/Huge report.pdf`]: 'exportLinks' });
+    expect(meta.extra!['exportedVia']).toEqual({
+      [`151/drive/${doc.id}/Huge report.docx`]: 'export',
+      [`151/drive/${doc.id}/Huge report.pdf`]: 'exportLinks',
+    });
   });
 
   it('refuses a native type that has no export (a Form) with a validation error', async () => {

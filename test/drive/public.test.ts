@@ -21,7 +21,13 @@ const noAuth = () => createDriveSource({ auth: null, publicDownloadBaseUrl: stan
 
 describe('drive source: public download flow', () => {
   it('downloads a public file without credentials, named from Content-Disposition', async () => {
-    const f = await standIn.addFile({ name: 'Café menu.pdf', content: 'public bytes', mimeType: 'application/pdf', publicMode: 'direct', apiAccess: false });
+    const f = await standIn.addFile({
+      name: 'Café menu.pdf',
+      content: 'public bytes',
+      mimeType: 'application/pdf',
+      publicMode: 'direct',
+      apiAccess: false,
+    });
     const r = await noAuth().archive(driveLinks.file(f.id), testContext(store));
     expect(r.mediaIds).toEqual([f.id]);
     expect(r.files.map((x) => x.key)).toEqual([`151/drive/${f.id}/Café menu.pdf`, `151/drive/${f.id}/metadata.json`]);
@@ -91,7 +97,9 @@ describe('drive source: public download flow', () => {
   });
 
   it('maps a missing file to not_found, a 429 to rate_limit, a 5xx to network', async () => {
-    expect((await caught(noAuth().archive(driveLinks.file('1NoSuchFileAnywhereXXXXXXXXXXXXXXX'), testContext(store)))).category).toBe('not_found');
+    expect((await caught(noAuth().archive(driveLinks.file('1NoSuchFileAnywhereXXXXXXXXXXXXXXX'), testContext(store)))).category).toBe(
+      'not_found',
+    );
     const f = await standIn.addFile({ name: 'busy.bin', content: 'x', publicMode: 'direct', apiAccess: false });
     standIn.inject({ api: 'public', id: f.id, status: 429, retryAfter: 9 });
     const rl = await caught(noAuth().archive(driveLinks.file(f.id), testContext(store)));
@@ -107,7 +115,12 @@ describe('drive source: public download flow', () => {
     expect((await caught(withAuth().archive(driveLinks.file(f.id), testContext(store)))).category).toBe('rate_limit');
     expect(standIn.requestsFor('public')).toHaveLength(0);
     const hidden = await standIn.addFile({ name: 'h.bin', content: 'x', publicMode: 'direct', apiAccess: false });
-    const src = createDriveSource({ auth: testAuth(), rootUrl: standIn.rootUrl, publicDownloadBaseUrl: standIn.publicBaseUrl, publicFallback: false });
+    const src = createDriveSource({
+      auth: testAuth(),
+      rootUrl: standIn.rootUrl,
+      publicDownloadBaseUrl: standIn.publicBaseUrl,
+      publicFallback: false,
+    });
     expect((await caught(src.archive(driveLinks.file(hidden.id), testContext(store)))).category).toBe('not_found');
     expect(standIn.requestsFor('public')).toHaveLength(0);
   });

@@ -40,7 +40,8 @@ let dir: string;
 
 useDriveFixture('drive-versions', (f) => ({ standIn, dir } = f));
 
-const metaOf = async (store: LocalStore, mediaId: string) => JSON.parse((await store.getText(`151/drive/${mediaId}/metadata.json`))!) as MediaMetadata;
+const metaOf = async (store: LocalStore, mediaId: string) =>
+  JSON.parse((await store.getText(`151/drive/${mediaId}/metadata.json`))!) as MediaMetadata;
 
 describe('drive source: versions', () => {
   it('a Doc whose revision changed is stored as v2 and v1 is kept; an unchanged Doc writes nothing', async () => {
@@ -151,12 +152,28 @@ describe('drive source: versions', () => {
       await driveSourceFor(standIn).archive(link, testContext(store));
 
       const secret = 'versions-secret-0123456789abcdef';
-      const app = createApp({ secret, queue, log: silentLogger, maxBodyBytes: 1 << 20, startedAt: Date.now(), readiness: async () => ({ ready: true, checks: {} }), catalogue: { catalogue: cat, store } });
+      const app = createApp({
+        secret,
+        queue,
+        log: silentLogger,
+        maxBodyBytes: 1 << 20,
+        startedAt: Date.now(),
+        readiness: async () => ({ ready: true, checks: {} }),
+        catalogue: { catalogue: cat, store },
+      });
       const path = `/v1/assets?mediaId=${doc.id}`;
       const res = await app.request(path, { headers: { [SIGNATURE_HEADER]: signRequest(secret, 'GET', path, '') } });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { assets: { objectKey: string; version: number; current: boolean; revision: string; status: string }[] };
-      const rows = body.assets.map((a) => [a.objectKey.slice(a.objectKey.indexOf(doc.id) + doc.id.length + 1), a.version, a.current, a.revision, a.status]);
+      const body = (await res.json()) as {
+        assets: { objectKey: string; version: number; current: boolean; revision: string; status: string }[];
+      };
+      const rows = body.assets.map((a) => [
+        a.objectKey.slice(a.objectKey.indexOf(doc.id) + doc.id.length + 1),
+        a.version,
+        a.current,
+        a.revision,
+        a.status,
+      ]);
       expect(rows).toEqual([
         ['Plan.docx', 1, false, '2026-01-02T03:04:05.000Z', 'stored'],
         ['Plan.pdf', 1, false, '2026-01-02T03:04:05.000Z', 'stored'],

@@ -24,7 +24,15 @@ const model = new SheetModel();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-cancel-'));
   host = await startMediaHost({ clipCount: 1, clipSeconds: 1, slowChunkBytes: 2048 });
-  model.addSpreadsheet('sheet-1', [{ title: 'People', rows: [['row_id', 'name', 'email', 'type', 'video'], ['501', 'Ana', '', 'FF-Fi/Se-CP/B(S) #4', host.slowUrl()]] }]);
+  model.addSpreadsheet('sheet-1', [
+    {
+      title: 'People',
+      rows: [
+        ['row_id', 'name', 'email', 'type', 'video'],
+        ['501', 'Ana', '', 'FF-Fi/Se-CP/B(S) #4', host.slowUrl()],
+      ],
+    },
+  ]);
   sheets = await SheetsStandIn.start({ model });
   worker = await startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, sheetsUrl: sheets.url }));
 }, 60_000);

@@ -34,7 +34,10 @@ beforeAll(async () => {
   model.addSpreadsheet('sheet-1', [
     {
       title: 'People',
-      rows: [['row_id', 'name', 'email', 'type', 'video'], ...host.clips.map((c, i) => [String(200 + i), `Person ${i}`, `p${i}@example.org`, 'FF-Fi/Se-CP/B(S) #4', host.clipUrl(c)])],
+      rows: [
+        ['row_id', 'name', 'email', 'type', 'video'],
+        ...host.clips.map((c, i) => [String(200 + i), `Person ${i}`, `p${i}@example.org`, 'FF-Fi/Se-CP/B(S) #4', host.clipUrl(c)]),
+      ],
     },
   ]);
   sheets = await SheetsStandIn.start({ model });
@@ -81,11 +84,15 @@ describe('a worker killed mid-download', () => {
     const again = await api2.request('POST', '/v1/dispatch', { ...body, dispatchId: crypto.randomUUID() });
     expect(again.body.jobs.map((j: { jobId: string }) => j.jobId).sort()).toEqual([...jobIds].sort());
 
-    const jobs = await until('all jobs completed', async () => {
-      const r = await api2.request('GET', '/v1/jobs?limit=100');
-      const all = r.body.jobs as { jobId: string; status: string; files: string[] }[];
-      return all.length === ROWS && all.every((j) => j.status === 'completed') ? all : undefined;
-    }, 90_000);
+    const jobs = await until(
+      'all jobs completed',
+      async () => {
+        const r = await api2.request('GET', '/v1/jobs?limit=100');
+        const all = r.body.jobs as { jobId: string; status: string; files: string[] }[];
+        return all.length === ROWS && all.every((j) => j.status === 'completed') ? all : undefined;
+      },
+      90_000,
+    );
     expect(jobs.map((j) => j.jobId).sort()).toEqual([...jobIds].sort());
 
     // Exactly once: across both processes' logs, each job was recorded completed once.
@@ -102,7 +109,10 @@ describe('a worker killed mid-download', () => {
     for (const j of jobs) {
       const mediaDir = join(archive, j.files[0]!.split('/').slice(0, 3).join('/'));
       const meta = JSON.parse(readFileSync(join(mediaDir, 'metadata.json'), 'utf8'));
-      const onDisk = walk(mediaDir).map((f) => relative(archive, f)).filter((f) => !f.endsWith('metadata.json')).sort();
+      const onDisk = walk(mediaDir)
+        .map((f) => relative(archive, f))
+        .filter((f) => !f.endsWith('metadata.json'))
+        .sort();
       expect(onDisk).toEqual(meta.files.map((f: { key: string }) => f.key).sort());
       for (const f of meta.files) expect(statSync(join(archive, f.key)).size).toBe(f.size);
       expect(onDisk.filter((f) => f.endsWith('.mp4'))).toHaveLength(1);

@@ -104,10 +104,15 @@ describe('GET /v1/events', () => {
     const lastId = first.seen.at(-1)!.id;
     const jobs: string[] = res.body.jobs.map((j: { jobId: string }) => j.jobId);
     // events go on while nobody listens
-    await until('a job finished while disconnected', async () => {
-      const st = await Promise.all(jobs.map((j) => api().request('GET', `/v1/jobs/${j}`)));
-      return st.some((s) => s.body.status === 'completed') ? true : undefined;
-    }, 60_000, 200);
+    await until(
+      'a job finished while disconnected',
+      async () => {
+        const st = await Promise.all(jobs.map((j) => api().request('GET', `/v1/jobs/${j}`)));
+        return st.some((s) => s.body.status === 'completed') ? true : undefined;
+      },
+      60_000,
+      200,
+    );
 
     const second = collect(filter, { lastEventId: lastId, stop: (seen) => completedAll(2)([...first.seen, ...seen]) });
     await second.done;
@@ -185,7 +190,9 @@ describe('GET /v1/events', () => {
       expect(r.body.field).toBe(field);
     }
     const path = '/v1/events';
-    const badHeader = await fetch(worker.baseUrl + path, { headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path), 'Last-Event-ID': 'x1' } });
+    const badHeader = await fetch(worker.baseUrl + path, {
+      headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path), 'Last-Event-ID': 'x1' },
+    });
     expect(badHeader.status).toBe(400);
     expect(await badHeader.json()).toMatchObject({ field: 'Last-Event-ID' });
   });
@@ -197,10 +204,13 @@ describe('GET /v1/events', () => {
     let connected = 0;
     for (let i = 0; i < 100; i++) {
       const path = `/v1/events?rowId=idle${i}`;
-      const req = httpRequest({ host: '127.0.0.1', port: worker.port, path, agent: false, headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path) } }, (res) => {
-        res.once('data', () => connected++);
-        res.on('error', () => {});
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port: worker.port, path, agent: false, headers: { [SIGNATURE_HEADER]: signRequest(SECRET, 'GET', path) } },
+        (res) => {
+          res.once('data', () => connected++);
+          res.on('error', () => {});
+        },
+      );
       req.on('error', () => {});
       req.end();
       reqs.push(req);
@@ -216,7 +226,11 @@ describe('GET /v1/events', () => {
   }, 60_000);
 
   it('`watch --json` prints the job’s events', async () => {
-    const res = await api().request('POST', '/v1/dispatch', dispatchBody([{ rowId: 'w1', youtube: [host.clipUrl('clip01')] }], { spreadsheetId: 'sheet-watch' }));
+    const res = await api().request(
+      'POST',
+      '/v1/dispatch',
+      dispatchBody([{ rowId: 'w1', youtube: [host.clipUrl('clip01')] }], { spreadsheetId: 'sheet-watch' }),
+    );
     const jobId: string = res.body.jobs[0].jobId;
     const child = spawn(process.execPath, [CLI, 'watch', '--json', '--url', worker.baseUrl, '--row-id', 'w1', '--last-event-id', '0'], {
       env: childEnv({ ARCHIVER_SECRET: SECRET }),
@@ -233,7 +247,10 @@ describe('GET /v1/events', () => {
       child.kill('SIGTERM');
     }
     expect(await exited, err).toBe(0);
-    const events = out.trim().split('\n').map((l) => JSON.parse(l) as ArchiverEvent);
+    const events = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ArchiverEvent);
     expect(events.every((e) => e.jobId === jobId && e.rowId === 'w1')).toBe(true);
     expect(events[0]!.type).toBe('job.queued');
     expect(events.map((e) => e.type)).toContain('job.started');

@@ -28,9 +28,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-metrics-'));
   host = await startMediaHost({ clipCount: 1, clipSeconds: 1 });
   const csv = join(dir, 'people.csv');
-  writeFileSync(csv, 'row_id,name,email,type,link\n1,Person 1,p1@example.org,FF-Fi/Se-CP/B(S) #4,x\n2,Person 2,p2@example.org,FF-Fi/Se-CP/B(S) #4,y\n');
+  writeFileSync(
+    csv,
+    'row_id,name,email,type,link\n1,Person 1,p1@example.org,FF-Fi/Se-CP/B(S) #4,x\n2,Person 2,p2@example.org,FF-Fi/Se-CP/B(S) #4,y\n',
+  );
   [worker, withToken, closed] = await Promise.all([
-    startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'a'), mediaHost: host.host, extra: { METRICS_PORT: '0', ARCHIVER_SHEET: 'csv', ARCHIVER_CSV: csv } })),
+    startServe(
+      workerEnv({
+        secret: SECRET,
+        dataDir: join(dir, 'a'),
+        mediaHost: host.host,
+        extra: { METRICS_PORT: '0', ARCHIVER_SHEET: 'csv', ARCHIVER_CSV: csv },
+      }),
+    ),
     startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'b'), extra: { METRICS_TOKEN: TOKEN } })),
     startServe(workerEnv({ secret: SECRET, dataDir: join(dir, 'c') })),
   ]);
@@ -64,31 +74,54 @@ describe('GET /metrics on the metrics listener', () => {
 
     const api = signedClient(worker.baseUrl, SECRET);
     const clip = host.clips[0]!;
-    const d = await api.request('POST', '/v1/dispatch', dispatchBody([{ rowId: '1', youtube: [host.clipUrl(clip)] }, { rowId: '2', youtube: [host.notFoundUrl('mp4')] }]));
+    const d = await api.request(
+      'POST',
+      '/v1/dispatch',
+      dispatchBody([
+        { rowId: '1', youtube: [host.clipUrl(clip)] },
+        { rowId: '2', youtube: [host.notFoundUrl('mp4')] },
+      ]),
+    );
     expect(d.status).toBe(202);
     const ids: string[] = d.body.jobs.map((j: { jobId: string }) => j.jobId);
 
     // during the run: the shared-queue gauges account for both jobs at every scrape
     let sawOpen = false;
-    await until('both jobs finished', async () => {
-      const m = await scrape();
-      const youtube = ['queued', 'downloading', 'uploading', 'retrying', 'completed', 'failed'].map((status) => sampleValue(m, 'sheet_archiver_jobs', { status, source: 'youtube' }) ?? 0);
-      expect(youtube.reduce((a, b) => a + b, 0)).toBe(2);
-      if (youtube.slice(0, 4).some((n) => n > 0)) sawOpen = true;
-      const jobs = await Promise.all(ids.map((id) => api.request('GET', `/v1/jobs/${id}`)));
-      return jobs.every((j) => j.body.status === 'completed' || j.body.status === 'failed') ? jobs : undefined;
-    }, 90_000, 200);
+    await until(
+      'both jobs finished',
+      async () => {
+        const m = await scrape();
+        const youtube = ['queued', 'downloading', 'uploading', 'retrying', 'completed', 'failed'].map(
+          (status) => sampleValue(m, 'sheet_archiver_jobs', { status, source: 'youtube' }) ?? 0,
+        );
+        expect(youtube.reduce((a, b) => a + b, 0)).toBe(2);
+        if (youtube.slice(0, 4).some((n) => n > 0)) sawOpen = true;
+        const jobs = await Promise.all(ids.map((id) => api.request('GET', `/v1/jobs/${id}`)));
+        return jobs.every((j) => j.body.status === 'completed' || j.body.status === 'failed') ? jobs : undefined;
+      },
+      90_000,
+      200,
+    );
     expect(sawOpen).toBe(true);
 
     // the last status updates reach the CSV within a few report windows: the outbox drains
-    const after = await until('the outbox drained', async () => {
-      const m = await scrape();
-      return sampleValue(m, 'sheet_archiver_outbox_backlog') === 0 && sampleSum(m, 'sheet_archiver_sheets_updates_total') >= 2 ? m : undefined;
-    }, 30_000, 200);
+    const after = await until(
+      'the outbox drained',
+      async () => {
+        const m = await scrape();
+        return sampleValue(m, 'sheet_archiver_outbox_backlog') === 0 && sampleSum(m, 'sheet_archiver_sheets_updates_total') >= 2
+          ? m
+          : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(sampleValue(after, 'sheet_archiver_jobs', { status: 'completed', source: 'youtube' })).toBe(1);
     expect(sampleValue(after, 'sheet_archiver_jobs', { status: 'failed', source: 'youtube' })).toBe(1);
     expect(sampleValue(after, 'sheet_archiver_jobs_finished_total', { source: 'youtube', outcome: 'completed', category: 'none' })).toBe(1);
-    expect(sampleValue(after, 'sheet_archiver_jobs_finished_total', { source: 'youtube', outcome: 'failed', category: 'not_found' })).toBe(1);
+    expect(sampleValue(after, 'sheet_archiver_jobs_finished_total', { source: 'youtube', outcome: 'failed', category: 'not_found' })).toBe(
+      1,
+    );
     expect(sampleValue(after, 'sheet_archiver_job_duration_seconds_count', { source: 'youtube', outcome: 'completed' })).toBe(1);
     expect(sampleValue(after, 'sheet_archiver_job_duration_seconds_sum', { source: 'youtube', outcome: 'completed' })).toBeGreaterThan(0);
     // the clip, its info JSON, thumbnail and metadata.json were written to the store

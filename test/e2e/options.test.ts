@@ -44,14 +44,20 @@ afterAll(async () => {
 });
 
 const streams = (file: string) =>
-  spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
+  spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort();
 
 describe('archive_options through sheet-archiver run', () => {
   it('audio only, transcript only, a bad row skipped, a cut download failed; validate names the bad tokens', async () => {
     const out = join(dir, 'archive');
     const res = await runCli(['run', csv, '--out', out, '--concurrency', '2', '--json'], env, 180_000);
     expect(res.code, res.stderr).toBe(0);
-    const summary = JSON.parse(res.stdout) as { skipped: { rowNumber: number; rowId: string; message: string }[]; failed: { rowId: string; error: string }[] };
+    const summary = JSON.parse(res.stdout) as {
+      skipped: { rowNumber: number; rowId: string; message: string }[];
+      failed: { rowId: string; error: string }[];
+    };
     expect(summary.skipped).toEqual([
       expect.objectContaining({ rowNumber: 4, rowId: '203', message: expect.stringContaining('"mode=loud"') }),
       expect.objectContaining({ rowNumber: 4, rowId: '203', message: expect.stringContaining('"max_height=99"') }),
@@ -80,7 +86,9 @@ describe('archive_options through sheet-archiver run', () => {
     // a download cut short is retried once (system) and reported failed, never completed
     expect(byId('204')['youtube_status']).toBe('failed');
     expect(byId('204')['youtube_files']).toBe('');
-    expect(byId('204')['download_errors']).toMatch(/^youtube#2 system: stored media \S+\.mp4 is \d+\.\d s long but the source says 6\.0 s: the download was cut short$/);
+    expect(byId('204')['download_errors']).toMatch(
+      /^youtube#2 system: stored media \S+\.mp4 is \d+\.\d s long but the source says 6\.0 s: the download was cut short$/,
+    );
 
     // no options: the dispatch default, video with audio
     expect(byId('205')['youtube_status']).toBe('completed');
@@ -97,8 +105,18 @@ describe('archive_options through sheet-archiver run', () => {
     expect(j.code).toBe(1);
     const issues = (JSON.parse(j.stdout) as { issues: { kind: string; rowNumber: number; rowId: string; message: string }[] }).issues;
     expect(issues.filter((i) => i.kind === 'bad_options')).toEqual([
-      { kind: 'bad_options', rowNumber: 4, rowId: '203', message: 'archive_options "mode=loud": mode must be one of video, audio, transcript' },
-      { kind: 'bad_options', rowNumber: 4, rowId: '203', message: 'archive_options "max_height=99": max_height must be between 144 and 4320' },
+      {
+        kind: 'bad_options',
+        rowNumber: 4,
+        rowId: '203',
+        message: 'archive_options "mode=loud": mode must be one of video, audio, transcript',
+      },
+      {
+        kind: 'bad_options',
+        rowNumber: 4,
+        rowId: '203',
+        message: 'archive_options "max_height=99": max_height must be between 144 and 4320',
+      },
     ]);
   }, 200_000);
 });

@@ -32,14 +32,25 @@ beforeAll(async () => {
   await drive.addFile({ name: 'take1.bin', parent: sub.id, content: { seed: 7, size: 300_000 } });
   await drive.addFile({ name: 'take2.bin', parent: sub.id, content: { seed: 8, size: 200_000 } });
   const file = await drive.addFile({ name: 'cv.pdf', content: { seed: 9, size: 120_000 }, mimeType: 'application/pdf' });
-  const doc = drive.addNative({ name: 'Profile', mimeType: DOC_MIME, exports: { 'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/pdf': 'pdf' } });
+  const doc = drive.addNative({
+    name: 'Profile',
+    mimeType: DOC_MIME,
+    exports: { 'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/pdf': 'pdf' },
+  });
   folderId = folder.id;
   fileId = file.id;
   docId = doc.id;
   sheet = writeSampleSheet(join(dir, 'people.csv'), host, {
     rows: 22,
     // row index 1 has a YouTube-side page AND a Drive folder (issue 4: both sources in one row)
-    driveLinks: ['', driveLinks.folder(folder.id), '', driveLinks.file(file.id), '', `${driveLinks.document(doc.id)}; ${driveLinks.file(file.id)}`],
+    driveLinks: [
+      '',
+      driveLinks.folder(folder.id),
+      '',
+      driveLinks.file(file.id),
+      '',
+      `${driveLinks.document(doc.id)}; ${driveLinks.file(file.id)}`,
+    ],
   });
   env = {
     ARCHIVER_DATA: join(dir, 'state'),
@@ -104,7 +115,13 @@ describe('sheet-archiver run', () => {
     expect(both['drive_status']).toBe('completed');
     expect(both['drive_media_id']).toBe(folderId);
     const driveFiles = both['drive_files']!.split(',');
-    expect(driveFiles).toEqual(expect.arrayContaining([`${both['row_id']}/drive/${folderId}/notes.txt`, `${both['row_id']}/drive/${folderId}/raw/take1.bin`, `${both['row_id']}/drive/${folderId}/raw/take2.bin`]));
+    expect(driveFiles).toEqual(
+      expect.arrayContaining([
+        `${both['row_id']}/drive/${folderId}/notes.txt`,
+        `${both['row_id']}/drive/${folderId}/raw/take1.bin`,
+        `${both['row_id']}/drive/${folderId}/raw/take2.bin`,
+      ]),
+    );
     const meta = JSON.parse(readFileSync(join(out, both['row_id']!, 'drive', folderId, 'metadata.json'), 'utf8'));
     expect(meta.row).toMatchObject({ rowId: both['row_id'], type: both['type'] });
     expect(meta.files.every((f: { md5?: string; sha256: string }) => f.sha256.length === 64)).toBe(true);
@@ -136,7 +153,11 @@ describe('sheet-archiver run', () => {
     expect(failed.failed).toMatchObject([{ rowId: sheet.expectFailed[0], category: 'not_found' }]);
     const validate = await runCli(['validate', sheet.path, '--json'], env);
     expect(validate.code).toBe(1);
-    expect(JSON.parse(validate.stdout).issues.map((i: { kind: string }) => i.kind).sort()).toEqual(['duplicate_row_id', 'duplicate_row_id', 'empty_row_id']);
+    expect(
+      JSON.parse(validate.stdout)
+        .issues.map((i: { kind: string }) => i.kind)
+        .sort(),
+    ).toEqual(['duplicate_row_id', 'duplicate_row_id', 'empty_row_id']);
 
     const target = sheet.expectCompleted.youtube[0]!;
     const reset = await runCli(['reset', sheet.path, '--row-id', target, '--source', 'youtube', '--json'], env);

@@ -65,7 +65,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type State = { status: { counts: Record<string, Record<string, number>>; active: boolean; attention: { rowId: string; source: string; error: string }[]; successRate: number | null } };
+type State = {
+  status: {
+    counts: Record<string, Record<string, number>>;
+    active: boolean;
+    attention: { rowId: string; source: string; error: string }[];
+    successRate: number | null;
+  };
+};
 
 describe('add-on → worker → sheet, offline', () => {
   it('archives the rows the add-on dispatches and shows them completed on the next status read', async () => {
@@ -94,7 +101,9 @@ describe('add-on → worker → sheet, offline', () => {
     }
     expect(state.status.counts['youtube']).toMatchObject({ completed: 4, failed: 1, queued: 0, downloading: 0 });
     expect(state.status.counts['drive']).toMatchObject({ completed: 1, failed: 0 });
-    expect(state.status.attention).toMatchObject([{ rowId: '154', source: 'youtube', error: expect.stringMatching(/#1 not_found: .*404/) }]);
+    expect(state.status.attention).toMatchObject([
+      { rowId: '154', source: 'youtube', error: expect.stringMatching(/#1 not_found: .*404/) },
+    ]);
 
     const rows = model.rowsOf(sh);
     const byId = (id: string) => rows.find((r) => r[0] === id)!;
@@ -103,7 +112,11 @@ describe('add-on → worker → sheet, offline', () => {
     expect(byId('153')[col('youtube_media_id')]).toMatch(/^playlist:/);
     expect(byId('155')[col('youtube_media_id')]!.split(',')).toHaveLength(2);
     for (const r of rows.slice(1)) expect(r[col('type')]).not.toBe(''); // never written
-    expect(byId('156').slice(col('youtube_status'))).toEqual(Array(8).fill('').slice(0, byId('156').length - col('youtube_status')));
+    expect(byId('156').slice(col('youtube_status'))).toEqual(
+      Array(8)
+        .fill('')
+        .slice(0, byId('156').length - col('youtube_status')),
+    );
     // nothing the worker wrote became a formula
     expect(sh.formulas.size).toBe(0);
 

@@ -57,7 +57,9 @@ afterAll(async () => {
 });
 
 const streams = (file: string) =>
-  spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 
 describe('add-on → worker with archive_options', () => {
   it('audio only and transcript only rows are archived so; a bad token row is not sent', async () => {
@@ -78,7 +80,10 @@ describe('add-on → worker with archive_options', () => {
     const rows = model.rowsOf(sh);
     const col = (name: string) => rows[0]!.indexOf(name);
     const byId = (id: string) => rows.find((r) => r[0] === id)!;
-    const files = (id: string) => String(byId(id)[col('youtube_files')] ?? '').split(',').filter(Boolean);
+    const files = (id: string) =>
+      String(byId(id)[col('youtube_files')] ?? '')
+        .split(',')
+        .filter(Boolean);
     const archive = join(dir, 'data', 'archive');
 
     expect(byId('301')[col('youtube_status')]).toBe('completed');

@@ -107,10 +107,18 @@ describe('status write-back', () => {
     const row = (id: string) => rows.find((r) => r[0] === id)!;
     // the refused row: nothing written, type untouched
     expect(header).toContain('youtube_status');
-    expect(row('301').slice(5).every((c) => c === '')).toBe(true);
+    expect(
+      row('301')
+        .slice(5)
+        .every((c) => c === ''),
+    ).toBe(true);
     expect(row('301')[3]).toBe('FF-Fi/Se-CP/B(S) #4');
     // the moved row was written where it is now, and the inserted rows were left alone
     expect(row('302')[header.indexOf('youtube_status')]).toBe('completed');
-    expect(row('401').slice(5).every((c) => c === '')).toBe(true);
+    expect(
+      row('401')
+        .slice(5)
+        .every((c) => c === ''),
+    ).toBe(true);
   }, 60_000);
 });

@@ -48,7 +48,14 @@ afterAll(() => {
   queue?.close();
 });
 
-const big = (i: number) => ({ type: 'job.progress' as const, jobId: 'j_1', rowId: 'r1', spreadsheetId: 's', source: 'youtube' as const, data: { i, pad: 'x'.repeat(64 * 1024) } });
+const big = (i: number) => ({
+  type: 'job.progress' as const,
+  jobId: 'j_1',
+  rowId: 'r1',
+  spreadsheetId: 's',
+  source: 'youtube' as const,
+  data: { i, pad: 'x'.repeat(64 * 1024) },
+});
 
 /** A raw signed GET on a socket that reads only when told to. */
 function rawStream(path: string): Promise<Socket> {
@@ -64,7 +71,13 @@ describe('/v1/events in process', () => {
   it('sends a heartbeat comment while idle', async () => {
     let beats = 0;
     const ac = new AbortController();
-    const done = watchEvents({ baseUrl: `http://127.0.0.1:${port}`, secret: SECRET, signal: ac.signal, onEvent: () => {}, onHeartbeat: () => (++beats >= 3 ? ac.abort() : undefined) });
+    const done = watchEvents({
+      baseUrl: `http://127.0.0.1:${port}`,
+      secret: SECRET,
+      signal: ac.signal,
+      onEvent: () => {},
+      onHeartbeat: () => (++beats >= 3 ? ac.abort() : undefined),
+    });
     await done.catch(() => undefined);
     expect(beats).toBeGreaterThanOrEqual(3);
     await until('subscription gone', () => (bus.subscriberCount === 0 ? true : undefined), 5000, 20);

@@ -22,15 +22,35 @@ describe('Google API errors', () => {
       response: {
         status: 429,
         headers: { 'retry-after': '2' },
-        data: { error: { code: 429, message: 'Quota exceeded for quota metric', status: 'RESOURCE_EXHAUSTED', details: [{ reason: 'RATE_LIMIT_EXCEEDED' }] } },
+        data: {
+          error: {
+            code: 429,
+            message: 'Quota exceeded for quota metric',
+            status: 'RESOURCE_EXHAUSTED',
+            details: [{ reason: 'RATE_LIMIT_EXCEEDED' }],
+          },
+        },
       },
     });
-    expect(googleErrorInfo(err)).toEqual({ status: 429, reason: 'RATE_LIMIT_EXCEEDED', reasons: ['RATE_LIMIT_EXCEEDED'], message: 'Quota exceeded for quota metric', retryAfterMs: 2000 });
+    expect(googleErrorInfo(err)).toEqual({
+      status: 429,
+      reason: 'RATE_LIMIT_EXCEEDED',
+      reasons: ['RATE_LIMIT_EXCEEDED'],
+      message: 'Quota exceeded for quota metric',
+      retryAfterMs: 2000,
+    });
   });
 
   it('reads a JSON body left as text by a stream call, and a transport error code', () => {
-    const streamed = { message: '{"error":{"message":"File not found: x.","errors":[{"reason":"notFound"}]}}', response: { status: 404, data: '' } };
+    const streamed = {
+      message: '{"error":{"message":"File not found: x.","errors":[{"reason":"notFound"}]}}',
+      response: { status: 404, data: '' },
+    };
     expect(googleErrorInfo(streamed)).toMatchObject({ status: 404, reason: 'notFound', message: 'File not found: x.' });
-    expect(googleErrorInfo(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({ reasons: [], message: 'socket hang up', code: 'ECONNRESET' });
+    expect(googleErrorInfo(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({
+      reasons: [],
+      message: 'socket hang up',
+      code: 'ECONNRESET',
+    });
   });
 });

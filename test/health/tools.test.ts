@@ -25,7 +25,11 @@ function cookiesFile(daysOld = 0): string {
 }
 
 const dateDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '.');
-const base = { YTDLP_JS_RUNTIME: parseJsRuntime(undefined), YTDLP_PLUGIN_DIRS: [] as string[], YTDLP_COOKIES: undefined as string | undefined };
+const base = {
+  YTDLP_JS_RUNTIME: parseJsRuntime(undefined),
+  YTDLP_PLUGIN_DIRS: [] as string[],
+  YTDLP_COOKIES: undefined as string | undefined,
+};
 const envWith = (ytdlp: string) => ({ PATH: process.env['PATH'], YTDLP_PATH: ytdlp });
 
 describe('tool checks', () => {
@@ -57,10 +61,7 @@ describe('tool checks', () => {
     const bun = await checkJsRuntime({ ...base, YTDLP_JS_RUNTIME: parseJsRuntime('bun') }, { PATH: '/nonexistent' });
     expect(bun).toMatchObject({ ok: true, detail: 'bun not found' });
     expect(bun.warning).toMatch(/install bun/);
-    const node = await checkJsRuntime(
-      { ...base, YTDLP_JS_RUNTIME: parseJsRuntime('node') },
-      envWith(makeYtDlpStandIn('2025.11.12').path),
-    );
+    const node = await checkJsRuntime({ ...base, YTDLP_JS_RUNTIME: parseJsRuntime('node') }, envWith(makeYtDlpStandIn('2025.11.12').path));
     expect(node.detail).toMatch(/^node \d+\.\d+\.\d+/);
   });
 
@@ -144,9 +145,7 @@ describe('doctor and /readyz', () => {
       YTDLP_COOKIES: path,
     });
     const doc = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
-    expect(doc.checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['yt-dlp', 'js runtime', 'cookies', 'plugins', 'ffmpeg']),
-    );
+    expect(doc.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['yt-dlp', 'js runtime', 'cookies', 'plugins', 'ffmpeg']));
     expect(doc.checks.find((c) => c.name === 'cookies')).toMatchObject({
       ok: true,
       detail: 'set, 1 days old, 1 YouTube/Google cookies',

@@ -32,7 +32,9 @@ describe('job kinds', () => {
       const old = valid(q.get('j_OLD'));
       expect(old.kind).toBe('archive');
       expect(q.stats().byKind).toEqual({ archive: 1, reprocess: 0 });
-      expect((q.db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(JOBS_COMPONENT) as { version: number }).version).toBe(JOBS_MIGRATIONS.length);
+      expect(
+        (q.db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(JOBS_COMPONENT) as { version: number }).version,
+      ).toBe(JOBS_MIGRATIONS.length);
     } finally {
       q.close();
     }
@@ -48,7 +50,10 @@ describe('job kinds', () => {
     try {
       const links = ['151/youtube/clip01/metadata.json'];
       const [archive] = q.enqueue([newJob({ rowId: '151', links: ['https://www.youtube.com/watch?v=abcdefghi01'] })]);
-      const [re1, re2] = q.enqueue([newJob({ rowId: '151', kind: 'reprocess', links }), newJob({ rowId: '151', kind: 'reprocess', links })]);
+      const [re1, re2] = q.enqueue([
+        newJob({ rowId: '151', kind: 'reprocess', links }),
+        newJob({ rowId: '151', kind: 'reprocess', links }),
+      ]);
       expect(archive!.job.kind).toBe('archive');
       expect(re1!.created).toBe(true);
       expect(re2!.created).toBe(false);

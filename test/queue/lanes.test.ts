@@ -30,7 +30,11 @@ describe('lanes', () => {
 
   it('lease skips the jobs of paused lanes and takes them once the lane runs again', () => {
     const q = new SqliteQueue(':memory:');
-    q.enqueue([job('1', 'youtube', 'https://youtu.be/dQw4w9WgXcQ'), job('2', 'drive', 'https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'), job('3', 'youtube', 'https://youtu.be/9bZkp7q19f0')]);
+    q.enqueue([
+      job('1', 'youtube', 'https://youtu.be/dQw4w9WgXcQ'),
+      job('2', 'drive', 'https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'),
+      job('3', 'youtube', 'https://youtu.be/9bZkp7q19f0'),
+    ]);
     const now = Date.now() + 10;
     expect(q.lease('w', 1000, now, ['youtube'])?.job.rowId).toBe('2');
     expect(q.lease('w', 1000, now, ['youtube'])).toBeNull();

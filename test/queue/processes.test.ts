@@ -25,7 +25,11 @@ function child(...args: string[]): { proc: ChildProcess; lines: string[]; waitFo
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       lines.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters])
+        if (w.pred(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
     }
   });
   const waitFor = (pred: (l: string) => boolean) =>
@@ -95,7 +99,7 @@ describe('several processes on one queue file', () => {
     q.close();
   });
 
-  it('with 100 jobs queued, a killed holder\'s job runs again within one lease plus one job, not after the backlog', async () => {
+  it("with 100 jobs queued, a killed holder's job runs again within one lease plus one job, not after the backlog", async () => {
     const LEASE_MS = 600;
     const JOB_MS = 60;
     const path = join(dir, 'queue.db');

@@ -142,7 +142,9 @@ describe('leases', () => {
     expect(done).toBeLessThanOrEqual(Math.ceil(LEASE / JOB_MS) + 1);
     expect(q.openCount()).toBeGreaterThan(90);
     // a paused lane keeps its expired lease waiting too, and another lane's backlog runs
-    const other = q.enqueue([newJob({ source: 'drive', links: ['https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'] })])[0]!.job;
+    const other = q.enqueue([
+      newJob({ source: 'drive', links: ['https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'] }),
+    ])[0]!.job;
     q.lease('killed', LEASE, clock, ['youtube']);
     clock += LEASE;
     expect(q.lease('alive', LEASE, clock, ['drive'])!.job.jobId).not.toBe(other.jobId);
@@ -270,7 +272,11 @@ describe('cancel', () => {
     const lease = q.lease('w', 10_000)!;
     expect(lease.job.jobId).toBe(a);
     const c = q.cancel(a!)!;
-    expect(valid(c)).toMatchObject({ status: 'cancelled', finishedAt: new Date(T0).toISOString(), error: { category: 'cancelled', message: 'cancelled on request' } });
+    expect(valid(c)).toMatchObject({
+      status: 'cancelled',
+      finishedAt: new Date(T0).toISOString(),
+      error: { category: 'cancelled', message: 'cancelled on request' },
+    });
     expect(q.heartbeat(a!, 'w', 10_000)).toBe(false);
     expect(code(() => q.setStatus(a!, 'w', 'uploading'))).toBe('lease_lost');
     // the holder may still record what it archived; the job stays cancelled, and the kill is not its error
@@ -296,9 +302,9 @@ describe('cancel', () => {
 
 describe('list and stats', () => {
   it('pages newest first with a cursor that is stable under inserts, and filters', () => {
-    const made = q.enqueue(
-      Array.from({ length: 25 }, (_, i) => newJob({ rowId: `row${i % 5}`, source: i % 2 ? 'drive' : 'youtube' })),
-    ).map((r) => r.job.jobId);
+    const made = q
+      .enqueue(Array.from({ length: 25 }, (_, i) => newJob({ rowId: `row${i % 5}`, source: i % 2 ? 'drive' : 'youtube' })))
+      .map((r) => r.job.jobId);
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;

@@ -16,7 +16,10 @@ describe('cancelled', () => {
     expect(ERROR_ADVICE.cancelled).toMatch(/cancelled/i);
     expect(ERROR_ADVICE.cancelled).toMatch(/retry/i);
     expect(ErrorCategorySchema.parse('cancelled')).toBe('cancelled');
-    expect(JobErrorSchema.parse({ category: 'cancelled', message: 'cancelled on request' })).toEqual({ category: 'cancelled', message: 'cancelled on request' });
+    expect(JobErrorSchema.parse({ category: 'cancelled', message: 'cancelled on request' })).toEqual({
+      category: 'cancelled',
+      message: 'cancelled on request',
+    });
   });
 
   it('round-trips through the download_errors cell', () => {

@@ -76,7 +76,13 @@ describe('signature', () => {
 
 describe('dispatch schema', () => {
   it('names the bad field', () => {
-    const r = DispatchRequestSchema.safeParse({ dispatchId: crypto.randomUUID(), spreadsheetId: 's', sheetId: 0, sheetName: 'P', rows: [{ rowId: ' ', rowNumber: 2 }] });
+    const r = DispatchRequestSchema.safeParse({
+      dispatchId: crypto.randomUUID(),
+      spreadsheetId: 's',
+      sheetId: 0,
+      sheetName: 'P',
+      rows: [{ rowId: ' ', rowNumber: 2 }],
+    });
     expect(r.success).toBe(false);
     expect(describeZodError(r.error!)).toMatch(/^rows\.0\.rowId: row_id must not be empty/);
   });
@@ -134,7 +140,10 @@ describe('row planning on the sample sheet', () => {
       ['duplicate_row_id', 11],
     ]);
     // not_found is never retried automatically, but a manual retry takes it
-    const manual = planDispatch(h, [row('3', 'failed', 'youtube#3 network: reset'), row('3b', 'failed', 'youtube#1 not_found: gone')], { now, mode: 'manual' });
+    const manual = planDispatch(h, [row('3', 'failed', 'youtube#3 network: reset'), row('3b', 'failed', 'youtube#1 not_found: gone')], {
+      now,
+      mode: 'manual',
+    });
     expect(manual.jobs.map((j) => [j.rowId, j.attempt])).toEqual([
       ['3', 4],
       ['3b', 2],

@@ -30,7 +30,11 @@ describe('parseLink: YouTube forms (design §2)', () => {
 
   it('playlist?list= → playlist', () => {
     expect(parseLink(`https://www.youtube.com/playlist?list=${PL}`)).toEqual({ source: 'youtube', kind: 'playlist', id: PL });
-    expect(parseLink('https://www.youtube.com/playlist?list=PLBB231211A4F62143')).toEqual({ source: 'youtube', kind: 'playlist', id: 'PLBB231211A4F62143' });
+    expect(parseLink('https://www.youtube.com/playlist?list=PLBB231211A4F62143')).toEqual({
+      source: 'youtube',
+      kind: 'playlist',
+      id: 'PLBB231211A4F62143',
+    });
     expect(parseLink(`https://www.youtube.com/embed/videoseries?list=${PL}`)).toEqual({ source: 'youtube', kind: 'playlist', id: PL });
   });
 
@@ -149,7 +153,12 @@ describe('parseLink: Drive and Docs forms (design §2)', () => {
   });
 
   it('keeps the resource key', () => {
-    expect(parseLink(`https://drive.google.com/file/d/${D}/view?resourcekey=0-abcDEF`)).toEqual({ source: 'drive', kind: 'file', id: D, resourceKey: '0-abcDEF' });
+    expect(parseLink(`https://drive.google.com/file/d/${D}/view?resourcekey=0-abcDEF`)).toEqual({
+      source: 'drive',
+      kind: 'file',
+      id: D,
+      resourceKey: '0-abcDEF',
+    });
   });
 
   it.each([
@@ -166,7 +175,11 @@ describe('parseLink: Drive and Docs forms (design §2)', () => {
 describe('splitting and classifying cells', () => {
   it('splits on whitespace, commas, semicolons and new lines, dropping duplicates', () => {
     const cell = `https://youtu.be/${V}, https://www.youtube.com/shorts/${V};\nhttps://youtu.be/${V}  https://drive.google.com/drive/folders/${D}`;
-    expect(splitLinks(cell)).toEqual([`https://youtu.be/${V}`, `https://www.youtube.com/shorts/${V}`, `https://drive.google.com/drive/folders/${D}`]);
+    expect(splitLinks(cell)).toEqual([
+      `https://youtu.be/${V}`,
+      `https://www.youtube.com/shorts/${V}`,
+      `https://drive.google.com/drive/folders/${D}`,
+    ]);
   });
 
   it('ignores words that are not links', () => {
@@ -195,7 +208,14 @@ describe('splitting and classifying cells', () => {
   });
 
   it('splits URLs without the URL class', () => {
-    expect(splitUrl('http://[::1]:8080/a?b=c%20d#x')).toEqual({ scheme: 'http', host: '[::1]', port: '8080', path: '/a', query: { b: 'c d' }, fragment: 'x' });
+    expect(splitUrl('http://[::1]:8080/a?b=c%20d#x')).toEqual({
+      scheme: 'http',
+      host: '[::1]',
+      port: '8080',
+      path: '/a',
+      query: { b: 'c d' },
+      fragment: 'x',
+    });
     expect(hostOf('https://user:pw@Example.ORG:443/x')).toBe('example.org:443');
     expect(splitUrl('ftp://example.org/')).toBeNull();
   });

@@ -24,7 +24,12 @@ const rows = [
   row('edge', { drive_status: 'completed', youtube_status: 'completed', last_download_attempt: '2026-11-14T12:00:00Z' }),
   row('recent', { drive_status: 'completed', youtube_status: 'completed', last_download_attempt: '2026-11-20T12:00:00Z' }),
   row('undated', { drive_status: 'completed', youtube_status: 'completed' }),
-  row('failed', { drive_status: 'failed', youtube_status: 'completed', download_errors: 'drive#3 network: reset', last_download_attempt: '2026-11-01T00:00:00Z' }),
+  row('failed', {
+    drive_status: 'failed',
+    youtube_status: 'completed',
+    download_errors: 'drive#3 network: reset',
+    last_download_attempt: '2026-11-01T00:00:00Z',
+  }),
 ];
 
 describe('planDispatch: driveRearchiveAfterMs', () => {

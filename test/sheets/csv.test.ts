@@ -15,7 +15,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Splits CSV bytes into each record's original text (delimiter included), via csv-parse's byte offsets. */
 function rawRecords(buf: Buffer): string[] {
-  const recs = parse(buf, { info: true, relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as { info: { bytes: number } }[];
+  const recs = parse(buf, {
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  }) as unknown as { info: { bytes: number } }[];
   let prev = 0;
   return recs.map((r) => {
     const s = buf.subarray(prev, r.info.bytes).toString('utf8');
@@ -25,7 +30,17 @@ function rawRecords(buf: Buffer): string[] {
 }
 
 function upd(rowId: string, type: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
-  return { spreadsheetId: 'csv', sheetId: 0, sheetName: 'csv', rowId, type, rowNumberHint: 0, source: 'youtube', status: 'completed', ...extra };
+  return {
+    spreadsheetId: 'csv',
+    sheetId: 0,
+    sheetName: 'csv',
+    rowId,
+    type,
+    rowNumberHint: 0,
+    source: 'youtube',
+    status: 'completed',
+    ...extra,
+  };
 }
 
 let dir: string;
@@ -46,7 +61,17 @@ describe('CSV backend', () => {
     await b.apply([upd('101', 'FF-Fi/Se-CP/B(S) #4')]);
     await b.ensureColumns();
     const sheet = await readCsvSheet(file);
-    expect(sheet.headers).toEqual(['row_id', 'name', 'email', 'type', 'link', 'youtube_playlist', 'google_drive', 'notes', ...TRACKING_COLUMNS]);
+    expect(sheet.headers).toEqual([
+      'row_id',
+      'name',
+      'email',
+      'type',
+      'link',
+      'youtube_playlist',
+      'google_drive',
+      'notes',
+      ...TRACKING_COLUMNS,
+    ]);
     expect(readdirSync(dir).sort()).toEqual(['people.csv', 'people.csv.bak']);
     expect(readFileSync(join(dir, 'people.csv.bak')).equals(original)).toBe(true);
     // every data row is padded to the new width
@@ -70,8 +95,18 @@ describe('CSV backend', () => {
     const typeOf = (id: string) => rows.find((r) => r[0] === id)![3]!;
     // 105 and 115 hold quoted multi-line cells; 109/119/125 unicode; 117 leading/trailing spaces.
     const targets = ['105', '109', '115', '117', '119', '125'];
-    await b.apply(targets.map((id) => upd(id, typeOf(id), { files: [`${id}/youtube/x/ä ö.mp4`, 'b,c'], mediaIds: ['x'], lastAttempt: '2026-11-21T09:15:02Z' })));
-    await b.apply([upd('105', typeOf('105'), { source: 'drive', status: 'failed', error: { source: 'drive', attempt: 2, category: 'permission', message: 'line 1\nline "2"' } })]);
+    await b.apply(
+      targets.map((id) =>
+        upd(id, typeOf(id), { files: [`${id}/youtube/x/ä ö.mp4`, 'b,c'], mediaIds: ['x'], lastAttempt: '2026-11-21T09:15:02Z' }),
+      ),
+    );
+    await b.apply([
+      upd('105', typeOf('105'), {
+        source: 'drive',
+        status: 'failed',
+        error: { source: 'drive', attempt: 2, category: 'permission', message: 'line 1\nline "2"' },
+      }),
+    ]);
     const after = rawRecords(readFileSync(file));
     expect(after).toHaveLength(before.length);
     before.forEach((rec, i) => {
@@ -88,7 +123,14 @@ describe('CSV backend', () => {
     const s = await readCsvSheet(file);
     const r105 = s.rows.find((r) => r[0] === '105')!;
     expect(r105.slice(8)).toEqual([
-      'completed', '105/youtube/x/ä ö.mp4,b,c', 'x', 'failed', '', '', '2026-11-21T09:15:02Z', 'drive#2 permission: line 1 line "2"',
+      'completed',
+      '105/youtube/x/ä ö.mp4,b,c',
+      'x',
+      'failed',
+      '',
+      '',
+      '2026-11-21T09:15:02Z',
+      'drive#2 permission: line 1 line "2"',
     ]);
     expect(r105[5]).toBe('https://www.youtube.com/live/BaW_jenozKc\nhttps://www.youtube.com/watch?v=9bZkp7q19f0');
     expect(s.rows.find((r) => r[0] === '117')![1]).toBe(' Igor Petrov ');
@@ -115,15 +157,25 @@ describe('CSV backend', () => {
     await b.ensureColumns();
     const before = readFileSync(file);
     const out = await b.apply([upd('1', 'Z'), upd('9', 'A'), upd('2', 'B'), upd('', 'C'), upd('  ', 'C')]);
-    expect(out.map((o) => (o.ok ? 'ok' : o.category))).toEqual(['data_corruption', 'not_found', 'data_corruption', 'not_found', 'not_found']);
+    expect(out.map((o) => (o.ok ? 'ok' : o.category))).toEqual([
+      'data_corruption',
+      'not_found',
+      'data_corruption',
+      'not_found',
+      'not_found',
+    ]);
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('merges download_errors per source and keeps the other source’s line', async () => {
     const b = new CsvSheetBackend(file);
     const t = 'FF-Fi/Se-CP/B(S) #4';
-    await b.apply([upd('101', t, { status: 'failed', error: { source: 'youtube', attempt: 1, category: 'rate_limit', message: 'HTTP Error 429' } })]);
-    await b.apply([upd('101', t, { source: 'drive', status: 'failed', error: { source: 'drive', attempt: 1, category: 'not_found', message: '404' } })]);
+    await b.apply([
+      upd('101', t, { status: 'failed', error: { source: 'youtube', attempt: 1, category: 'rate_limit', message: 'HTTP Error 429' } }),
+    ]);
+    await b.apply([
+      upd('101', t, { source: 'drive', status: 'failed', error: { source: 'drive', attempt: 1, category: 'not_found', message: '404' } }),
+    ]);
     await b.apply([upd('101', t, { status: 'failed', error: { source: 'youtube', attempt: 2, category: 'network', message: 'reset' } })]);
     let r = (await readCsvSheet(file)).rows[0]!;
     expect(r[15]).toBe('youtube#2 network: reset\ndrive#1 not_found: 404');
@@ -137,7 +189,13 @@ describe('CSV backend', () => {
     const b = new CsvSheetBackend(file);
     const t = 'FF-Fi/Se-CP/B(S) #4';
     await b.apply([
-      upd('101', t, { status: 'failed', files: ['a'], mediaIds: ['m'], lastAttempt: '2026-11-21T09:15:02Z', error: { source: 'youtube', attempt: 3, category: 'network', message: 'x' } }),
+      upd('101', t, {
+        status: 'failed',
+        files: ['a'],
+        mediaIds: ['m'],
+        lastAttempt: '2026-11-21T09:15:02Z',
+        error: { source: 'youtube', attempt: 3, category: 'network', message: 'x' },
+      }),
       upd('101', t, { source: 'drive', status: 'completed', files: ['d'], mediaIds: ['dm'] }),
     ]);
     const res = await resetRows(file, ['101', 'nope', ''], ['youtube']);
@@ -154,7 +212,10 @@ describe('CSV backend', () => {
     const ids = Array.from({ length: n }, (_, i) => String(i + 1));
     const child = (source: string) =>
       new Promise<void>((resolve, reject) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/sheets/csvWriterChild.ts'), file, source, ...ids], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/sheets/csvWriterChild.ts'), file, source, ...ids], {
+          cwd: ROOT,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let err = '';
         p.stderr.on('data', (d: Buffer) => (err += d.toString()));
         p.on('error', reject);
@@ -167,7 +228,13 @@ describe('CSV backend', () => {
       const id = r[0]!;
       expect(r[1]).toBe(`Name, ${id}`);
       expect(r.slice(4)).toEqual([
-        'completed', `${id}/youtube/m1/f.mp4`, `youtube-${id}`, 'completed', `${id}/drive/m1/f.mp4`, `drive-${id}`, '',
+        'completed',
+        `${id}/youtube/m1/f.mp4`,
+        `youtube-${id}`,
+        'completed',
+        `${id}/drive/m1/f.mp4`,
+        `drive-${id}`,
+        '',
         `youtube#1 network: youtube line for ${id}\ndrive#1 network: drive line for ${id}`,
       ]);
     }

@@ -10,14 +10,31 @@ import { trackingCells } from '../../worker/src/sheets/cells.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
 
 const map = mapColumns(['row_id', 'name', 'email', 'type', 'video', ...TRACKING_COLUMNS]);
-const base: StatusUpdate = { spreadsheetId: 's', sheetId: 0, sheetName: 'People', rowId: '151', type: 'T', rowNumberHint: 2, source: 'youtube', status: 'pending' };
+const base: StatusUpdate = {
+  spreadsheetId: 's',
+  sheetId: 0,
+  sheetName: 'People',
+  rowId: '151',
+  type: 'T',
+  rowNumberHint: 2,
+  source: 'youtube',
+  status: 'pending',
+};
 const header = (c: number) => ['row_id', 'name', 'email', 'type', 'video', ...TRACKING_COLUMNS][c];
 
 describe('erased cells', () => {
   it('clears the source cells and writes the note, whatever else the update says', () => {
-    const cells = trackingCells({ ...base, status: 'completed', files: ['a'], mediaIds: ['m'], erased: 'erased on 2026-12-02' }, map, 'youtube#1 network: x');
+    const cells = trackingCells(
+      { ...base, status: 'completed', files: ['a'], mediaIds: ['m'], erased: 'erased on 2026-12-02' },
+      map,
+      'youtube#1 network: x',
+    );
     expect(Object.fromEntries(cells.map(([c, v]) => [header(c), v]))).toEqual({
-      youtube_status: '', youtube_files: '', youtube_media_id: '', last_download_attempt: '', download_errors: 'erased on 2026-12-02',
+      youtube_status: '',
+      youtube_files: '',
+      youtube_media_id: '',
+      last_download_attempt: '',
+      download_errors: 'erased on 2026-12-02',
     });
   });
 

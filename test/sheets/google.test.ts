@@ -21,7 +21,8 @@ let backend: GoogleSheetsBackend;
 
 function rows(n: number): CellValue[][] {
   const out: CellValue[][] = [INPUT_HEADERS];
-  for (let i = 1; i <= n; i++) out.push([String(100 + i), `Person ${i}`, `p${i}@example.org`, `FF-Fi/Se-CP/B(S) #${i % 5}`, `https://youtu.be/abcdefghij${i % 10}`]);
+  for (let i = 1; i <= n; i++)
+    out.push([String(100 + i), `Person ${i}`, `p${i}@example.org`, `FF-Fi/Se-CP/B(S) #${i % 5}`, `https://youtu.be/abcdefghij${i % 10}`]);
   return out;
 }
 
@@ -63,7 +64,12 @@ beforeEach(async () => {
   stand.model.addSpreadsheet(SS, [{ title: SHEET, rows: rows(120) }]);
   sheet = stand.model.sheet(SS, SHEET)!;
   stand.setGrid(sheet, 1000, INPUT_HEADERS.length); // no room for the tracking columns yet
-  backend = new GoogleSheetsBackend({ auth: googleCredentials({ accessToken: 'test-token' }).auth!, rootUrl: stand.url, logger: silentLogger, retry: { baseMs: 5, maxMs: 50 } });
+  backend = new GoogleSheetsBackend({
+    auth: googleCredentials({ accessToken: 'test-token' }).auth!,
+    rootUrl: stand.url,
+    logger: silentLogger,
+    retry: { baseMs: 5, maxMs: 50 },
+  });
 });
 afterEach(async () => {
   await stand.close();
@@ -84,7 +90,9 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
     expect(await backend.apply([upd(5)])).toEqual([{ ok: true, rowNumber: 6 }]);
     stand.model.insertRows(sheet, 1, 3); // three new rows under the header
     stand.model.setRange(sheet, 1, 0, [['900', 'New', '', 'X']]);
-    const out = await backend.apply([upd(7, { status: 'failed', error: { source: 'youtube', attempt: 1, category: 'network', message: 'reset' } })]);
+    const out = await backend.apply([
+      upd(7, { status: 'failed', error: { source: 'youtube', attempt: 1, category: 'network', message: 'reset' } }),
+    ]);
     expect(out).toEqual([{ ok: true, rowNumber: 11 }]);
     const r = rowOf('107');
     expect(r).toBe(10);
@@ -112,7 +120,9 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
 
   it('writes values as RAW: a =HYPERLINK(…) message stays a string, no formula', async () => {
     const msg = '=HYPERLINK("http://evil.test","click me")';
-    await backend.apply([upd(1, { status: 'failed', files: ['=1+1'], error: { source: 'youtube', attempt: 1, category: 'permission', message: msg } })]);
+    await backend.apply([
+      upd(1, { status: 'failed', files: ['=1+1'], error: { source: 'youtube', attempt: 1, category: 'permission', message: msg } }),
+    ]);
     expect(cell(rowOf('101'), 'download_errors')).toBe(`youtube#1 permission: ${msg}`);
     expect(cell(rowOf('101'), 'youtube_files')).toBe('=1+1');
     expect(sheet.formulas.size).toBe(0);
@@ -123,7 +133,9 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
   it('merges download_errors with the other source’s line', async () => {
     await backend.ensureColumns({ spreadsheetId: SS, sheetName: SHEET });
     stand.model.setCell(sheet, rowOf('102'), INPUT_HEADERS.length + 7, 'drive#2 not_found: gone');
-    await backend.apply([upd(2, { status: 'failed', error: { source: 'youtube', attempt: 3, category: 'rate_limit', message: 'HTTP Error 429' } })]);
+    await backend.apply([
+      upd(2, { status: 'failed', error: { source: 'youtube', attempt: 3, category: 'rate_limit', message: 'HTTP Error 429' } }),
+    ]);
     expect(cell(rowOf('102'), 'download_errors')).toBe('youtube#3 rate_limit: HTTP Error 429\ndrive#2 not_found: gone');
   });
 
@@ -169,8 +181,20 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
     const db = new Database(':memory:');
     const outbox = new SqliteOutbox(db);
     const refused: unknown[] = [];
-    const storm = new GoogleSheetsBackend({ auth: googleCredentials({ accessToken: 'test-token' }).auth!, rootUrl: stand.url, logger: silentLogger, retry: { tries: 2, baseMs: 10, maxMs: 40 } });
-    const reporter = new Reporter({ backend: storm, outbox, windowMs: 40, backoff: { baseMs: 40, maxMs: 300 }, logger: silentLogger, onRefused: (u, o) => refused.push([u, o]) });
+    const storm = new GoogleSheetsBackend({
+      auth: googleCredentials({ accessToken: 'test-token' }).auth!,
+      rootUrl: stand.url,
+      logger: silentLogger,
+      retry: { tries: 2, baseMs: 10, maxMs: 40 },
+    });
+    const reporter = new Reporter({
+      backend: storm,
+      outbox,
+      windowMs: 40,
+      backoff: { baseMs: 40, maxMs: 300 },
+      logger: silentLogger,
+      onRefused: (u, o) => refused.push([u, o]),
+    });
     reporter.start();
     for (let i = 1; i <= 60; i++) {
       reporter.push(upd(i, { status: i % 3 ? 'completed' : 'failed' }));
@@ -195,6 +219,8 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
   });
 
   it('reports a missing spreadsheet as not_found for its updates', async () => {
-    expect(await backend.apply([{ ...upd(1), spreadsheetId: 'nope' }])).toEqual([{ ok: false, category: 'not_found', message: expect.any(String) }]);
+    expect(await backend.apply([{ ...upd(1), spreadsheetId: 'nope' }])).toEqual([
+      { ok: false, category: 'not_found', message: expect.any(String) },
+    ]);
   });
 });

@@ -8,7 +8,17 @@ import { OffSheetBackend } from '../../worker/src/sheets/off.js';
 import type { SheetBackend, StatusUpdate, UpdateOutcome } from '../../worker/src/sheets/types.js';
 
 function upd(rowId: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
-  return { spreadsheetId: 's', sheetId: 0, sheetName: 'S', rowId, type: 'T', rowNumberHint: 2, source: 'youtube', status: 'queued', ...extra };
+  return {
+    spreadsheetId: 's',
+    sheetId: 0,
+    sheetName: 'S',
+    rowId,
+    type: 'T',
+    rowNumberHint: 2,
+    source: 'youtube',
+    status: 'queued',
+    ...extra,
+  };
 }
 
 class FakeBackend implements SheetBackend {
@@ -27,7 +37,9 @@ class FakeBackend implements SheetBackend {
       this.failNext--;
       throw new ArchiveError('rate_limit', 'HTTP 429', this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {});
     }
-    return updates.map((u) => (this.refuse.has(u.rowId) ? { ok: false, category: 'data_corruption', message: 'type changed' } : { ok: true, rowNumber: 2 }));
+    return updates.map((u) =>
+      this.refuse.has(u.rowId) ? { ok: false, category: 'data_corruption', message: 'type changed' } : { ok: true, rowNumber: 2 },
+    );
   }
 }
 

@@ -38,7 +38,15 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
 }
 
 export function rowContext(rowId: string): RowContext {
-  return { rowId, name: 'Ana Souza', email: 'ana@example.org', type: 'FF-Fi/Se-CP/B(S) #4', spreadsheetId: 'sheet1', sheetId: 0, sheetName: 'People' } as RowContext;
+  return {
+    rowId,
+    name: 'Ana Souza',
+    email: 'ana@example.org',
+    type: 'FF-Fi/Se-CP/B(S) #4',
+    spreadsheetId: 'sheet1',
+    sheetId: 0,
+    sheetName: 'People',
+  } as RowContext;
 }
 
 /** Archives one media item as a source would: its files, then metadata.json listing them. */
@@ -131,7 +139,11 @@ export function storeContract(hooks: ContractHooks): void {
 
     it('writes metadata.json with every file, size and SHA-256, and reads it back', async () => {
       const store = hooks.store();
-      const files = { 'video.mp4': randomBytes(5000), 'video.en.vtt': 'WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n', 'video.info.json': '{"title":"t"}' };
+      const files = {
+        'video.mp4': randomBytes(5000),
+        'video.en.vtt': 'WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n',
+        'video.info.json': '{"title":"t"}',
+      };
       const { meta } = await archiveItem(store, 'pre', '151', 'youtube', 'dQw4w9WgXcQ', files);
       const mk = metadataKey('pre', '151', 'youtube', 'dQw4w9WgXcQ');
       expect(mk).toBe('pre/151/youtube/dQw4w9WgXcQ/metadata.json');

@@ -68,14 +68,22 @@ describe('S3 uploads under write faults', () => {
     const ac = new AbortController();
     let fed = 0;
     const err = await store
-      .put('abort/youtube/v/big.bin', Readable.from((function* () { for (let i = 0; i < 40; i++) yield Buffer.alloc(MiB, i); })()), {
-        rowId: 'abort',
-        signal: ac.signal,
-        onBytes: (n) => {
-          fed = n;
-          if (n > 12 * MiB) ac.abort();
+      .put(
+        'abort/youtube/v/big.bin',
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < 40; i++) yield Buffer.alloc(MiB, i);
+          })(),
+        ),
+        {
+          rowId: 'abort',
+          signal: ac.signal,
+          onBytes: (n) => {
+            fed = n;
+            if (n > 12 * MiB) ac.abort();
+          },
         },
-      })
+      )
       .catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
     expect(fed).toBeLessThan(40 * MiB);
@@ -112,7 +120,7 @@ describe('S3 uploads under write faults', () => {
     expect(await keysUnder('batch/')).toEqual(kept.sort());
   }, 120_000);
 
-  it('never removes an object that existed before the attempt (an earlier attempt\'s metadata.json)', async () => {
+  it("never removes an object that existed before the attempt (an earlier attempt's metadata.json)", async () => {
     const key = 'earlier/youtube/m/metadata.json';
     await s3.store.put(key, '{"v":1}', { rowId: 'earlier' });
     const p = await proxy({ failRate: 1, failOnly: ['put'] });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
-import { idOfSegment, idSegment, mediaPrefix, metadataKey, objectKey, parseKey, sanitizePath, sanitizeSegment } from '../../worker/src/storage/layout.js';
+import {
+  idOfSegment,
+  idSegment,
+  mediaPrefix,
+  metadataKey,
+  objectKey,
+  parseKey,
+  sanitizePath,
+  sanitizeSegment,
+} from '../../worker/src/storage/layout.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -59,7 +68,13 @@ describe('sanitizeSegment', () => {
   });
 
   it('is idempotent, including after a cut that ends on a dot', () => {
-    const inputs = ['a'.repeat(199) + '. tail-without-extension-xxxxxxxxxxxx', '行'.repeat(300), '..x..', 'a b . ', 'x'.repeat(250) + '.mp4'];
+    const inputs = [
+      'a'.repeat(199) + '. tail-without-extension-xxxxxxxxxxxx',
+      '行'.repeat(300),
+      '..x..',
+      'a b . ',
+      'x'.repeat(250) + '.mp4',
+    ];
     for (const i of inputs) {
       const once = sanitizeSegment(i);
       expect(sanitizeSegment(once)).toBe(once);
@@ -99,11 +114,53 @@ describe('commas', () => {
 });
 
 describe('idSegment: the row_id / media id → segment mapping is one-to-one (docs/design.md §5)', () => {
-  const hostile = ['col/x', 'col_x', '..', '.', 'a\u0000b', 'ab', ' .. ', '....', './.', '\u202e..', '_', '', ' ', 'a\\b', 'a,b', 'a%2Fb', 'e\u0301', 'é', '\ud800'];
+  const hostile = [
+    'col/x',
+    'col_x',
+    '..',
+    '.',
+    'a\u0000b',
+    'ab',
+    ' .. ',
+    '....',
+    './.',
+    '\u202e..',
+    '_',
+    '',
+    ' ',
+    'a\\b',
+    'a,b',
+    'a%2Fb',
+    'e\u0301',
+    'é',
+    '\ud800',
+  ];
 
   /** A random id from an alphabet rich in the characters the old rule folded together. */
   function randomId(): string {
-    const alphabet = ['a', 'b', '_', '.', ' ', '/', '\\', '%', ',', '\u0000', '\u202e', '\u200b', 'é', 'e\u0301', '行', '😀', ':', '?', '*', '2', 'F'];
+    const alphabet = [
+      'a',
+      'b',
+      '_',
+      '.',
+      ' ',
+      '/',
+      '\\',
+      '%',
+      ',',
+      '\u0000',
+      '\u202e',
+      '\u200b',
+      'é',
+      'e\u0301',
+      '行',
+      '😀',
+      ':',
+      '?',
+      '*',
+      '2',
+      'F',
+    ];
     return Array.from({ length: randomInt(0, 9) }, () => alphabet[randomInt(alphabet.length)]!).join('');
   }
 

@@ -57,7 +57,13 @@ describe('LocalStore', () => {
     await archiveItem(store, '', '42', 'drive', 'FOLD', { 'a/b/c.txt': 'ccc', 'top.bin': 'top' });
     const abs = join(store.root, '42/drive/FOLD/a/b/c.txt');
     const byAbs = await lookup(store, abs, '');
-    expect(byAbs).toMatchObject({ key: '42/drive/FOLD/a/b/c.txt', rowId: '42', source: 'drive', mediaId: 'FOLD', file: { sha256: sha256('ccc') } });
+    expect(byAbs).toMatchObject({
+      key: '42/drive/FOLD/a/b/c.txt',
+      rowId: '42',
+      source: 'drive',
+      mediaId: 'FOLD',
+      file: { sha256: sha256('ccc') },
+    });
     expect((await lookup(store, pathToFileURL(abs).href, ''))?.rowId).toBe('42');
     const rel = './' + relative(process.cwd(), join(store.root, '42/drive/FOLD/top.bin'));
     expect((await lookup(store, rel, ''))?.file?.sha256).toBe(sha256('top'));

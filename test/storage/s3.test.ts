@@ -48,9 +48,15 @@ describe('S3Store on s3rver', () => {
     expect(s3.partsUploaded('mp/youtube/v/big.bin')).toBe(3);
     await store.put('mp/youtube/v/small.bin', 'small', { rowId: 'mp' });
     expect(s3.partsUploaded('mp/youtube/v/small.bin')).toBe(0);
-    expect(s3.requests.some((q) => q.method === 'PUT' && q.url.startsWith(`/${s3.bucket}/mp/youtube/v/small.bin`) && !q.url.includes('uploadId'))).toBe(true);
+    expect(
+      s3.requests.some(
+        (q) => q.method === 'PUT' && q.url.startsWith(`/${s3.bucket}/mp/youtube/v/small.bin`) && !q.url.includes('uploadId'),
+      ),
+    ).toBe(true);
     // no multipart upload is left open
-    expect(s3.requests.filter((q) => q.method === 'POST' && q.url.includes('mp/youtube/v/big.bin') && q.url.includes('uploadId=')).length).toBe(1);
+    expect(
+      s3.requests.filter((q) => q.method === 'POST' && q.url.includes('mp/youtube/v/big.bin') && q.url.includes('uploadId=')).length,
+    ).toBe(1);
   });
 
   it('tags every object with x-amz-meta-row-id, non-ASCII row ids RFC 2047-encoded', async () => {
@@ -87,7 +93,10 @@ describe('S3Store on s3rver', () => {
     expect(store.prefix).toBe('tenant-a/archive');
     await archiveItem(store, 'lay', '9', 'drive', 'F9', { 'sub/one.txt': '1' });
     const inBucket = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'tenant-a/' }));
-    expect(inBucket.Contents?.map((c) => c.Key).sort()).toEqual(['tenant-a/archive/lay/9/drive/F9/metadata.json', 'tenant-a/archive/lay/9/drive/F9/sub/one.txt']);
+    expect(inBucket.Contents?.map((c) => c.Key).sort()).toEqual([
+      'tenant-a/archive/lay/9/drive/F9/metadata.json',
+      'tenant-a/archive/lay/9/drive/F9/sub/one.txt',
+    ]);
     expect(await collect(store.list('lay/'))).toEqual(['lay/9/drive/F9/metadata.json', 'lay/9/drive/F9/sub/one.txt']);
     const byKey = await lookup(store, 'lay/9/drive/F9/sub/one.txt', 'lay');
     expect(byKey).toMatchObject({ rowId: '9', source: 'drive', mediaId: 'F9', file: { sha256: sha256('1') } });
@@ -135,11 +144,17 @@ describe('S3Store on s3rver', () => {
   });
 
   it('maps SDK errors: 5xx and timeouts → network, other S3 answers → file_io', () => {
-    expect(classifyS3Error(Object.assign(new Error('x'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), 'op').category).toBe('network');
-    expect(classifyS3Error(Object.assign(new Error('x'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }), 'op').category).toBe('network');
+    expect(
+      classifyS3Error(Object.assign(new Error('x'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }), 'op').category,
+    ).toBe('network');
+    expect(classifyS3Error(Object.assign(new Error('x'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }), 'op').category).toBe(
+      'network',
+    );
     expect(classifyS3Error(Object.assign(new Error('x'), { name: 'TimeoutError' }), 'op').category).toBe('network');
     expect(classifyS3Error(Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'op').category).toBe('network');
-    expect(classifyS3Error(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }), 'op').category).toBe('file_io');
+    expect(
+      classifyS3Error(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }), 'op').category,
+    ).toBe('file_io');
     expect(classifyS3Error(Object.assign(new Error('x'), { code: 'ENOSPC' }), 'op').category).toBe('file_io');
   });
 

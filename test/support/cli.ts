@@ -48,7 +48,11 @@ export function workerEnv(o: {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   assertBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +86,10 @@ export interface ServeProcess {
 /** Starts `sheet-archiver serve` on a free port and waits until /healthz answers. */
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    env: childEnv(env),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const port: number = await new Promise((resolve, reject) => {

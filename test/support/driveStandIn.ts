@@ -146,7 +146,7 @@ function baseBlock(seed: number): Buffer {
   let b = baseBlocks.get(seed);
   if (b) return b;
   b = Buffer.alloc(BLOCK);
-  let x = (seed | 0) || 0x9e3779b9;
+  let x = seed | 0 || 0x9e3779b9;
   for (let i = 0; i < BLOCK; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;
@@ -324,7 +324,10 @@ export class DriveStandIn {
 
   // ---- building the drive -------------------------------------------------------------------
 
-  private base(opts: { id?: string; name: string; parent?: string; resourceKey?: string; trashed?: boolean; apiAccess?: boolean; driveId?: string }, mimeType: string): StandInItem {
+  private base(
+    opts: { id?: string; name: string; parent?: string; resourceKey?: string; trashed?: boolean; apiAccess?: boolean; driveId?: string },
+    mimeType: string,
+  ): StandInItem {
     const item: StandInItem = {
       id: opts.id ?? newDriveId(mimeType === FOLDER_MIME ? 'fold' : 'file'),
       name: opts.name,
@@ -349,7 +352,15 @@ export class DriveStandIn {
   }
 
   /** Adds a folder (optionally inside another). */
-  addFolder(opts: { id?: string; name: string; parent?: string; resourceKey?: string; trashed?: boolean; apiAccess?: boolean; driveId?: string }): StandInItem {
+  addFolder(opts: {
+    id?: string;
+    name: string;
+    parent?: string;
+    resourceKey?: string;
+    trashed?: boolean;
+    apiAccess?: boolean;
+    driveId?: string;
+  }): StandInItem {
     return this.base(opts, FOLDER_MIME);
   }
 
@@ -514,13 +525,28 @@ export class DriveStandIn {
     let id: string | undefined;
     if (path === '/drive/v3/about') api = 'about.get';
     else if (path === '/drive/v3/files') api = 'files.list';
-    else if ((m = /^\/drive\/v3\/files\/([^/]+)\/export$/.exec(path))) (api = 'files.export'), (id = decodeURIComponent(m[1]!));
-    else if ((m = /^\/drive\/v3\/files\/([^/]+)$/.exec(path))) (api = query['alt'] === 'media' ? 'media' : 'files.get'), (id = decodeURIComponent(m[1]!));
-    else if (path === '/feeds/download/documents/export/Export') (api = 'exportLink'), (id = query['id']);
-    else if (path === '/download' || path === '/uc') (api = 'public'), (id = query['id']);
-    else if (path === '/ServiceLogin') {
+    else if ((m = /^\/drive\/v3\/files\/([^/]+)\/export$/.exec(path))) {
+      api = 'files.export';
+      id = decodeURIComponent(m[1]!);
+    } else if ((m = /^\/drive\/v3\/files\/([^/]+)$/.exec(path))) {
+      api = query['alt'] === 'media' ? 'media' : 'files.get';
+      id = decodeURIComponent(m[1]!);
+    } else if (path === '/feeds/download/documents/export/Export') {
+      api = 'exportLink';
+      id = query['id'];
+    } else if (path === '/download' || path === '/uc') {
+      api = 'public';
+      id = query['id'];
+    } else if (path === '/ServiceLogin') {
       entry.api = 'signin';
-      this.sendHtml(res, 200, htmlPage('Sign in - Google Accounts', '<form action="/signin/v2/identifier"><h1>Sign in</h1><p>to continue to Google Drive</p><input type="email" name="identifier"></form>'));
+      this.sendHtml(
+        res,
+        200,
+        htmlPage(
+          'Sign in - Google Accounts',
+          '<form action="/signin/v2/identifier"><h1>Sign in</h1><p>to continue to Google Drive</p><input type="email" name="identifier"></form>',
+        ),
+      );
       return;
     }
     entry.api = api ?? 'unknown';
@@ -538,7 +564,12 @@ export class DriveStandIn {
     // API calls need a bearer token (public endpoints do not).
     if (api !== 'public') {
       if (!auth) {
-        return this.sendError(res, 401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+        return this.sendError(
+          res,
+          401,
+          'required',
+          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        );
       }
       if (!authorized) return this.sendError(res, 401, 'authError', 'Invalid Credentials');
     }
@@ -552,7 +583,13 @@ export class DriveStandIn {
       const status = fault.status ?? 500;
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
       if (api === 'public') return this.sendHtml(res, status, htmlPage('Error', `<p>${escapeHtml(fault.message ?? 'Error')}</p>`), headers);
-      return this.sendError(res, status, fault.reason ?? (status >= 500 ? 'backendError' : 'error'), fault.message ?? `injected ${status}`, headers);
+      return this.sendError(
+        res,
+        status,
+        fault.reason ?? (status >= 500 ? 'backendError' : 'error'),
+        fault.message ?? `injected ${status}`,
+        headers,
+      );
     }
 
     try {
@@ -621,7 +658,8 @@ export class DriveStandIn {
     if (item.exports) {
       const links: Record<string, string> = {};
       for (const mime of Object.keys(item.exports)) {
-        links[mime] = `${this.origin}/feeds/download/documents/export/Export?id=${item.id}&exportFormat=${EXPORT_FORMAT[mime] ?? encodeURIComponent(mime)}`;
+        links[mime] =
+          `${this.origin}/feeds/download/documents/export/Export?id=${item.id}&exportFormat=${EXPORT_FORMAT[mime] ?? encodeURIComponent(mime)}`;
       }
       r['exportLinks'] = links;
     }
@@ -726,7 +764,8 @@ export class DriveStandIn {
       }
       throw new Fail(403, 'fileNotDownloadable', 'Only files with binary content can be downloaded.');
     }
-    if (!item.canDownload) throw new Fail(403, 'cannotDownloadFile', 'The user does not have sufficient permissions to download this file.');
+    if (!item.canDownload)
+      throw new Fail(403, 'cannotDownloadFile', 'The user does not have sufficient permissions to download this file.');
     if (item.quotaExceeded) throw new Fail(403, 'downloadQuotaExceeded', 'The download quota for this file has been exceeded.');
     if (item.abusive && query['acknowledgeAbuse'] !== 'true') {
       throw new Fail(403, 'cannotDownloadAbusiveFile', 'This file has been identified as malware or spam and cannot be downloaded.');
@@ -745,7 +784,9 @@ export class DriveStandIn {
     let all: StandInItem[] = [];
     // Drive answers an empty list (not an error) for a folder the caller cannot see.
     if (parent && parent.apiAccess && (!parent.resourceKey || keys.get(parentId) === parent.resourceKey)) {
-      all = [...this.items.values()].filter((i) => i.parents.includes(parentId) && (trashedFilter === null || i.trashed === trashedFilter) && i.apiAccess);
+      all = [...this.items.values()].filter(
+        (i) => i.parents.includes(parentId) && (trashedFilter === null || i.trashed === trashedFilter) && i.apiAccess,
+      );
       if (parent.driveId && query['includeItemsFromAllDrives'] !== 'true') all = [];
     }
     const asked = query['pageSize'] ? Number(query['pageSize']) : 100;
@@ -759,7 +800,14 @@ export class DriveStandIn {
       files: page.map((i) => this.resourceOf(i)),
     };
     if (start + size < all.length) body['nextPageToken'] = Buffer.from(`p:${start + size}`).toString('base64url');
-    const tree = query['fields'] ? parseFieldMask(query['fields']) : new Map<string, FieldTree | true>([['kind', true], ['incompleteSearch', true], ['nextPageToken', true], ['files', DEFAULT_FILE_FIELDS]]);
+    const tree = query['fields']
+      ? parseFieldMask(query['fields'])
+      : new Map<string, FieldTree | true>([
+          ['kind', true],
+          ['incompleteSearch', true],
+          ['nextPageToken', true],
+          ['files', DEFAULT_FILE_FIELDS],
+        ]);
     this.sendJson(res, select(body, tree));
   }
 
@@ -770,7 +818,8 @@ export class DriveStandIn {
     if (!item.exports) throw new Fail(403, 'fileNotExportable', 'Export only supports Docs Editors files.');
     const content = item.exports[mime];
     if (!content) throw new Fail(400, 'badRequest', `The requested conversion is not supported.`);
-    if (contentSize(content) > this.exportLimitBytes) throw new Fail(403, 'exportSizeLimitExceeded', 'This file is too large to be exported.');
+    if (contentSize(content) > this.exportLimitBytes)
+      throw new Fail(403, 'exportSizeLimitExceeded', 'This file is too large to be exported.');
     await this.sendContent(req, res, { ...item, dropAfterBytes: undefined, stallOnce: undefined }, content, { 'Content-Type': mime });
   }
 
@@ -790,11 +839,20 @@ export class DriveStandIn {
   private async publicDownload(req: IncomingMessage, res: ServerResponse, id: string, query: Record<string, string>): Promise<void> {
     const item = this.items.get(id);
     if (!item || item.trashed) {
-      return this.sendHtml(res, 404, htmlPage('Google Drive - 404', '<p>Sorry, the file you have requested does not exist.</p><p>Make sure that you have the correct URL and the file exists.</p>'));
+      return this.sendHtml(
+        res,
+        404,
+        htmlPage(
+          'Google Drive - 404',
+          '<p>Sorry, the file you have requested does not exist.</p><p>Make sure that you have the correct URL and the file exists.</p>',
+        ),
+      );
     }
-    const mode: PublicMode = item.resourceKey && query['resourcekey'] !== item.resourceKey ? 'signin' : item.publicMode ?? 'signin';
+    const mode: PublicMode = item.resourceKey && query['resourcekey'] !== item.resourceKey ? 'signin' : (item.publicMode ?? 'signin');
     if (mode === 'signin' || !item.content) {
-      res.writeHead(302, { Location: `${this.origin}/ServiceLogin?service=wise&passive=true&continue=${encodeURIComponent(`${this.origin}/download?id=${id}`)}` });
+      res.writeHead(302, {
+        Location: `${this.origin}/ServiceLogin?service=wise&passive=true&continue=${encodeURIComponent(`${this.origin}/download?id=${id}`)}`,
+      });
       res.end();
       return;
     }
@@ -812,7 +870,10 @@ export class DriveStandIn {
       return this.sendHtml(
         res,
         403,
-        htmlPage('Google Drive - Access Denied', `<div class="uc-main"><p class="uc-error-caption">This file cannot be downloaded.</p><p>The owner has not allowed downloading it. You need access; request access or switch to an account with access.</p></div>`),
+        htmlPage(
+          'Google Drive - Access Denied',
+          `<div class="uc-main"><p class="uc-error-caption">This file cannot be downloaded.</p><p>The owner has not allowed downloading it. You need access; request access or switch to an account with access.</p></div>`,
+        ),
       );
     }
     if (mode === 'confirm') {
@@ -852,7 +913,6 @@ export async function startDriveStandIn(opts: DriveStandInOptions = {}): Promise
 
 // ---- helpers for tests and benchmarks that drive the Drive source ----------------------------
 
-
 /** An OAuth2Client holding a fixed access token, as the tests use against the stand-in. */
 export function testAuth(token = 'test-token'): Auth.OAuth2Client {
   const client = new google.auth.OAuth2();
@@ -864,8 +924,10 @@ export { testContext, testJob } from './jobs.js';
 
 /** Drive links as people paste them. */
 export const driveLinks = {
-  file: (id: string, resourceKey?: string) => `https://drive.google.com/file/d/${id}/view?usp=sharing${resourceKey ? `&resourcekey=${resourceKey}` : ''}`,
-  folder: (id: string, resourceKey?: string) => `https://drive.google.com/drive/folders/${id}${resourceKey ? `?resourcekey=${resourceKey}` : ''}`,
+  file: (id: string, resourceKey?: string) =>
+    `https://drive.google.com/file/d/${id}/view?usp=sharing${resourceKey ? `&resourcekey=${resourceKey}` : ''}`,
+  folder: (id: string, resourceKey?: string) =>
+    `https://drive.google.com/drive/folders/${id}${resourceKey ? `?resourcekey=${resourceKey}` : ''}`,
   document: (id: string) => `https://docs.google.com/document/d/${id}/edit`,
   spreadsheet: (id: string) => `https://docs.google.com/spreadsheets/d/${id}/edit#gid=0`,
   presentation: (id: string) => `https://docs.google.com/presentation/d/${id}/edit`,

@@ -118,7 +118,8 @@ export async function startFaultyS3Proxy(opts: FaultyProxyOptions): Promise<Faul
         const uploadId = url.searchParams.get('uploadId')!;
         aborts.push({ key, uploadId });
         if (!started.has(uploadId) || done.has(uploadId)) {
-          const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+          const xml =
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
           res.writeHead(404, { 'content-type': 'application/xml' }).end(xml);
           return;
         }

@@ -153,24 +153,59 @@ function once(target: string, make: (tmp: string) => void, ext = ''): void {
  * @returns the media folder.
  */
 export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbps?: number; cacheDir?: string }): string {
-  const key = createHash('sha256').update(JSON.stringify({ v: 1, n: o.clipCount, s: o.clipSeconds, k: o.clipKbps ?? null })).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: 1, n: o.clipCount, s: o.clipSeconds, k: o.clipKbps ?? null }))
+    .digest('hex')
+    .slice(0, 12);
   const dir = o.cacheDir ?? join(tmpdir(), `sheet-archiver-media-${key}`);
   mkdirSync(join(dir, 'hls'), { recursive: true });
   for (let i = 0; i < o.clipCount; i++) {
     const name = clipName(i);
     const mp4 = join(dir, `${name}.mp4`);
     const rate = o.clipKbps
-      ? ['-b:v', `${o.clipKbps}k`, '-minrate', `${o.clipKbps}k`, '-maxrate', `${o.clipKbps}k`, '-bufsize', `${o.clipKbps}k`, '-x264-params', 'nal-hrd=cbr']
+      ? [
+          '-b:v',
+          `${o.clipKbps}k`,
+          '-minrate',
+          `${o.clipKbps}k`,
+          '-maxrate',
+          `${o.clipKbps}k`,
+          '-bufsize',
+          `${o.clipKbps}k`,
+          '-x264-params',
+          'nal-hrd=cbr',
+        ]
       : ['-crf', '30'];
-    once(
-      mp4,
-      (tmp) =>
-        ffmpeg([
-          '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=15:duration=${o.clipSeconds}`,
-          '-f', 'lavfi', '-i', `sine=frequency=${220 + 40 * i}:duration=${o.clipSeconds}`,
-          '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...rate,
-          '-c:a', 'aac', '-b:a', '64k', '-shortest', '-metadata', `title=${name}`, '-movflags', '+faststart', '-f', 'mp4', tmp,
-        ]),
+    once(mp4, (tmp) =>
+      ffmpeg([
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=size=320x240:rate=15:duration=${o.clipSeconds}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${220 + 40 * i}:duration=${o.clipSeconds}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        ...rate,
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+        '-shortest',
+        '-metadata',
+        `title=${name}`,
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        tmp,
+      ]),
     );
     once(join(dir, `${name}.jpg`), (tmp) => ffmpeg(['-i', mp4, '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', tmp]));
     // broken variants for the completion check: a download cut short, and one without its audio
@@ -184,7 +219,21 @@ export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbp
   if (!existsSync(m3u8)) {
     const work = join(dir, `hls.${process.pid}.tmp`);
     mkdirSync(work, { recursive: true });
-    ffmpeg(['-i', join(dir, `${clipName(0)}.mp4`), '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(work, 'seg%03d.ts'), join(work, 'index.m3u8')]);
+    ffmpeg([
+      '-i',
+      join(dir, `${clipName(0)}.mp4`),
+      '-c',
+      'copy',
+      '-f',
+      'hls',
+      '-hls_time',
+      '1',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_filename',
+      join(work, 'seg%03d.ts'),
+      join(work, 'index.m3u8'),
+    ]);
     for (const f of readdirSync(work).filter((f) => f.endsWith('.ts'))) renameSync(join(work, f), join(dir, 'hls', f));
     renameSync(join(work, 'index.m3u8'), m3u8); // last: its presence means the segments are there
     rmSync(work, { recursive: true, force: true });
@@ -195,7 +244,21 @@ export function ensureMedia(o: { clipCount: number; clipSeconds: number; clipKbp
     const work = join(dir, `hls2.${process.pid}.tmp`);
     mkdirSync(work, { recursive: true });
     mkdirSync(join(dir, 'hls', 'clip02'), { recursive: true });
-    ffmpeg(['-i', join(dir, `${clipName(1)}.mp4`), '-c', 'copy', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(work, 'seg%03d.ts'), join(work, 'index.m3u8')]);
+    ffmpeg([
+      '-i',
+      join(dir, `${clipName(1)}.mp4`),
+      '-c',
+      'copy',
+      '-f',
+      'hls',
+      '-hls_time',
+      '1',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_filename',
+      join(work, 'seg%03d.ts'),
+      join(work, 'index.m3u8'),
+    ]);
     for (const f of readdirSync(work).filter((f) => f.endsWith('.ts'))) renameSync(join(work, f), join(dir, 'hls', 'clip02', f));
     renameSync(join(work, 'index.m3u8'), m3u8b);
     rmSync(work, { recursive: true, force: true });
@@ -214,7 +277,15 @@ export function subtitleFor(name: string): string {
  * (`_search_json_ld`), so the info JSON carries the true duration whatever file is served.
  */
 function describedHtml(baseUrl: string, clip: string, file: string, seconds: number): string {
-  const ld = { '@context': 'https://schema.org', '@type': 'VideoObject', name: `Described ${clip}`, contentUrl: `${baseUrl}/clips/${file}`, encodingFormat: 'video/mp4', duration: `PT${seconds}S`, uploadDate: '2026-01-01' };
+  const ld = {
+    '@context': 'https://schema.org',
+    '@type': 'VideoObject',
+    name: `Described ${clip}`,
+    contentUrl: `${baseUrl}/clips/${file}`,
+    encodingFormat: 'video/mp4',
+    duration: `PT${seconds}S`,
+    uploadDate: '2026-01-01',
+  };
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Described ${clip}</title>\n<script type="application/ld+json">${JSON.stringify(ld)}</script>\n</head><body><h1>${clip}</h1></body></html>\n`;
 }
 
@@ -236,7 +307,14 @@ function feedXml(name: string, clips: string[], url: (p: string) => string): str
   return `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0">\n  <channel>\n    <title>Feed ${name}</title>\n    <link>${url(`/feeds/${name}.xml`)}</link>\n    <description>Uploads of ${name}, newest first</description>\n${items}\n  </channel>\n</rss>\n`;
 }
 
-const MIME: Record<string, string> = { mp4: 'video/mp4', jpg: 'image/jpeg', vtt: 'text/vtt; charset=utf-8', m3u8: 'application/vnd.apple.mpegurl', ts: 'video/mp2t', html: 'text/html; charset=utf-8' };
+const MIME: Record<string, string> = {
+  mp4: 'video/mp4',
+  jpg: 'image/jpeg',
+  vtt: 'text/vtt; charset=utf-8',
+  m3u8: 'application/vnd.apple.mpegurl',
+  ts: 'video/mp2t',
+  html: 'text/html; charset=utf-8',
+};
 
 /**
  * Starts the media host on 127.0.0.1 with a random port. Generating the media the first time
@@ -244,7 +322,12 @@ const MIME: Record<string, string> = { mp4: 'video/mp4', jpg: 'image/jpeg', vtt:
  */
 export async function startMediaHost(opts: MediaHostOptions = {}): Promise<MediaHost> {
   const clipCount = opts.clipCount ?? 4;
-  const mediaDir = ensureMedia({ clipCount, clipSeconds: opts.clipSeconds ?? 2, ...(opts.clipKbps ? { clipKbps: opts.clipKbps } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+  const mediaDir = ensureMedia({
+    clipCount,
+    clipSeconds: opts.clipSeconds ?? 2,
+    ...(opts.clipKbps ? { clipKbps: opts.clipKbps } : {}),
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+  });
   const clips = Array.from({ length: clipCount }, (_, i) => clipName(i));
   const playlistClips = clips.slice(0, Math.min(clipCount, opts.playlistSize ?? 3));
   const requests: RequestLogEntry[] = [];
@@ -253,7 +336,14 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
   const open = new Set<RequestLogEntry>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const delay = (ms: number) => new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, ms); timers.add(t); });
+  const delay = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        r();
+      }, ms);
+      timers.add(t);
+    });
 
   /** Writes a body honouring the throttle; resolves when done or the client left. */
   async function sendBody(res: ServerResponse, chunks: AsyncIterable<Buffer> | Buffer[], entry: RequestLogEntry): Promise<void> {
@@ -266,7 +356,11 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
         const ok = res.write(part);
         entry.bytes += part.length;
         if (rate) await delay((part.length / rate) * 1000);
-        else if (!ok) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+        else if (!ok)
+          await new Promise<void>((r) => {
+            res.once('drain', r);
+            res.once('close', r);
+          });
       }
     }
     res.end();
@@ -283,13 +377,15 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     if (range) {
       entry.range = range;
       const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (!m || (m[1] === '' && m[2] === '')) return void simple(res, entry, 416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` });
+      if (!m || (m[1] === '' && m[2] === ''))
+        return void simple(res, entry, 416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` });
       if (m[1] === '') start = Math.max(0, size - Number(m[2]));
       else {
         start = Number(m[1]);
         if (m[2] !== '') end = Math.min(end, Number(m[2]));
       }
-      if (start >= size || start > end) return void simple(res, entry, 416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` });
+      if (start >= size || start > end)
+        return void simple(res, entry, 416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` });
       status = 206;
       headers['content-range'] = `bytes ${start}-${end}/${size}`;
     }
@@ -336,9 +432,11 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
       res.writeHead(200, { 'content-type': MIME['vtt']!, 'content-length': buf.length });
       return sendBody(res, [buf], entry);
     }
-    if ((m = /^\/pages\/(clip\d+)\.html$/.exec(path)) && clips.includes(m[1]!)) return html(res, entry, pageHtml(`Page of ${m[1]}`, [m[1]!]));
+    if ((m = /^\/pages\/(clip\d+)\.html$/.exec(path)) && clips.includes(m[1]!))
+      return html(res, entry, pageHtml(`Page of ${m[1]}`, [m[1]!]));
     if (path === '/playlist.html') return html(res, entry, pageHtml('Playlist page', playlistClips));
-    if ((m = /^\/hls\/(index\.m3u8|seg\d+\.ts)$/.exec(path))) return serveFile(req, res, join(mediaDir, 'hls', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
+    if ((m = /^\/hls\/(index\.m3u8|seg\d+\.ts)$/.exec(path)))
+      return serveFile(req, res, join(mediaDir, 'hls', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
     if ((m = /^\/hls\/clip02\/(index\.m3u8|seg\d+\.ts)$/.exec(path)) && clips.includes('clip02')) {
       return serveFile(req, res, join(mediaDir, 'hls', 'clip02', m[1]!), MIME[m[1]!.split('.').pop()!]!, entry);
     }
@@ -354,7 +452,8 @@ export async function startMediaHost(opts: MediaHostOptions = {}): Promise<Media
     }
     if (/^\/missing\.(mp4|html)$/.test(path)) return simple(res, entry, 404, 'Not Found');
     if (/^\/forbidden\.(mp4|html)$/.test(path)) return simple(res, entry, 403, 'Forbidden');
-    if (/^\/ratelimited\.(mp4|html)$/.test(path)) return simple(res, entry, 429, 'Too Many Requests', { 'retry-after': String(opts.retryAfterS ?? 1) });
+    if (/^\/ratelimited\.(mp4|html)$/.test(path))
+      return simple(res, entry, 429, 'Too Many Requests', { 'retry-after': String(opts.retryAfterS ?? 1) });
     if (path === '/slow.mp4') {
       // Looks like a big mp4; sends slowChunkBytes every 100 ms until the client goes away.
       const total = 512 * 1024 * 1024;

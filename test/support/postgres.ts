@@ -18,7 +18,9 @@ export const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
 
 /** null when a server can be started here, else the reason it cannot. */
 export function postgresUnavailable(): string | null {
-  for (const b of ['initdb', 'pg_ctl', 'postgres']) if (!existsSync(join(PG_BIN, b))) return `PostgreSQL server binaries not found in ${PG_BIN} (apt-get install postgresql-15, or set PG_BIN)`;
+  for (const b of ['initdb', 'pg_ctl', 'postgres'])
+    if (!existsSync(join(PG_BIN, b)))
+      return `PostgreSQL server binaries not found in ${PG_BIN} (apt-get install postgresql-15, or set PG_BIN)`;
   if (process.getuid?.() === 0) {
     try {
       execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });

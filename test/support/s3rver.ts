@@ -37,7 +37,10 @@ import { S3Store, type S3StoreConfig } from '../../worker/src/storage/s3.js';
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
   close(): Promise<void>;
-  on(event: 'event', listener: (e: { Records: Array<{ eventName: string; s3: { object: { key: string; size?: number } } }> }) => void): void;
+  on(
+    event: 'event',
+    listener: (e: { Records: Array<{ eventName: string; s3: { object: { key: string; size?: number } } }> }) => void,
+  ): void;
   httpServer?: Server;
 }
 type S3rverCtor = new (opts: {
@@ -68,9 +71,13 @@ export function allowS3rverDes(): void {
   const { createCipheriv, createDecipheriv } = crypto;
   const patched = crypto as unknown as Record<'createCipheriv' | 'createDecipheriv', (...args: unknown[]) => unknown>;
   patched.createCipheriv = (alg: unknown, key: unknown, iv: unknown, ...rest: unknown[]) =>
-    alg === 'des' ? createCipheriv('des-ede3-cbc', triple(key), iv as Buffer) : (createCipheriv as (...a: unknown[]) => unknown)(alg, key, iv, ...rest);
+    alg === 'des'
+      ? createCipheriv('des-ede3-cbc', triple(key), iv as Buffer)
+      : (createCipheriv as (...a: unknown[]) => unknown)(alg, key, iv, ...rest);
   patched.createDecipheriv = (alg: unknown, key: unknown, iv: unknown, ...rest: unknown[]) =>
-    alg === 'des' ? createDecipheriv('des-ede3-cbc', triple(key), iv as Buffer) : (createDecipheriv as (...a: unknown[]) => unknown)(alg, key, iv, ...rest);
+    alg === 'des'
+      ? createDecipheriv('des-ede3-cbc', triple(key), iv as Buffer)
+      : (createDecipheriv as (...a: unknown[]) => unknown)(alg, key, iv, ...rest);
 }
 
 /** s3rver's built-in account. */
@@ -120,7 +127,8 @@ export async function startS3rver(opts: { bucket?: string; dir?: string; keepDir
   });
   const events: S3rverHandle['events'] = [];
   server.on('event', (e) => {
-    for (const r of e.Records) events.push({ eventName: r.eventName, key: r.s3.object.key, ...(r.s3.object.size !== undefined ? { size: r.s3.object.size } : {}) });
+    for (const r of e.Records)
+      events.push({ eventName: r.eventName, key: r.s3.object.key, ...(r.s3.object.size !== undefined ? { size: r.s3.object.size } : {}) });
   });
   const { port } = await server.run();
   const requests: LoggedRequest[] = [];

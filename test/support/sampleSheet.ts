@@ -70,7 +70,12 @@ export function writeSampleSheet(path: string, host: MediaHost, o: SampleSheetOp
   for (let i = 0; i < n; i++) {
     const [name, type] = PEOPLE[i % PEOPLE.length]!;
     const rowId = String(101 + 2 * i);
-    const email = `${name.toLowerCase().normalize('NFD').replace(/[^a-z ]/g, '').trim().replace(/\s+/g, '.')}@example.org`;
+    const email = `${name
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[^a-z ]/g, '')
+      .trim()
+      .replace(/\s+/g, '.')}@example.org`;
     let video = '';
     let more = '';
     switch (i % 4) {
@@ -99,7 +104,16 @@ export function writeSampleSheet(path: string, host: MediaHost, o: SampleSheetOp
   }
   if (o.badRowIds !== false) {
     rows.push(['', 'No Id Person', 'no.id@example.org', 'FF-Fi/Se-CP/B(S) #4', host.clipUrl(clip(0)), '', '', 'row_id missing']);
-    rows.push([rows[0]![0]!, 'Duplicate Person', 'dup@example.org', 'MF-Si/Te-BS/P(C) #3', host.clipUrl(clip(1)), '', '', 'duplicate row_id']);
+    rows.push([
+      rows[0]![0]!,
+      'Duplicate Person',
+      'dup@example.org',
+      'MF-Si/Te-BS/P(C) #3',
+      host.clipUrl(clip(1)),
+      '',
+      '',
+      'duplicate row_id',
+    ]);
     expect.expectSkippedRows.push(rows.length, rows.length + 1);
     // the first row's id is now duplicated: it is skipped too
     expect.expectCompleted.youtube.shift();

@@ -31,7 +31,11 @@ export class SheetModel {
   private nextSheetId = 1000;
 
   /** Adds a spreadsheet with sheets given as rows of cells (the first row is the header). */
-  addSpreadsheet(spreadsheetId: string, sheets: { title: string; sheetId?: number; rows: CellValue[][] }[], title = 'Archive'): SpreadsheetData {
+  addSpreadsheet(
+    spreadsheetId: string,
+    sheets: { title: string; sheetId?: number; rows: CellValue[][] }[],
+    title = 'Archive',
+  ): SpreadsheetData {
     const ss: SpreadsheetData = {
       spreadsheetId,
       title,
@@ -62,7 +66,14 @@ export class SheetModel {
   addSheet(spreadsheetId: string, title: string, rows: CellValue[][] = []): SheetData {
     const ss = this.spreadsheets.get(spreadsheetId);
     if (!ss) throw new Error(`no spreadsheet ${spreadsheetId}`);
-    const sh: SheetData = { sheetId: this.nextSheetId++, title, values: rows.map((r) => [...r]), formulas: new Map(), frozenRows: 0, conditionalFormats: [] };
+    const sh: SheetData = {
+      sheetId: this.nextSheetId++,
+      title,
+      values: rows.map((r) => [...r]),
+      formulas: new Map(),
+      frozenRows: 0,
+      conditionalFormats: [],
+    };
     ss.sheets.push(sh);
     return sh;
   }
@@ -76,7 +87,12 @@ export class SheetModel {
   /** Number of columns holding any data (last non-empty column, 1-based count). */
   lastColumn(sh: SheetData): number {
     let max = 0;
-    for (const row of sh.values) for (let c = row.length - 1; c >= max; c--) if (row[c] !== '' && row[c] !== undefined) { max = c + 1; break; }
+    for (const row of sh.values)
+      for (let c = row.length - 1; c >= max; c--)
+        if (row[c] !== '' && row[c] !== undefined) {
+          max = c + 1;
+          break;
+        }
     return max;
   }
 

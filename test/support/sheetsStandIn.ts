@@ -246,7 +246,18 @@ export class SheetsStandIn {
     }
     const query: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-    const entry: LoggedRequest = { at: Date.now(), method, path, op: 'unknown', spreadsheetId: '', ranges: [], query, body: undefined, status: 0, write: false };
+    const entry: LoggedRequest = {
+      at: Date.now(),
+      method,
+      path,
+      op: 'unknown',
+      spreadsheetId: '',
+      ranges: [],
+      query,
+      body: undefined,
+      status: 0,
+      write: false,
+    };
     this.requests.push(entry);
     try {
       if (rawBody.length) {
@@ -267,7 +278,7 @@ export class SheetsStandIn {
       if (Array.isArray(data.ranges)) for (const r of data.ranges) entry.ranges.push(String(r));
 
       const auth = req.headers['authorization'] ?? '';
-      const m = /^Bearer\s+(.+)$/i.exec(Array.isArray(auth) ? auth[0] ?? '' : auth);
+      const m = /^Bearer\s+(.+)$/i.exec(Array.isArray(auth) ? (auth[0] ?? '') : auth);
       if (!m || !this.tokens.has(m[1]!.trim()))
         throw new HttpError(
           401,
@@ -319,7 +330,8 @@ export class SheetsStandIn {
       const enc = v[1]!;
       const decodedWhole = decodeURIComponent(enc);
       // `:append` is a custom method suffix after the (encoded) range.
-      if (method === 'POST' && /:append$/.test(enc)) return { op: 'values.append', spreadsheetId: id, range: decodeURIComponent(enc.replace(/:append$/, '')) };
+      if (method === 'POST' && /:append$/.test(enc))
+        return { op: 'values.append', spreadsheetId: id, range: decodeURIComponent(enc.replace(/:append$/, '')) };
       if (method === 'GET') return { op: 'values.get', spreadsheetId: id, range: decodedWhole };
       if (method === 'PUT') return { op: 'values.update', spreadsheetId: id, range: decodedWhole };
     }
@@ -334,7 +346,8 @@ export class SheetsStandIn {
     while (times.length && times[0]! <= now - windowMs) times.shift();
     if (limit !== undefined && times.length >= limit) {
       const kind = write ? 'Write' : 'Read';
-      const headers: Record<string, string> = this.opts.retryAfterSeconds !== undefined ? { 'retry-after': String(this.opts.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        this.opts.retryAfterSeconds !== undefined ? { 'retry-after': String(this.opts.retryAfterSeconds) } : {};
       throw new HttpError(
         429,
         'RESOURCE_EXHAUSTED',
@@ -353,7 +366,10 @@ export class SheetsStandIn {
               consumer: 'projects/0',
             },
           },
-          { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Request a higher quota limit.', url: 'https://cloud.google.com/docs/quota#requesting_higher_quota' }] },
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [{ description: 'Request a higher quota limit.', url: 'https://cloud.google.com/docs/quota#requesting_higher_quota' }],
+          },
         ],
       );
     }
@@ -395,7 +411,9 @@ export class SheetsStandIn {
         const data = b['data'];
         if (!Array.isArray(data)) throw new HttpError(400, 'INVALID_ARGUMENT', "Invalid value at 'data'");
         // Validate everything first: Google applies a batch all-or-nothing.
-        const plans = data.map((d: Record<string, unknown>) => this.planWrite(ss, String(d?.['range'] ?? ''), d?.['values'], String(d?.['majorDimension'] ?? 'ROWS'), opt));
+        const plans = data.map((d: Record<string, unknown>) =>
+          this.planWrite(ss, String(d?.['range'] ?? ''), d?.['values'], String(d?.['majorDimension'] ?? 'ROWS'), opt),
+        );
         const responses = plans.map((p) => this.commitWrite(p));
         const sheetsTouched = new Set(plans.map((p) => p.a1.sheet.sheetId));
         return {
@@ -413,7 +431,8 @@ export class SheetsStandIn {
         for (const a of parsed) {
           const g = this.grid(a.sheet);
           for (let r = a.r0; r <= Math.min(a.r1, g.rows - 1); r++)
-            for (let c = a.c0; c <= Math.min(a.c1, g.cols - 1); c++) if (this.model.getCell(a.sheet, r, c) !== '' || a.sheet.formulas.has(`${r},${c}`)) this.model.setCell(a.sheet, r, c, '');
+            for (let c = a.c0; c <= Math.min(a.c1, g.cols - 1); c++)
+              if (this.model.getCell(a.sheet, r, c) !== '' || a.sheet.formulas.has(`${r},${c}`)) this.model.setCell(a.sheet, r, c, '');
         }
         return { spreadsheetId: ss.spreadsheetId, clearedRanges: parsed.map((a) => this.formatA1(a)) };
       }
@@ -454,7 +473,11 @@ export class SheetsStandIn {
     requests.forEach((r: Record<string, unknown>, i) => {
       const kind = Object.keys(r ?? {})[0];
       if (kind !== 'appendDimension' && kind !== 'insertDimension' && kind !== 'deleteDimension')
-        throw new HttpError(400, 'INVALID_ARGUMENT', `Invalid requests[${i}]: the stand-in does not implement ${kind ?? 'an empty request'}`);
+        throw new HttpError(
+          400,
+          'INVALID_ARGUMENT',
+          `Invalid requests[${i}]: the stand-in does not implement ${kind ?? 'an empty request'}`,
+        );
     });
     const replies: unknown[] = [];
     requests.forEach((r: Record<string, Record<string, unknown>>, i) => {
@@ -600,7 +623,10 @@ export class SheetsStandIn {
     }
     let values = majorDimension === 'COLUMNS' ? transpose(rows) : rows;
     values = trimTrailing(values);
-    const out: Record<string, unknown> = { range: this.formatA1({ sheet: a.sheet, r0: a.r0, c0: a.c0, r1: Math.max(a.r0, r1), c1: Math.max(a.c0, c1) }), majorDimension: majorDimension === 'COLUMNS' ? 'COLUMNS' : 'ROWS' };
+    const out: Record<string, unknown> = {
+      range: this.formatA1({ sheet: a.sheet, r0: a.r0, c0: a.c0, r1: Math.max(a.r0, r1), c1: Math.max(a.c0, c1) }),
+      majorDimension: majorDimension === 'COLUMNS' ? 'COLUMNS' : 'ROWS',
+    };
     if (values.length) out['values'] = values;
     return out;
   }
@@ -627,12 +653,24 @@ export class SheetsStandIn {
     const height = rows.length;
     const width = rows.reduce((n, r) => Math.max(n, r.length), 0);
     if (a.boundedRows && height > a.r1 - a.r0 + 1)
-      throw new HttpError(400, 'INVALID_ARGUMENT', `Requested writing within range [${range}], but tried writing to row [${a.r0 + height}]`);
+      throw new HttpError(
+        400,
+        'INVALID_ARGUMENT',
+        `Requested writing within range [${range}], but tried writing to row [${a.r0 + height}]`,
+      );
     if (a.boundedCols && width > a.c1 - a.c0 + 1)
-      throw new HttpError(400, 'INVALID_ARGUMENT', `Requested writing within range [${range}], but tried writing to column [${columnLetter(a.c0 + width - 1)}]`);
+      throw new HttpError(
+        400,
+        'INVALID_ARGUMENT',
+        `Requested writing within range [${range}], but tried writing to column [${columnLetter(a.c0 + width - 1)}]`,
+      );
     const g = this.grid(a.sheet);
     if (a.r0 + height > g.rows || a.c0 + width > g.cols || a.r0 >= g.rows || a.c0 >= g.cols)
-      throw new HttpError(400, 'INVALID_ARGUMENT', `Range (${this.formatA1({ sheet: a.sheet, r0: a.r0, c0: a.c0, r1: a.r0 + Math.max(height, 1) - 1, c1: a.c0 + Math.max(width, 1) - 1 })}) exceeds grid limits. Max rows: ${g.rows}, max columns: ${g.cols}`);
+      throw new HttpError(
+        400,
+        'INVALID_ARGUMENT',
+        `Range (${this.formatA1({ sheet: a.sheet, r0: a.r0, c0: a.c0, r1: a.r0 + Math.max(height, 1) - 1, c1: a.c0 + Math.max(width, 1) - 1 })}) exceeds grid limits. Max rows: ${g.rows}, max columns: ${g.cols}`,
+      );
     rows.forEach((row, i) =>
       row.forEach((v, j) => {
         if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
@@ -653,7 +691,13 @@ export class SheetsStandIn {
     );
     const updatedCells = rows.reduce((n, r) => n + r.filter((v) => v !== null && v !== undefined).length, 0);
     return {
-      updatedRange: this.formatA1({ sheet: a.sheet, r0: a.r0, c0: a.c0, r1: a.r0 + Math.max(height, 1) - 1, c1: a.c0 + Math.max(width, 1) - 1 }),
+      updatedRange: this.formatA1({
+        sheet: a.sheet,
+        r0: a.r0,
+        c0: a.c0,
+        r1: a.r0 + Math.max(height, 1) - 1,
+        c1: a.c0 + Math.max(width, 1) - 1,
+      }),
       updatedRows: rows.filter((r) => r.some((v) => v !== null && v !== undefined)).length,
       updatedColumns: width,
       updatedCells,
@@ -669,13 +713,23 @@ export class SheetsStandIn {
     // The "table" is the sheet's data; append after its last row, at the range's first column,
     // growing the grid as INSERT_ROWS/OVERWRITE both may.
     const start = this.model.lastRow(a.sheet);
-    const rows = ((values ?? []) as unknown[][]);
+    const rows = (values ?? []) as unknown[][];
     const g = this.grid(a.sheet);
     const need = start + (majorDimension === 'COLUMNS' ? rows.reduce((n, r) => Math.max(n, r.length), 0) : rows.length);
     if (need > g.rows) this.setGrid(a.sheet, need, g.cols);
     const target = `${a1SheetName(a.sheet.title)}!${columnLetter(a.c0)}${start + 1}`;
     const updates = this.writeRange(ss, target, values, majorDimension, opt);
-    return { spreadsheetId: ss.spreadsheetId, tableRange: this.formatA1({ sheet: a.sheet, r0: 0, c0: 0, r1: Math.max(0, start - 1), c1: Math.max(0, this.model.lastColumn(a.sheet) - 1) }), updates: { spreadsheetId: ss.spreadsheetId, ...updates } };
+    return {
+      spreadsheetId: ss.spreadsheetId,
+      tableRange: this.formatA1({
+        sheet: a.sheet,
+        r0: 0,
+        c0: 0,
+        r1: Math.max(0, start - 1),
+        c1: Math.max(0, this.model.lastColumn(a.sheet) - 1),
+      }),
+      updates: { spreadsheetId: ss.spreadsheetId, ...updates },
+    };
   }
 }
 
@@ -683,7 +737,8 @@ export class SheetsStandIn {
 
 function requireInputOption(v: string | undefined): 'RAW' | 'USER_ENTERED' {
   if (v === undefined || v === '') throw new HttpError(400, 'INVALID_ARGUMENT', "'valueInputOption' is required but not specified");
-  if (v !== 'RAW' && v !== 'USER_ENTERED') throw new HttpError(400, 'INVALID_ARGUMENT', `Invalid value at 'value_input_option' (TYPE_ENUM), "${v}"`);
+  if (v !== 'RAW' && v !== 'USER_ENTERED')
+    throw new HttpError(400, 'INVALID_ARGUMENT', `Invalid value at 'value_input_option' (TYPE_ENUM), "${v}"`);
   return v;
 }
 

@@ -6,7 +6,12 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 
 export interface SignedClient {
   /** Signs and sends; returns status and parsed JSON (or text). */
-  request(method: string, pathAndQuery: string, body?: unknown, opts?: { t?: number; rawBody?: string; secret?: string }): Promise<{ status: number; body: any }>;
+  request(
+    method: string,
+    pathAndQuery: string,
+    body?: unknown,
+    opts?: { t?: number; rawBody?: string; secret?: string },
+  ): Promise<{ status: number; body: any }>;
 }
 
 /** @param baseUrl e.g. http://127.0.0.1:8080 */
@@ -30,7 +35,10 @@ export function signedClient(baseUrl: string, secret: string): SignedClient {
 }
 
 /** A valid dispatch body (design §3) for `rows` rows, each with one YouTube link. */
-export function dispatchBody(rows: { rowId: string; youtube?: string[]; drive?: string[]; rowNumber?: number; type?: string; attempt?: number }[], extra: Record<string, unknown> = {}) {
+export function dispatchBody(
+  rows: { rowId: string; youtube?: string[]; drive?: string[]; rowNumber?: number; type?: string; attempt?: number }[],
+  extra: Record<string, unknown> = {},
+) {
   return {
     dispatchId: crypto.randomUUID(),
     spreadsheetId: 'sheet-1',

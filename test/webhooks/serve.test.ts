@@ -31,7 +31,12 @@ const hookEnv = (dataDir: string, urls: string, extra: Record<string, string> = 
   workerEnv({
     secret: SECRET,
     dataDir,
-    extra: { ARCHIVER_ALLOWED_HOSTS: `127.0.0.1:${recv.port}`, ARCHIVER_WEBHOOK_URLS: urls, ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET, ...extra },
+    extra: {
+      ARCHIVER_ALLOWED_HOSTS: `127.0.0.1:${recv.port}`,
+      ARCHIVER_WEBHOOK_URLS: urls,
+      ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET,
+      ...extra,
+    },
   });
 
 describe('webhooks with serve', () => {
@@ -44,7 +49,14 @@ describe('webhooks with serve', () => {
     const a = await startServe(env);
     let ids: unknown[] = [];
     try {
-      const res = await signedClient(a.baseUrl, SECRET).request('POST', '/v1/dispatch', dispatchBody([{ rowId: 'w1', youtube: ['https://nowhere.example/a.mp4'] }, { rowId: 'w2', youtube: ['https://nowhere.example/b.mp4'] }]));
+      const res = await signedClient(a.baseUrl, SECRET).request(
+        'POST',
+        '/v1/dispatch',
+        dispatchBody([
+          { rowId: 'w1', youtube: ['https://nowhere.example/a.mp4'] },
+          { rowId: 'w2', youtube: ['https://nowhere.example/b.mp4'] },
+        ]),
+      );
       expect(res.status).toBe(202);
       await until('both events tried', () => (new Set(mine().map((h) => h.eventId)).size === 2 ? true : undefined), 30_000, 20);
     } finally {
@@ -69,7 +81,9 @@ describe('webhooks with serve', () => {
 
     const list = await runCli(['webhooks', 'list', '--json'], env);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ url: recv.url('/restart'), events: ['job.queued'], state: 'enabled', delivered: 2, pending: 0, dead: 0 })]);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ url: recv.url('/restart'), events: ['job.queued'], state: 'enabled', delivered: 2, pending: 0, dead: 0 }),
+    ]);
     const table = await runCli(['webhooks', 'list'], env);
     expect(table.stdout).toMatch(/wh_[0-9a-f]{12}\s+http:\/\/127\.0\.0\.1:\d+\/restart\s+job\.queued\s+enabled\s+0\s+2\s+0/);
     expect(table.stdout + table.stderr).not.toContain(HOOK_SECRET);
@@ -80,7 +94,11 @@ describe('webhooks with serve', () => {
     recv.answer = () => 410;
     const s = await startServe(env);
     try {
-      const res = await signedClient(s.baseUrl, SECRET).request('POST', '/v1/dispatch', dispatchBody([{ rowId: 'g1', youtube: ['https://nowhere.example/g.mp4'] }]));
+      const res = await signedClient(s.baseUrl, SECRET).request(
+        'POST',
+        '/v1/dispatch',
+        dispatchBody([{ rowId: 'g1', youtube: ['https://nowhere.example/g.mp4'] }]),
+      );
       expect(res.status).toBe(202);
       await until('410 answered', () => (recv.received.some((h) => h.answered === 410) ? true : undefined), 30_000, 20);
       await until('logged at warn', () => (/answered 410 Gone: disabled/.test(s.stderr()) ? true : undefined), 10_000, 50);
@@ -101,10 +119,17 @@ describe('webhooks with serve', () => {
 
   it('refuses to start with a webhook URL on a private address, and never connects to it', async () => {
     const before = recv.connections;
-    await expect(startServe(hookEnv(join(dir, 'private'), 'http://10.0.0.1/hook'))).rejects.toThrow(/exited with 2[\s\S]*ARCHIVER_WEBHOOK_URLS: entry "http:\/\/10\.0\.0\.1\/hook": 10\.0\.0\.1 is a private/);
+    await expect(startServe(hookEnv(join(dir, 'private'), 'http://10.0.0.1/hook'))).rejects.toThrow(
+      /exited with 2[\s\S]*ARCHIVER_WEBHOOK_URLS: entry "http:\/\/10\.0\.0\.1\/hook": 10\.0\.0\.1 is a private/,
+    );
     // the receiver's own address, not listed in ARCHIVER_ALLOWED_HOSTS
-    await expect(startServe(hookEnv(join(dir, 'private'), recv.url('/x'), { ARCHIVER_ALLOWED_HOSTS: '' }))).rejects.toThrow(/127\.0\.0\.1:\d+ is a private, loopback or link-local address \(list 127\.0\.0\.1:\d+ in ARCHIVER_ALLOWED_HOSTS/);
-    const t = await runCli(['webhooks', 'test', '--url', `http://localhost:${recv.port}/x`], hookEnv(join(dir, 'private'), '', { ARCHIVER_ALLOWED_HOSTS: '' }));
+    await expect(startServe(hookEnv(join(dir, 'private'), recv.url('/x'), { ARCHIVER_ALLOWED_HOSTS: '' }))).rejects.toThrow(
+      /127\.0\.0\.1:\d+ is a private, loopback or link-local address \(list 127\.0\.0\.1:\d+ in ARCHIVER_ALLOWED_HOSTS/,
+    );
+    const t = await runCli(
+      ['webhooks', 'test', '--url', `http://localhost:${recv.port}/x`],
+      hookEnv(join(dir, 'private'), '', { ARCHIVER_ALLOWED_HOSTS: '' }),
+    );
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(/no answer\s+refused: blocked by archiver host guard: localhost:\d+/);
     expect(recv.connections).toBe(before);
@@ -122,7 +147,9 @@ describe('webhooks test and run', () => {
     expect(r.stdout).toMatch(/\/t2\s+202\s+ok/);
     const got = recv.received.slice(before);
     expect(got).toHaveLength(2);
-    expect(got.every((h) => h.signatureOk && h.type === 'webhook.test' && h.eventHeader === 'webhook.test' && /^test_/.test(String(h.eventId)))).toBe(true);
+    expect(
+      got.every((h) => h.signatureOk && h.type === 'webhook.test' && h.eventHeader === 'webhook.test' && /^test_/.test(String(h.eventId))),
+    ).toBe(true);
     recv.answer = () => 200;
   }, 60_000);
 
@@ -138,7 +165,12 @@ describe('webhooks test and run', () => {
     const fin = got.filter((h) => h.type === 'run.finished');
     expect(fin).toHaveLength(1);
     expect(fin[0]!.body.data).toMatchObject({ kind: 'run', jobs: 2, completed: 0, failed: 2, runId: expect.any(String) });
-    expect(got.filter((h) => h.type === 'job.failed').map((h) => h.body.rowId).sort()).toEqual(['r1', 'r2']);
+    expect(
+      got
+        .filter((h) => h.type === 'job.failed')
+        .map((h) => h.body.rowId)
+        .sort(),
+    ).toEqual(['r1', 'r2']);
     expect(got.every((h) => h.signatureOk && h.answered === 200)).toBe(true);
   }, 120_000);
 });

@@ -39,7 +39,14 @@ afterEach(() => {
   recv.answer = () => 200;
 });
 
-const ev = (type: 'job.queued' | 'job.failed' | 'job.completed' | 'alert.raised' | 'run.finished', rowId = 'r1') => ({ type, jobId: 'j_1', rowId, spreadsheetId: 's1', source: 'youtube' as const, data: { n: 1 } });
+const ev = (type: 'job.queued' | 'job.failed' | 'job.completed' | 'alert.raised' | 'run.finished', rowId = 'r1') => ({
+  type,
+  jobId: 'j_1',
+  rowId,
+  spreadsheetId: 's1',
+  source: 'youtube' as const,
+  data: { n: 1 },
+});
 
 let n = 0;
 /** A fresh queue file with its log, bus and a dispatcher on `endpoints`. */
@@ -47,7 +54,17 @@ function open(endpoints: WebhookEndpoint[], allowedHosts = [`127.0.0.1:${recv.po
   const queue = new SqliteQueue(path);
   const bus = new EventBus(new SqliteEventLog(queue.db));
   const d = new WebhookDispatcher({ endpoints, secret: SECRET, allowedHosts, bus, log, retryScale: 0.005 });
-  return { queue, bus, d, path, async close() { await d.close(); bus.closeAll(); queue.close(); } };
+  return {
+    queue,
+    bus,
+    d,
+    path,
+    async close() {
+      await d.close();
+      bus.closeAll();
+      queue.close();
+    },
+  };
 }
 
 describe('ARCHIVER_WEBHOOK_URLS', () => {
@@ -65,10 +82,15 @@ describe('ARCHIVER_WEBHOOK_URLS', () => {
   });
 
   it('refuses bad entries at start-up with a ConfigError naming the entry', () => {
-    const cfg = (urls: string, extra: Record<string, string> = {}) => () => loadConfig({ ARCHIVER_WEBHOOK_URLS: urls, ARCHIVER_WEBHOOK_SECRET: SECRET, ...extra });
+    const cfg =
+      (urls: string, extra: Record<string, string> = {}) =>
+      () =>
+        loadConfig({ ARCHIVER_WEBHOOK_URLS: urls, ARCHIVER_WEBHOOK_SECRET: SECRET, ...extra });
     expect(cfg('file:///etc/passwd')).toThrow(ConfigError);
     expect(cfg('file:///etc/passwd')).toThrow(/ARCHIVER_WEBHOOK_URLS: entry "file:\/\/\/etc\/passwd": scheme file: is not allowed/);
-    expect(cfg('https://ok.example/a https://b.example/x|job.finished')).toThrow(/entry "https:\/\/b.example\/x": unknown event type "job.finished"/);
+    expect(cfg('https://ok.example/a https://b.example/x|job.finished')).toThrow(
+      /entry "https:\/\/b.example\/x": unknown event type "job.finished"/,
+    );
     expect(cfg('http://10.0.0.1/hook')).toThrow(/entry "http:\/\/10.0.0.1\/hook": 10.0.0.1 is a private, loopback or link-local address/);
     expect(cfg('http://[::1]:9/x')).toThrow(/private, loopback or link-local/);
     expect(cfg('http://169.254.169.254/latest')).toThrow(/private, loopback or link-local/);
@@ -99,14 +121,30 @@ describe('the dispatcher', () => {
     const eps = parseWebhookUrls(`${recv.url('/all')} ${recv.url('/failed')}|job.failed,alert.*`, [`127.0.0.1:${recv.port}`]);
     const w = open(eps);
     w.d.start();
-    const published = [w.bus.publish(ev('job.queued')), w.bus.publish(ev('job.failed')), w.bus.publish(ev('alert.raised')), w.bus.publish(ev('run.finished'))];
+    const published = [
+      w.bus.publish(ev('job.queued')),
+      w.bus.publish(ev('job.failed')),
+      w.bus.publish(ev('alert.raised')),
+      w.bus.publish(ev('run.finished')),
+    ];
     await until('all delivered', () => (recv.received.length >= 6 ? true : undefined), 15_000, 20);
     await new Promise((r) => setTimeout(r, 300)); // and nothing more
     expect(recv.received.every((h) => h.signatureOk)).toBe(true);
     const all = recv.received.filter((h) => h.body && h.answered === 200);
     expect(all).toHaveLength(6);
-    const byPath = (ids: unknown[]) => all.filter((h) => ids.includes(h.eventId)).map((h) => h.type).sort();
-    expect(byPath(published.map((p) => p.id))).toEqual(['alert.raised', 'alert.raised', 'job.failed', 'job.failed', 'job.queued', 'run.finished']);
+    const byPath = (ids: unknown[]) =>
+      all
+        .filter((h) => ids.includes(h.eventId))
+        .map((h) => h.type)
+        .sort();
+    expect(byPath(published.map((p) => p.id))).toEqual([
+      'alert.raised',
+      'alert.raised',
+      'job.failed',
+      'job.failed',
+      'job.queued',
+      'run.finished',
+    ]);
     for (const h of all) {
       expect(h.eventHeader).toBe(h.type);
       expect(h.deliveryId).toMatch(/^dl_/);
@@ -129,7 +167,12 @@ describe('the dispatcher', () => {
     expect(new Set(recv.received.map((h) => h.deliveryId)).size).toBe(1);
     // the receiver records before it answers: wait for the worker to store the outcome
     const eps = parseWebhookUrls(recv.url('/flaky'), [`127.0.0.1:${recv.port}`]);
-    const row = await until('stored as delivered', () => (w.d.store.list(eps)[0]!.delivered === 1 ? w.d.store.list(eps)[0] : undefined), 15_000, 20);
+    const row = await until(
+      'stored as delivered',
+      () => (w.d.store.list(eps)[0]!.delivered === 1 ? w.d.store.list(eps)[0] : undefined),
+      15_000,
+      20,
+    );
     expect(row).toMatchObject({ delivered: 1, pending: 0, dead: 0 });
     await w.close();
   });
@@ -138,7 +181,12 @@ describe('the dispatcher', () => {
     const w = open(parseWebhookUrls(recv.url('/metrics'), [`127.0.0.1:${recv.port}`]));
     const metrics = new ArchiverMetrics({ defaultMetrics: false });
     const gauges = new SqliteQueueGauges(w.queue.db);
-    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => 0, pausedLanes: () => [], webhookBacklog: () => w.d.backlog() });
+    metrics.observeQueue({
+      snapshot: (now) => gauges.snapshot(now),
+      outboxSize: () => 0,
+      pausedLanes: () => [],
+      webhookBacklog: () => w.d.backlog(),
+    });
     const backlog = async () => sampleValue(parsePrometheusText((await metrics.render()).body), 'sheet_archiver_webhook_backlog');
     recv.answer = () => 500;
     w.d.start();
@@ -157,7 +205,14 @@ describe('the dispatcher', () => {
     const bus = new EventBus(new SqliteEventLog(queue.db));
     const eps = parseWebhookUrls(recv.url('/down'), [`127.0.0.1:${recv.port}`]);
     // scale 1e-6: 24 h is ~86 ms, the first waits a few ms
-    const d = new WebhookDispatcher({ endpoints: eps, secret: SECRET, allowedHosts: [`127.0.0.1:${recv.port}`], bus, log, retryScale: 1e-6 });
+    const d = new WebhookDispatcher({
+      endpoints: eps,
+      secret: SECRET,
+      allowedHosts: [`127.0.0.1:${recv.port}`],
+      bus,
+      log,
+      retryScale: 1e-6,
+    });
     recv.answer = () => 503;
     d.start();
     bus.publish(ev('job.failed'));
@@ -254,7 +309,9 @@ describe('the dispatcher', () => {
     w.d.start();
     w.bus.publish(ev('job.queued'));
     await until('dead', () => (w.d.store.list(eps)[0]!.dead === 1 ? true : undefined), 15_000, 20);
-    expect(w.d.store.list(eps)[0]!.lastError).toMatch(/refused: blocked by archiver host guard: localhost:\d+ .*(port not allowed|non-public address)/);
+    expect(w.d.store.list(eps)[0]!.lastError).toMatch(
+      /refused: blocked by archiver host guard: localhost:\d+ .*(port not allowed|non-public address)/,
+    );
     expect(recv.connections).toBe(before);
     expect(recv.received).toHaveLength(0);
     await w.close();

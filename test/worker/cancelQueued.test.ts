@@ -46,15 +46,27 @@ describe('Runner.abort of a queued job', () => {
     });
     const job = queue.enqueue([
       {
-        dispatchId: 'd', spreadsheetId: 's', sheetId: 0, sheetName: 'People', rowId: '7', rowNumber: 7, name: '', email: '',
-        type: 'FF-Fi/Se-CP/B(S) #4', source: 'youtube', links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'], attempt: 1,
+        dispatchId: 'd',
+        spreadsheetId: 's',
+        sheetId: 0,
+        sheetName: 'People',
+        rowId: '7',
+        rowNumber: 7,
+        name: '',
+        email: '',
+        type: 'FF-Fi/Se-CP/B(S) #4',
+        source: 'youtube',
+        links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
+        attempt: 1,
         options: DispatchOptionsSchema.parse({}),
       },
     ])[0]!.job;
     expect(queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
     expect(runner.abort(job.jobId)).toBe(false); // not running here
     const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
-    expect(updates).toMatchObject([{ rowId: '7', source: 'youtube', status: 'failed', error: { source: 'youtube', attempt: 1, category: 'cancelled' } }]);
+    expect(updates).toMatchObject([
+      { rowId: '7', source: 'youtube', status: 'failed', error: { source: 'youtube', attempt: 1, category: 'cancelled' } },
+    ]);
     runner.start();
     await new Promise((r) => setTimeout(r, 200));
     await runner.stop();

@@ -10,13 +10,18 @@ describe('configuration', () => {
   });
 
   it('names every bad variable', () => {
-    expect(() => loadConfig({ PORT: 'eighty', ARCHIVER_CONCURRENCY: '0' })).toThrow(/PORT[\s\S]*ARCHIVER_CONCURRENCY|ARCHIVER_CONCURRENCY[\s\S]*PORT/);
+    expect(() => loadConfig({ PORT: 'eighty', ARCHIVER_CONCURRENCY: '0' })).toThrow(
+      /PORT[\s\S]*ARCHIVER_CONCURRENCY|ARCHIVER_CONCURRENCY[\s\S]*PORT/,
+    );
     expect(() => loadConfig({ ARCHIVER_STORAGE: 's3' })).toThrow(/S3_BUCKET: required/);
     expect(() => loadConfig({ DRIVE_EXPORT_FORMATS: 'docs=pdf' })).toThrow(ConfigError);
   });
 
   it('parses allowed hosts and Drive export formats, including ext=mime/type', () => {
-    const c = loadConfig({ ARCHIVER_ALLOWED_HOSTS: 'Vimeo.com, 127.0.0.1:8123', DRIVE_EXPORT_FORMATS: 'document=docx+md=text/markdown, presentation=pdf' });
+    const c = loadConfig({
+      ARCHIVER_ALLOWED_HOSTS: 'Vimeo.com, 127.0.0.1:8123',
+      DRIVE_EXPORT_FORMATS: 'document=docx+md=text/markdown, presentation=pdf',
+    });
     expect(c.allowedHosts).toEqual(['vimeo.com', '127.0.0.1:8123']);
     expect(c.env.DRIVE_EXPORT_FORMATS).toEqual({ document: ['docx', 'md=text/markdown'], presentation: ['pdf'] });
   });

@@ -69,13 +69,10 @@ function leaf(name: string, san: string): { key: Buffer; cert: Buffer } {
 async function tlsProxy(tls: { key: Buffer; cert: Buffer }): Promise<string> {
   const target = new URL(serve.baseUrl);
   const server = createHttpsServer(tls, (req, res) => {
-    const up = httpRequest(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
+    const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
     up.on('error', () => res.writeHead(502).end());
     req.pipe(up);
   });

@@ -74,7 +74,9 @@ describe('signature (design §3)', () => {
 
   it('signs the query string too', async () => {
     const { signRequest } = await import('../../worker/src/server/signature.js');
-    const res = await fetch(`${base}/v1/jobs?status=failed`, { headers: { 'X-Archiver-Signature': signRequest(SECRET, 'GET', '/v1/jobs', '') } });
+    const res = await fetch(`${base}/v1/jobs?status=failed`, {
+      headers: { 'X-Archiver-Signature': signRequest(SECRET, 'GET', '/v1/jobs', '') },
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -53,7 +53,11 @@ beforeAll(async () => {
     lookup: async () => null,
     events: new JobEvents(new EventBus(new SqliteEventLog(queue.db))),
     // the real report on this queue; free space and yt-dlp's age pinned (no statfs or yt-dlp per fuzzed request)
-    report: reporterFor(queue.db, loadConfig({ ARCHIVER_DATA: tmpdir() }), { env: {}, freeBytes: async () => 1024 ** 4, ytdlp: async () => ({ version: null, ageDays: null }) }),
+    report: reporterFor(queue.db, loadConfig({ ARCHIVER_DATA: tmpdir() }), {
+      env: {},
+      freeBytes: async () => 1024 ** 4,
+      ytdlp: async () => ({ version: null, ageDays: null }),
+    }),
   });
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
@@ -79,7 +83,10 @@ function send(method: string, pathAndQuery: string, body = ''): Promise<{ status
         port,
         method,
         path: pathAndQuery,
-        headers: { [SIGNATURE_HEADER]: signRequest(SECRET, method, pathAndQuery, body), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          [SIGNATURE_HEADER]: signRequest(SECRET, method, pathAndQuery, body),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
       },
       (res) => {
         // an accepted /v1/events stream never ends: its status is the answer
@@ -120,17 +127,99 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
 /** The cursors the review sent (issue 9 §5), plus near-misses of real ones. */
-const BAD_CURSORS = ['garbage', '1', 'j_', '-1', b64('{"x":1}'), b64url('{"x":1}'), b64url('s:'), b64url('s:-1'), b64url('s:0'), b64url('s:1.5'), b64url('s:99999999999999999999'), b64url('x:1')];
+const BAD_CURSORS = [
+  'garbage',
+  '1',
+  'j_',
+  '-1',
+  b64('{"x":1}'),
+  b64url('{"x":1}'),
+  b64url('s:'),
+  b64url('s:-1'),
+  b64url('s:0'),
+  b64url('s:1.5'),
+  b64url('s:99999999999999999999'),
+  b64url('x:1'),
+];
 
 /** A few hundred malformed values: hand-picked nasties, then seeded random ones. */
 function malformedValues(seed: number): string[] {
   const fixed = [
-    ...BAD_CURSORS, '', ' ', '  1', '1 ', '0', '00', '-0', '+1', '1e2', '1.0', '0x10', 'NaN', 'Infinity', '-Infinity', '501', '1000000',
-    '9'.repeat(40), 'null', 'undefined', 'true', '[]', '{}', '[1]', '{"$gt":""}', '__proto__', 'constructor', 'toString',
-    "'; DROP TABLE jobs; --", '" OR 1=1 --', '%', '%%', '%zz', '%00', '%0a', '%ff%fe', '%E2%82', '%C0%AF', '%2e%2e%2f', '..', '../..',
-    '/', '//', '\\', '?', '#', '&', '=', '==', 'a&b=c', ';', '*', 'j_' + 'Z'.repeat(65), 'j_!', 'J_01', 'j-01', 'j_01 ', '\u0000',
-    '\u202e', '\ud83d\ude00', '\u00e9', 'Ä'.repeat(300), 'x'.repeat(2049), 'x'.repeat(10_000), '<script>alert(1)</script>', '${7*7}',
-    'queued,failed', 'QUEUED', 'Queued', 'youtube ', 'YouTube', 'drive\n', 'completed\u0000', realCursor + 'x', realCursor.slice(1),
+    ...BAD_CURSORS,
+    '',
+    ' ',
+    '  1',
+    '1 ',
+    '0',
+    '00',
+    '-0',
+    '+1',
+    '1e2',
+    '1.0',
+    '0x10',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '501',
+    '1000000',
+    '9'.repeat(40),
+    'null',
+    'undefined',
+    'true',
+    '[]',
+    '{}',
+    '[1]',
+    '{"$gt":""}',
+    '__proto__',
+    'constructor',
+    'toString',
+    "'; DROP TABLE jobs; --",
+    '" OR 1=1 --',
+    '%',
+    '%%',
+    '%zz',
+    '%00',
+    '%0a',
+    '%ff%fe',
+    '%E2%82',
+    '%C0%AF',
+    '%2e%2e%2f',
+    '..',
+    '../..',
+    '/',
+    '//',
+    '\\',
+    '?',
+    '#',
+    '&',
+    '=',
+    '==',
+    'a&b=c',
+    ';',
+    '*',
+    'j_' + 'Z'.repeat(65),
+    'j_!',
+    'J_01',
+    'j-01',
+    'j_01 ',
+    '\u0000',
+    '\u202e',
+    '\ud83d\ude00',
+    '\u00e9',
+    'Ä'.repeat(300),
+    'x'.repeat(2049),
+    'x'.repeat(10_000),
+    '<script>alert(1)</script>',
+    '${7*7}',
+    'queued,failed',
+    'QUEUED',
+    'Queued',
+    'youtube ',
+    'YouTube',
+    'drive\n',
+    'completed\u0000',
+    realCursor + 'x',
+    realCursor.slice(1),
   ];
   const rnd = prng(seed);
   const alphabet = 'abcXYZ019_-.~!$&\'()*+,;=:@/?#[]% \t"<>\\^`{|}\u00e9\u4e2d\ud83d\ude00';
@@ -171,15 +260,21 @@ const VALID: Record<string, () => string> = { key: () => 'r1/youtube/abc/video.m
 
 /** Percent-encodes every byte of the UTF-8 form but unreserved ones (lone surrogates become U+FFFD). */
 function pct(v: string): string {
-  return [...Buffer.from(v, 'utf8')].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'))).join('');
+  return [...Buffer.from(v, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'),
+    )
+    .join('');
 }
 
 /** Runs `fn` over items with a few requests in flight. */
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 describe('HTTP errors: malformed parameters are 400s naming the field (issue 9)', () => {
@@ -188,7 +283,7 @@ describe('HTTP errors: malformed parameters are 400s naming the field (issue 9)'
     expect([...routes].sort()).toEqual(Object.keys(ROUTES).sort());
   });
 
-  it('answers the review\'s bad cursors with 400 naming cursor', async () => {
+  it("answers the review's bad cursors with 400 naming cursor", async () => {
     for (const cursor of BAD_CURSORS) {
       const res = await send('GET', `/v1/jobs?cursor=${encodeURIComponent(cursor)}`);
       expect(res.status, cursor).toBe(400);
@@ -252,12 +347,15 @@ describe('HTTP errors: malformed parameters are 400s naming the field (issue 9)'
 describe('a client that aborts mid-body (issue 9)', () => {
   it('is logged at debug as the client going away, not at error as "request failed"', async () => {
     const before = logLines.length;
-    const body = JSON.stringify(dispatchBody(Array.from({ length: 20 }, (_, i) => ({ rowId: `a${i}`, youtube: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'] }))));
+    const body = JSON.stringify(
+      dispatchBody(Array.from({ length: 20 }, (_, i) => ({ rowId: `a${i}`, youtube: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'] }))),
+    );
     const sock = connect(port, '127.0.0.1');
     await new Promise<void>((r) => sock.once('connect', () => r()));
     sock.write(
       `POST /v1/dispatch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `${SIGNATURE_HEADER}: ${signRequest(SECRET, 'POST', '/v1/dispatch', body)}\r\n\r\n` + body.slice(0, 300),
+        `${SIGNATURE_HEADER}: ${signRequest(SECRET, 'POST', '/v1/dispatch', body)}\r\n\r\n` +
+        body.slice(0, 300),
     );
     await new Promise((r) => setTimeout(r, 100));
     sock.resetAndDestroy();

@@ -45,7 +45,16 @@ describe('queue gauges', () => {
     const b = queue.lease('w', 60_000, t0, ['youtube', 'drive'])!;
     queue.fail(b.job.jobId, 'w', { category: 'rate_limit', message: 'HTTP 429' }, Date.now() + 3_600_000);
     const { outbox, scrape } = observed(queue, ['media.example.org:8080']);
-    outbox.push({ spreadsheetId: 's', sheetId: 0, sheetName: 'People', rowId: '1', type: 't', rowNumberHint: 2, source: 'youtube', status: 'queued' });
+    outbox.push({
+      spreadsheetId: 's',
+      sheetId: 0,
+      sheetName: 'People',
+      rowId: '1',
+      type: 't',
+      rowNumberHint: 2,
+      source: 'youtube',
+      status: 'queued',
+    });
 
     const m = await scrape();
     expect(sampleValue(m, 'sheet_archiver_jobs', { status: 'queued', source: 'youtube' })).toBe(3);
@@ -104,7 +113,10 @@ describe('runner-event counters', () => {
     cleanups.push(() => queue.close());
     const { job } = queue.enqueue([newJob()])[0]!;
     metrics.onRunnerEvent({ type: 'started', job });
-    metrics.onRunnerEvent({ type: 'finished', job: { ...job, status: 'retrying', attempt: 2, error: { category: 'network', message: 'reset' } } });
+    metrics.onRunnerEvent({
+      type: 'finished',
+      job: { ...job, status: 'retrying', attempt: 2, error: { category: 'network', message: 'reset' } },
+    });
     metrics.onRunnerEvent({ type: 'started', job: { ...job, attempt: 2 } });
     metrics.onRunnerEvent({ type: 'finished', job: { ...job, status: 'completed', attempt: 2, error: null } });
     const m = parsePrometheusText((await metrics.render()).body);
@@ -123,6 +135,8 @@ describe('the exposition reader', () => {
     expect(() => parsePrometheusText('# TYPE x counter\nx{a="1} 1\n')).toThrow(/unterminated/);
     expect(() => parsePrometheusText('# TYPE x counter\nx one\n')).toThrow(/bad value/);
     expect(() => parsePrometheusText('# TYPE x counter\nx 1\nx 2\n')).toThrow(/repeated/);
-    expect(() => parsePrometheusText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n')).toThrow(/cumulative/);
+    expect(() => parsePrometheusText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n')).toThrow(
+      /cumulative/,
+    );
   });
 });

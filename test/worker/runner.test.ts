@@ -81,7 +81,11 @@ describe('Runner', () => {
       // …and runs once the pause is over
       await until(() => queue.get(next!.jobId)!.status === 'completed', 30_000);
       const updates = outbox.peek(100, Number.MAX_SAFE_INTEGER).map((e) => e.update);
-      expect(updates.find((u) => u.rowId === '3')).toMatchObject({ status: 'completed', error: null, files: expect.arrayContaining(['3/youtube/clip01/clip01.mp4']) });
+      expect(updates.find((u) => u.rowId === '3')).toMatchObject({
+        status: 'completed',
+        error: null,
+        files: expect.arrayContaining(['3/youtube/clip01/clip01.mp4']),
+      });
       // the limited job's row shows its rate_limit line (its retry may be queued or running by now)
       expect(updates.find((u) => u.rowId === '2')).toMatchObject({ error: { source: 'youtube', attempt: 1, category: 'rate_limit' } });
     } finally {

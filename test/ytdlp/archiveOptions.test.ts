@@ -29,10 +29,14 @@ describe('itemOptions: the row wins over the dispatch', () => {
     expect(itemOptions({ options: dispatch({ transcriptOnly: true }) })).toMatchObject({ mode: 'transcript' });
     expect(itemOptions({ options: dispatch({ audioOnly: true }) })).toMatchObject({ mode: 'audio' });
     // the row overrides every dispatch choice
-    expect(itemOptions({ options: dispatch({ transcriptOnly: true, maxHeight: 720 }), archiveOptions: { mode: 'audio', maxHeight: 360 } })).toEqual({ mode: 'audio', maxHeight: 360 });
+    expect(
+      itemOptions({ options: dispatch({ transcriptOnly: true, maxHeight: 720 }), archiveOptions: { mode: 'audio', maxHeight: 360 } }),
+    ).toEqual({ mode: 'audio', maxHeight: 360 });
     expect(itemOptions({ options: dispatch({ audioOnly: true }), archiveOptions: { mode: 'video' } })).toMatchObject({ mode: 'video' });
     expect(itemOptions({ options: dispatch() }, { subLangs: 'en.*' })).toMatchObject({ subLangs: 'en.*' });
-    expect(itemOptions({ options: dispatch(), archiveOptions: { subs: ['pt-BR', '-live_chat'] } }, { subLangs: 'en.*' })).toMatchObject({ subLangs: 'pt-BR,-live_chat' });
+    expect(itemOptions({ options: dispatch(), archiveOptions: { subs: ['pt-BR', '-live_chat'] } }, { subLangs: 'en.*' })).toMatchObject({
+      subLangs: 'pt-BR,-live_chat',
+    });
     // comments only when the row asks, capped by ARCHIVER_MAX_COMMENTS (default 500)
     expect(itemOptions({ options: dispatch(), archiveOptions: { comments: false } }).maxComments).toBeUndefined();
     expect(itemOptions({ options: dispatch(), archiveOptions: { comments: true } }).maxComments).toBe(500);
@@ -40,11 +44,21 @@ describe('itemOptions: the row wins over the dispatch', () => {
   });
 
   it('builds the yt-dlp arguments for each option', () => {
-    const base = { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', playlist: false, socketTimeoutS: 30, maxHeight: 1080, transcriptOnly: false, audioOnly: false };
+    const base = {
+      url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      playlist: false,
+      socketTimeoutS: 30,
+      maxHeight: 1080,
+      transcriptOnly: false,
+      audioOnly: false,
+    };
     const yt = ['youtube', 'youtube:tab', 'youtube:playlist'];
     const comments = buildDownloadArgs({ ...base, extractors: yt, maxComments: 20, subLangs: 'pt-BR,en' });
     expect(comments).toContain('--write-comments');
-    expect(comments.slice(comments.indexOf('--extractor-args'), comments.indexOf('--extractor-args') + 2)).toEqual(['--extractor-args', 'youtube:max_comments=20']);
+    expect(comments.slice(comments.indexOf('--extractor-args'), comments.indexOf('--extractor-args') + 2)).toEqual([
+      '--extractor-args',
+      'youtube:max_comments=20',
+    ]);
     expect(comments.slice(comments.indexOf('--sub-langs'), comments.indexOf('--sub-langs') + 2)).toEqual(['--sub-langs', 'pt-BR,en']);
     // other extractors take no cap argument: the cap applies when storing
     const generic = buildDownloadArgs({ ...base, extractors: ['generic', 'html5'], maxComments: 20 });
@@ -73,12 +87,25 @@ describe('the job carries the row options', () => {
     expect(audio).not.toBe(legacy);
     expect(idempotencyKey({ ...parts, archiveOptions: { mode: 'audio', maxHeight: 360 } })).not.toBe(audio);
     // the same options in another key order are the same work
-    expect(idempotencyKey({ ...parts, archiveOptions: { comments: true, mode: 'audio' } })).toBe(idempotencyKey({ ...parts, archiveOptions: { mode: 'audio', comments: true } }));
+    expect(idempotencyKey({ ...parts, archiveOptions: { comments: true, mode: 'audio' } })).toBe(
+      idempotencyKey({ ...parts, archiveOptions: { mode: 'audio', comments: true } }),
+    );
   });
 
   const newJob = (archiveOptions?: RowArchiveOptions): NewJob => ({
-    dispatchId: 'd', spreadsheetId: 's', sheetId: 0, sheetName: 'People', rowId: '151', rowNumber: 2, name: 'Ana Souza', email: '',
-    type: 'FF-Fi/Se-CP/B(S) #4', source: 'youtube', links: parts.links, attempt: 1, options: dispatch(),
+    dispatchId: 'd',
+    spreadsheetId: 's',
+    sheetId: 0,
+    sheetName: 'People',
+    rowId: '151',
+    rowNumber: 2,
+    name: 'Ana Souza',
+    email: '',
+    type: 'FF-Fi/Se-CP/B(S) #4',
+    source: 'youtube',
+    links: parts.links,
+    attempt: 1,
+    options: dispatch(),
     ...(archiveOptions ? { archiveOptions } : {}),
   });
 
@@ -115,11 +142,20 @@ describe('the job carries the row options', () => {
     db.close();
   });
 
-  it('a dispatch passes each row\'s options to its jobs; older requests without them stay valid', () => {
+  it("a dispatch passes each row's options to its jobs; older requests without them stay valid", () => {
     const req = DispatchRequestSchema.parse({
-      dispatchId: '00000000-0000-4000-8000-000000000001', spreadsheetId: 's', sheetId: 0, sheetName: 'People',
+      dispatchId: '00000000-0000-4000-8000-000000000001',
+      spreadsheetId: 's',
+      sheetId: 0,
+      sheetName: 'People',
       rows: [
-        { rowId: '151', rowNumber: 2, youtube: parts.links, drive: ['https://drive.google.com/file/d/abc/view'], archiveOptions: { mode: 'audio' } },
+        {
+          rowId: '151',
+          rowNumber: 2,
+          youtube: parts.links,
+          drive: ['https://drive.google.com/file/d/abc/view'],
+          archiveOptions: { mode: 'audio' },
+        },
         { rowId: '152', rowNumber: 3, youtube: parts.links },
       ],
     });
@@ -129,7 +165,9 @@ describe('the job carries the row options', () => {
       ['151', 'drive', { mode: 'audio' }],
       ['152', 'youtube', undefined],
     ]);
-    expect(DispatchRequestSchema.safeParse({ ...req, rows: [{ rowId: '1', rowNumber: 2, archiveOptions: { mode: 'loud' } }] }).success).toBe(false);
+    expect(
+      DispatchRequestSchema.safeParse({ ...req, rows: [{ rowId: '1', rowNumber: 2, archiveOptions: { mode: 'loud' } }] }).success,
+    ).toBe(false);
   });
 });
 
@@ -144,7 +182,9 @@ describe('the yt-dlp source honours the row options (real yt-dlp)', () => {
     createYtDlpSource({ allowedHosts: [host.host], socketTimeoutS: 10, onSpawn: (a) => spawned.push(a), ...over });
 
   const streamsOf = (file: string) =>
-    spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
 
   it('mode=audio over a video dispatch stores audio only', async () => {
     const t = makeCtx();

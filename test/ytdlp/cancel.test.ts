@@ -27,7 +27,12 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
 /** The program of a `ps -eo pid,pgid,stat,args` line (basename of the first word of args). */
 const program = (l: string) => (l.trim().split(/\s+/)[3] ?? '').split('/').pop();
 const isFfmpeg = (l: string) => program(l) === 'ffmpeg';
-const isYtDlp = (l: string) => l.trim().split(/\s+/).slice(3, 5).some((w) => w.endsWith('yt-dlp'));
+const isYtDlp = (l: string) =>
+  l
+    .trim()
+    .split(/\s+/)
+    .slice(3, 5)
+    .some((w) => w.endsWith('yt-dlp'));
 
 /** Processes of this test: their command line holds the media host's port. */
 const ours = () => processesMatching(`:${host.port}/`);
@@ -73,7 +78,18 @@ describe('yt-dlp source: cancel and timeout', () => {
     const run = runYtDlp({
       binary: findYtDlp()!,
       // ffmpeg as the downloader, so that the tree has a grandchild
-      args: ['--ignore-config', '--no-cache-dir', '--use-extractors', 'generic', '--downloader', 'ffmpeg', '-o', '%(id)s.%(ext)s', '--', host.slowUrl()],
+      args: [
+        '--ignore-config',
+        '--no-cache-dir',
+        '--use-extractors',
+        'generic',
+        '--downloader',
+        'ffmpeg',
+        '-o',
+        '%(id)s.%(ext)s',
+        '--',
+        host.slowUrl(),
+      ],
       cwd,
       signal: ac.signal,
       killGraceMs: 2000,

@@ -80,7 +80,10 @@ describe('channel-like lists: one run, only what is new', () => {
 
     // one new upload, on top
     host.setFeed('uploads', ['clip04', 'clip03', 'clip02', 'clip01']);
-    const written = (c: string) => [`${c}.mp4`, 'metadata.json'].map((f) => statSync(first.store.pathOf(`151/youtube/${c}/${f}`))).map((st) => `${st.ino}:${st.mtimeMs}`);
+    const written = (c: string) =>
+      [`${c}.mp4`, 'metadata.json']
+        .map((f) => statSync(first.store.pathOf(`151/youtube/${c}/${f}`)))
+        .map((st) => `${st.ino}:${st.mtimeMs}`);
     const before = Object.fromEntries(['clip01', 'clip02', 'clip03'].map((c) => [c, written(c)]));
     const again = makeCtx({ attempt: 1 }, first.root);
     mark = host.requests.length;
@@ -90,7 +93,11 @@ describe('channel-like lists: one run, only what is new', () => {
     expect(spawns).toHaveLength(2);
     // exactly one item archived: the new one; the others were neither downloaded nor stored again
     expect(new Set(mp4Requests(mark))).toContain('clip04');
-    const bytesOf = (c: string) => host.requests.slice(mark).filter((q) => q.path === `/clips/${c}.mp4`).reduce((n, q) => n + q.bytes, 0);
+    const bytesOf = (c: string) =>
+      host.requests
+        .slice(mark)
+        .filter((q) => q.path === `/clips/${c}.mp4`)
+        .reduce((n, q) => n + q.bytes, 0);
     const clipBytes = (c: string) => statSync(join(host.mediaDir, `${c}.mp4`)).size;
     expect(bytesOf('clip04')).toBeGreaterThanOrEqual(clipBytes('clip04'));
     // (yt-dlp 2023.03.04 matches a feed's url entries against the archive only after the generic
@@ -110,7 +117,8 @@ describe('channel-like lists: one run, only what is new', () => {
     ]);
     expect(meta.extra!['count']).toBe(4);
     // the result still lists every file of the collection, the new item's included
-    for (const c of ['clip01', 'clip02', 'clip03', 'clip04']) expect(r2.files.map((f) => f.key)).toContain(`151/youtube/${c}/metadata.json`);
+    for (const c of ['clip01', 'clip02', 'clip03', 'clip04'])
+      expect(r2.files.map((f) => f.key)).toContain(`151/youtube/${c}/metadata.json`);
 
     // nothing new: the run still happens once (the list may have grown) and stores nothing again
     const stable = Object.fromEntries(['clip01', 'clip02', 'clip03', 'clip04'].map((c) => [c, written(c)]));
@@ -138,19 +146,25 @@ describe('channel links: argv, cap and order', () => {
 
   it('a channel link becomes its videos tab, every entry of it listed and fetched in one run, capped', () => {
     expect(channel.url).toBe('https://www.youtube.com/@GoogleDevelopers/videos');
-    expect(resolveLink('https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/shorts', []).url).toBe('https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/shorts');
+    expect(resolveLink('https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/shorts', []).url).toBe(
+      'https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/shorts',
+    );
     expect(resolveLink('https://www.youtube.com/c/GoogleDevelopers', []).url).toBe('https://www.youtube.com/c/GoogleDevelopers/videos');
-    expect(resolveLink('https://www.youtube.com/user/GoogleDevelopers/streams', []).url).toBe('https://www.youtube.com/user/GoogleDevelopers/streams');
+    expect(resolveLink('https://www.youtube.com/user/GoogleDevelopers/streams', []).url).toBe(
+      'https://www.youtube.com/user/GoogleDevelopers/streams',
+    );
 
     const args = buildDownloadArgs(downloadPlan(base, channel, { job: jobRecord() }, {}, '/w/download-archive.txt'));
     expect(args[args.indexOf('--playlist-items') + 1]).toBe(`1:${DEFAULT_CHANNEL_MAX}`);
     expect(args[args.indexOf('--download-archive') + 1]).toBe('/w/download-archive.txt');
     expect(args).toContain('--yes-playlist');
     // newest first is the tab's own order: nothing may reorder it
-    for (const flag of ['--playlist-reverse', '--playlist-random', '--flat-playlist', '--dump-single-json', '--lazy-playlist']) expect(args).not.toContain(flag);
+    for (const flag of ['--playlist-reverse', '--playlist-random', '--flat-playlist', '--dump-single-json', '--lazy-playlist'])
+      expect(args).not.toContain(flag);
     // every flag exists in the installed yt-dlp (2023.03.04 and later)
     const help = execFileSync(findYtDlp()!, ['--help'], { encoding: 'utf8' });
-    for (const flag of args.filter((x) => /^--[a-z]/.test(x))) expect(help.includes(`${flag} `) || help.includes(`${flag},`) || help.includes(`${flag}\n`), flag).toBe(true);
+    for (const flag of args.filter((x) => /^--[a-z]/.test(x)))
+      expect(help.includes(`${flag} `) || help.includes(`${flag},`) || help.includes(`${flag}\n`), flag).toBe(true);
     const capped = buildDownloadArgs(downloadPlan(base, channel, { job: jobRecord() }, { channelMax: 25 }));
     expect(capped[capped.indexOf('--playlist-items') + 1]).toBe('1:25');
     expect(capped).not.toContain('--download-archive');
@@ -215,7 +229,12 @@ describe('generic ids: two HLS links in one row', () => {
   it('both are stored, under different, stable media ids', async () => {
     const t = makeCtx({ rowId: 'hls-row', links: [host.hlsUrl(), host.hlsUrl('clip02')] });
     const source = createYtDlpSource({ allowedHosts: [host.host], socketTimeoutS: 10 });
-    const outcome = await executeJob(t.ctx.job, { source, store: t.store, prefix: '', workRoot: t.workDir, log: silentLogger }, t.abort.signal, () => {});
+    const outcome = await executeJob(
+      t.ctx.job,
+      { source, store: t.store, prefix: '', workRoot: t.workDir, log: silentLogger },
+      t.abort.signal,
+      () => {},
+    );
     expect(outcome.error).toBeNull();
     expect(outcome.mediaIds).toHaveLength(2);
     const [a, b] = outcome.mediaIds as [string, string];
@@ -235,7 +254,12 @@ describe('generic ids: two HLS links in one row', () => {
     expect(sizes[0]).not.toBe(sizes[1]);
     // a second run of the row finds both again: nothing is fetched
     const mark = host.requests.length;
-    const again = await executeJob(jobRecord({ rowId: 'hls-row', links: t.ctx.job.links }), { source, store: t.store, prefix: '', workRoot: t.workDir, log: silentLogger }, t.abort.signal, () => {});
+    const again = await executeJob(
+      jobRecord({ rowId: 'hls-row', links: t.ctx.job.links }),
+      { source, store: t.store, prefix: '', workRoot: t.workDir, log: silentLogger },
+      t.abort.signal,
+      () => {},
+    );
     expect(again.mediaIds).toEqual(outcome.mediaIds);
     expect(host.requests.slice(mark).filter((q) => q.path.endsWith('.ts'))).toEqual([]);
   });

@@ -112,9 +112,7 @@ describe('YTDLP_EXTRA_ARGS', () => {
 
   it('splits quotes and escapes like a POSIX shell, and rejects an unterminated quote', () => {
     expect(shellSplit(`a 'b c' "d \\"e\\" f" g\\ h '' "x"y`)).toEqual(['a', 'b c', 'd "e" f', 'g h', '', 'xy']);
-    expect(() => loadConfig({ YTDLP_EXTRA_ARGS: `--add-headers "Referer: x` })).toThrow(
-      /YTDLP_EXTRA_ARGS: unterminated double quote/,
-    );
+    expect(() => loadConfig({ YTDLP_EXTRA_ARGS: `--add-headers "Referer: x` })).toThrow(/YTDLP_EXTRA_ARGS: unterminated double quote/);
     expect(new RefusedOptionError('--exec', 'why').message).toBe('"--exec" is refused: why');
   });
 });

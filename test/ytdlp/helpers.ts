@@ -13,7 +13,9 @@ import { LocalStore } from '../../worker/src/storage/local.js';
 import { testJob } from '../support/jobs.js';
 
 /** A youtube job record (see test/support/jobs.ts). */
-export function jobRecord(over: { rowId?: string; attempt?: number; links?: string[]; options?: Partial<DispatchOptions> } = {}): JobRecord {
+export function jobRecord(
+  over: { rowId?: string; attempt?: number; links?: string[]; options?: Partial<DispatchOptions> } = {},
+): JobRecord {
   return testJob({
     jobId: `j_${Math.random().toString(36).slice(2)}`,
     spreadsheetId: 'sheet-1',

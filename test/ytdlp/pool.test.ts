@@ -50,7 +50,10 @@ describe('yt-dlp helper pool', () => {
     expect(pythonOf('/nonexistent/yt-dlp')).toBeNull();
     // a Python wrapper with logic of its own (a stand-in that records its argv) must run as itself
     const wrapper = join(dir(), 'yt-dlp');
-    writeFileSync(wrapper, '#!/usr/bin/python3\nimport subprocess, sys\nopen("/tmp/argv", "w").write(repr(sys.argv))\nsys.exit(subprocess.call(["/usr/bin/yt-dlp", *sys.argv[1:]]))\n');
+    writeFileSync(
+      wrapper,
+      '#!/usr/bin/python3\nimport subprocess, sys\nopen("/tmp/argv", "w").write(repr(sys.argv))\nsys.exit(subprocess.call(["/usr/bin/yt-dlp", *sys.argv[1:]]))\n',
+    );
     chmodSync(wrapper, 0o755);
     expect(pythonOf(wrapper)).toBeNull();
   });
@@ -58,13 +61,27 @@ describe('yt-dlp helper pool', () => {
   it('runs yt-dlp argv in a helper, reusing it from one run to the next', async () => {
     const pids: number[] = [];
     const cwd = dir();
-    const a = await pool.run({ binary: ytdlp, args: ['--version'], cwd, signal: new AbortController().signal, onSpawn: (p) => pids.push(p) }, true);
+    const a = await pool.run(
+      { binary: ytdlp, args: ['--version'], cwd, signal: new AbortController().signal, onSpawn: (p) => pids.push(p) },
+      true,
+    );
     expect(a?.code).toBe(0);
     expect(a!.stdout.trim()).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
     const out: string[] = [];
     const b = await pool.run({
       binary: ytdlp,
-      args: ['--ignore-config', '--no-cache-dir', '--use-extractors', 'generic', '-o', '%(id)s.%(ext)s', '--print', 'after_move:[x] %(id)s', '--', host.clipUrl('clip01')],
+      args: [
+        '--ignore-config',
+        '--no-cache-dir',
+        '--use-extractors',
+        'generic',
+        '-o',
+        '%(id)s.%(ext)s',
+        '--print',
+        'after_move:[x] %(id)s',
+        '--',
+        host.clipUrl('clip01'),
+      ],
       cwd,
       signal: new AbortController().signal,
       onSpawn: (p) => pids.push(p),
@@ -75,7 +92,12 @@ describe('yt-dlp helper pool', () => {
     expect(statSync(join(cwd, 'clip01.mp4')).size).toBe(statSync(join(host.mediaDir, 'clip01.mp4')).size);
     expect(pids[0]).toBe(pids[1]); // the same helper: no second start-up
     // a failing run gives yt-dlp's exit code and its ERROR line
-    const c = await pool.run({ binary: ytdlp, args: ['--ignore-config', '--use-extractors', 'generic', '--', host.notFoundUrl()], cwd, signal: new AbortController().signal });
+    const c = await pool.run({
+      binary: ytdlp,
+      args: ['--ignore-config', '--use-extractors', 'generic', '--', host.notFoundUrl()],
+      cwd,
+      signal: new AbortController().signal,
+    });
     expect(c?.code).toBe(1);
     expect(c!.stderr).toMatch(/ERROR: .*404/);
     expect(pids.every((p) => p === pids[0])).toBe(true);
@@ -87,7 +109,9 @@ describe('yt-dlp helper pool', () => {
     const page = await source.archive(host.pageUrl('clip02'), t.ctx);
     expect(page.mediaIds).toHaveLength(1);
     const id = page.mediaIds[0]!;
-    expect(page.files.map((f) => f.key.split('/').pop())).toEqual(expect.arrayContaining([`${id}.mp4`, `${id}.en.vtt`, `${id}.info.json`, 'metadata.json']));
+    expect(page.files.map((f) => f.key.split('/').pop())).toEqual(
+      expect.arrayContaining([`${id}.mp4`, `${id}.en.vtt`, `${id}.info.json`, 'metadata.json']),
+    );
     const mp4 = page.files.find((f) => f.key.endsWith('.mp4'))!;
     expect(mp4.size).toBe(statSync(join(host.mediaDir, 'clip02.mp4')).size);
     const pl = await source.archive(host.playlistUrl(), t.ctx);
@@ -118,7 +142,10 @@ describe('yt-dlp helper pool', () => {
     t.ctx.log = pino({ level: 'trace' }, new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }));
     const toolConfig = { ...DEFAULT_TOOL_CONFIG, cookiesFile: cookies, extraArgs: ['--sleep-requests', '0'] };
     const mark = host.requests.length;
-    const r = await createYtDlpSource({ allowedHosts: [host.host], helpers: spy, toolConfig, socketTimeoutS: 10 }).archive(host.clipUrl('clip03'), t.ctx);
+    const r = await createYtDlpSource({ allowedHosts: [host.host], helpers: spy, toolConfig, socketTimeoutS: 10 }).archive(
+      host.clipUrl('clip03'),
+      t.ctx,
+    );
     expect(r.files.some((f) => f.key.endsWith('clip03.mp4'))).toBe(true);
     expect(ran).toHaveLength(1);
     expect(ran[0]!.inHelper).toBe(true);
@@ -141,20 +168,47 @@ describe('yt-dlp helper pool', () => {
     let pgid = 0;
     const run = pool.run({
       binary: ytdlp,
-      args: ['--ignore-config', '--no-cache-dir', '--use-extractors', 'generic', '--downloader', 'ffmpeg', '-o', '%(id)s.%(ext)s', '--', host.slowUrl()],
+      args: [
+        '--ignore-config',
+        '--no-cache-dir',
+        '--use-extractors',
+        'generic',
+        '--downloader',
+        'ffmpeg',
+        '-o',
+        '%(id)s.%(ext)s',
+        '--',
+        host.slowUrl(),
+      ],
       cwd: dir(),
       signal: ac.signal,
       killGraceMs: 2000,
       onSpawn: (p) => (pgid = p),
     });
-    await until(() => pgid > 0 && inGroup(pgid).some((l) => / ffmpeg /.test(` ${l.trim().split(/\s+/).slice(3).map((w) => w.split('/').pop()).join(' ')} `)));
+    await until(
+      () =>
+        pgid > 0 &&
+        inGroup(pgid).some((l) =>
+          / ffmpeg /.test(
+            ` ${l
+              .trim()
+              .split(/\s+/)
+              .slice(3)
+              .map((w) => w.split('/').pop())
+              .join(' ')} `,
+          ),
+        ),
+    );
     ac.abort();
     const res = await run;
     expect(res?.aborted).toBe(true);
     expect(groupAlive(pgid)).toBe(false);
     expect(inGroup(pgid)).toEqual([]);
     let next = 0;
-    const ok = await pool.run({ binary: ytdlp, args: ['--version'], cwd: dir(), signal: new AbortController().signal, onSpawn: (p) => (next = p) }, true);
+    const ok = await pool.run(
+      { binary: ytdlp, args: ['--version'], cwd: dir(), signal: new AbortController().signal, onSpawn: (p) => (next = p) },
+      true,
+    );
     expect(ok?.code).toBe(0);
     expect(next).not.toBe(pgid);
   });

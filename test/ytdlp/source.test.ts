@@ -60,7 +60,12 @@ describe('yt-dlp source: archiving', () => {
     expect(meta.url).toBe(link);
     expect(meta.title).toContain('clip01');
     expect(meta.tools['yt-dlp']).toMatch(/^\d{4}\.\d{2}\.\d{2}/);
-    expect(meta.files.map((f) => f.key).sort()).toEqual(r.files.filter((f) => !f.key.endsWith('metadata.json')).map((f) => f.key).sort());
+    expect(meta.files.map((f) => f.key).sort()).toEqual(
+      r.files
+        .filter((f) => !f.key.endsWith('metadata.json'))
+        .map((f) => f.key)
+        .sort(),
+    );
     for (const f of meta.files) {
       expect(f.sha256).toBe(sha256(t.store.pathOf(f.key)));
       expect(f.size).toBe(readFileSync(t.store.pathOf(f.key)).length);
@@ -120,7 +125,10 @@ describe('yt-dlp source: archiving', () => {
     const retry = makeCtx({ attempt: 2 }, first.root);
     const r3 = await source().archive(link, retry.ctx);
     expect(r3.error).toBeUndefined();
-    const fetched = host.requests.slice(mark).filter((q) => q.path.endsWith('.mp4')).map((q) => q.path);
+    const fetched = host.requests
+      .slice(mark)
+      .filter((q) => q.path.endsWith('.mp4'))
+      .map((q) => q.path);
     expect([...new Set(fetched)]).toEqual([`/clips/${clipOf(victim.index)}.mp4`]);
     expect(await retry.store.head(`151/youtube/${victim.mediaId}/metadata.json`)).not.toBeNull();
   });
@@ -161,7 +169,9 @@ describe('yt-dlp source: errors', () => {
   it('a page on an allowed host cannot make yt-dlp fetch a private address that is not listed', async () => {
     // a second host, allowed, whose page points at the first one as localhost:PORT (loopback, not listed)
     const h = await startMediaHost({
-      extraPages: { 'elsewhere.html': `<html><head><title>Elsewhere</title></head><body><video src="http://localhost:${host.port}/clips/clip01.mp4"></video></body></html>` },
+      extraPages: {
+        'elsewhere.html': `<html><head><title>Elsewhere</title></head><body><video src="http://localhost:${host.port}/clips/clip01.mp4"></video></body></html>`,
+      },
     });
     try {
       const mark = host.requests.length;

@@ -13,12 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featuresOfHelp, featuresOfVersion, releaseAgeDays } from '../../worker/src/sources/ytdlp/features.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
-import {
-  DEFAULT_TOOL_CONFIG,
-  insertToolArgs,
-  redactArgs,
-  type YtDlpToolConfig,
-} from '../../worker/src/sources/ytdlp/toolArgs.js';
+import { DEFAULT_TOOL_CONFIG, insertToolArgs, redactArgs, type YtDlpToolConfig } from '../../worker/src/sources/ytdlp/toolArgs.js';
 import { denoFromNodeModules, parseJsRuntime } from '../../worker/src/tools/jsRuntime.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeYtDlpStandIn } from '../support/ytdlpStandIn.js';

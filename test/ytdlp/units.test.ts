@@ -20,30 +20,54 @@ import {
 
 // Messages as yt-dlp prints them (2023.x), several seen in this project's own runs.
 const SAMPLES: [string, string][] = [
-  ['ERROR: [generic] None: Unable to download webpage: HTTP Error 404: File not found (caused by <HTTPError 404: \'File not found\'>); please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U', 'not_found'],
+  [
+    "ERROR: [generic] None: Unable to download webpage: HTTP Error 404: File not found (caused by <HTTPError 404: 'File not found'>); please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U",
+    'not_found',
+  ],
   ['ERROR: [youtube] dQw4w9WgXcQ: Video unavailable', 'not_found'],
   ['ERROR: [youtube] abcdefghijk: Video unavailable. This video has been removed by the uploader', 'not_found'],
-  ['ERROR: [youtube] abcdefghijk: Video unavailable. This video is no longer available because the YouTube account associated with this video has been terminated.', 'not_found'],
+  [
+    'ERROR: [youtube] abcdefghijk: Video unavailable. This video is no longer available because the YouTube account associated with this video has been terminated.',
+    'not_found',
+  ],
   ['ERROR: [youtube:tab] PLxxxxxxxxxxxxxxxx: The playlist does not exist.', 'not_found'],
   ['ERROR: unable to download video data: HTTP Error 410: Gone', 'not_found'],
   ['ERROR: unable to download video data: HTTP Error 403: Forbidden', 'permission'],
   ["ERROR: [youtube] abcdefghijk: Private video. Sign in if you've been granted access to this video", 'permission'],
   ['ERROR: [youtube] abcdefghijk: Video unavailable. This video is private', 'permission'],
   ['ERROR: [youtube] abcdefghijk: Sign in to confirm your age. This video may be inappropriate for some users.', 'permission'],
-  ['ERROR: [youtube] abcdefghijk: Join this channel to get access to members-only content like this video, and other exclusive perks.', 'permission'],
+  [
+    'ERROR: [youtube] abcdefghijk: Join this channel to get access to members-only content like this video, and other exclusive perks.',
+    'permission',
+  ],
   ['ERROR: [youtube] abcdefghijk: The uploader has not made this video available in your country', 'permission'],
-  ['ERROR: [generic] None: Unable to download webpage: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: \'Too Many Requests\'>)', 'rate_limit'],
-  ["ERROR: [youtube] abcdefghijk: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.", 'rate_limit'],
+  [
+    "ERROR: [generic] None: Unable to download webpage: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: 'Too Many Requests'>)",
+    'rate_limit',
+  ],
+  [
+    'ERROR: [youtube] abcdefghijk: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.',
+    'rate_limit',
+  ],
   ["ERROR: [youtube] abcdefghijk: Sign in to confirm you're not a bot. This helps protect our community.", 'rate_limit'],
-  ["ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno -2] Name or service not known> (caused by URLError(gaierror(-2, 'Name or service not known')))", 'network'],
+  [
+    "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno -2] Name or service not known> (caused by URLError(gaierror(-2, 'Name or service not known')))",
+    'network',
+  ],
   ['ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno -3] Temporary failure in name resolution>', 'network'],
-  ["ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by URLError(ConnectionRefusedError(111, 'Connection refused')))", 'network'],
+  [
+    "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by URLError(ConnectionRefusedError(111, 'Connection refused')))",
+    'network',
+  ],
   ['ERROR: unable to download video data: <urlopen error [Errno 104] Connection reset by peer>', 'network'],
   ['ERROR: [youtube] abcdefghijk: Unable to download API page: The read operation timed out', 'network'],
   ['ERROR: unable to download video data: HTTP Error 503: Service Unavailable', 'network'],
   ['ERROR: Unsupported URL: https://example.org/page', 'validation'],
   ['ERROR: unable to download video data: HTTP Error 403: Blocked by archiver host guard', 'validation'],
-  ['ERROR: [generic] None: Unable to download webpage: <urlopen error Tunnel connection failed: 403 Blocked by archiver host guard>', 'validation'],
+  [
+    'ERROR: [generic] None: Unable to download webpage: <urlopen error Tunnel connection failed: 403 Blocked by archiver host guard>',
+    'validation',
+  ],
   ['ERROR: Postprocessing: ffprobe and ffmpeg not found. Please install or provide the path using --ffmpeg-location', 'system'],
   ["ERROR: unable to open for writing: [Errno 28] No space left on device: 'x.mp4.part'", 'file_io'],
 ];
@@ -57,11 +81,17 @@ describe('classifyYtDlpMessage', () => {
     const c = classifyYtDlpMessage(SAMPLES[0]![0]);
     expect(c.message).toBe('Unable to download webpage: HTTP Error 404: File not found');
     // the extractor tag goes; a real video id stays, so a playlist's failing entry is named
-    expect(classifyYtDlpMessage('ERROR: [youtube] aaaaaaaaaaa: Private video. Sign in if you have access').message).toBe('aaaaaaaaaaa: Private video. Sign in if you have access');
+    expect(classifyYtDlpMessage('ERROR: [youtube] aaaaaaaaaaa: Private video. Sign in if you have access').message).toBe(
+      'aaaaaaaaaaa: Private video. Sign in if you have access',
+    );
   });
 
   it('picks a retryable category over a permanent one when several entries failed', () => {
-    const stderr = ['WARNING: x', 'ERROR: [youtube] aaaaaaaaaaa: Video unavailable', 'ERROR: unable to download video data: <urlopen error [Errno 104] Connection reset by peer>'].join('\n');
+    const stderr = [
+      'WARNING: x',
+      'ERROR: [youtube] aaaaaaaaaaa: Video unavailable',
+      'ERROR: unable to download video data: <urlopen error [Errno 104] Connection reset by peer>',
+    ].join('\n');
     const c = classifyYtDlpStderr(stderr, { code: 1, signal: null });
     expect(c.category).toBe('network');
     expect(c.all.map((x) => x.category)).toEqual(['not_found', 'network']);
@@ -77,9 +107,13 @@ describe('classifyYtDlpMessage', () => {
 
 describe('yt-dlp output parsing', () => {
   it('parses progress lines', () => {
-    const p = parseProgressLine('[sa:progress] {"status": "downloading", "downloaded_bytes": 15360, "total_bytes": 46051, "speed": 13057257.6, "eta": 0}\t"page-1"');
+    const p = parseProgressLine(
+      '[sa:progress] {"status": "downloading", "downloaded_bytes": 15360, "total_bytes": 46051, "speed": 13057257.6, "eta": 0}\t"page-1"',
+    );
     expect(p).toEqual({ status: 'downloading', itemId: 'page-1', downloadedBytes: 15360, totalBytes: 46051, speed: 13057257.6, eta: 0 });
-    expect(parseProgressLine('[sa:progress] {"status": "downloading", "downloaded_bytes": 1, "total_bytes_estimate": 9}\t"NA"')).toMatchObject({ totalBytes: 9, itemId: undefined });
+    expect(
+      parseProgressLine('[sa:progress] {"status": "downloading", "downloaded_bytes": 1, "total_bytes_estimate": 9}\t"NA"'),
+    ).toMatchObject({ totalBytes: 9, itemId: undefined });
     expect(parseProgressLine('[download] 50% of 1MiB')).toBeNull();
   });
 
@@ -101,12 +135,24 @@ describe('yt-dlp output parsing', () => {
       subtitlePaths: { en: '/w/page-1.en.vtt' },
       thumbnailPaths: ['/w/page-1.jpg'],
     });
-    expect(parseItemLine('[sa:item] {"id": "x"}\t"NA"\t"NA"\t"NA"', '/w')).toMatchObject({ id: 'x', mediaPaths: [], subtitlePaths: {}, thumbnailPaths: [] });
+    expect(parseItemLine('[sa:item] {"id": "x"}\t"NA"\t"NA"\t"NA"', '/w')).toMatchObject({
+      id: 'x',
+      mediaPaths: [],
+      subtitlePaths: {},
+      thumbnailPaths: [],
+    });
   });
 });
 
 describe('yt-dlp command lines', () => {
-  const base = { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', extractors: ['youtube'], socketTimeoutS: 30, transcriptOnly: false, audioOnly: false, maxHeight: 720 };
+  const base = {
+    url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+    extractors: ['youtube'],
+    socketTimeoutS: 30,
+    transcriptOnly: false,
+    audioOnly: false,
+    maxHeight: 720,
+  };
 
   it('every flag exists in the installed yt-dlp', async () => {
     const bin = findYtDlp();
@@ -141,18 +187,48 @@ describe('yt-dlp command lines', () => {
 
 describe('host guard', () => {
   it('knows special addresses', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::a9fe:a9fe', 'not-an-ip']) {
+    for (const ip of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '64:ff9b::a9fe:a9fe',
+      'not-an-ip',
+    ]) {
       expect(isSpecialAddress(ip), ip).toBe(true);
     }
-    for (const ip of ['8.8.8.8', '142.250.185.78', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8']) expect(isSpecialAddress(ip), ip).toBe(false);
+    for (const ip of ['8.8.8.8', '142.250.185.78', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8'])
+      expect(isSpecialAddress(ip), ip).toBe(false);
   });
 
   it('resolves links: YouTube canonical, allowed hosts as given, the rest refused', () => {
-    expect(resolveLink('https://youtu.be/dQw4w9WgXcQ?t=10&list=PLabcdefghijklmnop', [])).toMatchObject({ kind: 'youtube', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' });
-    expect(resolveLink('https://m.youtube.com/playlist?list=PLabcdefghijklmnop', [])).toMatchObject({ kind: 'youtube', url: 'https://www.youtube.com/playlist?list=PLabcdefghijklmnop' });
+    expect(resolveLink('https://youtu.be/dQw4w9WgXcQ?t=10&list=PLabcdefghijklmnop', [])).toMatchObject({
+      kind: 'youtube',
+      url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+    });
+    expect(resolveLink('https://m.youtube.com/playlist?list=PLabcdefghijklmnop', [])).toMatchObject({
+      kind: 'youtube',
+      url: 'https://www.youtube.com/playlist?list=PLabcdefghijklmnop',
+    });
     expect(resolveLink('http://127.0.0.1:8080/a.mp4', ['127.0.0.1:8080'])).toMatchObject({ kind: 'allowed', hostPort: '127.0.0.1:8080' });
     expect(resolveLink('https://vimeo.com/123', ['vimeo.com'])).toMatchObject({ kind: 'allowed' });
-    for (const bad of ['http://127.0.0.1:8081/a.mp4', 'file:///etc/passwd', 'javascript:alert(1)', 'https://evil.example/x', 'https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345/view', 'https://www.youtube.com/watch?v=bad']) {
+    for (const bad of [
+      'http://127.0.0.1:8081/a.mp4',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://evil.example/x',
+      'https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345/view',
+      'https://www.youtube.com/watch?v=bad',
+    ]) {
       expect(() => resolveLink(bad, ['127.0.0.1:8080']), bad).toThrow(ArchiveError);
     }
   });
@@ -162,7 +238,13 @@ describe('host guard', () => {
     await expect(checkDestination('127.0.0.1', 8080, ['127.0.0.1:8080'], lookup)).resolves.toMatchObject({ address: '127.0.0.1' });
     await expect(checkDestination('internal.example', 443, ['internal.example'], lookup)).resolves.toMatchObject({ address: '10.0.0.5' });
     await expect(checkDestination('cdn.example', 443, [], lookup)).resolves.toMatchObject({ address: '93.184.216.34' });
-    for (const [h, p] of [['internal.example', 443], ['127.0.0.1', 80], ['169.254.169.254', 80], ['cdn.example', 8080], ['[::1]', 443]] as const) {
+    for (const [h, p] of [
+      ['internal.example', 443],
+      ['127.0.0.1', 80],
+      ['169.254.169.254', 80],
+      ['cdn.example', 8080],
+      ['[::1]', 443],
+    ] as const) {
       await expect(checkDestination(h, p, ['127.0.0.1:8080'], lookup), `${h}:${p}`).rejects.toMatchObject({ category: 'validation' });
     }
   });
@@ -194,16 +276,25 @@ describe('host guard', () => {
     try {
       const { port } = new URL(proxy.url);
       const status = await new Promise<{ code?: number; msg?: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: Number(port), path: 'http://www.youtube.com/watch?v=dQw4w9WgXcQ', method: 'GET' }, (res) => {
-          res.resume();
-          resolve({ code: res.statusCode, msg: res.statusMessage });
-        });
+        const req = request(
+          { host: '127.0.0.1', port: Number(port), path: 'http://www.youtube.com/watch?v=dQw4w9WgXcQ', method: 'GET' },
+          (res) => {
+            res.resume();
+            resolve({ code: res.statusCode, msg: res.statusMessage });
+          },
+        );
         req.on('error', reject);
         req.end();
       });
       expect(status).toEqual({ code: 502, msg: 'Archiver host guard: DNS lookup failed' });
-      expect(classifyYtDlpMessage('ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: Tunnel connection failed: 502 Archiver host guard: DNS lookup failed').category).toBe('network');
-      expect(classifyYtDlpMessage('ERROR: Unable to download webpage: HTTP Error 502: Archiver host guard: DNS lookup failed').category).toBe('network');
+      expect(
+        classifyYtDlpMessage(
+          'ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: Tunnel connection failed: 502 Archiver host guard: DNS lookup failed',
+        ).category,
+      ).toBe('network');
+      expect(
+        classifyYtDlpMessage('ERROR: Unable to download webpage: HTTP Error 502: Archiver host guard: DNS lookup failed').category,
+      ).toBe('network');
     } finally {
       await proxy.close();
     }

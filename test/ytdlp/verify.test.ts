@@ -54,7 +54,10 @@ function item(media: string[], info: Record<string, unknown> | null, subs: Recor
 }
 
 async function rejection(p: Promise<unknown>): Promise<ArchiveError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ArchiveError);
   expect((err as ArchiveError).category).toBe('system');
   return err as ArchiveError;
@@ -74,7 +77,9 @@ describe('verifyItem', () => {
   });
 
   it('a file cut mid-way fails with its real length, even though its header states the full length', async () => {
-    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', clip('.cut')], { encoding: 'utf8' });
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', clip('.cut')], {
+      encoding: 'utf8',
+    });
     expect(Number(probe.stdout)).toBeCloseTo(SECONDS, 0); // what a header-only check would believe
     const e = await rejection(verifyItem(item([clip('.cut')], { duration: SECONDS }), 'video'));
     expect(e.message).toMatch(/^stored media clip01\.cut\.mp4 is \d+\.\d s long but the source says 10\.0 s: the download was cut short$/);
@@ -123,7 +128,9 @@ describe('verifyItem', () => {
     await expect(verifyItem(item([], null, { en: good, pt: bom }), 'transcript')).resolves.toBeUndefined();
     const empty = await rejection(verifyItem(item([], null, { en: text('c.en.vtt', '') }), 'transcript'));
     expect(empty.message).toBe('the en subtitle file c.en.vtt is empty');
-    const srt = await rejection(verifyItem(item([clip()], { duration: SECONDS }, { en: text('d.en.vtt', '1\n00:00:00,000 --> 00:00:01,000\nhi\n') }), 'video'));
+    const srt = await rejection(
+      verifyItem(item([clip()], { duration: SECONDS }, { en: text('d.en.vtt', '1\n00:00:00,000 --> 00:00:01,000\nhi\n') }), 'video'),
+    );
     expect(srt.message).toBe('the en subtitle file d.en.vtt is not WebVTT');
     const missing = await rejection(verifyItem(item([], null, { de: join(dir, 'gone.de.vtt') }), 'transcript'));
     expect(missing.message).toMatch(/the de subtitles \(gone\.de\.vtt\) were reported but not written/);
@@ -177,7 +184,11 @@ describe('completion through the runner, real yt-dlp', () => {
       pollMs: 50,
     });
     const [cut, noAudio, whole] = queue
-      .enqueue([job('2', host.describedPageUrl('clip01', 'cut')), job('3', host.describedPageUrl('clip01', 'noaudio')), job('4', host.describedPageUrl('clip01', 'full'))])
+      .enqueue([
+        job('2', host.describedPageUrl('clip01', 'cut')),
+        job('3', host.describedPageUrl('clip01', 'noaudio')),
+        job('4', host.describedPageUrl('clip01', 'full')),
+      ])
       .map((r) => r.job);
     runner.start();
     try {
@@ -190,7 +201,9 @@ describe('completion through the runner, real yt-dlp', () => {
 
     const c = queue.get(cut!.jobId)!;
     expect(c).toMatchObject({ status: 'failed', attempt: 2, error: { category: 'system' } });
-    expect(c.error!.message).toMatch(/^stored media clip01\.cut\.mp4 is \d+\.\d s long but the source says 10\.0 s: the download was cut short$/);
+    expect(c.error!.message).toMatch(
+      /^stored media clip01\.cut\.mp4 is \d+\.\d s long but the source says 10\.0 s: the download was cut short$/,
+    );
     const n = queue.get(noAudio!.jobId)!;
     expect(n).toMatchObject({ status: 'failed', attempt: 2, error: { category: 'system' } });
     expect(n.error!.message).toMatch(/has no audio stream/);
@@ -214,7 +227,9 @@ describe('completion through the runner, real yt-dlp', () => {
     expect(r.mediaIds).toHaveLength(1);
     expect(r.mediaIds[0]).toMatch(/^playlist:/);
     expect(r.error?.category).toBe('system');
-    expect(r.error?.message).toMatch(/^1 of 2 playlist entries failed: stored media [\w.-]+\.mp4 is \d+\.\d s long but its header says 10\.0 s/);
+    expect(r.error?.message).toMatch(
+      /^1 of 2 playlist entries failed: stored media [\w.-]+\.mp4 is \d+\.\d s long but its header says 10\.0 s/,
+    );
     // only the whole clip was stored: one media file, of the whole clip's size, and one entry metadata.json
     const mp4 = r.files.filter((f) => f.key.endsWith('.mp4'));
     expect(mp4.map((f) => f.size)).toEqual([statSync(clip()).size]);
@@ -222,7 +237,9 @@ describe('completion through the runner, real yt-dlp', () => {
     for await (const k of t.store.list('7/')) keys.push(k);
     expect(keys.filter((k) => k.endsWith('.mp4'))).toEqual(mp4.map((f) => f.key));
     expect(keys.filter((k) => k.endsWith('/metadata.json') && !k.includes('playlist'))).toHaveLength(1);
-    const list = JSON.parse((await t.store.getText(r.files[r.files.length - 1]!.key)) ?? '{}') as { extra?: { entries?: { mediaId: string; status: string }[] } };
+    const list = JSON.parse((await t.store.getText(r.files[r.files.length - 1]!.key)) ?? '{}') as {
+      extra?: { entries?: { mediaId: string; status: string }[] };
+    };
     expect(list.extra?.entries?.map((e) => e.status).sort()).toEqual(['archived', 'failed']);
   }, 60_000);
 });

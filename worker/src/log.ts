@@ -7,9 +7,23 @@ export type { Logger };
 
 /** Paths pino blanks out (https://getpino.io/#/docs/redaction). */
 const REDACT = [
-  'secret', '*.secret', 'headers.authorization', '*.headers.authorization', 'authorization',
-  'headers["x-archiver-signature"]', '*.headers["x-archiver-signature"]', 'accessToken', '*.accessToken',
-  'METRICS_TOKEN', '*.METRICS_TOKEN', 'private_key', '*.private_key', 'credentials', '*.credentials', 's3.secretAccessKey', '*.secretAccessKey',
+  'secret',
+  '*.secret',
+  'headers.authorization',
+  '*.headers.authorization',
+  'authorization',
+  'headers["x-archiver-signature"]',
+  '*.headers["x-archiver-signature"]',
+  'accessToken',
+  '*.accessToken',
+  'METRICS_TOKEN',
+  '*.METRICS_TOKEN',
+  'private_key',
+  '*.private_key',
+  'credentials',
+  '*.credentials',
+  's3.secretAccessKey',
+  '*.secretAccessKey',
 ];
 
 /** Creates the root logger. Level from LOG_LEVEL (default info; `silent` in tests). */

@@ -83,7 +83,9 @@ export async function storeFromConfig(config: Config): Promise<ObjectStore> {
       region: e.S3_REGION,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
       ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
-      ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } } : {}),
+      ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+        ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }
+        : {}),
     });
   }
   return new LocalStore(config.archiveDir);
@@ -96,7 +98,11 @@ export async function googleFromConfig(config: Config): Promise<GoogleCredential
   const e = config.env;
   if (!e.GOOGLE_ACCESS_TOKEN && !e.GOOGLE_APPLICATION_CREDENTIALS) return { auth: null, kind: 'none' };
   const { googleCredentials } = await import('./google/auth.js');
-  return googleCredentials({ keyFile: e.GOOGLE_APPLICATION_CREDENTIALS, subject: e.GOOGLE_IMPERSONATE_SUBJECT, accessToken: e.GOOGLE_ACCESS_TOKEN });
+  return googleCredentials({
+    keyFile: e.GOOGLE_APPLICATION_CREDENTIALS,
+    subject: e.GOOGLE_IMPERSONATE_SUBJECT,
+    accessToken: e.GOOGLE_ACCESS_TOKEN,
+  });
 }
 
 /** Where status goes when no backend is passed in: Google when credentials exist, else CSV when configured, else off. */
@@ -106,9 +112,14 @@ export async function backendFromConfig(config: Config, google: GoogleCredential
   if (wantGoogle) {
     if (!google.auth) return new OffSheetBackend('ARCHIVER_SHEET=google but no Google credentials (set GOOGLE_APPLICATION_CREDENTIALS)');
     const { GoogleSheetsBackend } = await import('./sheets/google.js');
-    return new GoogleSheetsBackend({ auth: google.auth, logger: log, ...(e.GOOGLE_SHEETS_ROOT_URL ? { rootUrl: e.GOOGLE_SHEETS_ROOT_URL } : {}) });
+    return new GoogleSheetsBackend({
+      auth: google.auth,
+      logger: log,
+      ...(e.GOOGLE_SHEETS_ROOT_URL ? { rootUrl: e.GOOGLE_SHEETS_ROOT_URL } : {}),
+    });
   }
-  if (e.ARCHIVER_SHEET === 'csv' || (e.ARCHIVER_SHEET === 'auto' && e.ARCHIVER_CSV)) return new CsvSheetBackend(e.ARCHIVER_CSV!, { logger: log });
+  if (e.ARCHIVER_SHEET === 'csv' || (e.ARCHIVER_SHEET === 'auto' && e.ARCHIVER_CSV))
+    return new CsvSheetBackend(e.ARCHIVER_CSV!, { logger: log });
   return new OffSheetBackend();
 }
 
@@ -130,7 +141,16 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     const j = e.job;
     const status = e.type === 'started' ? 'downloading' : j.status;
     const p = catalogue
-      .recordJob({ jobId: j.jobId, dispatchId: j.dispatchId, spreadsheetId: j.spreadsheetId, sheetName: j.sheetName, rowId: j.rowId, source: j.source, status, options: j.options })
+      .recordJob({
+        jobId: j.jobId,
+        dispatchId: j.dispatchId,
+        spreadsheetId: j.spreadsheetId,
+        sheetName: j.sheetName,
+        rowId: j.rowId,
+        source: j.source,
+        status,
+        options: j.options,
+      })
       .catch((err: unknown) => log.warn({ jobId: j.jobId, err: (err as Error).message }, 'catalogue: session not recorded'))
       .finally(() => sessionWrites.delete(p));
     sessionWrites.add(p);
@@ -141,7 +161,12 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
-        endpoints: config.webhooks, secret: e.ARCHIVER_WEBHOOK_SECRET!, allowedHosts: config.allowedHosts, bus: events.bus, log, retryScale: e.ARCHIVER_RETRY_SCALE,
+        endpoints: config.webhooks,
+        secret: e.ARCHIVER_WEBHOOK_SECRET!,
+        allowedHosts: config.allowedHosts,
+        bus: events.bus,
+        log,
+        retryScale: e.ARCHIVER_RETRY_SCALE,
       })
     : null;
   const google = await googleFromConfig(config);
@@ -152,8 +177,15 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
     onRefused: (update, outcome) => {
-      log.error({ rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message }, 'status write refused');
-      if (update.jobId) queue.markWriteRefused(update.jobId, { category: 'data_corruption', message: `status not written to the sheet: ${outcome.message}` });
+      log.error(
+        { rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message },
+        'status write refused',
+      );
+      if (update.jobId)
+        queue.markWriteRefused(update.jobId, {
+          category: 'data_corruption',
+          message: `status not written to the sheet: ${outcome.message}`,
+        });
     },
   });
 
@@ -162,22 +194,30 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const helpers = e.ARCHIVER_YTDLP_HELPERS ? new YtDlpHelperPool({ size: e.ARCHIVER_CONCURRENCY, log }) : undefined;
   const sources = {
     youtube: createYtDlpSource({
-      allowedHosts: config.allowedHosts, tools, maxComments: e.ARCHIVER_MAX_COMMENTS, toolConfig: toolConfigFromEnv(e),
-      channelMax: e.ARCHIVER_CHANNEL_MAX, ...(helpers ? { helpers } : {}), ...(metrics ? { onRun: metrics.ytdlpRun } : {}), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
+      allowedHosts: config.allowedHosts,
+      tools,
+      maxComments: e.ARCHIVER_MAX_COMMENTS,
+      toolConfig: toolConfigFromEnv(e),
+      channelMax: e.ARCHIVER_CHANNEL_MAX,
+      ...(helpers ? { helpers } : {}),
+      ...(metrics ? { onRun: metrics.ytdlpRun } : {}),
+      ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
     }),
     // googleapis loads on the first Drive job, not at start-up
-    drive: lazySource('drive', async () => (await import('./sources/drive/index.js')).createDriveSource({
-      auth: google.auth,
-      ...(e.GOOGLE_DRIVE_ROOT_URL ? { rootUrl: e.GOOGLE_DRIVE_ROOT_URL } : {}),
-      ...(e.GOOGLE_DRIVE_PUBLIC_URL ? { publicDownloadBaseUrl: e.GOOGLE_DRIVE_PUBLIC_URL } : {}),
-      ...(e.DRIVE_EXPORT_FORMATS ? { exportFormats: e.DRIVE_EXPORT_FORMATS } : {}),
-      acknowledgeAbuse: e.DRIVE_ACKNOWLEDGE_ABUSE,
-      maxFiles: e.DRIVE_MAX_FILES,
-      maxBytes: e.DRIVE_MAX_BYTES,
-      concurrency: e.DRIVE_CONCURRENCY,
-      limitNames: { maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' },
-      ...(metrics ? { onApiCall: metrics.driveCall } : {}),
-    })),
+    drive: lazySource('drive', async () =>
+      (await import('./sources/drive/index.js')).createDriveSource({
+        auth: google.auth,
+        ...(e.GOOGLE_DRIVE_ROOT_URL ? { rootUrl: e.GOOGLE_DRIVE_ROOT_URL } : {}),
+        ...(e.GOOGLE_DRIVE_PUBLIC_URL ? { publicDownloadBaseUrl: e.GOOGLE_DRIVE_PUBLIC_URL } : {}),
+        ...(e.DRIVE_EXPORT_FORMATS ? { exportFormats: e.DRIVE_EXPORT_FORMATS } : {}),
+        acknowledgeAbuse: e.DRIVE_ACKNOWLEDGE_ABUSE,
+        maxFiles: e.DRIVE_MAX_FILES,
+        maxBytes: e.DRIVE_MAX_BYTES,
+        concurrency: e.DRIVE_CONCURRENCY,
+        limitNames: { maxFiles: 'DRIVE_MAX_FILES', maxBytes: 'DRIVE_MAX_BYTES' },
+        ...(metrics ? { onApiCall: metrics.driveCall } : {}),
+      }),
+    ),
   };
 
   const runner = new Runner({
@@ -204,7 +244,12 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
-    metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => runner.pausedLaneNames, ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}) });
+    metrics.observeQueue({
+      snapshot: (now) => gauges.snapshot(now),
+      outboxSize: () => outbox.size(),
+      pausedLanes: () => runner.pausedLaneNames,
+      ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}),
+    });
   }
 
   // The spreadsheets this process writes back to: a `run` (its own CSV backend) only its CSV; a
@@ -244,9 +289,16 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     erase,
     webhooks,
     async readiness() {
-      const results: CheckResult[] = (await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])).flat();
+      const results: CheckResult[] = (
+        await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])
+      ).flat();
       results.push(checkQueue(queue));
-      return { ready: results.every((r) => r.ok), checks: Object.fromEntries(results.map((r) => [r.name, { ok: r.ok, detail: r.detail, ...(r.warning ? { warning: r.warning } : {}) }])) };
+      return {
+        ready: results.every((r) => r.ok),
+        checks: Object.fromEntries(
+          results.map((r) => [r.name, { ok: r.ok, detail: r.detail, ...(r.warning ? { warning: r.warning } : {}) }]),
+        ),
+      };
     },
     async close({ abortRunning = false } = {}) {
       await runner.stop(abortRunning);

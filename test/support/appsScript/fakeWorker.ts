@@ -27,9 +27,7 @@ export interface ReceivedRequest {
   status: number;
 }
 
-export type FakeWorkerMode =
-  | { kind: 'accept'; jobStatus?: string }
-  | { kind: 'status'; status: number; body: string };
+export type FakeWorkerMode = { kind: 'accept'; jobStatus?: string } | { kind: 'status'; status: number; body: string };
 
 export interface FakeWorker {
   /** base URL, e.g. https://127.0.0.1:41234 (TLS with the test certificate of tls.ts) */
@@ -129,10 +127,21 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.addres
  * @param opts.secret shared secret; opts.toleranceS clock skew allowed (default 300, as the worker);
  *   opts.prefix path the worker is mounted under (default '').
  */
-export async function startFakeWorker(opts: { secret: string; toleranceS?: number; prefix?: string; version?: string }): Promise<FakeWorker> {
+export async function startFakeWorker(opts: {
+  secret: string;
+  toleranceS?: number;
+  prefix?: string;
+  version?: string;
+}): Promise<FakeWorker> {
   const worker = new Worker(SOURCE, {
     eval: true,
-    workerData: { secret: opts.secret, toleranceS: opts.toleranceS ?? 300, prefix: opts.prefix ?? '', version: opts.version ?? '0.1.0-test', ...testCert() },
+    workerData: {
+      secret: opts.secret,
+      toleranceS: opts.toleranceS ?? 300,
+      prefix: opts.prefix ?? '',
+      version: opts.version ?? '0.1.0-test',
+      ...testCert(),
+    },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port));

@@ -162,7 +162,12 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
     HtmlService: makeHtmlService(env),
     Session: makeSession(env),
     Logger: makeLogger(env, logs),
-    console: { log: (...a: unknown[]) => logs.push(a.map(String).join(' ')), info: (...a: unknown[]) => logs.push(a.map(String).join(' ')), warn: (...a: unknown[]) => logs.push(a.map(String).join(' ')), error: (...a: unknown[]) => logs.push(a.map(String).join(' ')) },
+    console: {
+      log: (...a: unknown[]) => logs.push(a.map(String).join(' ')),
+      info: (...a: unknown[]) => logs.push(a.map(String).join(' ')),
+      warn: (...a: unknown[]) => logs.push(a.map(String).join(' ')),
+      error: (...a: unknown[]) => logs.push(a.map(String).join(' ')),
+    },
   };
   for (const [k, v] of Object.entries(services)) (ctx as Record<string, unknown>)[k] = v;
   const builtins = new Set(Object.keys(ctx));
@@ -174,7 +179,7 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
     const f = g[fn];
     if (typeof f !== 'function') throw new Error(`Script function not found: ${fn}`);
     const vmArgs = args.length ? fromJson(JSON.stringify(args)) : [];
-    return (f as (...a: unknown[]) => unknown).apply(undefined, vmArgs);
+    return (f as (...a: unknown[]) => unknown)(...(vmArgs as unknown[]));
   };
 
   return {
@@ -195,12 +200,22 @@ export function loadAddon(opts: LoadAddonOptions): LoadedAddon {
     select(a1, sheetName) {
       const m = /^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$/i.exec(a1);
       if (!m) throw new Error(`bad A1 ${a1}`);
-      const col = (l: string) => l.toUpperCase().split('').reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0);
+      const col = (l: string) =>
+        l
+          .toUpperCase()
+          .split('')
+          .reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0);
       const c1 = col(m[1]!);
       const r1 = Number(m[2]);
       const c2 = m[3] ? col(m[3]) : c1;
       const r2 = m[4] ? Number(m[4]) : r1;
-      env.selection = { sheetName: sheetName ?? env.activeSheetName, row: Math.min(r1, r2), column: Math.min(c1, c2), numRows: Math.abs(r2 - r1) + 1, numColumns: Math.abs(c2 - c1) + 1 };
+      env.selection = {
+        sheetName: sheetName ?? env.activeSheetName,
+        row: Math.min(r1, r2),
+        column: Math.min(c1, c2),
+        numRows: Math.abs(r2 - r1) + 1,
+        numColumns: Math.abs(c2 - c1) + 1,
+      };
     },
     runTimeTriggers(o = {}) {
       const ran: string[] = [];

@@ -191,7 +191,11 @@ function makeResponse(env: HarnessEnv, status: number, headers: Record<string, s
       getContent: () => toSignedBytes(body),
       getHeaders: () => ({ ...headers }),
       getAllHeaders: () => ({ ...headers }),
-      getBlob: () => ({ getDataAsString: () => body.toString('utf8'), getBytes: () => toSignedBytes(body), getContentType: () => headers['content-type'] ?? null }),
+      getBlob: () => ({
+        getDataAsString: () => body.toString('utf8'),
+        getBytes: () => toSignedBytes(body),
+        getContentType: () => headers['content-type'] ?? null,
+      }),
     },
     'HTTPResponse',
     env.counter,
@@ -217,7 +221,11 @@ type FetchParams = {
  * `Request failed for <url> returned code <n>` unless muteHttpExceptions; a network failure
  * always throws (`Address unavailable: <url>`), and in fetchAll one failure fails the whole call.
  */
-export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeoutMs: number; onFetch?: (reqs: FetchHookRequest[]) => void }) {
+export function makeUrlFetchApp(
+  env: HarnessEnv,
+  http: SyncHttp,
+  opts: { timeoutMs: number; onFetch?: (reqs: FetchHookRequest[]) => void },
+) {
   const toRequest = (r: string | FetchParams, params?: FetchParams): { req: SyncRequest; mute: boolean } => {
     const p: FetchParams = typeof r === 'string' ? { ...(params ?? {}), url: r } : r;
     if (!p.url || !/^https?:\/\//i.test(p.url)) throw new Error(`Invalid argument: ${p.url}`);
@@ -231,7 +239,10 @@ export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeout
       else body = new URLSearchParams(Object.entries(p.payload as Record<string, unknown>).map(([k, v]) => [k, String(v)])).toString();
       headers['Content-Type'] = p.contentType ?? 'application/x-www-form-urlencoded';
     }
-    return { req: { url: p.url, method, headers, body, followRedirects: p.followRedirects !== false, timeoutMs: opts.timeoutMs }, mute: !!p.muteHttpExceptions };
+    return {
+      req: { url: p.url, method, headers, body, followRedirects: p.followRedirects !== false, timeoutMs: opts.timeoutMs },
+      mute: !!p.muteHttpExceptions,
+    };
   };
   const run = (items: { req: SyncRequest; mute: boolean }[]) => {
     requireAuth(env, 'UrlFetchApp.fetch');
@@ -239,8 +250,12 @@ export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeout
     // The allow-list (https://developers.google.com/apps-script/manifest/allowlist-url): with
     // urlFetchWhitelist set, only URLs under one of its https prefixes may be fetched, so http is refused.
     const allow = env.manifest.urlFetchWhitelist;
-    if (allow) for (const { req } of items) if (!whitelisted(req.url, allow))
-      throw new Error(`Exception: Request to ${req.url} is not allowed: it is not covered by the urlFetchWhitelist in the manifest (${allow.join(', ')}).`);
+    if (allow)
+      for (const { req } of items)
+        if (!whitelisted(req.url, allow))
+          throw new Error(
+            `Exception: Request to ${req.url} is not allowed: it is not covered by the urlFetchWhitelist in the manifest (${allow.join(', ')}).`,
+          );
     env.counter.add('UrlFetchApp.request', items.length);
     opts.onFetch?.(items.map((i) => ({ url: i.req.url, method: i.req.method })));
     const results = http.requestAll(items.map((i) => i.req));
@@ -249,7 +264,9 @@ export function makeUrlFetchApp(env: HarnessEnv, http: SyncHttp, opts: { timeout
       if (!res.ok) throw new Error(`Address unavailable: ${req.url} (${res.error})`);
       const body = Buffer.from(res.bodyBase64, 'base64');
       if (res.status >= 400 && !mute)
-        throw new Error(`Request failed for ${req.url} returned code ${res.status}. Truncated server response: ${body.toString('utf8').slice(0, 100)} (use muteHttpExceptions option to examine full response)`);
+        throw new Error(
+          `Request failed for ${req.url} returned code ${res.status}. Truncated server response: ${body.toString('utf8').slice(0, 100)} (use muteHttpExceptions option to examine full response)`,
+        );
       return makeResponse(env, res.status, res.headers, body);
     });
   };
@@ -294,7 +311,16 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
  */
 export function formatDate(date: Date, timeZone: string, pattern: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(date)
       .map((p) => [p.type, p.value]),
   ) as Record<string, string>;
@@ -304,17 +330,28 @@ export function formatDate(date: Date, timeZone: string, pattern: string): strin
   return pattern.replace(/'([^']*)'|yyyy|yy|MM|dd|HH|mm|ss|SSS|XXX|X|Z/g, (tok, lit: string | undefined) => {
     if (lit !== undefined) return lit === '' ? "'" : lit;
     switch (tok) {
-      case 'yyyy': return parts['year']!;
-      case 'yy': return parts['year']!.slice(-2);
-      case 'MM': return parts['month']!;
-      case 'dd': return parts['day']!;
-      case 'HH': return parts['hour']!;
-      case 'mm': return parts['minute']!;
-      case 'ss': return parts['second']!;
-      case 'SSS': return pad(date.getUTCMilliseconds(), 3);
-      case 'XXX': return offMin === 0 ? 'Z' : offset(':');
-      case 'X': return offMin === 0 ? 'Z' : offset('');
-      default: return offset('');
+      case 'yyyy':
+        return parts['year']!;
+      case 'yy':
+        return parts['year']!.slice(-2);
+      case 'MM':
+        return parts['month']!;
+      case 'dd':
+        return parts['day']!;
+      case 'HH':
+        return parts['hour']!;
+      case 'mm':
+        return parts['minute']!;
+      case 'ss':
+        return parts['second']!;
+      case 'SSS':
+        return pad(date.getUTCMilliseconds(), 3);
+      case 'XXX':
+        return offMin === 0 ? 'Z' : offset(':');
+      case 'X':
+        return offMin === 0 ? 'Z' : offset('');
+      default:
+        return offset('');
     }
   });
 }
@@ -331,11 +368,16 @@ export function makeUtilities(env: HarnessEnv, opts: { uuid?: () => string; onSl
       DigestAlgorithm: { MD5: 'md5', SHA_1: 'sha1', SHA_256: 'sha256', SHA_512: 'sha512' },
       computeHmacSha256Signature: (value: unknown, key: unknown, charset?: string) =>
         toSignedBytes(createHmac('sha256', fromBytesOrString(key, charset)).update(fromBytesOrString(value, charset)).digest()),
-      computeDigest: (algorithm: string, value: unknown, charset?: string) => toSignedBytes(createHash(algorithm).update(fromBytesOrString(value, charset)).digest()),
+      computeDigest: (algorithm: string, value: unknown, charset?: string) =>
+        toSignedBytes(createHash(algorithm).update(fromBytesOrString(value, charset)).digest()),
       base64Encode: (data: unknown, charset?: string) => fromBytesOrString(data, charset).toString('base64'),
-      base64EncodeWebSafe: (data: unknown, charset?: string) => fromBytesOrString(data, charset).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
+      base64EncodeWebSafe: (data: unknown, charset?: string) =>
+        fromBytesOrString(data, charset).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
       base64Decode: (encoded: string) => toSignedBytes(Buffer.from(String(encoded), 'base64')),
-      newBlob: (data: unknown) => ({ getDataAsString: () => fromBytesOrString(data).toString('utf8'), getBytes: () => toSignedBytes(fromBytesOrString(data)) }),
+      newBlob: (data: unknown) => ({
+        getDataAsString: () => fromBytesOrString(data).toString('utf8'),
+        getBytes: () => toSignedBytes(fromBytesOrString(data)),
+      }),
       getUuid: () => (opts.uuid ? opts.uuid() : randomUUID()),
       formatDate: (date: Date, timeZone: string, format: string) => formatDate(date, timeZone, format),
       sleep(ms: number) {
@@ -391,8 +433,16 @@ export function makeScriptApp(env: HarnessEnv) {
         requireScope(env, 'ClockTriggerBuilder.create', [AUTH_SCOPE.scriptApp]);
         if (!(hours >= 1)) throw new Error('Add-ons may not create time-based triggers that run more often than once an hour.');
         const mine = env.state.triggers.filter((t) => t.user === env.user && t.sourceId === env.spreadsheetId && t.eventType === 'CLOCK');
-        if (mine.length >= 1) throw new Error('This add-on has created too many time-based triggers in this document for this Google user account.');
-        const t: FakeTriggerRecord = { id: String(env.state.nextTriggerId++), handler, user: env.user, sourceId: env.spreadsheetId, eventType: 'CLOCK', everyHours: hours };
+        if (mine.length >= 1)
+          throw new Error('This add-on has created too many time-based triggers in this document for this Google user account.');
+        const t: FakeTriggerRecord = {
+          id: String(env.state.nextTriggerId++),
+          handler,
+          user: env.user,
+          sourceId: env.spreadsheetId,
+          eventType: 'CLOCK',
+          everyHours: hours,
+        };
         env.state.triggers.push(t);
         return makeTrigger(env, t);
       },
@@ -430,11 +480,13 @@ export function makeScriptApp(env: HarnessEnv) {
        */
       requireScopes(mode: string, scopes: string[]) {
         const missing = scopes.filter((x) => !env.grantedScopes.has(x));
-        if (mode === AuthMode.FULL && missing.length) throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
+        if (mode === AuthMode.FULL && missing.length)
+          throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
       },
       requireAllScopes(mode: string) {
         const missing = env.manifest.oauthScopes.filter((x) => !env.grantedScopes.has(x));
-        if (mode === AuthMode.FULL && missing.length) throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
+        if (mode === AuthMode.FULL && missing.length)
+          throw new Error(`Authorization is required to perform that action. Missing: ${missing.join(', ')}`);
       },
       EventType: { CLOCK: 'CLOCK', ON_OPEN: 'ON_OPEN', ON_EDIT: 'ON_EDIT' },
       TriggerSource: { CLOCK: 'CLOCK', SPREADSHEETS: 'SPREADSHEETS' },
@@ -468,15 +520,31 @@ export function makeHtmlService(env: HarnessEnv) {
   const output = (content: string) => {
     let title = '';
     const o = {
-      setTitle(t: string) { title = t; return o; },
+      setTitle(t: string) {
+        title = t;
+        return o;
+      },
       getTitle: () => title,
       getContent: () => content,
-      setWidth() { return o; },
-      setHeight() { return o; },
-      setSandboxMode() { return o; },
-      setXFrameOptionsMode() { return o; },
-      addMetaTag() { return o; },
-      append(s: string) { content += s; return o; },
+      setWidth() {
+        return o;
+      },
+      setHeight() {
+        return o;
+      },
+      setSandboxMode() {
+        return o;
+      },
+      setXFrameOptionsMode() {
+        return o;
+      },
+      addMetaTag() {
+        return o;
+      },
+      append(s: string) {
+        content += s;
+        return o;
+      },
     };
     return counted(o, 'HtmlOutput', env.counter);
   };

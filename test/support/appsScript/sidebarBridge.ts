@@ -55,7 +55,8 @@ export async function startSidebarBridge(addon: LoadedAddon): Promise<SidebarBri
       req.on('end', () => {
         const { fn, args } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { fn: string; args: unknown[] };
         calls.push(fn);
-        if (!publicNames.has(fn) || fn.endsWith('_')) return send(200, 'application/json', JSON.stringify({ ok: false, error: `Script function not found: ${fn}` }));
+        if (!publicNames.has(fn) || fn.endsWith('_'))
+          return send(200, 'application/json', JSON.stringify({ ok: false, error: `Script function not found: ${fn}` }));
         try {
           const value = addon.call(fn, ...args);
           send(200, 'application/json', JSON.stringify({ ok: true, value: value ?? null }));

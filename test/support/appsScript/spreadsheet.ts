@@ -64,13 +64,27 @@ export class FakeRange {
   /** set by Sheet.getRange('G2:G'): the range runs to the end of the grid, whatever its size */
   openEnded = false;
 
-  getRow(): number { return this.row; }
-  getColumn(): number { return this.column; }
-  getLastRow(): number { return this.row + this.numRows - 1; }
-  getLastColumn(): number { return this.column + this.numColumns - 1; }
-  getNumRows(): number { return this.numRows; }
-  getNumColumns(): number { return this.numColumns; }
-  getSheet(): FakeSheet { return wrapSheet(this.env, this.sheetData); }
+  getRow(): number {
+    return this.row;
+  }
+  getColumn(): number {
+    return this.column;
+  }
+  getLastRow(): number {
+    return this.row + this.numRows - 1;
+  }
+  getLastColumn(): number {
+    return this.column + this.numColumns - 1;
+  }
+  getNumRows(): number {
+    return this.numRows;
+  }
+  getNumColumns(): number {
+    return this.numColumns;
+  }
+  getSheet(): FakeSheet {
+    return wrapSheet(this.env, this.sheetData);
+  }
   getA1Notation(): string {
     const a = `${columnLetter(this.column - 1)}${this.row}`;
     return this.numRows === 1 && this.numColumns === 1 ? a : `${a}:${columnLetter(this.getLastColumn() - 1)}${this.getLastRow()}`;
@@ -84,25 +98,34 @@ export class FakeRange {
     if (dates?.size) {
       vals.forEach((line, r) =>
         line.forEach((v, c) => {
-          if (typeof v === 'number' && dates.has(`${this.row - 1 + r},${this.column - 1 + c}`)) line[c] = this.env.makeDate(SERIAL_EPOCH + v * DAY);
+          if (typeof v === 'number' && dates.has(`${this.row - 1 + r},${this.column - 1 + c}`))
+            line[c] = this.env.makeDate(SERIAL_EPOCH + v * DAY);
         }),
       );
     }
     return vals;
   }
-  getValue(): unknown { return this.getValues()[0]![0]; }
-  getDisplayValues(): string[][] { return this.getValues().map((r) => r.map((v) => (isDate(v) ? v.toISOString() : String(v)))); }
+  getValue(): unknown {
+    return this.getValues()[0]![0];
+  }
+  getDisplayValues(): string[][] {
+    return this.getValues().map((r) => r.map((v) => (isDate(v) ? v.toISOString() : String(v))));
+  }
 
   /** @throws Error when `values` is not exactly numRows × numColumns (Apps Script's message). */
   setValues(values: unknown[][]): FakeRange {
     if (!Array.isArray(values) || values.length !== this.numRows)
-      throw new Error(`The number of rows in the data does not match the number of rows in the range. The data has ${values?.length ?? 0} but the range has ${this.numRows}.`);
+      throw new Error(
+        `The number of rows in the data does not match the number of rows in the range. The data has ${values?.length ?? 0} but the range has ${this.numRows}.`,
+      );
     const { model } = this.env.state;
     const formats = this.env.state.numberFormats.get(this.sheetData);
     const dates = dateSet(this.env, this.sheetData);
     values.forEach((line, r) => {
       if (!Array.isArray(line) || line.length !== this.numColumns)
-        throw new Error(`The number of columns in the data does not match the number of columns in the range. The data has ${line?.length ?? 0} but the range has ${this.numColumns}.`);
+        throw new Error(
+          `The number of columns in the data does not match the number of columns in the range. The data has ${line?.length ?? 0} but the range has ${this.numColumns}.`,
+        );
       line.forEach((v, c) => {
         const r0 = this.row - 1 + r;
         const c0 = this.column - 1 + c;
@@ -126,7 +149,9 @@ export class FakeRange {
   setValue(v: unknown): FakeRange {
     return this.setValues(Array.from({ length: this.numRows }, () => Array.from({ length: this.numColumns }, () => v)));
   }
-  clearContent(): FakeRange { return this.setValue(''); }
+  clearContent(): FakeRange {
+    return this.setValue('');
+  }
 
   /** Records the format per column (the model has no formats); '@' makes setValues store text. */
   setNumberFormat(format: string): FakeRange {
@@ -135,7 +160,9 @@ export class FakeRange {
     for (let c = 0; c < this.numColumns; c++) m.set(this.column - 1 + c, format);
     return this;
   }
-  getNumberFormat(): string { return this.env.state.numberFormats.get(this.sheetData)?.get(this.column - 1) ?? 'General'; }
+  getNumberFormat(): string {
+    return this.env.state.numberFormats.get(this.sheetData)?.get(this.column - 1) ?? 'General';
+  }
 }
 
 /**
@@ -145,7 +172,9 @@ export class FakeRange {
  */
 export class FakeRangeList {
   constructor(private readonly ranges: FakeRange[]) {}
-  getRanges(): FakeRange[] { return [...this.ranges]; }
+  getRanges(): FakeRange[] {
+    return [...this.ranges];
+  }
   setValue(value: unknown): FakeRangeList {
     for (const r of this.ranges) r.setValue(value);
     return this;
@@ -165,7 +194,11 @@ export interface StoredRule {
 }
 
 export class FakeConditionalFormatRule {
-  constructor(private readonly env: HarnessEnv, private readonly sheetData: SheetData | null, readonly stored: StoredRule) {}
+  constructor(
+    private readonly env: HarnessEnv,
+    private readonly sheetData: SheetData | null,
+    readonly stored: StoredRule,
+  ) {}
   getRanges(): FakeRange[] {
     if (!this.sheetData) return [];
     return this.stored.ranges.map((r) => {
@@ -175,7 +208,12 @@ export class FakeConditionalFormatRule {
       return range;
     });
   }
-  getBooleanCondition(): { getCriteriaType(): string; getCriteriaValues(): string[]; getBackground(): string | null; getFontColor(): string | null } {
+  getBooleanCondition(): {
+    getCriteriaType(): string;
+    getCriteriaValues(): string[];
+    getBackground(): string | null;
+    getFontColor(): string | null;
+  } {
     const s = this.stored;
     return {
       getCriteriaType: () => s.condition.type,
@@ -190,40 +228,90 @@ export class FakeConditionalFormatRuleBuilder {
   private rule: StoredRule = { condition: { type: 'NONE', values: [] }, format: {}, ranges: [] };
   private sheetData: SheetData | null = null;
   constructor(private readonly env: HarnessEnv) {}
-  whenTextEqualTo(text: string) { this.rule.condition = { type: 'TEXT_EQUAL_TO', values: [text] }; return this.self(); }
-  whenTextContains(text: string) { this.rule.condition = { type: 'TEXT_CONTAINS', values: [text] }; return this.self(); }
-  whenFormulaSatisfied(formula: string) { this.rule.condition = { type: 'CUSTOM_FORMULA', values: [formula] }; return this.self(); }
-  setBackground(color: string) { this.rule.format.background = color; return this.self(); }
-  setFontColor(color: string) { this.rule.format.fontColor = color; return this.self(); }
-  setBold(bold: boolean) { this.rule.format.bold = bold; return this.self(); }
+  whenTextEqualTo(text: string) {
+    this.rule.condition = { type: 'TEXT_EQUAL_TO', values: [text] };
+    return this.self();
+  }
+  whenTextContains(text: string) {
+    this.rule.condition = { type: 'TEXT_CONTAINS', values: [text] };
+    return this.self();
+  }
+  whenFormulaSatisfied(formula: string) {
+    this.rule.condition = { type: 'CUSTOM_FORMULA', values: [formula] };
+    return this.self();
+  }
+  setBackground(color: string) {
+    this.rule.format.background = color;
+    return this.self();
+  }
+  setFontColor(color: string) {
+    this.rule.format.fontColor = color;
+    return this.self();
+  }
+  setBold(bold: boolean) {
+    this.rule.format.bold = bold;
+    return this.self();
+  }
   setRanges(ranges: FakeRange[]) {
-    this.rule.ranges = ranges.map((r) => ({ row: r.getRow(), column: r.getColumn(), numRows: r.getNumRows(), numColumns: r.getNumColumns(), ...(r.openEnded ? { openEnded: true } : {}) }));
+    this.rule.ranges = ranges.map((r) => ({
+      row: r.getRow(),
+      column: r.getColumn(),
+      numRows: r.getNumRows(),
+      numColumns: r.getNumColumns(),
+      ...(r.openEnded ? { openEnded: true } : {}),
+    }));
     this.sheetData = ranges[0]?.sheetData ?? null;
     return this.self();
   }
   build(): FakeConditionalFormatRule {
-    return counted(new FakeConditionalFormatRule(this.env, this.sheetData, structuredClone(this.rule)), 'ConditionalFormatRule', this.env.counter);
+    return counted(
+      new FakeConditionalFormatRule(this.env, this.sheetData, structuredClone(this.rule)),
+      'ConditionalFormatRule',
+      this.env.counter,
+    );
   }
-  private self() { return this as FakeConditionalFormatRuleBuilder; }
+  private self() {
+    return this as FakeConditionalFormatRuleBuilder;
+  }
 }
 
 export class FakeSheet {
-  constructor(private readonly env: HarnessEnv, readonly data: SheetData) {}
-  private get model() { return this.env.state.model; }
+  constructor(
+    private readonly env: HarnessEnv,
+    readonly data: SheetData,
+  ) {}
+  private get model() {
+    return this.env.state.model;
+  }
 
-  getName(): string { return this.data.title; }
+  getName(): string {
+    return this.data.title;
+  }
   setName(name: string): FakeSheet {
     const ss = this.model.spreadsheet(this.env.spreadsheetId)!;
-    if (ss.sheets.some((s) => s !== this.data && s.title === name)) throw new Error(`A sheet with the name "${name}" already exists. Please enter another name.`);
+    if (ss.sheets.some((s) => s !== this.data && s.title === name))
+      throw new Error(`A sheet with the name "${name}" already exists. Please enter another name.`);
     this.data.title = name;
     return wrapSheet(this.env, this.data);
   }
-  getSheetId(): number { return this.data.sheetId; }
-  getParent(): FakeSpreadsheet { return wrapSpreadsheet(this.env); }
-  getLastRow(): number { return this.model.lastRow(this.data); }
-  getLastColumn(): number { return this.model.lastColumn(this.data); }
-  getMaxRows(): number { return gridOf(this.env, this.data).rows; }
-  getMaxColumns(): number { return gridOf(this.env, this.data).columns; }
+  getSheetId(): number {
+    return this.data.sheetId;
+  }
+  getParent(): FakeSpreadsheet {
+    return wrapSpreadsheet(this.env);
+  }
+  getLastRow(): number {
+    return this.model.lastRow(this.data);
+  }
+  getLastColumn(): number {
+    return this.model.lastColumn(this.data);
+  }
+  getMaxRows(): number {
+    return gridOf(this.env, this.data).rows;
+  }
+  getMaxColumns(): number {
+    return gridOf(this.env, this.data).columns;
+  }
   insertColumnsAfter(afterPosition: number, howMany: number): FakeSheet {
     if (afterPosition !== this.getMaxColumns()) throw new Error('stand-in: only appending columns at the end is modelled');
     gridOf(this.env, this.data).columns += howMany;
@@ -267,7 +355,8 @@ export class FakeSheet {
     if (numRows < 1) throw new Error('The number of rows in the range must be at least 1.');
     if (numColumns < 1) throw new Error('The number of columns in the range must be at least 1.');
     const g = gridOf(this.env, this.data);
-    if (row + numRows - 1 > g.rows || column! + numColumns - 1 > g.columns) throw new Error('The coordinates of the range are outside the dimensions of the sheet.');
+    if (row + numRows - 1 > g.rows || column! + numColumns - 1 > g.columns)
+      throw new Error('The coordinates of the range are outside the dimensions of the sheet.');
     return wrapRange(this.env, this.data, row, column!, numRows, numColumns);
   }
   /**
@@ -275,17 +364,24 @@ export class FakeSheet {
    * the ranges of a list of A1 notations on this sheet; an invalid or out-of-grid one throws.
    */
   getRangeList(a1Notations: string[]): FakeRangeList {
-    if (!Array.isArray(a1Notations) || !a1Notations.length) throw new Error('The parameters (number[]) don\'t match the method signature for SpreadsheetApp.Sheet.getRangeList.');
+    if (!Array.isArray(a1Notations) || !a1Notations.length)
+      throw new Error("The parameters (number[]) don't match the method signature for SpreadsheetApp.Sheet.getRangeList.");
     return counted(new FakeRangeList(a1Notations.map((a) => this.getRange(a))), 'RangeList', this.env.counter);
   }
   /** A1 to the last row and column with data (A1 alone for an empty sheet). */
   getDataRange(): FakeRange {
     return wrapRange(this.env, this.data, 1, 1, Math.max(1, this.getLastRow()), Math.max(1, this.getLastColumn()));
   }
-  getFrozenRows(): number { return this.data.frozenRows; }
-  setFrozenRows(rows: number): void { this.data.frozenRows = rows; }
+  getFrozenRows(): number {
+    return this.data.frozenRows;
+  }
+  setFrozenRows(rows: number): void {
+    this.data.frozenRows = rows;
+  }
   getConditionalFormatRules(): FakeConditionalFormatRule[] {
-    return (this.data.conditionalFormats as StoredRule[]).map((r) => counted(new FakeConditionalFormatRule(this.env, this.data, r), 'ConditionalFormatRule', this.env.counter));
+    return (this.data.conditionalFormats as StoredRule[]).map((r) =>
+      counted(new FakeConditionalFormatRule(this.env, this.data, r), 'ConditionalFormatRule', this.env.counter),
+    );
   }
   setConditionalFormatRules(rules: FakeConditionalFormatRule[]): void {
     this.data.conditionalFormats = rules.map((r) => structuredClone(r.stored));
@@ -317,10 +413,18 @@ export class FakeSpreadsheet {
     if (!ss) throw new Error(`no spreadsheet ${this.env.spreadsheetId} in the model`);
     return ss;
   }
-  getId(): string { return this.data.spreadsheetId; }
-  getName(): string { return this.data.title; }
-  getSpreadsheetTimeZone(): string { return this.env.timeZone; }
-  getSheets(): FakeSheet[] { return this.data.sheets.map((s) => wrapSheet(this.env, s)); }
+  getId(): string {
+    return this.data.spreadsheetId;
+  }
+  getName(): string {
+    return this.data.title;
+  }
+  getSpreadsheetTimeZone(): string {
+    return this.env.timeZone;
+  }
+  getSheets(): FakeSheet[] {
+    return this.data.sheets.map((s) => wrapSheet(this.env, s));
+  }
   getSheetByName(name: string): FakeSheet | null {
     const s = this.data.sheets.find((x) => x.title === name);
     return s ? wrapSheet(this.env, s) : null;
@@ -338,7 +442,8 @@ export class FakeSpreadsheet {
   }
   insertSheet(name?: string): FakeSheet {
     const title = name ?? `Sheet${this.data.sheets.length + 1}`;
-    if (this.data.sheets.some((s) => s.title === title)) throw new Error(`A sheet with the name "${title}" already exists. Please enter another name.`);
+    if (this.data.sheets.some((s) => s.title === title))
+      throw new Error(`A sheet with the name "${title}" already exists. Please enter another name.`);
     return wrapSheet(this.env, this.env.state.model.addSheet(this.data.spreadsheetId, title));
   }
 }
@@ -358,10 +463,20 @@ export function makeUi(env: HarnessEnv) {
   const menu = (title: string) => {
     const rec: HarnessEnv['ui']['menus'][number] = { title, items: [] };
     const m = {
-      addItem(caption: string, functionName: string) { rec.items.push({ caption, functionName }); return m; },
-      addSeparator() { rec.items.push({ separator: true }); return m; },
-      addSubMenu() { return m; },
-      addToUi() { env.ui.menus.push(rec); },
+      addItem(caption: string, functionName: string) {
+        rec.items.push({ caption, functionName });
+        return m;
+      },
+      addSeparator() {
+        rec.items.push({ separator: true });
+        return m;
+      },
+      addSubMenu() {
+        return m;
+      },
+      addToUi() {
+        env.ui.menus.push(rec);
+      },
     };
     return counted(m, 'Menu', env.counter);
   };
@@ -399,21 +514,32 @@ export function makeSpreadsheetApp(env: HarnessEnv) {
     return env.documentContext ? wrapSpreadsheet(env) : null;
   };
   const app = {
-    getActiveSpreadsheet() { return active('SpreadsheetApp.getActiveSpreadsheet'); },
-    getActive() { return active('SpreadsheetApp.getActive'); },
-    getActiveSheet() { return active('SpreadsheetApp.getActiveSheet')?.getActiveSheet() ?? null; },
-    getActiveRange() { return active('SpreadsheetApp.getActiveRange')?.getActiveRange() ?? null; },
+    getActiveSpreadsheet() {
+      return active('SpreadsheetApp.getActiveSpreadsheet');
+    },
+    getActive() {
+      return active('SpreadsheetApp.getActive');
+    },
+    getActiveSheet() {
+      return active('SpreadsheetApp.getActiveSheet')?.getActiveSheet() ?? null;
+    },
+    getActiveRange() {
+      return active('SpreadsheetApp.getActiveRange')?.getActiveRange() ?? null;
+    },
     getUi() {
       if (!env.documentContext) throw new Error('Cannot call SpreadsheetApp.getUi() from this context.');
       return makeUi(env);
     },
-    newConditionalFormatRule() { return counted(new FakeConditionalFormatRuleBuilder(env), 'ConditionalFormatRuleBuilder', env.counter); },
+    newConditionalFormatRule() {
+      return counted(new FakeConditionalFormatRuleBuilder(env), 'ConditionalFormatRuleBuilder', env.counter);
+    },
     BooleanCriteria: { TEXT_EQUAL_TO: 'TEXT_EQUAL_TO', TEXT_CONTAINS: 'TEXT_CONTAINS', CUSTOM_FORMULA: 'CUSTOM_FORMULA' },
     flush() {},
     openById(id: string) {
       requireAuth(env, 'SpreadsheetApp.openById');
       requireScope(env, 'SpreadsheetApp.openById', [AUTH_SCOPE.spreadsheets]);
-      if (String(id) !== env.spreadsheetId) throw new Error('Unexpected error while getting the method or property openById on object SpreadsheetApp.');
+      if (String(id) !== env.spreadsheetId)
+        throw new Error('Unexpected error while getting the method or property openById on object SpreadsheetApp.');
       return wrapSpreadsheet(env);
     },
   };

@@ -16,9 +16,7 @@ export interface SyncRequest {
   timeoutMs: number;
 }
 
-export type SyncResult =
-  | { ok: true; status: number; headers: Record<string, string>; bodyBase64: string }
-  | { ok: false; error: string };
+export type SyncResult = { ok: true; status: number; headers: Record<string, string>; bodyBase64: string } | { ok: false; error: string };
 
 // node:http/https rather than fetch: https requests must trust the test CA (tls.ts), as Apps Script
 // verifies the worker's certificate.

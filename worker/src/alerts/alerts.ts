@@ -7,7 +7,16 @@ import { failureAdvice } from './advice.js';
 import { formatDuration } from './duration.js';
 import type { QueueFacts } from './queueFacts.js';
 
-export const ALERT_KINDS = ['failure_rate', 'disk', 'pending', 'queued_age', 'data_corruption', 'lane_paused', 'ytdlp_age', 'cookies_age'] as const;
+export const ALERT_KINDS = [
+  'failure_rate',
+  'disk',
+  'pending',
+  'queued_age',
+  'data_corruption',
+  'lane_paused',
+  'ytdlp_age',
+  'cookies_age',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
@@ -53,7 +62,8 @@ export function evaluateAlerts(f: QueueFacts, r: Readings, t: AlertThresholds, n
       kind: 'data_corruption',
       severity: 'critical',
       message: `${f.dataCorruption} status write${f.dataCorruption === 1 ? ' was' : 's were'} refused because a row changed (data_corruption)`,
-      advice: 'A row_id or type cell changed after dispatch: check those rows in the sheet (`GET /v1/jobs?status=failed`), fix them, then reset the rows',
+      advice:
+        'A row_id or type cell changed after dispatch: check those rows in the sheet (`GET /v1/jobs?status=failed`), fix them, then reset the rows',
     });
   }
   if (r.diskFreeBytes !== null && r.diskFreeBytes < t.minDiskBytes) {

@@ -52,7 +52,14 @@ export class AlertMonitor {
     for (const [id, a] of this.active) {
       if (ids.has(id)) continue;
       this.active.delete(id);
-      this.o.bus.publish({ type: 'alert.cleared', jobId: null, rowId: null, spreadsheetId: null, source: null, data: { id, kind: a.kind } });
+      this.o.bus.publish({
+        type: 'alert.cleared',
+        jobId: null,
+        rowId: null,
+        spreadsheetId: null,
+        source: null,
+        data: { id, kind: a.kind },
+      });
       this.o.log?.info({ alert: id }, 'alert cleared');
     }
   }

@@ -96,7 +96,11 @@ export async function buildReport(d: ReportDeps, since = '24h', sinceMs = 24 * 3
     window: { since, sinceMs, from: iso(now - sinceMs) },
     successRate: { overall: completed + failed ? completed / (completed + failed) : null, completed, failed, bySource: f.bySource },
     failures: f.failures,
-    recent: { finished: f.recent.finished, failed: f.recent.failed, failureRate: f.recent.finished ? f.recent.failed / f.recent.finished : null },
+    recent: {
+      finished: f.recent.finished,
+      failed: f.recent.failed,
+      failureRate: f.recent.finished ? f.recent.failed / f.recent.finished : null,
+    },
     disk: { freeBytes: free, minFreeBytes: t.minDiskBytes },
     jobs: {
       pending: f.open.total,

@@ -44,7 +44,8 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(raw) || n < min || n > max) throw new ThresholdError(`${name}: "${raw}" is not a number from ${min} to ${max}`);
+  if (!/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(raw) || n < min || n > max)
+    throw new ThresholdError(`${name}: "${raw}" is not a number from ${min} to ${max}`);
   return n;
 }
 

@@ -31,7 +31,8 @@ const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png', 'webp', 'gif']);
 /** Drive's entry for an object key in `extra.entries` (mimeType, modifiedTime, headRevisionId), or in an earlier version's. */
 function driveEntryOf(meta: MediaMetadata, key: string, entries: unknown = meta.extra?.['entries']): Record<string, unknown> | undefined {
   if (!Array.isArray(entries)) return undefined;
-  return entries.find((e) => Array.isArray((e as { keys?: unknown }).keys) && (e as { keys: string[] }).keys.includes(key)) as Record<string, unknown> | undefined;
+  return entries.find((e) => Array.isArray((e as { keys?: unknown }).keys) && (e as { keys: string[] }).keys.includes(key)) as
+    Record<string, unknown> | undefined;
 }
 
 /**
@@ -64,7 +65,11 @@ export function kindOf(source: SourceName, key: string, mimeType?: string): Asse
 
 /** Where an object is, for people: `s3://bucket/<bucket key>` or the local file's `file://` URL. */
 export function storageUrlOf(store: ObjectStore, key: string): string {
-  const s = underlyingStore(store) as ObjectStore & { bucket?: string; objectKeyOf?: (k: string) => string; pathOf?: (k: string) => string };
+  const s = underlyingStore(store) as ObjectStore & {
+    bucket?: string;
+    objectKeyOf?: (k: string) => string;
+    pathOf?: (k: string) => string;
+  };
   if (s.kind === 's3' && s.bucket && s.objectKeyOf) return `s3://${s.bucket}/${s.objectKeyOf(key)}`;
   if (s.pathOf) return pathToFileURL(s.pathOf(key)).href;
   return key;
@@ -137,7 +142,10 @@ export function versionedFiles(meta: MediaMetadata): VersionedFile[] {
   const x = meta.extra ?? {};
   const current = typeof x['version'] === 'number' ? (x['version'] as number) : 1;
   const out: VersionedFile[] = (meta.files ?? []).map((file) => ({ file, version: current, current: true, entries: x['entries'] }));
-  const older = meta.source === 'drive' && Array.isArray(x['versions']) ? (x['versions'] as { version?: unknown; files?: unknown; entries?: unknown }[]) : [];
+  const older =
+    meta.source === 'drive' && Array.isArray(x['versions'])
+      ? (x['versions'] as { version?: unknown; files?: unknown; entries?: unknown }[])
+      : [];
   for (const v of [...older].reverse()) {
     if (typeof v?.version !== 'number' || !Array.isArray(v.files)) continue;
     for (const file of v.files as VersionedFile['file'][]) out.push({ file, version: v.version, current: false, entries: v.entries });
@@ -158,7 +166,12 @@ export function assetsOf(meta: MediaMetadata, metadata: MetadataObject, store: O
   const current = typeof meta.extra?.['version'] === 'number' ? (meta.extra['version'] as number) : 1;
   const files: VersionedFile[] = [
     ...versionedFiles(meta).filter((v) => v.file.key.startsWith(folder) && v.file.key !== metadata.key),
-    { file: { key: metadata.key, size: metadata.size, sha256: metadata.sha256 }, version: current, current: true, entries: meta.extra?.['entries'] },
+    {
+      file: { key: metadata.key, size: metadata.size, sha256: metadata.sha256 },
+      version: current,
+      current: true,
+      entries: meta.extra?.['entries'],
+    },
   ];
   const seen = new Set<string>();
   const out: AssetsTable[] = [];
@@ -167,14 +180,22 @@ export function assetsOf(meta: MediaMetadata, metadata: MetadataObject, store: O
     if (seen.has(f.key)) continue;
     seen.add(f.key);
     const entry = meta.source === 'drive' ? driveEntryOf(meta, f.key, v.entries) : undefined;
-    const mime = typeof entry?.['mimeType'] === 'string' && entry['mimeType'] ? (entry['mimeType'] as string) : (meta.extra?.['mimeType'] as string | undefined);
+    const mime =
+      typeof entry?.['mimeType'] === 'string' && entry['mimeType']
+        ? (entry['mimeType'] as string)
+        : (meta.extra?.['mimeType'] as string | undefined);
     const revision = (entry?.['headRevisionId'] ??
       entry?.['modifiedTime'] ??
       (v.current ? (meta.extra?.['headRevisionId'] ?? meta.extra?.['modifiedTime']) : undefined)) as string | undefined;
     // Drive items say which archive version each file is; YouTube media has one version
     const media = JSON.stringify(
       meta.source === 'drive'
-        ? { ...facts, ...(v.current ? {} : { modifiedTime: entry?.['modifiedTime'], headRevisionId: entry?.['headRevisionId'] }), version: v.version, current: v.current }
+        ? {
+            ...facts,
+            ...(v.current ? {} : { modifiedTime: entry?.['modifiedTime'], headRevisionId: entry?.['headRevisionId'] }),
+            version: v.version,
+            current: v.current,
+          }
         : facts,
     );
     const fileName = f.key.slice(f.key.lastIndexOf('/') + 1);

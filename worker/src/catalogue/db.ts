@@ -44,7 +44,11 @@ export async function openDb(target: CatalogueTarget): Promise<CatalogueDb> {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
     // an idle client's error (server restart) must not crash the process; the next query reports it
     pool.on('error', () => undefined);
-    return { engine: 'postgres', db: new Kysely<CatalogueDatabase>({ dialect: new PostgresDialect({ pool }) }), describe: describeUrl(target.url) };
+    return {
+      engine: 'postgres',
+      db: new Kysely<CatalogueDatabase>({ dialect: new PostgresDialect({ pool }) }),
+      describe: describeUrl(target.url),
+    };
   }
   const { default: Database } = await import('better-sqlite3');
   let sqlite: InstanceType<typeof Database>;
@@ -59,5 +63,9 @@ export async function openDb(target: CatalogueTarget): Promise<CatalogueDb> {
   } catch (err) {
     throw new ArchiveError('file_io', `cannot open the catalogue ${target.path}: ${(err as Error).message}`, { cause: err });
   }
-  return { engine: 'sqlite', db: new Kysely<CatalogueDatabase>({ dialect: new SqliteDialect({ database: sqlite }) }), describe: target.path };
+  return {
+    engine: 'sqlite',
+    db: new Kysely<CatalogueDatabase>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    describe: target.path,
+  };
 }

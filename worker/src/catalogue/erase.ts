@@ -201,7 +201,12 @@ export async function softDeleteAsset(catalogue: Catalogue, assetId: string, now
   const at = now.toISOString();
   const exists = await catalogue.db.selectFrom('assets').select('asset_id').where('asset_id', '=', assetId).executeTakeFirst();
   if (!exists) return false;
-  await catalogue.db.updateTable('assets').set({ status: 'deleted', deleted_at: at, updated_at: at }).where('asset_id', '=', assetId).where('status', '=', 'stored').execute();
+  await catalogue.db
+    .updateTable('assets')
+    .set({ status: 'deleted', deleted_at: at, updated_at: at })
+    .where('asset_id', '=', assetId)
+    .where('status', '=', 'stored')
+    .execute();
   return true;
 }
 
@@ -221,11 +226,21 @@ export async function purgeDeleted(catalogue: Catalogue, store: ObjectStore, bef
     .execute();
   const media = rows.filter((r) => r.kind !== 'metadata');
   const meta = rows.filter((r) => r.kind === 'metadata');
-  await removeKeys(store, media.map((r) => r.object_key));
-  await removeKeys(store, meta.map((r) => r.object_key));
+  await removeKeys(
+    store,
+    media.map((r) => r.object_key),
+  );
+  await removeKeys(
+    store,
+    meta.map((r) => r.object_key),
+  );
   const ids = rows.map((r) => r.asset_id);
   await catalogue.write(async (trx) => {
-    for (let i = 0; i < ids.length; i += 400) await trx.deleteFrom('assets').where('asset_id', 'in', ids.slice(i, i + 400)).execute();
+    for (let i = 0; i < ids.length; i += 400)
+      await trx
+        .deleteFrom('assets')
+        .where('asset_id', 'in', ids.slice(i, i + 400))
+        .execute();
   });
   return { assets: rows.length, bytes: rows.reduce((n, r) => n + Number(r.size), 0) };
 }
@@ -248,7 +263,12 @@ function serialised<T>(personId: string, fn: () => Promise<T>): Promise<T> {
  */
 async function beginErase(deps: EraseDeps, person: Person): Promise<ErasuresTable> {
   const db = deps.catalogue.db;
-  const open = await db.selectFrom('erasures').selectAll().where('person_id', '=', person.personId).where('finished_at', 'is', null).executeTakeFirst();
+  const open = await db
+    .selectFrom('erasures')
+    .selectAll()
+    .where('person_id', '=', person.personId)
+    .where('finished_at', 'is', null)
+    .executeTakeFirst();
   if (open) return open;
   const job = newestJobOf(deps.queue, person.spreadsheetId, person.rowId);
   const row: ErasedRow = {
@@ -297,7 +317,10 @@ export async function resumeErasures(deps: EraseDeps, owns: (spreadsheetId: stri
   const out: Erasure[] = [];
   for (const r of open) {
     if (!owns(r.spreadsheet_id)) continue;
-    (deps.log ?? silentLogger).warn({ eraseId: r.erase_id, rowId: r.row_id, step: ERASE_STEPS[Number(r.step)] }, 'finishing an interrupted erase');
+    (deps.log ?? silentLogger).warn(
+      { eraseId: r.erase_id, rowId: r.row_id, step: ERASE_STEPS[Number(r.step)] },
+      'finishing an interrupted erase',
+    );
     out.push(await serialised(r.person_id, async () => runSteps(deps, r)));
   }
   return out;
@@ -342,7 +365,10 @@ async function runSteps(deps: EraseDeps, start: ErasuresTable): Promise<Erasure>
     const { keys, bytes } = await objectsToErase(deps, r);
     // media first, metadata.json last: an interrupted step leaves each folder traceable to its row
     const meta = keys.filter((k) => k.endsWith('/metadata.json'));
-    await removeKeys(deps.store, keys.filter((k) => !k.endsWith('/metadata.json')));
+    await removeKeys(
+      deps.store,
+      keys.filter((k) => !k.endsWith('/metadata.json')),
+    );
     await removeKeys(deps.store, meta);
     // a retried step finds fewer objects: keep the first count
     await advance(2, Number(r.files) > 0 ? {} : { files: keys.length, bytes: String(bytes) });

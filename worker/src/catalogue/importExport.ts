@@ -58,7 +58,16 @@ export async function importSheet(
     }
     // the type label is kept exactly as written (docs/design.md §1: never altered)
     const type = col('type') === undefined ? '' : (r[col('type')!] ?? '');
-    people.push({ spreadsheetId: o.spreadsheetId, sheetName: o.sheetName ?? basename(path), rowId, rowNumber, name: cell(col('name')), email: cell(col('email')), type, links });
+    people.push({
+      spreadsheetId: o.spreadsheetId,
+      sheetName: o.sheetName ?? basename(path),
+      rowId,
+      rowNumber,
+      name: cell(col('name')),
+      email: cell(col('email')),
+      type,
+      links,
+    });
   });
   const { created, updated } = await catalogue.importPeople(people);
   return { created, updated, skipped };
@@ -66,9 +75,30 @@ export async function importSheet(
 
 /** The export's columns, in order: the person's first, then the asset's. */
 export const EXPORT_COLUMNS = [
-  'spreadsheet_id', 'sheet_name', 'row_id', 'name', 'email', 'type',
-  'source', 'media_id', 'kind', 'title', 'uploader', 'duration_s', 'link',
-  'asset_id', 'object_key', 'storage_url', 'file_name', 'size_bytes', 'sha256', 'md5', 'revision', 'archived_at', 'tags', 'note',
+  'spreadsheet_id',
+  'sheet_name',
+  'row_id',
+  'name',
+  'email',
+  'type',
+  'source',
+  'media_id',
+  'kind',
+  'title',
+  'uploader',
+  'duration_s',
+  'link',
+  'asset_id',
+  'object_key',
+  'storage_url',
+  'file_name',
+  'size_bytes',
+  'sha256',
+  'md5',
+  'revision',
+  'archived_at',
+  'tags',
+  'note',
 ] as const;
 
 /**
@@ -77,16 +107,36 @@ export const EXPORT_COLUMNS = [
  * @returns the number of rows written
  */
 export async function exportCatalogue(catalogue: Catalogue, format: 'csv' | 'json', out: Writable): Promise<number> {
-  const write = (s: string) => new Promise<void>((res, rej) => (out.write(s, (err) => (err ? rej(err) : res()))));
+  const write = (s: string) => new Promise<void>((res, rej) => out.write(s, (err) => (err ? rej(err) : res())));
   let n = 0;
   if (format === 'csv') await write(stringify([[...EXPORT_COLUMNS]]));
   else await write('[');
   for await (const a of catalogue.exportRows()) {
     const row: Record<(typeof EXPORT_COLUMNS)[number], string | number | null> = {
-      spreadsheet_id: a.spreadsheetId, sheet_name: a.sheetName, row_id: a.rowId, name: a.name, email: a.email, type: a.type,
-      source: a.source, media_id: a.mediaId, kind: a.kind, title: a.title, uploader: a.uploader, duration_s: a.duration, link: a.link,
-      asset_id: a.assetId, object_key: a.objectKey, storage_url: a.storageUrl, file_name: a.fileName, size_bytes: a.size, sha256: a.sha256,
-      md5: a.md5, revision: a.revision, archived_at: a.archivedAt, tags: format === 'csv' ? a.tags.join(';') : null, note: a.note,
+      spreadsheet_id: a.spreadsheetId,
+      sheet_name: a.sheetName,
+      row_id: a.rowId,
+      name: a.name,
+      email: a.email,
+      type: a.type,
+      source: a.source,
+      media_id: a.mediaId,
+      kind: a.kind,
+      title: a.title,
+      uploader: a.uploader,
+      duration_s: a.duration,
+      link: a.link,
+      asset_id: a.assetId,
+      object_key: a.objectKey,
+      storage_url: a.storageUrl,
+      file_name: a.fileName,
+      size_bytes: a.size,
+      sha256: a.sha256,
+      md5: a.md5,
+      revision: a.revision,
+      archived_at: a.archivedAt,
+      tags: format === 'csv' ? a.tags.join(';') : null,
+      note: a.note,
     };
     if (format === 'csv') await write(stringify([EXPORT_COLUMNS.map((c) => row[c] ?? '')]));
     else await write(`${n ? ',' : ''}\n${JSON.stringify({ ...row, tags: a.tags })}`);

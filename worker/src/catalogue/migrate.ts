@@ -118,9 +118,15 @@ export const MIGRATIONS: Migration[] = [
         // Keyed by the assets' rowid, which is stable: nothing here runs VACUUM on the catalogue.
         await sql`create virtual table assets_search using fts5(search, tokenize = 'trigram case_sensitive 1')`.execute(db);
         await sql`insert into assets_search(rowid, search) select rowid, search from assets`.execute(db);
-        await sql`create trigger assets_search_ai after insert on assets begin insert into assets_search(rowid, search) values (new.rowid, new.search); end`.execute(db);
-        await sql`create trigger assets_search_ad after delete on assets begin delete from assets_search where rowid = old.rowid; end`.execute(db);
-        await sql`create trigger assets_search_au after update of search on assets begin update assets_search set search = new.search where rowid = old.rowid; end`.execute(db);
+        await sql`create trigger assets_search_ai after insert on assets begin insert into assets_search(rowid, search) values (new.rowid, new.search); end`.execute(
+          db,
+        );
+        await sql`create trigger assets_search_ad after delete on assets begin delete from assets_search where rowid = old.rowid; end`.execute(
+          db,
+        );
+        await sql`create trigger assets_search_au after update of search on assets begin update assets_search set search = new.search where rowid = old.rowid; end`.execute(
+          db,
+        );
         return;
       }
       // pg_trgm's GIN index serves LIKE '%text%' (https://www.postgresql.org/docs/15/pgtrgm.html#id-1.11.7.42.8).
@@ -185,19 +191,28 @@ export async function migrate(c: CatalogueDb, migrations: Migration[] = MIGRATIO
       const newest = Math.max(0, ...done);
       const known = migrations[migrations.length - 1]?.version ?? 0;
       if (newest > known) {
-        throw new ArchiveError('system', `the catalogue ${c.describe} is at version ${newest}, newer than this sheet-archiver (${known}); upgrade it`);
+        throw new ArchiveError(
+          'system',
+          `the catalogue ${c.describe} is at version ${newest}, newer than this sheet-archiver (${known}); upgrade it`,
+        );
       }
       const applied: number[] = [];
       for (const m of migrations) {
         if (done.has(m.version)) continue;
         await m.up(conn, c.engine);
-        await conn.insertInto('catalogue_migrations').values({ version: m.version, name: m.name, applied_at: new Date().toISOString() }).execute();
+        await conn
+          .insertInto('catalogue_migrations')
+          .values({ version: m.version, name: m.name, applied_at: new Date().toISOString() })
+          .execute();
         applied.push(m.version);
       }
       await sql.raw('commit').execute(conn);
       return applied;
     } catch (err) {
-      await sql.raw('rollback').execute(conn).catch(() => undefined);
+      await sql
+        .raw('rollback')
+        .execute(conn)
+        .catch(() => undefined);
       if (err instanceof ArchiveError) throw err;
       throw new ArchiveError('system', `catalogue migration failed on ${c.describe}: ${(err as Error).message}`, { cause: err });
     }

@@ -62,7 +62,10 @@ export async function rebuildCatalogue(catalogue: Catalogue, store: ObjectStore,
       }
       ok.push({ key, text, meta });
     }
-    const items = ok.map(({ key, text, meta }) => ({ meta, metadata: { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text, 'utf8').digest('hex') } }));
+    const items = ok.map(({ key, text, meta }) => ({
+      meta,
+      metadata: { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text, 'utf8').digest('hex') },
+    }));
     await catalogue.write((trx) => catalogue.applyMany(trx, items, store));
     for (const { key } of ok) seen.add(key);
     files += ok.length;

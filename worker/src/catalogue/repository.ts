@@ -265,7 +265,10 @@ export class Catalogue {
         await sql.raw('commit').execute(conn);
         return out;
       } catch (err) {
-        await sql.raw('rollback').execute(conn).catch(() => undefined);
+        await sql
+          .raw('rollback')
+          .execute(conn)
+          .catch(() => undefined);
         throw err;
       }
     });
@@ -284,7 +287,17 @@ export class Catalogue {
     await trx
       .updateTable('people')
       .set({
-        ...(newer ? { name: p.name, email: p.email, type: p.type, sheet_id: p.sheet_id, sheet_name: p.sheet_name, search: p.search, facts_at: p.facts_at } : {}),
+        ...(newer
+          ? {
+              name: p.name,
+              email: p.email,
+              type: p.type,
+              sheet_id: p.sheet_id,
+              sheet_name: p.sheet_name,
+              search: p.search,
+              facts_at: p.facts_at,
+            }
+          : {}),
         ...(keepImport ? {} : { row_number: p.row_number, links: p.links }),
         updated_at: p.updated_at,
       })
@@ -318,10 +331,19 @@ export class Catalogue {
     const ids = [...people.keys()];
     const existing = new Map<string, string>();
     for (let i = 0; i < ids.length; i += CHUNK) {
-      for (const r of await trx.selectFrom('people').select(['person_id', 'facts_at']).where('person_id', 'in', ids.slice(i, i + CHUNK)).execute()) existing.set(r.person_id, r.facts_at);
+      for (const r of await trx
+        .selectFrom('people')
+        .select(['person_id', 'facts_at'])
+        .where('person_id', 'in', ids.slice(i, i + CHUNK))
+        .execute())
+        existing.set(r.person_id, r.facts_at);
     }
     const fresh = [...people.values()].filter((p) => !existing.has(p.person_id));
-    for (let i = 0; i < fresh.length; i += CHUNK) await trx.insertInto('people').values(fresh.slice(i, i + CHUNK)).execute();
+    for (let i = 0; i < fresh.length; i += CHUNK)
+      await trx
+        .insertInto('people')
+        .values(fresh.slice(i, i + CHUNK))
+        .execute();
     for (const p of people.values()) if (existing.has(p.person_id)) await this.upsertPerson(trx, p);
 
     // assets: replace each folder's set
@@ -330,10 +352,18 @@ export class Catalogue {
     const keys = items.map((x) => x.metadata.key);
     const gone: string[] = [];
     for (let i = 0; i < keys.length; i += CHUNK) {
-      const before = await trx.selectFrom('assets').select('asset_id').where('metadata_key', 'in', keys.slice(i, i + CHUNK)).execute();
+      const before = await trx
+        .selectFrom('assets')
+        .select('asset_id')
+        .where('metadata_key', 'in', keys.slice(i, i + CHUNK))
+        .execute();
       for (const r of before) if (!keep.has(r.asset_id)) gone.push(r.asset_id);
     }
-    for (let i = 0; i < gone.length; i += CHUNK) await trx.deleteFrom('assets').where('asset_id', 'in', gone.slice(i, i + CHUNK)).execute();
+    for (let i = 0; i < gone.length; i += CHUNK)
+      await trx
+        .deleteFrom('assets')
+        .where('asset_id', 'in', gone.slice(i, i + CHUNK))
+        .execute();
     for (let i = 0; i < rows.length; i += CHUNK) {
       await trx
         .insertInto('assets')
@@ -404,7 +434,11 @@ export class Catalogue {
     const rows = await this.db.selectFrom('assets').select(['asset_id', 'metadata_key']).where('status', '=', 'stored').execute();
     const gone = rows.filter((r) => !seen.has(r.metadata_key)).map((r) => r.asset_id);
     await this.write(async (trx) => {
-      for (let i = 0; i < gone.length; i += CHUNK) await trx.deleteFrom('assets').where('asset_id', 'in', gone.slice(i, i + CHUNK)).execute();
+      for (let i = 0; i < gone.length; i += CHUNK)
+        await trx
+          .deleteFrom('assets')
+          .where('asset_id', 'in', gone.slice(i, i + CHUNK))
+          .execute();
     });
     return gone.length;
   }
@@ -487,7 +521,15 @@ export class Catalogue {
   async personWithAssets(personId: string): Promise<{ person: Person; sources: Record<SourceName, MediaGroup[]> } | null> {
     const row = await this.db.selectFrom('people').selectAll().where('person_id', '=', personId).executeTakeFirst();
     if (!row) return null;
-    const assets = (await this.db.selectFrom('assets').selectAll().where('person_id', '=', personId).where('status', '=', 'stored').orderBy('object_key').execute()).map(toAsset);
+    const assets = (
+      await this.db
+        .selectFrom('assets')
+        .selectAll()
+        .where('person_id', '=', personId)
+        .where('status', '=', 'stored')
+        .orderBy('object_key')
+        .execute()
+    ).map(toAsset);
     const sources: Record<SourceName, MediaGroup[]> = { youtube: [], drive: [] };
     for (const a of assets) {
       const groups = sources[a.source];
@@ -503,7 +545,11 @@ export class Catalogue {
   /** Assets matching `f`, ordered by object key (so a person's files sit together), a page at a time. */
   async listAssets(f: AssetFilter = {}): Promise<Page<Asset>> {
     const limit = f.limit ?? 100;
-    let q = this.db.selectFrom('assets').selectAll().orderBy('object_key').limit(limit + 1);
+    let q = this.db
+      .selectFrom('assets')
+      .selectAll()
+      .orderBy('object_key')
+      .limit(limit + 1);
     const status = f.status ?? 'stored';
     if (status !== 'all') q = q.where('status', '=', status);
     if (f.spreadsheetId) q = q.where('spreadsheet_id', '=', f.spreadsheetId);
@@ -515,7 +561,9 @@ export class Catalogue {
       if (this.engine === 'sqlite') {
         // The FTS5 trigram index (migration 2) finds a rare text at once, but materialising every
         // match of a common one costs more than walking object keys until a page is full: probe it.
-        const hits = await sql<{ rowid: number }>`select rowid from assets_search where search glob ${globPattern(f.q)} limit ${SEARCH_PROBE}`.execute(this.db);
+        const hits = await sql<{
+          rowid: number;
+        }>`select rowid from assets_search where search glob ${globPattern(f.q)} limit ${SEARCH_PROBE}`.execute(this.db);
         if (hits.rows.length === 0) return { items: [], nextCursor: null };
         q =
           hits.rows.length < SEARCH_PROBE
@@ -545,7 +593,9 @@ export class Catalogue {
 
   /** The other assets of an asset's media folder (its subtitles, transcript, info…). */
   async siblings(asset: Asset): Promise<Asset[]> {
-    return (await this.db.selectFrom('assets').selectAll().where('metadata_key', '=', asset.metadataKey).orderBy('object_key').execute()).map(toAsset);
+    return (
+      await this.db.selectFrom('assets').selectAll().where('metadata_key', '=', asset.metadataKey).orderBy('object_key').execute()
+    ).map(toAsset);
   }
 
   /**
@@ -583,22 +633,53 @@ export class Catalogue {
   // ── sessions ─────────────────────────────────────────────────────────────────────────────────
 
   /** Records a dispatch or `run` (first record wins: a repeat keeps the original). */
-  async openSession(s: { sessionId: string; kind: 'dispatch' | 'run'; spreadsheetId: string; sheetName: string; request: Record<string, unknown> }): Promise<void> {
+  async openSession(s: {
+    sessionId: string;
+    kind: 'dispatch' | 'run';
+    spreadsheetId: string;
+    sheetName: string;
+    request: Record<string, unknown>;
+  }): Promise<void> {
     const at = nowIso();
     await this.db
       .insertInto('sessions')
-      .values({ session_id: s.sessionId, kind: s.kind, spreadsheet_id: s.spreadsheetId, sheet_name: s.sheetName, request: JSON.stringify(s.request), created_at: at, updated_at: at })
+      .values({
+        session_id: s.sessionId,
+        kind: s.kind,
+        spreadsheet_id: s.spreadsheetId,
+        sheet_name: s.sheetName,
+        request: JSON.stringify(s.request),
+        created_at: at,
+        updated_at: at,
+      })
       .onConflict((oc) => oc.column('session_id').doNothing())
       .execute();
   }
 
   /** Records a job's latest status under its session (created as a dispatch when unknown). */
-  async recordJob(j: { jobId: string; dispatchId: string; spreadsheetId: string; sheetName: string; rowId: string; source: SourceName; status: string; options?: unknown }): Promise<void> {
+  async recordJob(j: {
+    jobId: string;
+    dispatchId: string;
+    spreadsheetId: string;
+    sheetName: string;
+    rowId: string;
+    source: SourceName;
+    status: string;
+    options?: unknown;
+  }): Promise<void> {
     const at = nowIso();
     await this.write(async (trx) => {
       await trx
         .insertInto('sessions')
-        .values({ session_id: j.dispatchId, kind: 'dispatch', spreadsheet_id: j.spreadsheetId, sheet_name: j.sheetName, request: JSON.stringify({ options: j.options ?? {} }), created_at: at, updated_at: at })
+        .values({
+          session_id: j.dispatchId,
+          kind: 'dispatch',
+          spreadsheet_id: j.spreadsheetId,
+          sheet_name: j.sheetName,
+          request: JSON.stringify({ options: j.options ?? {} }),
+          created_at: at,
+          updated_at: at,
+        })
         .onConflict((oc) => oc.column('session_id').doUpdateSet({ updated_at: at }))
         .execute();
       await trx
@@ -611,12 +692,22 @@ export class Catalogue {
 
   /** Sessions, newest first, with their jobs counted by latest status. */
   async listSessions(limit = 50): Promise<Session[]> {
-    const rows = await this.db.selectFrom('sessions').selectAll().orderBy('created_at', 'desc').orderBy('session_id').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('session_id')
+      .limit(limit)
+      .execute();
     if (rows.length === 0) return [];
     const counts = await this.db
       .selectFrom('session_jobs')
       .select(['session_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('session_id', 'in', rows.map((r) => r.session_id))
+      .where(
+        'session_id',
+        'in',
+        rows.map((r) => r.session_id),
+      )
       .groupBy(['session_id', 'status'])
       .execute();
     return rows.map((r) => ({

@@ -6,7 +6,18 @@
 import type { SourceName } from '../../../shared/columns.js';
 
 /** What kind of file an asset is (docs/design.md §8). */
-export const ASSET_KINDS = ['video', 'audio', 'subtitles', 'transcript', 'info', 'thumbnail', 'comments', 'document', 'export', 'metadata'] as const;
+export const ASSET_KINDS = [
+  'video',
+  'audio',
+  'subtitles',
+  'transcript',
+  'info',
+  'thumbnail',
+  'comments',
+  'document',
+  'export',
+  'metadata',
+] as const;
 export type AssetKind = (typeof ASSET_KINDS)[number];
 
 export const ASSET_STATUSES = ['stored', 'deleted'] as const;

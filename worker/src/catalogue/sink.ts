@@ -26,7 +26,11 @@ export function catalogueSink(catalogue: Catalogue): MetadataSink {
  * @returns how many intents were applied and dropped
  * @throws ArchiveError from the store or the catalogue (the intents stay for the next start)
  */
-export async function recoverIntents(catalogue: Catalogue, store: ObjectStore, log?: Logger): Promise<{ applied: number; dropped: number }> {
+export async function recoverIntents(
+  catalogue: Catalogue,
+  store: ObjectStore,
+  log?: Logger,
+): Promise<{ applied: number; dropped: number }> {
   let applied = 0;
   let dropped = 0;
   for (const intent of await catalogue.pendingIntents()) {

@@ -111,7 +111,12 @@ export async function openObject(store: ObjectStore, key: string): Promise<Reada
 }
 
 /** Size and SHA-256 of one object, streamed. @throws ArchiveError when it cannot be read */
-export async function hashObject(store: ObjectStore, key: string, onBytes?: (n: number) => void, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
+export async function hashObject(
+  store: ObjectStore,
+  key: string,
+  onBytes?: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
   const body = await openObject(store, key);
   const sha = createHash('sha256');
   let size = 0;
@@ -227,7 +232,13 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
     }
     if (!isCataloguable(meta)) {
       claimed.add(metadataKey);
-      findings.push({ kind: 'corrupt', key: metadataKey, metadataKey, actual: { size: Buffer.byteLength(text) }, detail: 'metadata.json is not a readable sheet-archiver metadata.json' });
+      findings.push({
+        kind: 'corrupt',
+        key: metadataKey,
+        metadataKey,
+        actual: { size: Buffer.byteLength(text) },
+        detail: 'metadata.json is not a readable sheet-archiver metadata.json',
+      });
       continue;
     }
     if (rowIds && !rowIds.has(meta.row.rowId)) continue;
@@ -238,9 +249,25 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
     const compareCatalogue = (key: string, want: { size: number; sha256: string }) => {
       if (!inCatalogue) return;
       const got = inCatalogue.get(key);
-      if (!got) findings.push({ kind: 'uncatalogued', key, metadataKey, ...where(meta as MediaMetadata), expected: want, detail: 'in metadata.json, not in the catalogue' });
+      if (!got)
+        findings.push({
+          kind: 'uncatalogued',
+          key,
+          metadataKey,
+          ...where(meta as MediaMetadata),
+          expected: want,
+          detail: 'in metadata.json, not in the catalogue',
+        });
       else if (got.size !== want.size || got.sha256 !== want.sha256) {
-        findings.push({ kind: 'uncatalogued', key, metadataKey, ...where(meta as MediaMetadata), expected: want, actual: got, detail: 'the catalogue has another size or SHA-256 than metadata.json' });
+        findings.push({
+          kind: 'uncatalogued',
+          key,
+          metadataKey,
+          ...where(meta as MediaMetadata),
+          expected: want,
+          actual: got,
+          detail: 'the catalogue has another size or SHA-256 than metadata.json',
+        });
       }
     };
     compareCatalogue(metadataKey, metaSelf);
@@ -252,7 +279,14 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
       listedBytes += f.size;
       compareCatalogue(f.key, { size: f.size, sha256: f.sha256 });
       if (!keys.has(f.key)) {
-        findings.push({ kind: 'missing', key: f.key, metadataKey, ...where(meta), expected: { size: f.size, sha256: f.sha256 }, detail: 'listed in metadata.json, not in storage' });
+        findings.push({
+          kind: 'missing',
+          key: f.key,
+          metadataKey,
+          ...where(meta),
+          expected: { size: f.size, sha256: f.sha256 },
+          detail: 'listed in metadata.json, not in storage',
+        });
         o.onFile?.(f.key, findings[findings.length - 1]!);
         continue;
       }
@@ -265,7 +299,10 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
   o.onPlan?.({ files: toRead.length, bytes: toRead.reduce((a, c) => a + c.size, 0) });
   let checkedBytes = 0;
   const concurrency = o.concurrency ?? 4;
-  const threads = store instanceof LocalStore && concurrency > 1 && toRead.length > 1 ? new HashPool(Math.min(concurrency, Math.max(2, availableParallelism()))) : null;
+  const threads =
+    store instanceof LocalStore && concurrency > 1 && toRead.length > 1
+      ? new HashPool(Math.min(concurrency, Math.max(2, availableParallelism())))
+      : null;
   const counted = (n: number) => {
     checkedBytes += n;
     o.onBytes?.(n);
@@ -274,14 +311,31 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
     let finding: Finding | null = null;
     try {
       if (o.signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
-      const got = threads ? await threads.hashFile((store as LocalStore).pathOf(c.key), counted) : await hashObject(store, c.key, counted, o.signal);
+      const got = threads
+        ? await threads.hashFile((store as LocalStore).pathOf(c.key), counted)
+        : await hashObject(store, c.key, counted, o.signal);
       if (got.size !== c.size || got.sha256 !== c.sha256) {
         const what = got.size !== c.size ? `size ${got.size} B, metadata.json says ${c.size} B` : 'SHA-256 differs from metadata.json';
-        finding = { kind: 'corrupt', key: c.key, metadataKey: c.metadataKey, ...where(c.meta), expected: { size: c.size, sha256: c.sha256 }, actual: got, detail: what };
+        finding = {
+          kind: 'corrupt',
+          key: c.key,
+          metadataKey: c.metadataKey,
+          ...where(c.meta),
+          expected: { size: c.size, sha256: c.sha256 },
+          actual: got,
+          detail: what,
+        };
       }
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      finding = { kind: 'missing', key: c.key, metadataKey: c.metadataKey, ...where(c.meta), expected: { size: c.size, sha256: c.sha256 }, detail: `cannot be read: ${(err as Error).message}` };
+      finding = {
+        kind: 'missing',
+        key: c.key,
+        metadataKey: c.metadataKey,
+        ...where(c.meta),
+        expected: { size: c.size, sha256: c.sha256 },
+        detail: `cannot be read: ${(err as Error).message}`,
+      };
     }
     if (finding) findings.push(finding);
     o.onFile?.(c.key, finding);
@@ -301,7 +355,8 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
         } catch {
           /* reported as corrupt by the slice that read it */
         }
-        if (isCataloguable(meta)) for (const { file: f } of versionedFiles(meta as MediaMetadata)) if (f && typeof f.key === 'string') claimed.add(f.key);
+        if (isCataloguable(meta))
+          for (const { file: f } of versionedFiles(meta as MediaMetadata)) if (f && typeof f.key === 'string') claimed.add(f.key);
       }
     }
     for (const key of keys) {
@@ -309,7 +364,10 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
       findings.push({ kind: 'orphan', key, detail: 'in storage, listed by no metadata.json' });
     }
     if (o.catalogue) {
-      let q = o.catalogue.db.selectFrom('assets').select(['object_key', 'metadata_key', 'row_id', 'spreadsheet_id', 'source', 'media_id', 'size', 'sha256']).where('status', '=', 'stored');
+      let q = o.catalogue.db
+        .selectFrom('assets')
+        .select(['object_key', 'metadata_key', 'row_id', 'spreadsheet_id', 'source', 'media_id', 'size', 'sha256'])
+        .where('status', '=', 'stored');
       if (rowIds) q = q.where('row_id', 'in', [...rowIds]);
       if (head) q = q.where('object_key', 'like', `${head.replace(/[\\%_]/g, '\\$&')}%`);
       for (const a of await q.execute()) {
@@ -323,7 +381,9 @@ export async function verifyArchive(store: ObjectStore, o: VerifyOptions = {}): 
           source: a.source,
           mediaId: a.media_id,
           expected: { size: Number(a.size), sha256: a.sha256 },
-          detail: keys.has(a.object_key) ? 'in the catalogue, listed by no metadata.json' : 'in the catalogue, its file and metadata.json entry are gone',
+          detail: keys.has(a.object_key)
+            ? 'in the catalogue, listed by no metadata.json'
+            : 'in the catalogue, its file and metadata.json entry are gone',
         });
       }
     }

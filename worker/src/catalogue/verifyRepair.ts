@@ -44,13 +44,15 @@ export async function prepareRepair(
   const dispatchId = o.dispatchId ?? randomUUID();
   const folders = new Map<string, Finding[]>();
   for (const f of findings) {
-    if ((f.kind === 'missing' || f.kind === 'corrupt') && f.metadataKey) folders.set(f.metadataKey, [...(folders.get(f.metadataKey) ?? []), f]);
+    if ((f.kind === 'missing' || f.kind === 'corrupt') && f.metadataKey)
+      folders.set(f.metadataKey, [...(folders.get(f.metadataKey) ?? []), f]);
   }
   const seenJobs = new Set<string>();
   for (const [metadataKey, bad] of folders) {
     const meta = await readMetadata(store, metadataKey);
     if (!meta) {
-      for (const f of bad) plan.unrepaired.push({ key: f.key, reason: 'its metadata.json cannot be read, so the row and link are unknown' });
+      for (const f of bad)
+        plan.unrepaired.push({ key: f.key, reason: 'its metadata.json cannot be read, so the row and link are unknown' });
       continue;
     }
     for (const f of bad) if (f.kind === 'corrupt' && f.key !== metadataKey) await store.remove(f.key);
@@ -64,7 +66,11 @@ export async function prepareRepair(
   }
 
   if (catalogue) {
-    const apply = [...new Set(findings.filter((f) => f.kind === 'uncatalogued' && f.metadataKey && !folders.has(f.metadataKey)).map((f) => f.metadataKey!))];
+    const apply = [
+      ...new Set(
+        findings.filter((f) => f.kind === 'uncatalogued' && f.metadataKey && !folders.has(f.metadataKey)).map((f) => f.metadataKey!),
+      ),
+    ];
     for (const key of apply) {
       const text = await store.getText(key);
       if (text === null) continue;
@@ -75,7 +81,9 @@ export async function prepareRepair(
     }
     const prune = findings.filter((f) => f.kind === 'catalogue_only').map((f) => f.key);
     if (prune.length) {
-      const r = await catalogue.write((trx) => trx.deleteFrom('assets').where('object_key', 'in', prune).where('status', '=', 'stored').executeTakeFirst());
+      const r = await catalogue.write((trx) =>
+        trx.deleteFrom('assets').where('object_key', 'in', prune).where('status', '=', 'stored').executeTakeFirst(),
+      );
       plan.pruned = Number(r.numDeletedRows);
     }
   }

@@ -34,8 +34,12 @@ export function existingCsv(path: string): string {
 /** Parses `youtube,drive` / `both`. @throws UsageError naming the flag */
 export function parseSources(value: string | undefined, flag = '--sources'): ('youtube' | 'drive')[] {
   if (!value || value === 'both') return ['youtube', 'drive'];
-  const parts = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const p of parts) if (p !== 'youtube' && p !== 'drive') throw new UsageError(`${flag}: "${p}" is not a source (youtube, drive or both)`);
+  const parts = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const p of parts)
+    if (p !== 'youtube' && p !== 'drive') throw new UsageError(`${flag}: "${p}" is not a source (youtube, drive or both)`);
   return [...new Set(parts)] as ('youtube' | 'drive')[];
 }
 

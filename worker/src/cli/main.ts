@@ -70,9 +70,24 @@ program
     }),
   );
 
-program.command('status').description("counts of each source's statuses in a CSV sheet").argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).statusAction(p, o));
-program.command('pending').description('rows `run` would archive now').argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).pendingAction(p, o));
-program.command('failed').description('failed rows with their errors and what to do').argument('<sheet.csv>').addOption(json).action(async (p, o) => (await commands.sheet()).failedAction(p, o));
+program
+  .command('status')
+  .description("counts of each source's statuses in a CSV sheet")
+  .argument('<sheet.csv>')
+  .addOption(json)
+  .action(async (p, o) => (await commands.sheet()).statusAction(p, o));
+program
+  .command('pending')
+  .description('rows `run` would archive now')
+  .argument('<sheet.csv>')
+  .addOption(json)
+  .action(async (p, o) => (await commands.sheet()).pendingAction(p, o));
+program
+  .command('failed')
+  .description('failed rows with their errors and what to do')
+  .argument('<sheet.csv>')
+  .addOption(json)
+  .action(async (p, o) => (await commands.sheet()).failedAction(p, o));
 program
   .command('validate')
   .description('check headers, row_ids and links; exit 1 when there are problems')
@@ -129,10 +144,10 @@ catalogue
 
 program
   .command('erase')
-  .description("delete everything archived for a row: soft (hidden, files kept) or --hard (files, catalogue, sheet cells)")
+  .description('delete everything archived for a row: soft (hidden, files kept) or --hard (files, catalogue, sheet cells)')
   .requiredOption('--row-id <id>', 'the row_id to erase')
   .option('--spreadsheet <id>', 'the spreadsheet id of the row (a `run` sheet: csv:<absolute path>, or give --csv)')
-  .option('--csv <sheet.csv>', "a `run` sheet: its write-back and queue, and csv:<path> as the spreadsheet")
+  .option('--csv <sheet.csv>', 'a `run` sheet: its write-back and queue, and csv:<path> as the spreadsheet')
   .option('--hard', 'delete the files, the catalogue entries, and clear the tracking cells (cannot be undone)')
   .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
   .addOption(json)
@@ -156,7 +171,20 @@ program
   .option('--row-id <id>', 'only this row_id')
   .option('--spreadsheet-id <id>', 'only this spreadsheet')
   .addOption(new Option('--source <source>', 'youtube or drive').choices(['youtube', 'drive']))
-  .addOption(new Option('--kind <kind>', 'kind of file').choices(['video', 'audio', 'subtitles', 'transcript', 'info', 'thumbnail', 'comments', 'document', 'export', 'metadata']))
+  .addOption(
+    new Option('--kind <kind>', 'kind of file').choices([
+      'video',
+      'audio',
+      'subtitles',
+      'transcript',
+      'info',
+      'thumbnail',
+      'comments',
+      'document',
+      'export',
+      'metadata',
+    ]),
+  )
   .option('--media-id <id>', 'only this media id')
   .option('-q, --q <text>', 'search title, uploader and file name')
   .addOption(new Option('--status <status>', 'stored (default), deleted or all').choices(['stored', 'deleted', 'all']))
@@ -166,7 +194,9 @@ program
   .option('--note <text>', "set the asset's note")
   .option('--download [file]', "copy the asset's file here (default: its file name; - for stdout), checking its SHA-256")
   .addOption(json)
-  .action(async (a, o) => (o.download !== undefined ? (await commands.download()).downloadAction(a, o) : (await commands.catalogue()).assetsAction(a, o)));
+  .action(async (a, o) =>
+    o.download !== undefined ? (await commands.download()).downloadAction(a, o) : (await commands.catalogue()).assetsAction(a, o),
+  );
 
 program
   .command('verify')
@@ -195,14 +225,16 @@ program
 
 program
   .command('update-tools')
-  .description("install the latest yt-dlp release (checked against its SHA2-256SUMS) into the tools folder")
+  .description('install the latest yt-dlp release (checked against its SHA2-256SUMS) into the tools folder')
   .option('--dir <path>', 'tools folder (default $ARCHIVER_TOOLS_DIR or ~/.local/share/sheet-archiver/bin)')
   .addOption(json)
   .action(async (o) => (await commands.updateTools()).updateToolsAction(o));
 
 program
   .command('report')
-  .description("the worker's health: status, success rates, failure categories, disk, stuck jobs, tool ages, lane pauses, 24 h trend, alerts")
+  .description(
+    "the worker's health: status, success rates, failure categories, disk, stuck jobs, tool ages, lane pauses, 24 h trend, alerts",
+  )
   .option('--since <duration>', 'window of the rates and failure categories (90m, 24h, 7d; at most 30d)', '24h')
   .addOption(json)
   .action(async (o) => (await commands.report()).reportAction(o));
@@ -221,11 +253,17 @@ program
   .option('--job-id <id>', 'only this job')
   .option('--spreadsheet-id <id>', 'only this spreadsheet')
   .option('--url <url>', 'the worker (default http://127.0.0.1:$PORT, PORT default 8080)')
-  .option('--last-event-id <n>', 'first replay the events after this id from the worker’s log (0: all it keeps)', nonNegativeInt('--last-event-id'))
+  .option(
+    '--last-event-id <n>',
+    'first replay the events after this id from the worker’s log (0: all it keeps)',
+    nonNegativeInt('--last-event-id'),
+  )
   .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
   .action(async (o) => (await commands.watch()).watchAction(o));
 
-const webhooks = program.command('webhooks').description('webhook endpoints (ARCHIVER_WEBHOOK_URLS): state, backlog, a signed test (docs/operations.md#webhooks)');
+const webhooks = program
+  .command('webhooks')
+  .description('webhook endpoints (ARCHIVER_WEBHOOK_URLS): state, backlog, a signed test (docs/operations.md#webhooks)');
 webhooks
   .command('list')
   .description('each endpoint with its event filter, state (enabled, or disabled by a 410) and backlog')

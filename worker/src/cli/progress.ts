@@ -12,7 +12,12 @@ export interface ProgressView {
 }
 
 function describe(job: JobRecord): string {
-  const what = job.status === 'completed' ? `${job.files.filter((f) => !f.endsWith('/metadata.json')).length} file(s)` : job.error ? `${job.error.category}: ${job.error.message}` : '';
+  const what =
+    job.status === 'completed'
+      ? `${job.files.filter((f) => !f.endsWith('/metadata.json')).length} file(s)`
+      : job.error
+        ? `${job.error.category}: ${job.error.message}`
+        : '';
   return `row ${job.rowId} ${job.source} ${job.status}${what ? ` — ${what}` : ''}`;
 }
 
@@ -38,7 +43,13 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream, format: 'archiving |{bar}| {percentage}% | {done}/{jobs} jobs | {current}', barsize: 28, hideCursor: true, clearOnComplete: false },
+    {
+      stream,
+      format: 'archiving |{bar}| {percentage}% | {done}/{jobs} jobs | {current}',
+      barsize: 28,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(1000, 0, { done: 0, jobs: total, current: '' });
@@ -50,7 +61,10 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
         fractions.delete(e.job.jobId);
         if (e.job.status !== 'retrying') done++;
       }
-      bar.update(Math.round(overall() * 1000), { done, current: e.type === 'finished' ? describe(e.job).slice(0, 60) : `row ${e.job.rowId} ${e.job.source}` });
+      bar.update(Math.round(overall() * 1000), {
+        done,
+        current: e.type === 'finished' ? describe(e.job).slice(0, 60) : `row ${e.job.rowId} ${e.job.source}`,
+      });
     },
     stop() {
       bar.stop();

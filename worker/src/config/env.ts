@@ -9,9 +9,7 @@ import { parseJsRuntime } from '../tools/jsRuntime.js';
 import { parseDuration } from '../../../shared/duration.js';
 import { parseWebhookUrls, type WebhookEndpoint } from '../webhooks/endpoints.js';
 
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 const list = z.string().transform((v) =>
   v
     .split(/[\s,]+/)
@@ -49,10 +47,17 @@ const exportFormats = z
   .transform((v, ctx) => {
     if (!v || !v.trim()) return undefined;
     const out: Partial<Record<(typeof EXPORT_KINDS)[number], string[]>> = {};
-    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of v
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const eq = part.indexOf('=');
       const kind = part.slice(0, eq).trim().toLowerCase();
-      const formats = part.slice(eq + 1).split('+').map((f) => f.trim()).filter(Boolean);
+      const formats = part
+        .slice(eq + 1)
+        .split('+')
+        .map((f) => f.trim())
+        .filter(Boolean);
       if (eq <= 0 || !(EXPORT_KINDS as readonly string[]).includes(kind) || formats.length === 0) {
         ctx.addIssue({ code: 'custom', message: `"${part}" is not <${EXPORT_KINDS.join('|')}>=<format>[+<format>…]` });
         return z.NEVER;
@@ -92,7 +97,13 @@ const extraArgs = z
 const dirList = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(new RegExp(`[,${delimiter}]`)).map((s) => s.trim()).filter(Boolean).map((d) => resolve(d)));
+  .transform((v) =>
+    (v ?? '')
+      .split(new RegExp(`[,${delimiter}]`))
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((d) => resolve(d)),
+  );
 
 /** Every environment variable the worker reads, with defaults. See README "Configuration". */
 export const EnvSchema = z.object({
@@ -108,7 +119,11 @@ export const EnvSchema = z.object({
   ARCHIVER_LEASE_S: z.coerce.number().min(1).default(60),
   /** multiplies retry backoff delays (tests and the demo shorten them) */
   ARCHIVER_RETRY_SCALE: z.coerce.number().min(0).max(100).default(1),
-  ARCHIVER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  ARCHIVER_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
   /** status write-back flush window, ms */
   ARCHIVER_REPORT_WINDOW_MS: z.coerce.number().int().min(10).default(2000),
   ARCHIVER_STORAGE: z.enum(['local', 's3']).default('local'),
@@ -133,7 +148,11 @@ export const EnvSchema = z.object({
   GOOGLE_DRIVE_PUBLIC_URL: optional,
   DRIVE_EXPORT_FORMATS: exportFormats,
   DRIVE_MAX_FILES: z.coerce.number().int().min(1).default(5000),
-  DRIVE_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 ** 3),
+  DRIVE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * 1024 ** 3),
   DRIVE_ACKNOWLEDGE_ABUSE: bool.default(false),
   DRIVE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   /** completed Drive rows are due again after this (ms, from e.g. `7d`); unset: never (docs/catalogue.md "Versions") */
@@ -151,7 +170,10 @@ export const EnvSchema = z.object({
   YTDLP_PLUGIN_DIRS: dirList,
   YTDLP_EXTRA_ARGS: extraArgs,
   /** PostgreSQL for the catalogue (docs/design.md §6); unset: SQLite `<ARCHIVER_DATA>/catalogue.db` */
-  DATABASE_URL: optional.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres://user:password@host:port/database URL'),
+  DATABASE_URL: optional.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'must be a postgres://user:password@host:port/database URL',
+  ),
   /** newest uploads one channel link archives (design §2) */
   ARCHIVER_CHANNEL_MAX: z.coerce.number().int().min(1).max(100_000).default(200),
   /** run yt-dlp in long-lived helper processes (no start-up per link); off: one yt-dlp process per link */
@@ -164,7 +186,10 @@ export const EnvSchema = z.object({
   ARCHIVER_VERIFY_EVERY: optional.refine((v) => v === undefined || parseDuration(v) !== null, 'must be a duration such as 12h or 7d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
-  METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
   /** address of the metrics listener; loopback by default so it is never public by accident */
   METRICS_HOST: z.string().default('127.0.0.1'),
   /** bearer token for GET /metrics; without METRICS_PORT it serves /metrics on the main listener. A secret: never logged */
@@ -205,8 +230,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.ARCHIVER_STORAGE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when ARCHIVER_STORAGE=s3');
-  if (e.ARCHIVER_SHEET === 'csv' && !e.ARCHIVER_CSV) throw new ConfigError('invalid configuration:\n  ARCHIVER_CSV: required when ARCHIVER_SHEET=csv');
+  if (e.ARCHIVER_STORAGE === 's3' && !e.S3_BUCKET)
+    throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when ARCHIVER_STORAGE=s3');
+  if (e.ARCHIVER_SHEET === 'csv' && !e.ARCHIVER_CSV)
+    throw new ConfigError('invalid configuration:\n  ARCHIVER_CSV: required when ARCHIVER_SHEET=csv');
   let webhooks: WebhookEndpoint[];
   try {
     webhooks = parseWebhookUrls(e.ARCHIVER_WEBHOOK_URLS, e.ARCHIVER_ALLOWED_HOSTS);
@@ -214,7 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid configuration:\n  ARCHIVER_WEBHOOK_URLS: ${(err as Error).message}`);
   }
   if (webhooks.length && (e.ARCHIVER_WEBHOOK_SECRET ?? '').length < 16) {
-    throw new ConfigError('invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)');
+    throw new ConfigError(
+      'invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)',
+    );
   }
   const dataDir = resolve(e.ARCHIVER_DATA);
   return {
@@ -234,7 +263,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
  */
 export function requireSecret(config: Config): string {
   const s = config.env.ARCHIVER_SECRET;
-  if (!s) throw new ConfigError('invalid configuration:\n  ARCHIVER_SECRET: required for `serve` (the add-on signs every request with it); generate one with `openssl rand -hex 32`');
+  if (!s)
+    throw new ConfigError(
+      'invalid configuration:\n  ARCHIVER_SECRET: required for `serve` (the add-on signs every request with it); generate one with `openssl rand -hex 32`',
+    );
   if (s.length < 16) throw new ConfigError('invalid configuration:\n  ARCHIVER_SECRET: must be at least 16 characters');
   return s;
 }

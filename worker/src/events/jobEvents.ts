@@ -20,7 +20,15 @@ export interface JobEventsOptions {
 
 /** The payload every job event carries. */
 function jobData(job: JobRecord): Record<string, unknown> {
-  return { kind: job.kind ?? 'archive', status: job.status, attempt: job.attempt, maxAttempts: job.maxAttempts, rowNumber: job.rowNumber, sheetName: job.sheetName, links: job.links.length };
+  return {
+    kind: job.kind ?? 'archive',
+    status: job.status,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    rowNumber: job.rowNumber,
+    sheetName: job.sheetName,
+    links: job.links.length,
+  };
 }
 
 export class JobEvents {
@@ -37,7 +45,14 @@ export class JobEvents {
   }
 
   private emit(type: EventType, job: JobRecord, extra: Record<string, unknown> = {}): ArchiverEvent {
-    return this.bus.publish({ type, jobId: job.jobId, rowId: job.rowId, spreadsheetId: job.spreadsheetId, source: job.source, data: { ...jobData(job), ...extra } });
+    return this.bus.publish({
+      type,
+      jobId: job.jobId,
+      rowId: job.rowId,
+      spreadsheetId: job.spreadsheetId,
+      source: job.source,
+      data: { ...jobData(job), ...extra },
+    });
   }
 
   /** A job was enqueued (dispatch) or put back to queued (manual retry). */
@@ -63,7 +78,8 @@ export class JobEvents {
       this.lastProgress.delete(job.jobId);
       // a cancel is recorded by the cancel route, where the queue changed
       if (job.status === 'cancelled') return;
-      if (job.status === 'completed') this.emit('job.completed', job, { files: job.files.filter((f) => !f.endsWith('/metadata.json')), mediaIds: job.mediaIds });
+      if (job.status === 'completed')
+        this.emit('job.completed', job, { files: job.files.filter((f) => !f.endsWith('/metadata.json')), mediaIds: job.mediaIds });
       else this.emit('job.failed', job, { error: job.error, retrying: job.status === 'retrying', nextRunAt: job.nextRunAt });
     }
   }

@@ -130,7 +130,11 @@ export class SqliteEventLog {
   since(afterId: number, filter: EventFilter = {}, limit = 500): ArchiverEvent[] {
     const where = ['id > ?'];
     const params: (string | number)[] = [afterId];
-    for (const [column, value] of [['job_id', filter.jobId], ['row_id', filter.rowId], ['spreadsheet_id', filter.spreadsheetId]] as const) {
+    for (const [column, value] of [
+      ['job_id', filter.jobId],
+      ['row_id', filter.rowId],
+      ['spreadsheet_id', filter.spreadsheetId],
+    ] as const) {
       if (value === undefined) continue;
       where.push(`${column} = ?`);
       params.push(value);

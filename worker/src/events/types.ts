@@ -47,5 +47,9 @@ export interface EventFilter {
 
 /** True when `e` passes the filter. */
 export function matches(e: Pick<ArchiverEvent, 'jobId' | 'rowId' | 'spreadsheetId'>, f: EventFilter): boolean {
-  return (f.jobId === undefined || e.jobId === f.jobId) && (f.rowId === undefined || e.rowId === f.rowId) && (f.spreadsheetId === undefined || e.spreadsheetId === f.spreadsheetId);
+  return (
+    (f.jobId === undefined || e.jobId === f.jobId) &&
+    (f.rowId === undefined || e.rowId === f.rowId) &&
+    (f.spreadsheetId === undefined || e.spreadsheetId === f.spreadsheetId)
+  );
 }

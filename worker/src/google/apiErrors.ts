@@ -61,7 +61,8 @@ export function googleErrorInfo(err: unknown): GoogleErrorInfo {
     }
   }
   const ge = (data as ErrorBody | undefined)?.error;
-  const reasons = ge && typeof ge === 'object' ? [...(ge.errors ?? []), ...(ge.details ?? [])].map((x) => x?.reason).filter((r): r is string => !!r) : [];
+  const reasons =
+    ge && typeof ge === 'object' ? [...(ge.errors ?? []), ...(ge.details ?? [])].map((x) => x?.reason).filter((r): r is string => !!r) : [];
   const rawCode = typeof e?.code === 'string' ? e.code : e?.cause?.code;
   const retryAfterMs = parseRetryAfter(responseHeader(e?.response?.headers, 'retry-after'));
   return {

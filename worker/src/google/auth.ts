@@ -33,7 +33,11 @@ export function googleCredentials(env: { keyFile?: string; subject?: string; acc
   }
   if (env.keyFile) {
     return {
-      auth: new authPlus.GoogleAuth({ keyFile: env.keyFile, scopes: GOOGLE_SCOPES, ...(env.subject ? { clientOptions: { subject: env.subject } } : {}) }),
+      auth: new authPlus.GoogleAuth({
+        keyFile: env.keyFile,
+        scopes: GOOGLE_SCOPES,
+        ...(env.subject ? { clientOptions: { subject: env.subject } } : {}),
+      }),
       kind: 'service_account',
     };
   }

@@ -33,7 +33,9 @@ let ffmpegVersion: Promise<string> | null = null;
 
 /** ffmpeg on PATH (yt-dlp merges and converts with it). A failed look-up is retried next time. */
 export async function checkFfmpeg(): Promise<CheckResult> {
-  ffmpegVersion ??= run('ffmpeg', ['-hide_banner', '-version'], { timeout: 10_000 }).then(({ stdout }) => /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown');
+  ffmpegVersion ??= run('ffmpeg', ['-hide_banner', '-version'], { timeout: 10_000 }).then(
+    ({ stdout }) => /ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown',
+  );
   try {
     return { name: 'ffmpeg', ok: true, detail: await ffmpegVersion };
   } catch {
@@ -48,7 +50,12 @@ export async function checkStorage(store: ObjectStore): Promise<CheckResult> {
     await store.checkWritable();
     return { name: 'storage', ok: true, detail: `${store.kind} writable` };
   } catch (err) {
-    return { name: 'storage', ok: false, detail: (err as Error).message, hint: 'check the archive folder or bucket settings and permissions' };
+    return {
+      name: 'storage',
+      ok: false,
+      detail: (err as Error).message,
+      hint: 'check the archive folder or bucket settings and permissions',
+    };
   }
 }
 
@@ -73,5 +80,7 @@ export async function checkDisk(dir: string, minFreeBytes = 1024 ** 3): Promise<
 /** The queue database answers. */
 export function checkQueue(queue: JobQueue): CheckResult {
   const ok = queue.ping();
-  return ok ? { name: 'queue', ok, detail: `open (${queue.openCount()} open jobs)` } : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
+  return ok
+    ? { name: 'queue', ok, detail: `open (${queue.openCount()} open jobs)` }
+    : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
 }

@@ -121,10 +121,7 @@ export async function probeLink(url: string, o: ProbeOptions): Promise<ProbeOutc
       .map((l) => l.slice(0, 300));
     const withWarnings = { ...v, warnings };
     if (res.timedOut)
-      return fail(
-        new ArchiveError('network', `yt-dlp timed out after ${Math.round((o.timeoutMs ?? 90_000) / 1000)} s`),
-        withWarnings,
-      );
+      return fail(new ArchiveError('network', `yt-dlp timed out after ${Math.round((o.timeoutMs ?? 90_000) / 1000)} s`), withWarnings);
     if (res.spawnError) return fail(new ArchiveError('system', `cannot start yt-dlp: ${res.spawnError.message}`), withWarnings);
     if (res.code !== 0) {
       const c = classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal });

@@ -111,9 +111,7 @@ function get(url: URL, path: string, o: RemoteWorkerOptions, headers: Record<str
         res.on('error', reject);
       },
     );
-    req.on('timeout', () =>
-      req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs ?? 15_000} ms`), { code: 'ETIMEDOUT' })),
-    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs ?? 15_000} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
   });
@@ -257,9 +255,7 @@ export async function checkRemoteWorker(o: RemoteWorkerOptions): Promise<CheckRe
   }
   const skew = clockSkewS(health.headers, now());
   const skewNote =
-    skew !== null && Math.abs(skew) > 60
-      ? `; its clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this machine's`
-      : '';
+    skew !== null && Math.abs(skew) > 60 ? `; its clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this machine's` : '';
   out.push({
     name: 'worker healthz',
     ok: true,

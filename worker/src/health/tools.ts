@@ -142,7 +142,10 @@ export async function cookiesAgeMs(e: Pick<Env, 'YTDLP_COOKIES'>, now = Date.now
 }
 
 /** The located yt-dlp's version and release age in days; null fields when not found, not runnable or not a release. */
-export async function ytdlpAge(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<{ version: string | null; ageDays: number | null }> {
+export async function ytdlpAge(
+  env: NodeJS.ProcessEnv = process.env,
+  now = new Date(),
+): Promise<{ version: string | null; ageDays: number | null }> {
   const found = locateYtDlp(env);
   if (!found) return { version: null, ageDays: null };
   const version = await ytdlpVersion(found.path).catch(() => null);

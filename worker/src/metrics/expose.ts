@@ -51,7 +51,11 @@ function metricsRoute(app: Hono, metrics: ArchiverMetrics, token: string | undef
 }
 
 /** Mounts `GET /metrics` on the main app when the configuration puts it there (token, no METRICS_PORT). */
-export function mountOnMainApp<E extends Env_>(app: Hono<E>, metrics: ArchiverMetrics, e: Pick<Env, 'METRICS_PORT' | 'METRICS_TOKEN'>): void {
+export function mountOnMainApp<E extends Env_>(
+  app: Hono<E>,
+  metrics: ArchiverMetrics,
+  e: Pick<Env, 'METRICS_PORT' | 'METRICS_TOKEN'>,
+): void {
   if (e.METRICS_PORT === undefined && e.METRICS_TOKEN) metricsRoute(app as unknown as Hono, metrics, e.METRICS_TOKEN);
 }
 
@@ -79,7 +83,9 @@ export async function startMetricsListener(
   const server: ServerType = serveHttp({ fetch: app.fetch, port: e.METRICS_PORT, hostname: e.METRICS_HOST });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
-    server.once('error', (err) => reject(new Error(`cannot listen for metrics on ${e.METRICS_HOST}:${e.METRICS_PORT}: ${(err as Error).message}`)));
+    server.once('error', (err) =>
+      reject(new Error(`cannot listen for metrics on ${e.METRICS_HOST}:${e.METRICS_PORT}: ${(err as Error).message}`)),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   if (!isLoopback(e.METRICS_HOST) && !e.METRICS_TOKEN) {

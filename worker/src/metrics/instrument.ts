@@ -10,7 +10,11 @@ import type { ObjectStore, StoredObject } from '../storage/types.js';
  * Wraps a SheetBackend: every apply() is one request (outcome ok or error); its updates count as
  * written or refused, or all as failed when the request threw (the reporter retries them).
  */
-export function countingBackend(inner: SheetBackend, requests: Counter<'backend' | 'outcome'>, updates: Counter<'backend' | 'outcome'>): SheetBackend {
+export function countingBackend(
+  inner: SheetBackend,
+  requests: Counter<'backend' | 'outcome'>,
+  updates: Counter<'backend' | 'outcome'>,
+): SheetBackend {
   const backend = inner.kind;
   return {
     kind: inner.kind,

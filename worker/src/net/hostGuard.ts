@@ -16,8 +16,7 @@ import { isSpecialAddress } from './addresses.js';
 
 /** What a link may be archived as. `url` is what the downloader is given. */
 export type LinkTarget =
-  | { kind: 'youtube'; parsed: Extract<ParsedLink, { source: 'youtube' }>; url: string }
-  | { kind: 'allowed'; url: string; hostPort: string };
+  { kind: 'youtube'; parsed: Extract<ParsedLink, { source: 'youtube' }>; url: string } | { kind: 'allowed'; url: string; hostPort: string };
 
 /** Canonical YouTube URL rebuilt from a parsed id (never the raw string). */
 export function canonicalYouTubeUrl(p: Extract<ParsedLink, { source: 'youtube' }>): string {
@@ -91,6 +90,7 @@ export async function checkDestination(
   if (listed) return addrs[0]!;
   if (!PUBLIC_PORTS.has(port)) throw new ArchiveError('validation', `blocked by archiver host guard: ${display} (port not allowed)`);
   const bad = addrs.find((a) => isSpecialAddress(a.address));
-  if (bad) throw new ArchiveError('validation', `blocked by archiver host guard: ${display} resolves to a non-public address ${bad.address}`);
+  if (bad)
+    throw new ArchiveError('validation', `blocked by archiver host guard: ${display} resolves to a non-public address ${bad.address}`);
   return addrs[0]!;
 }

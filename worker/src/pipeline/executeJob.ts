@@ -32,7 +32,12 @@ export interface ExecuteDeps {
  * @param onProgress overall progress across links, fraction 0…1.
  * @returns the outcome; never throws for a link's failure (it is in `error`), but rethrows an abort.
  */
-export async function executeJob(job: JobRecord, deps: ExecuteDeps, signal: AbortSignal, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
+export async function executeJob(
+  job: JobRecord,
+  deps: ExecuteDeps,
+  signal: AbortSignal,
+  onProgress: (p: JobProgress) => void,
+): Promise<JobOutcome> {
   const files = new Set<string>();
   const mediaIds = new Set<string>();
   let error: ArchiveError | null = null;

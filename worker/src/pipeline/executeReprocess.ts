@@ -56,7 +56,12 @@ function derivedOf(meta: MediaMetadata): Derived[] {
  * @returns the outcome: keys written (derived files and metadata.json), media ids, first error.
  *   Never throws for a folder's failure; rethrows an abort.
  */
-export async function executeReprocess(job: JobRecord, deps: ReprocessDeps, signal: AbortSignal, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
+export async function executeReprocess(
+  job: JobRecord,
+  deps: ReprocessDeps,
+  signal: AbortSignal,
+  onProgress: (p: JobProgress) => void,
+): Promise<JobOutcome> {
   const steps = deps.steps ?? DEFAULT_REPROCESS_STEPS;
   const files = new Set<string>();
   const mediaIds = new Set<string>();
@@ -69,7 +74,10 @@ export async function executeReprocess(job: JobRecord, deps: ReprocessDeps, sign
       if (signal.aborted) throw signal.reason ?? new Error('aborted');
       try {
         const r = await reprocessFolder(job, key, join(workDir, String(i)), deps, steps, signal, log, (s) =>
-          onProgress({ fraction: Math.min(1, (i + s / steps.length) / job.links.length), message: `reprocess: ${steps[s]?.name ?? 'done'}` }),
+          onProgress({
+            fraction: Math.min(1, (i + s / steps.length) / job.links.length),
+            message: `reprocess: ${steps[s]?.name ?? 'done'}`,
+          }),
         );
         r.written.forEach((k) => files.add(k));
         mediaIds.add(r.mediaId);
@@ -102,12 +110,19 @@ async function reprocessFolder(
   const meta = await readMetadata(store, key);
   if (!meta) throw new ArchiveError('not_found', `${key} is missing or unreadable: nothing to reprocess (run catalogue rebuild or verify)`);
   if (meta.row?.rowId !== job.rowId || meta.row?.spreadsheetId !== job.spreadsheetId || meta.source !== job.source) {
-    throw new ArchiveError('data_corruption', `${key} belongs to row ${JSON.stringify(meta.row?.rowId)} (${meta.source}), not to this job's row`);
+    throw new ArchiveError(
+      'data_corruption',
+      `${key} belongs to row ${JSON.stringify(meta.row?.rowId)} (${meta.source}), not to this job's row`,
+    );
   }
   // writeMetadata writes where the current key rule puts it: a folder stored under another key
   // (an older sanitising rule, another ARCHIVER_PREFIX) would get a second metadata.json.
   const expected = metadataKey(deps.prefix, meta.row.rowId, meta.source, meta.mediaId);
-  if (expected !== key) throw new ArchiveError('validation', `${key} was stored under another key rule or prefix (now ${expected}); archive the row again instead`);
+  if (expected !== key)
+    throw new ArchiveError(
+      'validation',
+      `${key} was stored under another key rule or prefix (now ${expected}); archive the row again instead`,
+    );
   const folder = key.slice(0, key.length - 'metadata.json'.length);
   await mkdir(join(workDir, 'in'), { recursive: true });
   await mkdir(join(workDir, 'out'), { recursive: true });
@@ -148,7 +163,10 @@ async function reprocessFolder(
       const path = join(workDir, 'in', String(locals.size), fileKey.slice(fileKey.lastIndexOf('/') + 1));
       const got = await downloadObject(store, fileKey, path, signal);
       if (listedFile.sha256 && got.sha256 !== listedFile.sha256) {
-        throw new ArchiveError('data_corruption', `stored ${fileKey} does not match metadata.json (SHA-256 differs): run sheet-archiver verify --repair`);
+        throw new ArchiveError(
+          'data_corruption',
+          `stored ${fileKey} does not match metadata.json (SHA-256 differs): run sheet-archiver verify --repair`,
+        );
       }
       locals.set(fileKey, path);
       return path;

@@ -51,9 +51,7 @@ export interface RunnerOptions {
 }
 
 export type RunnerEvent =
-  | { type: 'started'; job: JobRecord }
-  | { type: 'progress'; job: JobRecord; progress: JobProgress }
-  | { type: 'finished'; job: JobRecord };
+  { type: 'started'; job: JobRecord } | { type: 'progress'; job: JobRecord; progress: JobProgress } | { type: 'finished'; job: JobRecord };
 
 /** The sheet's files cell lists archived objects; metadata.json is implied by the folder. */
 const isListedFile = (key: string) => !key.endsWith('/metadata.json');
@@ -65,7 +63,12 @@ export function isoSeconds(ms = Date.now()): string {
 
 /** The `download_errors` line of a cancelled job (docs/design.md §4: never retried automatically). */
 function cancelledLine(job: JobRecord) {
-  return { source: job.source, attempt: job.attempt, category: 'cancelled' as const, message: 'cancelled on request; retry it to archive it again' };
+  return {
+    source: job.source,
+    attempt: job.attempt,
+    category: 'cancelled' as const,
+    message: 'cancelled on request; retry it to archive it again',
+  };
 }
 
 export class Runner {
@@ -193,16 +196,29 @@ export class Runner {
     queue.setStatus(job.jobId, this.owner, 'downloading');
     this.update(job, { status: 'downloading', lastAttempt: isoSeconds(started) });
     this.o.onEvent?.({ type: 'started', job });
-    log.info({ jobId: job.jobId, kind: job.kind ?? 'archive', rowId: job.rowId, source: job.source, attempt: job.attempt, links: job.links.length }, 'job started');
+    log.info(
+      {
+        jobId: job.jobId,
+        kind: job.kind ?? 'archive',
+        rowId: job.rowId,
+        source: job.source,
+        attempt: job.attempt,
+        links: job.links.length,
+      },
+      'job started',
+    );
 
     let progress: JobProgress | null = null;
     let lostLease = false;
-    const beat = setInterval(() => {
-      if (!queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress)) {
-        lostLease = true;
-        ac.abort(new ArchiveError('cancelled', 'lease lost'));
-      }
-    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        if (!queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress)) {
+          lostLease = true;
+          ac.abort(new ArchiveError('cancelled', 'lease lost'));
+        }
+      },
+      Math.max(50, Math.floor(this.o.leaseMs / 3)),
+    );
     const timeout = setTimeout(
       () => ac.abort(new ArchiveError('network', `timed out after ${Math.round(this.o.jobTimeoutMs / 1000)} s; the job is retried`)),
       this.o.jobTimeoutMs,
@@ -246,7 +262,14 @@ export class Runner {
           return;
         }
         // A timeout or an unexpected throw is a failed attempt like any other.
-        outcome = { files: [], mediaIds: [], error: abortReason instanceof ArchiveError ? abortReason : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)) };
+        outcome = {
+          files: [],
+          mediaIds: [],
+          error:
+            abortReason instanceof ArchiveError
+              ? abortReason
+              : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)),
+        };
       }
       // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.
       if (outcome!.error && !lostLease) await this.discard(job, store, outcome!.files);
@@ -265,7 +288,8 @@ export class Runner {
     if (r.removed.length || r.failed.length) {
       this.o.log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
     }
-    for (const f of r.failed) this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
+    for (const f of r.failed)
+      this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
   /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */
@@ -293,7 +317,8 @@ export class Runner {
         const automatic = job.attempt < Math.min(job.maxAttempts, MAX_AUTO_ATTEMPTS);
         const delay = automatic ? retryDelayMs(e.category, job.attempt, this.o.retryScale) : null;
         const retryAt = delay === null ? null : Date.now() + Math.max(delay, (e.retryAfterMs ?? 0) * this.o.retryScale);
-        if (e.category === 'rate_limit') this.pauseLane(job, retryAt ?? Date.now() + Math.max(1000, (e.retryAfterMs ?? 60_000) * this.o.retryScale));
+        if (e.category === 'rate_limit')
+          this.pauseLane(job, retryAt ?? Date.now() + Math.max(1000, (e.retryAfterMs ?? 60_000) * this.o.retryScale));
         finished = queue.fail(job.jobId, this.owner, { category: e.category, message: e.message }, retryAt, partial);
       }
     } catch (err) {
@@ -315,7 +340,13 @@ export class Runner {
     });
     this.o.onEvent?.({ type: 'finished', job: finished });
     log.info(
-      { jobId: job.jobId, status: finished.status, files: finished.files.length, ms: Date.now() - started, category: outcome.error?.category },
+      {
+        jobId: job.jobId,
+        status: finished.status,
+        files: finished.files.length,
+        ms: Date.now() - started,
+        category: outcome.error?.category,
+      },
       'job finished',
     );
   }

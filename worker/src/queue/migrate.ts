@@ -18,9 +18,7 @@ export type MigrationStep = (db: Database.Database) => void;
 export function migrate(db: Database.Database, component: string, steps: readonly MigrationStep[]): number {
   const run = db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-    const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(component) as
-      | { version: number }
-      | undefined;
+    const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(component) as { version: number } | undefined;
     const current = row?.version ?? 0;
     if (current > steps.length) {
       throw new Error(

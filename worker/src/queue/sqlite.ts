@@ -108,9 +108,8 @@ export class SqliteQueue implements JobQueue {
       const now = this.now();
       return jobs.map((j) => {
         const key = idempotencyKey(j);
-        const open = this.stmt(
-          `SELECT * FROM jobs WHERE idempotency_key = ? AND status IN ${OPEN_STATUS_SQL}`,
-        ).get(key) as JobRow | undefined;
+        const open = this.stmt(`SELECT * FROM jobs WHERE idempotency_key = ? AND status IN ${OPEN_STATUS_SQL}`).get(key) as
+          JobRow | undefined;
         if (open) return { job: rowToJob(open), created: false };
         const policyMax = j.options.retry === 'manual' ? MAX_MANUAL_ATTEMPTS : MAX_AUTO_ATTEMPTS;
         const jobId = newJobId(now);
@@ -120,10 +119,28 @@ export class SqliteQueue implements JobQueue {
              ready_at, created_at, updated_at, lane, archive_options, kind)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
-          jobId, j.dispatchId, key, j.spreadsheetId, j.sheetId, j.sheetName, j.rowId,
-          j.rowNumber, j.name, j.email, j.type, j.source, JSON.stringify(j.links), JSON.stringify(j.options),
-          j.attempt, Math.max(policyMax, j.attempt), now, now, now, laneOf(j.source, j.links, j.kind),
-          hasOptions(j) ? JSON.stringify(j.archiveOptions) : null, j.kind ?? 'archive',
+          jobId,
+          j.dispatchId,
+          key,
+          j.spreadsheetId,
+          j.sheetId,
+          j.sheetName,
+          j.rowId,
+          j.rowNumber,
+          j.name,
+          j.email,
+          j.type,
+          j.source,
+          JSON.stringify(j.links),
+          JSON.stringify(j.options),
+          j.attempt,
+          Math.max(policyMax, j.attempt),
+          now,
+          now,
+          now,
+          laneOf(j.source, j.links, j.kind),
+          hasOptions(j) ? JSON.stringify(j.archiveOptions) : null,
+          j.kind ?? 'archive',
         );
         return { job: rowToJob(this.row(jobId)!), created: true };
       });
@@ -192,11 +209,14 @@ export class SqliteQueue implements JobQueue {
     const where = `WHERE job_id = ? AND lease_owner = ? AND status IN ${LEASED_SQL}`;
     const info =
       progress === undefined
-        ? this.stmt(`UPDATE jobs SET lease_expires_at = ?, ready_at = ?, updated_at = ? ${where}`).run(
-            expires, expires, now, jobId, owner,
-          )
+        ? this.stmt(`UPDATE jobs SET lease_expires_at = ?, ready_at = ?, updated_at = ? ${where}`).run(expires, expires, now, jobId, owner)
         : this.stmt(`UPDATE jobs SET lease_expires_at = ?, ready_at = ?, updated_at = ?, progress = ? ${where}`).run(
-            expires, expires, now, progress === null ? null : JSON.stringify(progress), jobId, owner,
+            expires,
+            expires,
+            now,
+            progress === null ? null : JSON.stringify(progress),
+            jobId,
+            owner,
           );
     return info.changes === 1;
   }
@@ -321,7 +341,8 @@ export class SqliteQueue implements JobQueue {
     if (filter.kind) add('kind = ?', filter.kind);
     if (filter.cursor) {
       const seq = decodeCursor(filter.cursor);
-      if (seq === null) throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
+      if (seq === null)
+        throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
       add('seq < ?', seq);
     }
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
@@ -375,14 +396,11 @@ export class SqliteQueue implements JobQueue {
         throw new QueueError('conflict', `job ${jobId} is ${r.status}; only failed or cancelled jobs can be retried`);
       }
       if (r.attempt + 1 > MAX_MANUAL_ATTEMPTS) {
-        throw new QueueError(
-          'attempts_exhausted',
-          `job ${jobId} has used ${r.attempt} attempts; the limit is ${MAX_MANUAL_ATTEMPTS}`,
-        );
+        throw new QueueError('attempts_exhausted', `job ${jobId} has used ${r.attempt} attempts; the limit is ${MAX_MANUAL_ATTEMPTS}`);
       }
-      const twin = this.stmt(
-        `SELECT job_id FROM jobs WHERE idempotency_key = ? AND status IN ${OPEN_STATUS_SQL}`,
-      ).get(r.idempotency_key) as { job_id: string } | undefined;
+      const twin = this.stmt(`SELECT job_id FROM jobs WHERE idempotency_key = ? AND status IN ${OPEN_STATUS_SQL}`).get(
+        r.idempotency_key,
+      ) as { job_id: string } | undefined;
       if (twin) throw new QueueError('conflict', `job ${twin.job_id} is already open for the same row, source and links`);
       this.stmt(
         `UPDATE jobs SET status = 'queued', attempt = attempt + 1, max_attempts = MAX(max_attempts, ?),

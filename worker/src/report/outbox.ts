@@ -127,7 +127,11 @@ export class SqliteOutbox implements StatusOutbox {
 
   /** Counts a failed try and hides the entries for `delayMs` (ms). Replaced entries are not affected. */
   defer(entries: OutboxEntry[], delayMs: number): void {
-    if (entries.length) this.deferTx.immediate(entries.map((e) => e.id), this.now() + Math.max(0, delayMs));
+    if (entries.length)
+      this.deferTx.immediate(
+        entries.map((e) => e.id),
+        this.now() + Math.max(0, delayMs),
+      );
   }
 
   /** Pending entries, ready or waiting. */

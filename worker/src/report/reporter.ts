@@ -178,7 +178,8 @@ export class Reporter {
     let outcomes: UpdateOutcome[];
     try {
       outcomes = await this.backend.apply(batch.map((e) => e.update));
-      if (outcomes.length !== batch.length) throw new ArchiveError('system', `backend returned ${outcomes.length} outcomes for ${batch.length} updates`);
+      if (outcomes.length !== batch.length)
+        throw new ArchiveError('system', `backend returned ${outcomes.length} outcomes for ${batch.length} updates`);
     } catch (err) {
       const e = toArchiveError(err, 'network');
       const failures = (this.failures.get(spreadsheetId) ?? 0) + 1;
@@ -186,7 +187,10 @@ export class Reporter {
       this.stats.failedBatches++;
       const delay = this.backoffMs(e, failures);
       this.outbox.defer(batch, delay);
-      this.log.warn({ spreadsheetId, category: e.category, err: e.message, updates: batch.length, retryInMs: delay }, 'status write-back failed; will retry');
+      this.log.warn(
+        { spreadsheetId, category: e.category, err: e.message, updates: batch.length, retryInMs: delay },
+        'status write-back failed; will retry',
+      );
       return delay;
     }
     this.failures.delete(spreadsheetId);

@@ -72,7 +72,10 @@ const ListQuerySchema = z.object({
     .pipe(z.number().int().min(1).max(500))
     .optional(),
   // opaque to clients; the queue checks it decodes to one of its own (QueueError field `cursor`)
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor this worker returned (use nextCursor as given)').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor this worker returned (use nextCursor as given)')
+    .optional(),
 });
 
 const LookupQuerySchema = z.object({ key: z.string({ error: 'required (an object key or a local path)' }).min(1).max(1024) });
@@ -142,10 +145,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     for (const r of results) if (r.created) deps.events?.queued(r.job);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
-      { dispatchId: req.dispatchId, rows: req.rows.length, created: results.filter((r) => r.created).length, existing: results.filter((r) => !r.created).length },
+      {
+        dispatchId: req.dispatchId,
+        rows: req.rows.length,
+        created: results.filter((r) => r.created).length,
+        existing: results.filter((r) => !r.created).length,
+      },
       'dispatch accepted',
     );
-    return c.json({ jobs: results.map(({ job }) => ({ jobId: job.jobId, rowId: job.rowId, source: job.source, status: job.status })) }, 202);
+    return c.json(
+      { jobs: results.map(({ job }) => ({ jobId: job.jobId, rowId: job.rowId, source: job.source, status: job.status })) },
+      202,
+    );
   });
 
   app.get('/v1/jobs', validQuery(ListQuerySchema), (c) => c.json(deps.queue.list(c.req.valid('query'))));
@@ -187,11 +198,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.catalogue) app.route('/', contentRoutes({ ...deps.catalogue, secret: deps.secret }));
   if (deps.catalogue) {
     const { catalogue } = deps.catalogue;
-    app.route('/', reprocessRoutes({ catalogue, queue: deps.queue, log: deps.log, ...(deps.events ? { events: deps.events } : {}), ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}) }));
+    app.route(
+      '/',
+      reprocessRoutes({
+        catalogue,
+        queue: deps.queue,
+        log: deps.log,
+        ...(deps.events ? { events: deps.events } : {}),
+        ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}),
+      }),
+    );
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.report) app.route('/', reportRoutes(deps.report));
-  if (deps.events) mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
+  if (deps.events)
+    mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   deps.routes?.(app);
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));

@@ -24,7 +24,12 @@ export function linkSignature(secret: string, method: string, path: string, expi
  * A link to `path` (e.g. `/v1/assets/a_1/content`) valid for `ttlS` seconds from `nowS`.
  * @returns the path and query to append to the worker's origin, and the expiry (unix s).
  */
-export function signLink(secret: string, path: string, ttlS = LINK_TTL_DEFAULT_S, nowS = Math.floor(Date.now() / 1000)): { pathAndQuery: string; expires: number } {
+export function signLink(
+  secret: string,
+  path: string,
+  ttlS = LINK_TTL_DEFAULT_S,
+  nowS = Math.floor(Date.now() / 1000),
+): { pathAndQuery: string; expires: number } {
   const expires = nowS + ttlS;
   return { pathAndQuery: `${path}?expires=${expires}&sig=${linkSignature(secret, 'GET', path, expires)}`, expires };
 }
@@ -37,7 +42,13 @@ export type LinkAccess = { kind: 'none' } | { kind: 'ok' } | { kind: 'refused'; 
  * on the content route with both `expires` and `sig` in the query; anything else is `none`.
  * @param query the parsed query (first value of each key). @param nowS unix seconds.
  */
-export function linkAccess(secret: string, method: string, path: string, query: Record<string, string>, nowS = Math.floor(Date.now() / 1000)): LinkAccess {
+export function linkAccess(
+  secret: string,
+  method: string,
+  path: string,
+  query: Record<string, string>,
+  nowS = Math.floor(Date.now() / 1000),
+): LinkAccess {
   if ((method !== 'GET' && method !== 'HEAD') || !CONTENT_PATH.test(path)) return { kind: 'none' };
   const { expires, sig } = query;
   if (expires === undefined || sig === undefined) return { kind: 'none' };
@@ -46,6 +57,7 @@ export function linkAccess(secret: string, method: string, path: string, query: 
   const exp = Number(expires);
   if (exp < nowS) return { kind: 'refused', reason: `this link expired at ${new Date(exp * 1000).toISOString()}; ask for a new link` };
   const expected = Buffer.from(linkSignature(secret, 'GET', path, exp), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(sig, 'hex'))) return { kind: 'refused', reason: 'this link is not valid (its signature does not match); ask for a new link' };
+  if (!timingSafeEqual(expected, Buffer.from(sig, 'hex')))
+    return { kind: 'refused', reason: 'this link is not valid (its signature does not match); ask for a new link' };
   return { kind: 'ok' };
 }

@@ -83,7 +83,8 @@ export function isClientAbort(err: unknown, c?: Context): boolean {
   const incoming = (c?.env as { incoming?: { aborted?: boolean; destroyed?: boolean; complete?: boolean } } | undefined)?.incoming;
   if (incoming && (incoming.aborted || (incoming.destroyed && !incoming.complete))) return true;
   for (let e = err as { name?: string; code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
-    if (e.name === 'AbortError' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ABORT_ERR') return true;
+    if (e.name === 'AbortError' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ABORT_ERR')
+      return true;
     if (e.message === 'aborted' || e.message === 'terminated') return true;
     e = e.cause as typeof e;
   }
@@ -105,7 +106,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof z.ZodError) return fromZodError(err);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const code: HttpErrorCode = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : status < 500 ? 'invalid_request' : 'internal';
+    const code: HttpErrorCode =
+      status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : status < 500 ? 'invalid_request' : 'internal';
     // hono/validator's only own 400 is malformed JSON in the body
     const message = status === 400 ? `body: ${err.message || 'malformed'}` : status < 500 ? err.message || 'refused' : 'internal error';
     return new HttpError(status, code, message, { cause: err, ...(status === 400 ? { field: 'body' } : {}) });

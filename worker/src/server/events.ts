@@ -36,7 +36,10 @@ function frameOf(e: ArchiverEvent): string {
   return f;
 }
 
-const EventId = z.string().regex(/^[0-9]{1,15}$/, 'an event id (the `id:` of an earlier event, digits)').transform(Number);
+const EventId = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'an event id (the `id:` of an earlier event, digits)')
+  .transform(Number);
 
 const EventsQuerySchema = z.object({
   rowId: z.string().min(1).max(200).optional(),

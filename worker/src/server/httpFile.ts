@@ -18,11 +18,17 @@ export interface ByteRange {
  *  - `unsatisfiable`: one range that starts at or after the end, a zero suffix, or any range of an
  *    empty file (416 with `Content-Range: bytes *\/size`).
  */
-export function parseRange(header: string | undefined, size: number): { kind: 'full' } | { kind: 'range'; range: ByteRange } | { kind: 'unsatisfiable' } {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { kind: 'full' } | { kind: 'range'; range: ByteRange } | { kind: 'unsatisfiable' } {
   if (!header) return { kind: 'full' };
   const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
   if (!m) return { kind: 'full' };
-  const specs = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const specs = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (specs.length !== 1) return { kind: 'full' };
   const r = /^(\d*)-(\d*)$/.exec(specs[0]!);
   if (!r || (r[1] === '' && r[2] === '')) return { kind: 'full' };
@@ -39,17 +45,46 @@ export function parseRange(header: string | undefined, size: number): { kind: 'f
 }
 
 const TYPES: Record<string, string> = {
-  mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', mkv: 'video/x-matroska', mov: 'video/quicktime', avi: 'video/x-msvideo',
-  m4a: 'audio/mp4', mp3: 'audio/mpeg', opus: 'audio/ogg', ogg: 'audio/ogg', oga: 'audio/ogg', wav: 'audio/wav', flac: 'audio/flac', aac: 'audio/aac',
-  vtt: 'text/vtt; charset=utf-8', srt: 'application/x-subrip; charset=utf-8', ass: 'text/plain; charset=utf-8', txt: 'text/plain; charset=utf-8',
-  json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', tsv: 'text/tab-separated-values; charset=utf-8',
-  html: 'text/html; charset=utf-8', htm: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', xml: 'application/xml',
-  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', svg: 'image/svg+xml',
-  pdf: 'application/pdf', zip: 'application/zip', epub: 'application/epub+zip', rtf: 'application/rtf',
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+  mov: 'video/quicktime',
+  avi: 'video/x-msvideo',
+  m4a: 'audio/mp4',
+  mp3: 'audio/mpeg',
+  opus: 'audio/ogg',
+  ogg: 'audio/ogg',
+  oga: 'audio/ogg',
+  wav: 'audio/wav',
+  flac: 'audio/flac',
+  aac: 'audio/aac',
+  vtt: 'text/vtt; charset=utf-8',
+  srt: 'application/x-subrip; charset=utf-8',
+  ass: 'text/plain; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  htm: 'text/html; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  xml: 'application/xml',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  svg: 'image/svg+xml',
+  pdf: 'application/pdf',
+  zip: 'application/zip',
+  epub: 'application/epub+zip',
+  rtf: 'application/rtf',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  odt: 'application/vnd.oasis.opendocument.text', ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  odt: 'application/vnd.oasis.opendocument.text',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
   odp: 'application/vnd.oasis.opendocument.presentation',
 };
 
@@ -62,7 +97,13 @@ export function contentTypeOf(fileName: string): string {
 /** Types a browser may show in place: media, raster images, PDF and plain text. HTML, SVG and the rest download. */
 export function isInlineSafe(contentType: string): boolean {
   const t = contentType.split(';')[0]!.trim();
-  return /^(video|audio)\//.test(t) || (/^image\//.test(t) && t !== 'image/svg+xml') || t === 'application/pdf' || t === 'text/plain' || t === 'text/vtt';
+  return (
+    /^(video|audio)\//.test(t) ||
+    (/^image\//.test(t) && t !== 'image/svg+xml') ||
+    t === 'application/pdf' ||
+    t === 'text/plain' ||
+    t === 'text/vtt'
+  );
 }
 
 /**

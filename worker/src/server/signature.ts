@@ -7,7 +7,9 @@ import { SIGNATURE_TOLERANCE_S, canonicalString, formatSignatureHeader, parseSig
 
 /** Hex HMAC-SHA256 of the canonical string. */
 export function signatureHex(secret: string, t: number, method: string, pathAndQuery: string, body: string): string {
-  return createHmac('sha256', secret).update(canonicalString(t, method, pathAndQuery, body), 'utf8').digest('hex');
+  return createHmac('sha256', secret)
+    .update(canonicalString(t, method, pathAndQuery, body), 'utf8')
+    .digest('hex');
 }
 
 /** A complete header value for a request, for clients (CLI, tests) calling the worker. */

@@ -52,7 +52,12 @@ export interface ResetResult {
  * @param sources e.g. ['youtube'] or ['youtube', 'drive'].
  * @throws ArchiveError('file_io' | 'validation') as readCsvSheet.
  */
-export async function resetRows(path: string, rowIds: readonly string[], sources: readonly SourceName[], opts: CsvLockOptions = {}): Promise<ResetResult> {
+export async function resetRows(
+  path: string,
+  rowIds: readonly string[],
+  sources: readonly SourceName[],
+  opts: CsvLockOptions = {},
+): Promise<ResetResult> {
   return withLock(path, opts, async () => {
     const doc = await load(path);
     const map = mapColumns(doc.records[0]?.values ?? []);
@@ -141,15 +146,24 @@ export class CsvSheetBackend implements SheetBackend {
       const outcomes: UpdateOutcome[] = updates.map((u) => {
         const id = u.rowId.trim();
         if (idCol === undefined || typeCol === undefined)
-          return { ok: false, category: 'data_corruption', message: `${this.path} has no ${idCol === undefined ? 'row_id' : 'type'} column` };
+          return {
+            ok: false,
+            category: 'data_corruption',
+            message: `${this.path} has no ${idCol === undefined ? 'row_id' : 'type'} column`,
+          };
         if (!id) return { ok: false, category: 'not_found', message: 'empty row_id: never written' };
-        if (duplicates.has(id)) return { ok: false, category: 'data_corruption', message: `row_id "${id}" appears more than once: never written` };
+        if (duplicates.has(id))
+          return { ok: false, category: 'data_corruption', message: `row_id "${id}" appears more than once: never written` };
         const at = index.get(id);
         if (at === undefined) return { ok: false, category: 'not_found', message: `row_id "${id}" not found in ${this.path}` };
         const r = doc.records[at]!;
         const have = (r.values[typeCol] ?? '').trim();
         if (have !== u.type.trim())
-          return { ok: false, category: 'data_corruption', message: `type of row_id "${id}" is "${have}", dispatched "${u.type}": not written` };
+          return {
+            ok: false,
+            category: 'data_corruption',
+            message: `type of row_id "${id}" is "${have}", dispatched "${u.type}": not written`,
+          };
         const errCol = map.tracking.download_errors;
         for (const [col, value] of trackingCells(u, map, errCol === undefined ? '' : cellOf(r, errCol))) setCell(r, col, value);
         return { ok: true, rowNumber: at + 1 };

@@ -36,7 +36,6 @@ export interface CsvDoc {
   tail: string;
 }
 
-
 /** CSV field text for a value: quoted (quotes doubled) only when it holds a comma, quote or new line. */
 export function encodeField(v: string): string {
   if (v === '') return '';
@@ -77,7 +76,14 @@ export function parseDoc(buf: Buffer, path: string): CsvDoc {
     const content = eol ? text.slice(0, -eol.length) : text;
     const rawFields = record.map(rawOf);
     const exact = rawFields.join(',') === content;
-    records.push({ values: record.map((f) => f.v), rawFields: exact ? rawFields : null, content, eol, changes: null, width: record.length });
+    records.push({
+      values: record.map((f) => f.v),
+      rawFields: exact ? rawFields : null,
+      content,
+      eol,
+      changes: null,
+      width: record.length,
+    });
   }
   return { bom: hasBom ? '\ufeff' : '', records, tail: buf.subarray(Math.min(prev, buf.length)).toString('utf8') };
 }

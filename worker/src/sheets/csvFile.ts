@@ -42,7 +42,8 @@ export async function withLock<T>(path: string, opts: CsvLockOptions, fn: () => 
     });
   } catch (err) {
     const e = err as { code?: string };
-    if (e.code === 'ELOCKED') throw new ArchiveError('file_io', `${path} is locked by another process (waited ${waitMs} ms)`, { cause: err });
+    if (e.code === 'ELOCKED')
+      throw new ArchiveError('file_io', `${path} is locked by another process (waited ${waitMs} ms)`, { cause: err });
     throw toArchiveError(err, 'file_io');
   }
   try {

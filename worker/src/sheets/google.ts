@@ -144,7 +144,9 @@ export class GoogleSheetsBackend implements SheetBackend {
           this.api.spreadsheets.batchUpdate(
             {
               spreadsheetId,
-              requestBody: { requests: [{ appendDimension: { sheetId: props.sheetId ?? 0, dimension: 'COLUMNS', length: end - columnCount } }] },
+              requestBody: {
+                requests: [{ appendDimension: { sheetId: props.sheetId ?? 0, dimension: 'COLUMNS', length: end - columnCount } }],
+              },
             },
             { retry: false },
           ),
@@ -153,7 +155,12 @@ export class GoogleSheetsBackend implements SheetBackend {
       const range = `${q}!${columnLetter(lastUsed)}1:${columnLetter(end - 1)}1`;
       await this.call('values.update', () =>
         this.api.spreadsheets.values.update(
-          { spreadsheetId, range, valueInputOption: 'RAW', requestBody: { range, majorDimension: 'ROWS', values: [[...map.missingTracking]] } },
+          {
+            spreadsheetId,
+            range,
+            valueInputOption: 'RAW',
+            requestBody: { range, majorDimension: 'ROWS', values: [[...map.missingTracking]] },
+          },
           { retry: false },
         ),
       );
@@ -162,7 +169,12 @@ export class GoogleSheetsBackend implements SheetBackend {
       for (let k = 0; k < lastUsed; k++) header[k] ??= '';
     }
     const prev = this.states.get(this.key(spreadsheetId, title));
-    this.states.set(this.key(spreadsheetId, title), { headers: header, map: mapColumns(header), index: prev?.index ?? null, duplicates: prev?.duplicates ?? new Set() });
+    this.states.set(this.key(spreadsheetId, title), {
+      headers: header,
+      map: mapColumns(header),
+      index: prev?.index ?? null,
+      duplicates: prev?.duplicates ?? new Set(),
+    });
   }
 
   /**
@@ -186,12 +198,22 @@ export class GoogleSheetsBackend implements SheetBackend {
       bySpreadsheet.set(u.spreadsheetId, list);
     });
     for (const [spreadsheetId, idxs] of bySpreadsheet) {
-      await this.applySpreadsheet(spreadsheetId, idxs.map((i) => ({ i, update: updates[i]!, guess: undefined })), outcomes, true);
+      await this.applySpreadsheet(
+        spreadsheetId,
+        idxs.map((i) => ({ i, update: updates[i]!, guess: undefined })),
+        outcomes,
+        true,
+      );
     }
     return outcomes.map((o, i) => o ?? { ok: false, category: 'not_found', message: `row_id "${updates[i]!.rowId}" was not written` });
   }
 
-  private async applySpreadsheet(spreadsheetId: string, members: Member[], outcomes: (UpdateOutcome | undefined)[], mayRefreshTitles: boolean): Promise<void> {
+  private async applySpreadsheet(
+    spreadsheetId: string,
+    members: Member[],
+    outcomes: (UpdateOutcome | undefined)[],
+    mayRefreshTitles: boolean,
+  ): Promise<void> {
     const refuse = (m: Member, category: 'data_corruption' | 'not_found', message: string) => {
       outcomes[m.i] = { ok: false, category, message };
     };
@@ -214,11 +236,15 @@ export class GoogleSheetsBackend implements SheetBackend {
       // Round 0: headers of sheets never seen.
       const unknown = [...bySheet.keys()].filter((t) => !this.states.has(this.key(spreadsheetId, t)));
       if (unknown.length) {
-        const res = await this.batchGet(spreadsheetId, unknown.map((t) => `${quoteSheetName(t)}!1:1`));
+        const res = await this.batchGet(
+          spreadsheetId,
+          unknown.map((t) => `${quoteSheetName(t)}!1:1`),
+        );
         unknown.forEach((t, k) => this.setHeaders(spreadsheetId, t, (res[k]?.values?.[0] ?? []) as unknown[]));
       }
       for (const t of bySheet.keys()) {
-        if (this.states.get(this.key(spreadsheetId, t))!.map.missingTracking.length) await this.ensureColumns({ spreadsheetId, sheetName: t });
+        if (this.states.get(this.key(spreadsheetId, t))!.map.missingTracking.length)
+          await this.ensureColumns({ spreadsheetId, sheetName: t });
       }
 
       // Round 1: header + guessed rows (or the key columns when there is no index yet).
@@ -235,7 +261,8 @@ export class GoogleSheetsBackend implements SheetBackend {
           plan.push({ title, kind: 'header' });
           const useColumns = round === 2 || st.index === null;
           if (!useColumns) {
-            for (const m of ms) m.guess = st.index!.get(m.update.rowId.trim()) ?? (m.update.rowNumberHint >= 2 ? m.update.rowNumberHint : undefined);
+            for (const m of ms)
+              m.guess = st.index!.get(m.update.rowId.trim()) ?? (m.update.rowNumberHint >= 2 ? m.update.rowNumberHint : undefined);
           }
           const runs = useColumns ? [] : toRuns(ms.map((m) => m.guess).filter((g): g is number => g !== undefined));
           if (useColumns || runs.length > this.maxRowRuns) {
@@ -282,12 +309,14 @@ export class GoogleSheetsBackend implements SheetBackend {
           for (const m of ms) {
             const rowId = m.update.rowId.trim();
             if (columnRead.has(title)) {
-              if (st.duplicates.has(rowId)) refuse(m, 'data_corruption', `row_id "${rowId}" appears more than once in "${title}": never written`);
+              if (st.duplicates.has(rowId))
+                refuse(m, 'data_corruption', `row_id "${rowId}" appears more than once in "${title}": never written`);
               else if (!st.index!.has(rowId)) refuse(m, 'not_found', `row_id "${rowId}" not found in "${title}"`);
               else m.row = st.index!.get(rowId)!;
               continue;
             }
-            if (m.guess !== undefined && (sheetCells.get(m.guess)?.[idCol] ?? '').trim() === rowId && !st.duplicates.has(rowId)) m.row = m.guess;
+            if (m.guess !== undefined && (sheetCells.get(m.guess)?.[idCol] ?? '').trim() === rowId && !st.duplicates.has(rowId))
+              m.row = m.guess;
             else next.set(title, [...(next.get(title) ?? []), m]);
           }
         }
@@ -297,7 +326,8 @@ export class GoogleSheetsBackend implements SheetBackend {
       for (const ms of pending.values()) for (const m of ms) refuse(m, 'not_found', `row_id "${m.update.rowId}" could not be found`);
       // Tracking columns deleted since we last looked: add them back (appended, so the cells read stay valid).
       for (const title of bySheet.keys()) {
-        if (this.states.get(this.key(spreadsheetId, title))!.map.missingTracking.length) await this.ensureColumns({ spreadsheetId, sheetName: title });
+        if (this.states.get(this.key(spreadsheetId, title))!.map.missingTracking.length)
+          await this.ensureColumns({ spreadsheetId, sheetName: title });
       }
 
       // Verify type, build the tracking cells, one batchUpdate.
@@ -314,12 +344,17 @@ export class GoogleSheetsBackend implements SheetBackend {
           const read = sheetCells.get(m.row) ?? [];
           const have = (read[typeCol!] ?? '').trim();
           if (have !== m.update.type.trim()) {
-            refuse(m, 'data_corruption', `type of row_id "${m.update.rowId}" (row ${m.row}) is "${have}", dispatched "${m.update.type}": not written`);
+            refuse(
+              m,
+              'data_corruption',
+              `type of row_id "${m.update.rowId}" (row ${m.row}) is "${have}", dispatched "${m.update.type}": not written`,
+            );
             continue;
           }
           const w = rowWrites.get(m.row) ?? new Map<number, string>();
           rowWrites.set(m.row, w);
-          for (const [col, value] of trackingCells(m.update, st.map, errCol === undefined ? '' : (w.get(errCol) ?? read[errCol] ?? ''))) w.set(col, value);
+          for (const [col, value] of trackingCells(m.update, st.map, errCol === undefined ? '' : (w.get(errCol) ?? read[errCol] ?? '')))
+            w.set(col, value);
           written.push(m);
         }
         const q = quoteSheetName(title);
@@ -328,7 +363,11 @@ export class GoogleSheetsBackend implements SheetBackend {
           for (const [a, b] of toRuns(cols)) {
             const vals: string[] = [];
             for (let c = a; c <= b; c++) vals.push(w.get(c)!);
-            data.push({ range: `${q}!${columnLetter(a)}${row}${a === b ? '' : `:${columnLetter(b)}${row}`}`, majorDimension: 'ROWS', values: [vals] });
+            data.push({
+              range: `${q}!${columnLetter(a)}${row}${a === b ? '' : `:${columnLetter(b)}${row}`}`,
+              majorDimension: 'ROWS',
+              values: [vals],
+            });
           }
         }
       }
@@ -474,7 +513,8 @@ export function classifyApiError(err: unknown): ApiErrorClass {
     return mk(a.category === 'file_io' ? 'network' : a.category, true);
   }
   if (status === 429) return mk(/per day|daily/i.test(message) ? 'quota' : 'rate_limit', true);
-  if (status === 403 && reasons.some((r) => /rateLimitExceeded|RATE_LIMIT_EXCEEDED|userRateLimitExceeded/i.test(r))) return mk('rate_limit', true);
+  if (status === 403 && reasons.some((r) => /rateLimitExceeded|RATE_LIMIT_EXCEEDED|userRateLimitExceeded/i.test(r)))
+    return mk('rate_limit', true);
   if (status === 403 && reasons.some((r) => /quotaExceeded|dailyLimitExceeded/i.test(r))) return mk('quota', true);
   if (status === 401 || status === 403) return mk('permission', false);
   if (status === 404) return mk('not_found', false);

@@ -35,9 +35,7 @@ export interface StatusUpdate {
   erased?: string;
 }
 
-export type UpdateOutcome =
-  | { ok: true; rowNumber: number }
-  | { ok: false; category: 'data_corruption' | 'not_found'; message: string };
+export type UpdateOutcome = { ok: true; rowNumber: number } | { ok: false; category: 'data_corruption' | 'not_found'; message: string };
 
 export interface SheetBackend {
   readonly kind: 'csv' | 'google' | 'off';

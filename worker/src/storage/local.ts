@@ -36,7 +36,8 @@ export class LocalStore implements ObjectStore {
    */
   pathOf(key: string): string {
     const p = resolve(this.root, ...key.split('/'));
-    if (p !== this.root && !p.startsWith(this.root + sep)) throw new ArchiveError('validation', `object key escapes the archive root: ${key}`);
+    if (p !== this.root && !p.startsWith(this.root + sep))
+      throw new ArchiveError('validation', `object key escapes the archive root: ${key}`);
     return p;
   }
 
@@ -119,8 +120,7 @@ export class LocalStore implements ObjectStore {
         const p = join(dir, e.name);
         if (e.isDirectory()) {
           if (e.name !== INCOMING) yield* walk(p);
-        }
-        else if (e.isFile()) yield p;
+        } else if (e.isFile()) yield p;
       }
     };
     for await (const p of walk(start)) {

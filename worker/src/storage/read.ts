@@ -39,7 +39,12 @@ async function openObject(store: ObjectStore, key: string, signal?: AbortSignal)
  * @throws ArchiveError('not_found') when the object is missing; 'file_io'|'network' when reading
  *   or writing fails; the abort reason when `signal` fires.
  */
-export async function downloadObject(store: ObjectStore, key: string, path: string, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
+export async function downloadObject(
+  store: ObjectStore,
+  key: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
   if ((await store.head(key)) === null) throw new ArchiveError('not_found', `stored object ${key} is missing`);
   await mkdir(dirname(path), { recursive: true });
   const hasher = new HashingStream();

@@ -77,7 +77,15 @@ export interface S3StoreConfig {
 }
 
 /** Error names/codes the SDK uses for a transport failure rather than an answer from S3. */
-const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError', 'SlowDown', 'ServiceUnavailable', 'InternalError']);
+const NETWORK_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+]);
 
 /**
  * Maps an SDK error to a design §4 category: transport failures, timeouts and 5xx are `network`;
@@ -241,7 +249,9 @@ export class S3Store implements ObjectStore {
   /** The store key of a bucket key (inverse of `objectKeyOf`); null when outside the prefix. */
   keyOf(bucketKey: string): string | null {
     if (!this.prefix) return bucketKey || null;
-    return bucketKey.startsWith(this.prefix + '/') && bucketKey.length > this.prefix.length + 1 ? bucketKey.slice(this.prefix.length + 1) : null;
+    return bucketKey.startsWith(this.prefix + '/') && bucketKey.length > this.prefix.length + 1
+      ? bucketKey.slice(this.prefix.length + 1)
+      : null;
   }
 
   /**
@@ -369,7 +379,8 @@ export class S3Store implements ObjectStore {
       src.destroy();
       await Promise.allSettled([piping, uploading]);
       const aborted = await this.abortMultipart(Key, upload.uploadId);
-      const note = aborted === true ? '' : `; its multipart upload could not be aborted (${aborted}), the bucket's lifecycle rule removes it`;
+      const note =
+        aborted === true ? '' : `; its multipart upload could not be aborted (${aborted}), the bucket's lifecycle rule removes it`;
       if (opts.signal?.aborted || isAbort(err)) throw abortError();
       if (s3Error !== undefined) throw classifyS3Error(s3Error, `uploading ${this.describeKey(Key)}${note}`);
       if (sourceError !== undefined) {
@@ -460,7 +471,11 @@ export class S3Store implements ObjectStore {
       const refused = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (refused.length) {
         const first = refused[0]!;
-        throw new ArchiveError('file_io', `deleting ${this.describeKey(first.Key ?? '')} refused: ${first.Code ?? 'error'} ${first.Message ?? ''}`.trim() + (refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''));
+        throw new ArchiveError(
+          'file_io',
+          `deleting ${this.describeKey(first.Key ?? '')} refused: ${first.Code ?? 'error'} ${first.Message ?? ''}`.trim() +
+            (refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''),
+        );
       }
     }
   }
@@ -489,7 +504,12 @@ export class S3Store implements ObjectStore {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys: this.listPageSize, ...(ContinuationToken ? { ContinuationToken } : {}) }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix,
+            MaxKeys: this.listPageSize,
+            ...(ContinuationToken ? { ContinuationToken } : {}),
+          }),
         );
       } catch (err) {
         throw classifyS3Error(err, `listing ${this.describeKey(Prefix)}`);

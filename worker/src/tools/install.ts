@@ -171,11 +171,9 @@ export async function installYtDlp(o: InstallOptions): Promise<InstallResult> {
     try {
       v = await version(tmp);
     } catch (err) {
-      throw new InstallError(
-        'broken',
-        `the downloaded yt-dlp does not run (it needs python3 ≥ 3.10): ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new InstallError('broken', `the downloaded yt-dlp does not run (it needs python3 ≥ 3.10): ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     await rename(tmp, target);
     return { status: 'installed', path: target, version: v, sha256: actual };

@@ -44,14 +44,21 @@ export async function postWebhook(o: PostOptions): Promise<PostResult> {
   } catch {
     return { status: 0, detail: 'refused: not a valid URL', refused: true };
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return { status: 0, detail: `refused: scheme ${u.protocol} is not allowed`, refused: true };
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    return { status: 0, detail: `refused: scheme ${u.protocol} is not allowed`, refused: true };
   const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
   let dest: { address: string; family: number };
   try {
     dest = await checkDestination(u.hostname, port, o.allowedHosts, o.lookup);
   } catch (err) {
     const refused = err instanceof ArchiveError && err.category === 'validation';
-    return { status: 0, detail: refused ? `refused: ${(err as Error).message} (list its host:port in ARCHIVER_ALLOWED_HOSTS to allow it)` : (err as Error).message, refused };
+    return {
+      status: 0,
+      detail: refused
+        ? `refused: ${(err as Error).message} (list its host:port in ARCHIVER_ALLOWED_HOSTS to allow it)`
+        : (err as Error).message,
+      refused,
+    };
   }
   const pinned: LookupFunction = (_host, opts, cb) => {
     if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [dest]);

@@ -129,17 +129,32 @@ export class WebhookDispatcher {
     this.inFlight.add(d.id);
     try {
       const r = await postWebhook({
-        url: ep.url, body: d.body, secret: this.o.secret, eventType: d.eventType, deliveryId: d.id, allowedHosts: this.o.allowedHosts,
+        url: ep.url,
+        body: d.body,
+        secret: this.o.secret,
+        eventType: d.eventType,
+        deliveryId: d.id,
+        allowedHosts: this.o.allowedHosts,
         ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}),
       });
-      const where = { endpoint: ep.id, url: displayUrl(ep.url), delivery: d.id, eventId: d.eventId, type: d.eventType, attempt: d.attempts + 1 };
+      const where = {
+        endpoint: ep.id,
+        url: displayUrl(ep.url),
+        delivery: d.id,
+        eventId: d.eventId,
+        type: d.eventType,
+        attempt: d.attempts + 1,
+      };
       if (r.status >= 200 && r.status < 300) {
         this.store.delivered(d.id, r.status);
         return;
       }
       if (r.status === 410) {
         this.store.disable(ep.id, `410 Gone at ${new Date(this.now()).toISOString()}`, d.id);
-        this.o.log.warn(where, 'webhook endpoint answered 410 Gone: disabled (change ARCHIVER_WEBHOOK_URLS or run `sheet-archiver webhooks enable`)');
+        this.o.log.warn(
+          where,
+          'webhook endpoint answered 410 Gone: disabled (change ARCHIVER_WEBHOOK_URLS or run `sheet-archiver webhooks enable`)',
+        );
         return;
       }
       const error = r.status ? `HTTP ${r.status}: ${r.detail}` : r.detail;
@@ -147,7 +162,11 @@ export class WebhookDispatcher {
       const nextAt = this.now() + backoffMs(d.attempts + 1, scale);
       const dead = r.refused || nextAt - d.createdAt > GIVE_UP_MS * scale;
       this.store.failed(d.id, r.status, error.slice(0, 300), dead ? null : nextAt);
-      if (dead) this.o.log.warn({ ...where, error }, r.refused ? 'webhook refused by the host guard: delivery dead' : 'webhook delivery gave up after 24 h: dead');
+      if (dead)
+        this.o.log.warn(
+          { ...where, error },
+          r.refused ? 'webhook refused by the host guard: delivery dead' : 'webhook delivery gave up after 24 h: dead',
+        );
       else this.o.log.info({ ...where, error, nextAt: new Date(nextAt).toISOString() }, 'webhook attempt failed: will retry');
     } finally {
       this.inFlight.delete(d.id);

@@ -78,11 +78,18 @@ export function parseWebhookUrls(value: string | undefined, allowedHosts: readon
     if (problem) throw new Error(`entry "${displayUrl(url)}": ${problem}`);
     let events: string[] | null = null;
     if (bar >= 0) {
-      events = entry.slice(bar + 1).split(',').map((s) => s.trim()).filter(Boolean);
+      events = entry
+        .slice(bar + 1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (!events.length) throw new Error(`entry "${displayUrl(url)}": empty event filter after "|" (drop the "|" for every event)`);
       for (const t of events) {
         const ok = t.endsWith('.*') ? KNOWN_PREFIXES.has(t.slice(0, -1)) : KNOWN.has(t);
-        if (!ok) throw new Error(`entry "${displayUrl(url)}": unknown event type "${t}" (one of ${EVENT_TYPES.join(', ')}, or job.*, run.*, alert.*)`);
+        if (!ok)
+          throw new Error(
+            `entry "${displayUrl(url)}": unknown event type "${t}" (one of ${EVENT_TYPES.join(', ')}, or job.*, run.*, alert.*)`,
+          );
       }
     }
     const id = endpointId(url);
@@ -94,5 +101,8 @@ export function parseWebhookUrls(value: string | undefined, allowedHosts: readon
 
 /** A fingerprint of the whole endpoint list: when it changes, endpoints disabled by a 410 are enabled again. */
 export function configFingerprint(endpoints: readonly WebhookEndpoint[]): string {
-  return createHash('sha256').update(JSON.stringify(endpoints.map((e) => [e.url, e.events]))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(endpoints.map((e) => [e.url, e.events])))
+    .digest('hex')
+    .slice(0, 16);
 }

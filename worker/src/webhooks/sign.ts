@@ -17,7 +17,13 @@ export function signWebhook(secret: string, body: string, t: number = Math.floor
  * Checks a header the way a receiver should (docs/operations.md#webhooks): HMAC over the raw
  * body, constant-time compare, and `t` within `toleranceS` of now.
  */
-export function verifyWebhook(secret: string, header: string, body: string, toleranceS = 300, nowS = Math.floor(Date.now() / 1000)): boolean {
+export function verifyWebhook(
+  secret: string,
+  header: string,
+  body: string,
+  toleranceS = 300,
+  nowS = Math.floor(Date.now() / 1000),
+): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
   if (!m) return false;
   const t = Number(m[1]);

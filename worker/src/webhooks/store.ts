@@ -105,25 +105,33 @@ export class WebhookStore {
    * @returns ids of endpoints enabled again by the change.
    */
   sync(endpoints: readonly WebhookEndpoint[], lastEventId: number): string[] {
-    return this.db.transaction(() => {
-      const fp = configFingerprint(endpoints);
-      const changed = this.getState('config') !== fp;
-      let reenabled: string[] = [];
-      if (changed) {
-        reenabled = (this.db.prepare('SELECT id FROM webhook_endpoints WHERE disabled_at IS NOT NULL').all() as { id: string }[]).map((r) => r.id);
-        this.db.prepare('UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL').run();
-        this.setState('config', fp);
-      }
-      const up = this.db.prepare('INSERT INTO webhook_endpoints (id, url, events) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, events = excluded.events');
-      for (const e of endpoints) up.run(e.id, e.url, e.events ? JSON.stringify(e.events) : null);
-      // an endpoint taken out of the list keeps its rows but sends nothing (back in the list: enabled again)
-      const ids = endpoints.map((e) => e.id);
-      this.db
-        .prepare(`UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = 'not in ARCHIVER_WEBHOOK_URLS' WHERE disabled_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))`)
-        .run(this.now(), JSON.stringify(ids));
-      if (this.getState('cursor') === undefined || endpoints.length === 0) this.setState('cursor', String(lastEventId));
-      return reenabled.filter((id) => endpoints.some((e) => e.id === id));
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const fp = configFingerprint(endpoints);
+        const changed = this.getState('config') !== fp;
+        let reenabled: string[] = [];
+        if (changed) {
+          reenabled = (this.db.prepare('SELECT id FROM webhook_endpoints WHERE disabled_at IS NOT NULL').all() as { id: string }[]).map(
+            (r) => r.id,
+          );
+          this.db.prepare('UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL').run();
+          this.setState('config', fp);
+        }
+        const up = this.db.prepare(
+          'INSERT INTO webhook_endpoints (id, url, events) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, events = excluded.events',
+        );
+        for (const e of endpoints) up.run(e.id, e.url, e.events ? JSON.stringify(e.events) : null);
+        // an endpoint taken out of the list keeps its rows but sends nothing (back in the list: enabled again)
+        const ids = endpoints.map((e) => e.id);
+        this.db
+          .prepare(
+            `UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = 'not in ARCHIVER_WEBHOOK_URLS' WHERE disabled_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))`,
+          )
+          .run(this.now(), JSON.stringify(ids));
+        if (this.getState('cursor') === undefined || endpoints.length === 0) this.setState('cursor', String(lastEventId));
+        return reenabled.filter((id) => endpoints.some((e) => e.id === id));
+      })
+      .immediate();
   }
 
   /**
@@ -132,29 +140,33 @@ export class WebhookStore {
    */
   fanOut(log: SqliteEventLog, endpoints: readonly WebhookEndpoint[]): number {
     const ins = this.db.prepare(
-      "INSERT OR IGNORE INTO webhook_deliveries (id, endpoint_id, event_id, event_type, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      'INSERT OR IGNORE INTO webhook_deliveries (id, endpoint_id, event_id, event_type, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     let created = 0;
     for (;;) {
-      const n = this.db.transaction(() => {
-        const cursor = Number(this.getState('cursor') ?? log.lastId());
-        const events = log.since(cursor, {}, 500);
-        if (!events.length) return 0;
-        const enabled = endpoints.filter((e) => !this.isDisabled(e.id));
-        const now = this.now();
-        for (const ev of events) {
-          for (const ep of enabled) if (wants(ep, ev.type)) created += ins.run(`dl_${randomUUID()}`, ep.id, ev.id, ev.type, JSON.stringify(ev), now, now).changes;
-        }
-        this.setState('cursor', String(events[events.length - 1]!.id));
-        return events.length;
-      }).immediate();
+      const n = this.db
+        .transaction(() => {
+          const cursor = Number(this.getState('cursor') ?? log.lastId());
+          const events = log.since(cursor, {}, 500);
+          if (!events.length) return 0;
+          const enabled = endpoints.filter((e) => !this.isDisabled(e.id));
+          const now = this.now();
+          for (const ev of events) {
+            for (const ep of enabled)
+              if (wants(ep, ev.type)) created += ins.run(`dl_${randomUUID()}`, ep.id, ev.id, ev.type, JSON.stringify(ev), now, now).changes;
+          }
+          this.setState('cursor', String(events[events.length - 1]!.id));
+          return events.length;
+        })
+        .immediate();
       if (n < 500) return created;
     }
   }
 
   /** Whether a 410 disabled the endpoint. */
   isDisabled(endpointId: string): boolean {
-    const r = this.db.prepare('SELECT disabled_at FROM webhook_endpoints WHERE id = ?').get(endpointId) as { disabled_at: number | null } | undefined;
+    const r = this.db.prepare('SELECT disabled_at FROM webhook_endpoints WHERE id = ?').get(endpointId) as
+      { disabled_at: number | null } | undefined;
     return r?.disabled_at != null;
   }
 
@@ -164,49 +176,75 @@ export class WebhookStore {
    * at the same time, and one whose sender died is sent again after the lease.
    */
   claimDue(limit: number, leaseMs: number, now = this.now()): Delivery[] {
-    const rows = this.db.transaction(() => {
-      const found = this.db
-        .prepare(
-          `SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+    const rows = this.db
+      .transaction(() => {
+        const found = this.db
+          .prepare(
+            `SELECT d.* FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
            WHERE d.status = 'pending' AND d.next_at <= ? AND e.disabled_at IS NULL ORDER BY d.next_at, d.event_id LIMIT ?`,
-        )
-        .all(now, limit) as DeliveryRow[];
-      const lease = this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?');
-      for (const r of found) lease.run(now + leaseMs, r.id);
-      return found;
-    }).immediate();
-    return rows.map((r) => ({ id: r.id, endpointId: r.endpoint_id, eventId: r.event_id, eventType: r.event_type, body: r.body, attempts: r.attempts, createdAt: r.created_at }));
+          )
+          .all(now, limit) as DeliveryRow[];
+        const lease = this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?');
+        for (const r of found) lease.run(now + leaseMs, r.id);
+        return found;
+      })
+      .immediate();
+    return rows.map((r) => ({
+      id: r.id,
+      endpointId: r.endpoint_id,
+      eventId: r.event_id,
+      eventType: r.event_type,
+      body: r.body,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+    }));
   }
 
   /** When the next pending delivery of an enabled endpoint is due (ms), or null. */
   nextDueAt(): number | null {
     const r = this.db
-      .prepare("SELECT MIN(d.next_at) AS t FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND e.disabled_at IS NULL")
+      .prepare(
+        "SELECT MIN(d.next_at) AS t FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND e.disabled_at IS NULL",
+      )
       .get() as { t: number | null };
     return r.t;
   }
 
   /** A 2xx: the delivery is done. */
   delivered(id: string, status: number): void {
-    this.db.prepare("UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE id = ?").run(status, this.now(), id);
+    this.db
+      .prepare(
+        "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE id = ?",
+      )
+      .run(status, this.now(), id);
   }
 
   /** A failed attempt: try again at `nextAt`, or mark dead when `nextAt` is null. */
   failed(id: string, status: number, error: string, nextAt: number | null): void {
     if (nextAt === null) {
-      this.db.prepare("UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, done_at = ? WHERE id = ?").run(status || null, error, this.now(), id);
+      this.db
+        .prepare(
+          "UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, done_at = ? WHERE id = ?",
+        )
+        .run(status || null, error, this.now(), id);
     } else {
-      this.db.prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_at = ? WHERE id = ?').run(status || null, error, nextAt, id);
+      this.db
+        .prepare('UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_at = ? WHERE id = ?')
+        .run(status || null, error, nextAt, id);
     }
   }
 
   /** A 410: the endpoint is disabled (its pending deliveries wait); the delivery that got it (`deliveryId`) stays pending. */
   disable(endpointId: string, reason: string, deliveryId?: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE id = ?').run(this.now(), reason, endpointId);
-      // its lease ends now: sent first once the endpoint is enabled again
-      if (deliveryId) this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?').run(this.now(), deliveryId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE id = ?')
+          .run(this.now(), reason, endpointId);
+        // its lease ends now: sent first once the endpoint is enabled again
+        if (deliveryId) this.db.prepare('UPDATE webhook_deliveries SET next_at = ? WHERE id = ?').run(this.now(), deliveryId);
+      })
+      .immediate();
   }
 
   /**
@@ -215,7 +253,9 @@ export class WebhookStore {
    */
   enable(id?: string): number {
     // only what a 410 disabled: an endpoint out of the list stays off until it is listed again
-    const sql = "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE disabled_reason LIKE '410%'" + (id ? ' AND id = ?' : '');
+    const sql =
+      "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE disabled_reason LIKE '410%'" +
+      (id ? ' AND id = ?' : '');
     return (id ? this.db.prepare(sql).run(id) : this.db.prepare(sql).run()).changes;
   }
 
@@ -223,7 +263,9 @@ export class WebhookStore {
   list(endpoints: readonly WebhookEndpoint[]): EndpointState[] {
     const st = this.db.prepare('SELECT disabled_at, disabled_reason FROM webhook_endpoints WHERE id = ?');
     const counts = this.db.prepare('SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY status');
-    const last = this.db.prepare('SELECT last_error FROM webhook_deliveries WHERE endpoint_id = ? AND last_error IS NOT NULL ORDER BY rowid DESC LIMIT 1');
+    const last = this.db.prepare(
+      'SELECT last_error FROM webhook_deliveries WHERE endpoint_id = ? AND last_error IS NOT NULL ORDER BY rowid DESC LIMIT 1',
+    );
     return endpoints.map((e) => {
       const s = st.get(e.id) as { disabled_at: number | null; disabled_reason: string | null } | undefined;
       const c = Object.fromEntries((counts.all(e.id) as { status: string; n: number }[]).map((r) => [r.status, r.n]));
@@ -241,7 +283,13 @@ export class WebhookStore {
 
   /** Pending deliveries of enabled endpoints (the backlog). */
   backlog(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND e.disabled_at IS NULL").get() as { n: number }).n;
+    return (
+      this.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND e.disabled_at IS NULL",
+        )
+        .get() as { n: number }
+    ).n;
   }
 }
 

@@ -47,7 +47,9 @@ export async function rebuildAction(o: { out?: string; json?: boolean; prune?: b
     });
     if (tty) process.stderr.write('\n');
     if (o.json) return printJson({ catalogue: catalogue.describe, storage: store.describe(), ...report });
-    process.stdout.write(`Rebuilt ${catalogue.describe} from ${report.files} metadata.json file(s) in ${store.describe()} (${(report.ms / 1000).toFixed(1)} s); ${report.pruned} asset(s) no longer in storage removed.\n`);
+    process.stdout.write(
+      `Rebuilt ${catalogue.describe} from ${report.files} metadata.json file(s) in ${store.describe()} (${(report.ms / 1000).toFixed(1)} s); ${report.pruned} asset(s) no longer in storage removed.\n`,
+    );
     for (const s of report.skipped) process.stdout.write(`  skipped ${s.key}: ${s.reason}\n`);
   });
 }
@@ -56,9 +58,15 @@ export async function rebuildAction(o: { out?: string; json?: boolean; prune?: b
 export async function importAction(path: string, o: { spreadsheetId?: string; sheetName?: string; json?: boolean }): Promise<void> {
   const file = existingCsv(path);
   await withCatalogue({}, async ({ config, catalogue }) => {
-    const report = await importSheet(catalogue, file, { spreadsheetId: o.spreadsheetId ?? csvSpreadsheetId(file), allowedHosts: config.allowedHosts, ...(o.sheetName ? { sheetName: o.sheetName } : {}) });
+    const report = await importSheet(catalogue, file, {
+      spreadsheetId: o.spreadsheetId ?? csvSpreadsheetId(file),
+      allowedHosts: config.allowedHosts,
+      ...(o.sheetName ? { sheetName: o.sheetName } : {}),
+    });
     if (o.json) return printJson(report);
-    process.stdout.write(`Imported ${report.created + report.updated} person(s) (${report.created} new, ${report.updated} updated) into ${catalogue.describe}.\n`);
+    process.stdout.write(
+      `Imported ${report.created + report.updated} person(s) (${report.created} new, ${report.updated} updated) into ${catalogue.describe}.\n`,
+    );
     for (const s of report.skipped) process.stdout.write(`  row ${s.rowNumber} skipped: ${s.reason}\n`);
   });
 }
@@ -78,13 +86,21 @@ export async function exportAction(o: { format: string; output?: string }): Prom
 }
 
 /** `people [row_id]`: the people of the catalogue, or one person with every asset. */
-export async function peopleAction(rowId: string | undefined, o: { spreadsheetId?: string; q?: string; limit?: number; cursor?: string; json?: boolean }): Promise<void> {
+export async function peopleAction(
+  rowId: string | undefined,
+  o: { spreadsheetId?: string; q?: string; limit?: number; cursor?: string; json?: boolean },
+): Promise<void> {
   checkLimit(o.limit);
   await withCatalogue({}, async ({ catalogue }) => {
     if (rowId === undefined) {
       const page = await catalogue.listPeople({ ...o }).catch(cursorUsage);
       if (o.json) return printJson({ people: page.items, nextCursor: page.nextCursor });
-      process.stdout.write(formatTable(['row_id', 'name', 'email', 'type', 'assets', 'spreadsheet'], page.items.map((p) => [p.rowId, p.name, p.email, p.type, p.assets, p.spreadsheetId])) + '\n');
+      process.stdout.write(
+        formatTable(
+          ['row_id', 'name', 'email', 'type', 'assets', 'spreadsheet'],
+          page.items.map((p) => [p.rowId, p.name, p.email, p.type, p.assets, p.spreadsheetId]),
+        ) + '\n',
+      );
       if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       return;
     }
@@ -94,11 +110,20 @@ export async function peopleAction(rowId: string | undefined, o: { spreadsheetId
       process.exitCode = 1;
       return;
     }
-    if (found.length > 1) throw new UsageError(`row_id ${rowId} is in ${found.length} spreadsheets (${found.map((p) => p.spreadsheetId).join(', ')}); add --spreadsheet-id`);
+    if (found.length > 1)
+      throw new UsageError(
+        `row_id ${rowId} is in ${found.length} spreadsheets (${found.map((p) => p.spreadsheetId).join(', ')}); add --spreadsheet-id`,
+      );
     const view = (await catalogue.personWithAssets(found[0]!.personId))!;
     if (o.json) return printJson(view);
     const p = view.person;
-    const lines = [`row_id:  ${p.rowId}`, `name:    ${p.name}${p.email ? ` <${p.email}>` : ''}`, `type:    ${p.type}`, `sheet:   ${p.sheetName} (${p.spreadsheetId})`, `assets:  ${p.assets}`];
+    const lines = [
+      `row_id:  ${p.rowId}`,
+      `name:    ${p.name}${p.email ? ` <${p.email}>` : ''}`,
+      `type:    ${p.type}`,
+      `sheet:   ${p.sheetName} (${p.spreadsheetId})`,
+      `assets:  ${p.assets}`,
+    ];
     for (const source of ['youtube', 'drive'] as SourceName[]) {
       for (const g of view.sources[source]) {
         lines.push('', `${source} ${g.mediaId}${g.title ? ` — ${g.title}` : ''}`, `  ${g.link}`);
@@ -122,24 +147,47 @@ function cursorUsage(err: unknown): never {
 /** `assets [asset_id]`: list assets with filters, or show one (and set its tags/note). */
 export async function assetsAction(
   assetId: string | undefined,
-  o: { rowId?: string; spreadsheetId?: string; source?: SourceName; kind?: AssetKind; mediaId?: string; q?: string; status?: AssetStatus | 'all'; limit?: number; cursor?: string; tags?: string; note?: string; json?: boolean },
+  o: {
+    rowId?: string;
+    spreadsheetId?: string;
+    source?: SourceName;
+    kind?: AssetKind;
+    mediaId?: string;
+    q?: string;
+    status?: AssetStatus | 'all';
+    limit?: number;
+    cursor?: string;
+    tags?: string;
+    note?: string;
+    json?: boolean;
+  },
 ): Promise<void> {
   checkLimit(o.limit);
   await withCatalogue({}, async ({ config, catalogue }) => {
     if (assetId === undefined) {
-      if (o.tags !== undefined || o.note !== undefined) throw new UsageError('--tags/--note: name the asset (sheet-archiver assets <asset_id> --tags …)');
+      if (o.tags !== undefined || o.note !== undefined)
+        throw new UsageError('--tags/--note: name the asset (sheet-archiver assets <asset_id> --tags …)');
       const { tags: _t, note: _n, json: _j, ...filter } = o;
       const page = await catalogue.listAssets(filter).catch(cursorUsage);
       if (o.json) return printJson({ assets: page.items, nextCursor: page.nextCursor });
       process.stdout.write(
-        formatTable(['asset_id', 'row_id', 'source', 'kind', 'media_id', 'size', 'title', 'file'], page.items.map((a) => [a.assetId, a.rowId, a.source, a.kind, a.mediaId, formatBytes(a.size), a.title ?? '', a.fileName])) + '\n',
+        formatTable(
+          ['asset_id', 'row_id', 'source', 'kind', 'media_id', 'size', 'title', 'file'],
+          page.items.map((a) => [a.assetId, a.rowId, a.source, a.kind, a.mediaId, formatBytes(a.size), a.title ?? '', a.fileName]),
+        ) + '\n',
       );
       if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       return;
     }
     let asset: Asset | null;
     if (o.tags !== undefined || o.note !== undefined) {
-      const tags = o.tags === undefined ? undefined : o.tags.split(',').map((t) => t.trim()).filter(Boolean);
+      const tags =
+        o.tags === undefined
+          ? undefined
+          : o.tags
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean);
       if (tags?.some((t) => t.length > 64)) throw new UsageError('--tags: each tag is at most 64 characters');
       if (o.note !== undefined && o.note.length > 2000) throw new UsageError('--note: at most 2000 characters');
       asset = await catalogue.patchAsset(assetId, { ...(tags ? { tags } : {}), ...(o.note !== undefined ? { note: o.note } : {}) });
@@ -166,7 +214,14 @@ export async function assetsAction(
     ];
     const chapters = Array.isArray(asset.media['chapters']) ? (asset.media['chapters'] as { title?: string; start_time?: number }[]) : [];
     if (chapters.length) lines.push('chapters:', ...chapters.map((c) => `  ${Math.round(c.start_time ?? 0)}s  ${c.title ?? ''}`));
-    if (transcript) lines.push('transcript:', ...transcript.split('\n').slice(0, 20).map((l) => `  ${l}`));
+    if (transcript)
+      lines.push(
+        'transcript:',
+        ...transcript
+          .split('\n')
+          .slice(0, 20)
+          .map((l) => `  ${l}`),
+      );
     process.stdout.write(lines.join('\n') + '\n');
   });
 }

@@ -29,8 +29,20 @@ export interface DoctorOptions {
 }
 
 function probeCheck(p: ProbeOutcome): CheckResult {
-  const found = p.ok ? [p.extractor, p.id, p.title ? `"${p.title}"` : undefined, p.entries !== undefined ? `${p.entries} entries` : undefined, p.mediaFormats !== undefined ? `${p.mediaFormats} formats` : undefined].filter(Boolean).join(' ') : `${p.category}: ${p.message}`;
-  return p.ok ? { name: 'probe', ok: true, detail: found, ...(p.warnings[0] ? { warning: p.warnings[0] } : {}) } : { name: 'probe', ok: false, detail: found, hint: 'see docs/youtube.md for this message' };
+  const found = p.ok
+    ? [
+        p.extractor,
+        p.id,
+        p.title ? `"${p.title}"` : undefined,
+        p.entries !== undefined ? `${p.entries} entries` : undefined,
+        p.mediaFormats !== undefined ? `${p.mediaFormats} formats` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' ')
+    : `${p.category}: ${p.message}`;
+  return p.ok
+    ? { name: 'probe', ok: true, detail: found, ...(p.warnings[0] ? { warning: p.warnings[0] } : {}) }
+    : { name: 'probe', ok: false, detail: found, hint: 'see docs/youtube.md for this message' };
 }
 
 async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
@@ -38,7 +50,14 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
   const e = config.env;
   const creds = await googleFromConfig(config);
   if (!creds.auth) {
-    return [{ name: 'google credentials', ok: true, detail: 'none: Drive works for public links only, Sheets write-back is off', hint: 'see docs/google-setup.md to add a service account' }];
+    return [
+      {
+        name: 'google credentials',
+        ok: true,
+        detail: 'none: Drive works for public links only, Sheets write-back is off',
+        hint: 'see docs/google-setup.md to add a service account',
+      },
+    ];
   }
   const out: CheckResult[] = [];
   const { checkDriveAccess } = await import('../../sources/drive/index.js');
@@ -50,9 +69,18 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
       ...(o.fileId ? { fileId: o.fileId } : {}),
       timeoutMs: 15_000,
     });
-    out.push({ name: 'google drive', ok: true, detail: `acting as ${report.user.emailAddress ?? 'service account'}${report.file ? `; can see "${report.file.name}" (${report.file.canDownload === false ? 'download not allowed' : 'downloadable'})` : ''}` });
+    out.push({
+      name: 'google drive',
+      ok: true,
+      detail: `acting as ${report.user.emailAddress ?? 'service account'}${report.file ? `; can see "${report.file.name}" (${report.file.canDownload === false ? 'download not allowed' : 'downloadable'})` : ''}`,
+    });
   } catch (err) {
-    out.push({ name: 'google drive', ok: false, detail: (err as Error).message, hint: 'check the key file, the Drive API being enabled, and that the file is shared with the service account' });
+    out.push({
+      name: 'google drive',
+      ok: false,
+      detail: (err as Error).message,
+      hint: 'check the key file, the Drive API being enabled, and that the file is shared with the service account',
+    });
   }
   if (o.spreadsheetId) {
     try {
@@ -61,7 +89,12 @@ async function googleChecks(o: DoctorOptions): Promise<CheckResult[]> {
       const res = await api.spreadsheets.get({ spreadsheetId: o.spreadsheetId, fields: 'properties.title' }, { timeout: 15_000 });
       out.push({ name: 'google sheets', ok: true, detail: `can open "${res.data.properties?.title ?? o.spreadsheetId}"` });
     } catch (err) {
-      out.push({ name: 'google sheets', ok: false, detail: (err as Error).message, hint: 'share the sheet with the service account as an editor, and enable the Sheets API' });
+      out.push({
+        name: 'google sheets',
+        ok: false,
+        detail: (err as Error).message,
+        hint: 'share the sheet with the service account as an editor, and enable the Sheets API',
+      });
     }
   }
   return out;
@@ -90,19 +123,32 @@ export async function doctorAction(o: DoctorOptions): Promise<void> {
     const config = configWith();
     const e = config.env;
     const allowedHosts = [...config.allowedHosts, ...(o.allowHost ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean)];
-    probe = await probeLink(o.probe, { allowedHosts, toolConfig: toolConfigFromEnv(e), ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}) });
+    probe = await probeLink(o.probe, {
+      allowedHosts,
+      toolConfig: toolConfigFromEnv(e),
+      ...(e.YTDLP_PATH ? { ytdlpPath: e.YTDLP_PATH } : {}),
+    });
     results.push(probeCheck(probe));
   }
   if (o.json) printJson({ ok: results.every((r) => r.ok), checks: results, ...(probe ? { probe } : {}) });
   else {
     const mark = (r: CheckResult) => (!r.ok ? '✘' : r.warning ? '!' : '✔');
-    process.stdout.write(formatTable(['check', 'ok', 'found', 'what to do'], results.map((r) => [r.name, mark(r), r.detail, !r.ok ? (r.hint ?? '') : (r.warning ?? '')])) + '\n');
+    process.stdout.write(
+      formatTable(
+        ['check', 'ok', 'found', 'what to do'],
+        results.map((r) => [r.name, mark(r), r.detail, !r.ok ? (r.hint ?? '') : (r.warning ?? '')]),
+      ) + '\n',
+    );
     // the table cuts long cells: say each thing to do in full below it
     const todo = results.map((r) => [r.name, !r.ok ? r.hint : r.warning] as const).filter(([, t]) => t && t.length > 60);
     if (todo.length) process.stdout.write('\n' + todo.map(([n, t]) => `${n}: ${t}`).join('\n') + '\n');
     const warned = results.filter((r) => r.ok && r.warning).length;
     process.stdout.write(
-      !results.every((r) => r.ok) ? '\nSome checks failed: see "what to do".\n' : warned ? `\nAll checks passed, ${warned} with a warning: see "what to do".\n` : '\nAll checks passed.\n',
+      !results.every((r) => r.ok)
+        ? '\nSome checks failed: see "what to do".\n'
+        : warned
+          ? `\nAll checks passed, ${warned} with a warning: see "what to do".\n`
+          : '\nAll checks passed.\n',
     );
   }
   if (!results.every((r) => r.ok)) process.exitCode = 1;

@@ -67,7 +67,9 @@ export async function downloadAction(assetId: string | undefined, o: { download:
     const sha256 = hash.digest('hex');
     if (sha256 !== asset.sha256) {
       if (!toStdout) await rm(part, { force: true });
-      process.stderr.write(`assets: ${asset.objectKey}: SHA-256 ${sha256} differs from the catalogue's ${asset.sha256}; the stored file may be corrupt (sheet-archiver verify)\n`);
+      process.stderr.write(
+        `assets: ${asset.objectKey}: SHA-256 ${sha256} differs from the catalogue's ${asset.sha256}; the stored file may be corrupt (sheet-archiver verify)\n`,
+      );
       process.exitCode = 1;
       return;
     }

@@ -59,7 +59,9 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
       if (o.hard && past?.finishedAt) {
         await system.reporter.flush();
         if (o.json) return printJson({ hard: true, erasure: past, sheetUpdatesPending: system.outbox.size() });
-        process.stdout.write(`Row ${o.rowId} of ${spreadsheetId} is erased (${past.note}; ${past.files} file(s), ${formatBytes(past.bytes)}).\n`);
+        process.stdout.write(
+          `Row ${o.rowId} of ${spreadsheetId} is erased (${past.note}; ${past.files} file(s), ${formatBytes(past.bytes)}).\n`,
+        );
         return;
       }
       process.stderr.write(`sheet-archiver: no person with row_id ${o.rowId} in ${spreadsheetId} (see \`sheet-archiver people\`)\n`);
@@ -81,7 +83,9 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
     if (!o.hard) {
       const n = await softDeletePerson(system.catalogue, person.personId);
       if (o.json) return printJson({ hard: false, personId: person.personId, rowId: person.rowId, spreadsheetId, deletedAssets: n });
-      process.stdout.write(`Soft-deleted ${n} file(s) of row ${person.rowId}: hidden from lists; \`sheet-archiver catalogue purge\` removes them later.\n`);
+      process.stdout.write(
+        `Soft-deleted ${n} file(s) of row ${person.rowId}: hidden from lists; \`sheet-archiver catalogue purge\` removes them later.\n`,
+      );
       return;
     }
     const erasure = await hardErase(system.erase, person);
@@ -92,7 +96,9 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
     process.stdout.write(
       `Erased row ${person.rowId} of ${spreadsheetId}: ${erasure.files} file(s), ${formatBytes(erasure.bytes)} deleted; ` +
         `${erasure.cancelledJobs.length} open job(s) cancelled; catalogue entries removed; ` +
-        (pending ? `${pending} sheet update(s) wait in the outbox (write-back ${system.backend.kind}).\n` : `tracking cells cleared ("${erasure.note}").\n`),
+        (pending
+          ? `${pending} sheet update(s) wait in the outbox (write-back ${system.backend.kind}).\n`
+          : `tracking cells cleared ("${erasure.note}").\n`),
     );
   } finally {
     await system.close();

@@ -26,7 +26,8 @@ export function sparkline(values: number[], scaleTo = Math.max(...values)): stri
 async function load(o: ReportOptions): Promise<HealthReport> {
   const since = o.since ?? '24h';
   const ms = parseDuration(since);
-  if (ms === null || ms > MAX_REPORT_WINDOW_MS) throw new UsageError(`--since: "${since}" is not a duration like 90m, 24h or 7d (at most 30d)`);
+  if (ms === null || ms > MAX_REPORT_WINDOW_MS)
+    throw new UsageError(`--since: "${since}" is not a duration like 90m, 24h or 7d (at most 30d)`);
   const config = configWith();
   const queue = new SqliteQueue(config.queuePath);
   try {
@@ -58,7 +59,13 @@ export function formatReport(r: HealthReport): string {
     ),
   );
   if (r.failures.length) {
-    out.push('', formatTable(['failure category', 'count', 'example'], r.failures.map((f) => [f.category, f.count, f.example])));
+    out.push(
+      '',
+      formatTable(
+        ['failure category', 'count', 'example'],
+        r.failures.map((f) => [f.category, f.count, f.example]),
+      ),
+    );
   }
   out.push('');
   const j = r.jobs;
@@ -72,7 +79,9 @@ export function formatReport(r: HealthReport): string {
     `yt-dlp: ${r.tools.ytdlpVersion ?? 'not found'}${r.tools.ytdlpAgeDays === null ? '' : `, ${r.tools.ytdlpAgeDays} days old`}; ` +
       `cookies: ${r.tools.cookiesSet ? (r.tools.cookiesAgeDays === null ? 'set, unreadable' : `${r.tools.cookiesAgeDays} days old`) : 'not set'}`,
   );
-  out.push(r.lanes.length ? `lanes paused: ${r.lanes.map((l) => `${l.lane} until ${l.until} (${l.jobs} jobs)`).join('; ')}` : 'lanes paused: none');
+  out.push(
+    r.lanes.length ? `lanes paused: ${r.lanes.map((l) => `${l.lane} until ${l.until} (${l.jobs} jobs)`).join('; ')}` : 'lanes paused: none',
+  );
   const completed = r.trend.map((b) => b.completed);
   const failed = r.trend.map((b) => b.failed);
   const top = Math.max(...completed, ...failed);

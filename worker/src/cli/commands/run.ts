@@ -121,7 +121,10 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   // the session's counts for `run.finished` (docs/design.md §9): each job's last finished attempt
   const outcomes = new Map<string, string>();
   const system = await createSystem({
-    config, log, backend, queuePath,
+    config,
+    log,
+    backend,
+    queuePath,
     onEvent: (e) => {
       if (e.type === 'finished') outcomes.set(e.job.jobId, e.job.status);
       progress?.onEvent(e);
@@ -136,11 +139,25 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   });
   const now = isoSeconds();
   for (const { job, created } of system.queue.enqueue(newJobs)) {
-    if (created) system.reporter.push({ jobId: job.jobId, spreadsheetId, sheetId: 0, sheetName: job.sheetName, rowId: job.rowId, type: job.type, rowNumberHint: job.rowNumber, source: job.source, status: 'queued', lastAttempt: now });
+    if (created)
+      system.reporter.push({
+        jobId: job.jobId,
+        spreadsheetId,
+        sheetId: 0,
+        sheetName: job.sheetName,
+        rowId: job.rowId,
+        type: job.type,
+        rowNumberHint: job.rowNumber,
+        source: job.source,
+        status: 'queued',
+        lastAttempt: now,
+      });
   }
   const total = system.queue.openCount();
   if (!o.json) {
-    process.stderr.write(`sheet-archiver: ${total} job(s) from ${new Set(planned.map((j) => j.rowId)).size} row(s) of ${basename(path)} → ${system.store.describe()}\n`);
+    process.stderr.write(
+      `sheet-archiver: ${total} job(s) from ${new Set(planned.map((j) => j.rowId)).size} row(s) of ${basename(path)} → ${system.store.describe()}\n`,
+    );
   }
   progress = o.json ? null : createProgress(total);
   const stop = () => {
@@ -160,17 +177,29 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     else counts.other++;
   }
   system.events.bus.publish({
-    type: 'run.finished', jobId: null, rowId: null, spreadsheetId, source: null,
+    type: 'run.finished',
+    jobId: null,
+    rowId: null,
+    spreadsheetId,
+    source: null,
     data: { runId: dispatchId, kind: 'run', sheetName: basename(path), jobs: newJobs.length, ...counts, durationMs: Date.now() - started },
   });
   if (system.webhooks) {
     // what is not sent by then stays in this sheet's queue file and goes out on the next run
     const left = await system.webhooks.drain(WEBHOOK_DRAIN_MS);
-    if (left && !o.json) process.stderr.write(`sheet-archiver: ${left} webhook delivery(ies) still pending; they are sent on the next run of this sheet\n`);
+    if (left && !o.json)
+      process.stderr.write(`sheet-archiver: ${left} webhook delivery(ies) still pending; they are sent on the next run of this sheet\n`);
   }
   await system.close();
 
-  return summarize(path, system.store.describe(), started, newJobs.length, o.sources, issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'));
+  return summarize(
+    path,
+    system.store.describe(),
+    started,
+    newJobs.length,
+    o.sources,
+    issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'),
+  );
 }
 
 async function summarize(
@@ -208,7 +237,9 @@ async function summarize(
           advice: line ? ERROR_ADVICE[line.category] : '',
         });
       } else b.other++;
-      b.files += cell(r, cols.files).split(',').filter((f) => f.trim()).length;
+      b.files += cell(r, cols.files)
+        .split(',')
+        .filter((f) => f.trim()).length;
     }
   });
   return { sheet: path, archive, durationMs: Date.now() - started, jobs, bySource, failed, skipped };
@@ -220,13 +251,29 @@ export function printSummary(s: RunSummary): void {
   const out: string[] = ['', formatTable(['source', 'completed', 'failed', 'not finished', 'files'], rows)];
   if (s.failed.length) {
     out.push('', `Rows that need attention (${s.failed.length}):`);
-    out.push(formatTable(['row', 'row_id', 'source', 'error', 'what to do'], s.failed.map((f) => [f.rowNumber, f.rowId, f.source, f.error, f.advice])));
+    out.push(
+      formatTable(
+        ['row', 'row_id', 'source', 'error', 'what to do'],
+        s.failed.map((f) => [f.rowNumber, f.rowId, f.source, f.error, f.advice]),
+      ),
+    );
   }
   if (s.skipped.length) {
     out.push('', `Rows skipped (${s.skipped.length}): fix their row_id or archive_options to archive them`);
-    out.push(formatTable(['row', 'row_id', 'problem'], s.skipped.map((k) => [k.rowNumber, k.rowId, k.message])));
+    out.push(
+      formatTable(
+        ['row', 'row_id', 'problem'],
+        s.skipped.map((k) => [k.rowNumber, k.rowId, k.message]),
+      ),
+    );
   }
-  out.push('', `Finished ${s.jobs} new job(s) in ${formatDuration(s.durationMs)}.`, `Archive:     ${s.archive}`, `Updated CSV: ${s.sheet}`, '');
+  out.push(
+    '',
+    `Finished ${s.jobs} new job(s) in ${formatDuration(s.durationMs)}.`,
+    `Archive:     ${s.archive}`,
+    `Updated CSV: ${s.sheet}`,
+    '',
+  );
   process.stdout.write(out.join('\n'));
 }
 

@@ -37,7 +37,9 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const system = await createSystem({ config, log, ...(metrics ? { metrics } : {}) });
 
   if (system.backend instanceof OffSheetBackend) {
-    process.stderr.write(`sheet-archiver: ${system.backend.describe()}. Jobs still run and the archive is written; statuses are kept and can be read with GET /v1/jobs.\n`);
+    process.stderr.write(
+      `sheet-archiver: ${system.backend.describe()}. Jobs still run and the archive is written; statuses are kept and can be read with GET /v1/jobs.\n`,
+    );
   }
   let report: ReturnType<typeof reporterFor>;
   try {
@@ -49,9 +51,15 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   // `off` turns the monitor off (the report and `alerts` still work)
   const alertEvery = process.env['ARCHIVER_ALERT_INTERVAL'] ?? '60s';
   const alertIntervalMs = alertEvery === 'off' ? null : parseDuration(alertEvery);
-  if (alertIntervalMs === null && alertEvery !== 'off') throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m) or off`);
+  if (alertIntervalMs === null && alertEvery !== 'off')
+    throw new UsageError(`ARCHIVER_ALERT_INTERVAL: "${alertEvery}" is not a duration (like 30s, 1m) or off`);
   // alert.raised / alert.cleared into the event log when an alert's state changes (docs/design.md §9)
-  const monitor = new AlertMonitor({ bus: system.events.bus, evaluate: async () => (await report()).alerts, log, intervalMs: alertIntervalMs ?? 60_000 });
+  const monitor = new AlertMonitor({
+    bus: system.events.bus,
+    evaluate: async () => (await report()).alerts,
+    log,
+    intervalMs: alertIntervalMs ?? 60_000,
+  });
   const app = createApp({
     secret,
     queue: system.queue,
@@ -75,24 +83,44 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     server.once('error', (err) => reject(new UsageError(`cannot listen on ${e.HOST}:${e.PORT}: ${(err as Error).message}`)));
   });
   const port = (server.address() as AddressInfo).port;
-  const metricsListener = metrics ? await startMetricsListener(metrics, e, log).catch((err: Error) => {
-    server.close();
-    throw new UsageError(err.message);
-  }) : null;
+  const metricsListener = metrics
+    ? await startMetricsListener(metrics, e, log).catch((err: Error) => {
+        server.close();
+        throw new UsageError(err.message);
+      })
+    : null;
   system.reporter.start();
   system.runner.start();
   system.webhooks?.start();
   if (alertIntervalMs !== null) monitor.start();
   const verifyEvery = e.ARCHIVER_VERIFY_EVERY ? parseDuration(e.ARCHIVER_VERIFY_EVERY) : null;
   const verifier = verifyEvery
-    ? new VerifySchedule({ store: system.store, catalogue: system.catalogue, prefix: e.ARCHIVER_PREFIX, log, everyMs: verifyEvery, statePath: join(config.dataDir, 'verify-state.json') })
+    ? new VerifySchedule({
+        store: system.store,
+        catalogue: system.catalogue,
+        prefix: e.ARCHIVER_PREFIX,
+        log,
+        everyMs: verifyEvery,
+        statePath: join(config.dataDir, 'verify-state.json'),
+      })
     : null;
   verifier?.start();
   log.info(
-    { version: VERSION, port, storage: system.store.describe(), writeBack: system.backend.kind, google: system.google.kind, concurrency: e.ARCHIVER_CONCURRENCY, allowedHosts: config.allowedHosts, webhooks: config.webhooks.length },
+    {
+      version: VERSION,
+      port,
+      storage: system.store.describe(),
+      writeBack: system.backend.kind,
+      google: system.google.kind,
+      concurrency: e.ARCHIVER_CONCURRENCY,
+      allowedHosts: config.allowedHosts,
+      webhooks: config.webhooks.length,
+    },
     'sheet-archiver worker listening',
   );
-  process.stderr.write(`sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind})\n`);
+  process.stderr.write(
+    `sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind})\n`,
+  );
   if (metricsListener) process.stderr.write(`sheet-archiver metrics on ${metricsListener.url}\n`);
   else if (metrics) process.stderr.write(`sheet-archiver metrics on http://${e.HOST}:${port}/metrics (bearer token)\n`);
 

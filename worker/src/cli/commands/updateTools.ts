@@ -33,9 +33,7 @@ export async function updateToolsAction(o: UpdateToolsOptions): Promise<void> {
       : `JavaScript runtime: ${rt.name} not found`;
   const active = locateYtDlp(env);
   const shadowed =
-    active && active.origin === 'YTDLP_PATH'
-      ? 'YTDLP_PATH is set, so the worker keeps using that yt-dlp instead of this one'
-      : null;
+    active && active.origin === 'YTDLP_PATH' ? 'YTDLP_PATH is set, so the worker keeps using that yt-dlp instead of this one' : null;
 
   try {
     const r = await installYtDlp({ releaseUrl, dir });

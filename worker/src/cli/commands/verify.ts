@@ -30,7 +30,8 @@ export interface VerifyCliOptions {
 export function parseSample(value: string | undefined): number {
   if (value === undefined) return 1;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new UsageError(`--sample: "${value}" is not a fraction above 0 and at most 1 (0.1 reads a tenth of the files)`);
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new UsageError(`--sample: "${value}" is not a fraction above 0 and at most 1 (0.1 reads a tenth of the files)`);
   return n;
 }
 
@@ -56,7 +57,13 @@ function progressFor(quiet: boolean) {
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream, format: 'verifying |{bar}| {percentage}% | {value_h}/{total_h} | {problems} problem(s)', barsize: 28, hideCursor: true, formatValue: (v, _o, t) => (t === 'value' || t === 'total' ? formatBytes(v) : String(v)) },
+    {
+      stream,
+      format: 'verifying |{bar}| {percentage}% | {value_h}/{total_h} | {problems} problem(s)',
+      barsize: 28,
+      hideCursor: true,
+      formatValue: (v, _o, t) => (t === 'value' || t === 'total' ? formatBytes(v) : String(v)),
+    },
     cliProgress.Presets.shades_classic,
   );
   let done = 0;
@@ -89,7 +96,10 @@ function printReport(r: VerifyReport, where: string): void {
   else {
     out.push(
       `${counts('missing')} missing, ${counts('corrupt')} corrupt, ${counts('orphan')} orphaned, ${counts('uncatalogued')} not in the catalogue, ${counts('catalogue_only')} only in the catalogue:`,
-      formatTable(['problem', 'row_id', 'key', 'detail'], r.findings.map((f) => [f.kind, f.rowId ?? '', f.key, f.detail])),
+      formatTable(
+        ['problem', 'row_id', 'key', 'detail'],
+        r.findings.map((f) => [f.kind, f.rowId ?? '', f.key, f.detail]),
+      ),
     );
   }
   process.stdout.write(out.join('\n') + '\n');
@@ -98,7 +108,8 @@ function printReport(r: VerifyReport, where: string): void {
 /** `verify` as commander calls it; sets process.exitCode (1: problems remain). */
 export async function verifyAction(o: VerifyCliOptions): Promise<void> {
   const sample = parseSample(o.sample);
-  if (o.repair && sample < 1) throw new UsageError('--repair reads every file; leave out --sample (or verify a sample first, then --repair)');
+  if (o.repair && sample < 1)
+    throw new UsageError('--repair reads every file; leave out --sample (or verify a sample first, then --repair)');
   if (o.deleteOrphans && !o.repair) throw new UsageError('--delete-orphans goes with --repair');
   const config = configWith({ ARCHIVER_ARCHIVE_DIR: o.out });
   const log = cliLogger('error');
@@ -108,7 +119,14 @@ export async function verifyAction(o: VerifyCliOptions): Promise<void> {
   const verify = async (ids: string[] | undefined, s: number) => {
     const progress = progressFor(Boolean(o.json));
     try {
-      return await verifyArchive(store, { prefix: config.env.ARCHIVER_PREFIX, sample: s, catalogue, ...(ids ? { rowIds: ids } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}), ...progress });
+      return await verifyArchive(store, {
+        prefix: config.env.ARCHIVER_PREFIX,
+        sample: s,
+        catalogue,
+        ...(ids ? { rowIds: ids } : {}),
+        ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+        ...progress,
+      });
     } finally {
       progress.stop();
     }
@@ -134,7 +152,13 @@ export async function verifyAction(o: VerifyCliOptions): Promise<void> {
     system.runner.start();
     await system.runner.idle();
     for (const j of system.queue.list({ limit: 500 }).jobs) {
-      if (j.dispatchId === plan.jobs[0]!.dispatchId) jobs.push({ rowId: j.rowId, source: j.source, status: j.status, ...(j.error ? { error: `${j.error.category}: ${j.error.message}` } : {}) });
+      if (j.dispatchId === plan.jobs[0]!.dispatchId)
+        jobs.push({
+          rowId: j.rowId,
+          source: j.source,
+          status: j.status,
+          ...(j.error ? { error: `${j.error.category}: ${j.error.message}` } : {}),
+        });
     }
     await system.close();
   }
@@ -151,7 +175,8 @@ export async function verifyAction(o: VerifyCliOptions): Promise<void> {
         `\nRepair: ${plan.jobs.length} item(s) downloaded again (${jobs.filter((j) => j.status === 'completed').length} completed), ` +
           `${plan.catalogued} metadata.json applied to the catalogue, ${plan.pruned} catalogue asset(s) removed, ${plan.orphansDeleted} orphan(s) deleted.\n`,
       );
-      for (const j of jobs.filter((x) => x.status !== 'completed')) process.stdout.write(`  row ${j.rowId} ${j.source} ${j.status}${j.error ? ` — ${j.error}` : ''}\n`);
+      for (const j of jobs.filter((x) => x.status !== 'completed'))
+        process.stdout.write(`  row ${j.rowId} ${j.source} ${j.status}${j.error ? ` — ${j.error}` : ''}\n`);
       for (const u of plan.unrepaired) process.stdout.write(`  not repaired: ${u.key} — ${u.reason}\n`);
       process.stdout.write('After the repair:\n');
       printReport(after, store.describe());

@@ -21,7 +21,15 @@ export interface WatchCliOptions {
 
 /** One line about an event, for logs and the TTY view. */
 export function describeEvent(e: ArchiverEvent): string {
-  const d = e.data as { percent?: number; bytes?: number; stage?: string; attempt?: number; error?: { category: string; message: string } | null; retrying?: boolean; files?: string[] };
+  const d = e.data as {
+    percent?: number;
+    bytes?: number;
+    stage?: string;
+    attempt?: number;
+    error?: { category: string; message: string } | null;
+    retrying?: boolean;
+    files?: string[];
+  };
   const who = `row ${e.rowId ?? '?'} ${e.source ?? ''} ${e.jobId ?? ''}`.replace(/\s+/g, ' ').trim();
   switch (e.type) {
     case 'job.progress':

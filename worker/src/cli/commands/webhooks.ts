@@ -38,7 +38,16 @@ export async function listAction(o: WebhooksCliOptions): Promise<void> {
   process.stdout.write(
     formatTable(
       ['id', 'url', 'events', 'state', 'pending', 'delivered', 'dead', 'last error'],
-      rows.map((r) => [r.id, displayUrl(r.url), r.events?.join(',') ?? '*', r.disabledAt ? `disabled (${r.disabledReason})` : 'enabled', r.pending, r.delivered, r.dead, r.lastError ?? '']),
+      rows.map((r) => [
+        r.id,
+        displayUrl(r.url),
+        r.events?.join(',') ?? '*',
+        r.disabledAt ? `disabled (${r.disabledReason})` : 'enabled',
+        r.pending,
+        r.delivered,
+        r.dead,
+        r.lastError ?? '',
+      ]),
     ) + '\n',
   );
 }
@@ -71,11 +80,40 @@ export async function testAction(o: WebhooksCliOptions): Promise<void> {
   for (const ep of targets) {
     const deliveryId = `dl_${randomUUID()}`;
     // test events are not in the event log: a string id, so receivers never confuse them with real ones
-    const event = { id: `test_${randomUUID()}`, type: TEST_EVENT_TYPE, at: new Date().toISOString(), jobId: null, rowId: null, spreadsheetId: null, source: null, data: { endpoint: ep.id } };
-    const r = await postWebhook({ url: ep.url, body: JSON.stringify(event), secret, eventType: TEST_EVENT_TYPE, deliveryId, allowedHosts: config.allowedHosts });
-    results.push({ endpoint: ep.id, url: displayUrl(ep.url), deliveryId, status: r.status, ok: r.status >= 200 && r.status < 300, answer: r.detail });
+    const event = {
+      id: `test_${randomUUID()}`,
+      type: TEST_EVENT_TYPE,
+      at: new Date().toISOString(),
+      jobId: null,
+      rowId: null,
+      spreadsheetId: null,
+      source: null,
+      data: { endpoint: ep.id },
+    };
+    const r = await postWebhook({
+      url: ep.url,
+      body: JSON.stringify(event),
+      secret,
+      eventType: TEST_EVENT_TYPE,
+      deliveryId,
+      allowedHosts: config.allowedHosts,
+    });
+    results.push({
+      endpoint: ep.id,
+      url: displayUrl(ep.url),
+      deliveryId,
+      status: r.status,
+      ok: r.status >= 200 && r.status < 300,
+      answer: r.detail,
+    });
   }
   if (o.json) printJson(results);
-  else process.stdout.write(formatTable(['id', 'url', 'status', 'answer'], results.map((r) => [r.endpoint, r.url, r.status || 'no answer', r.answer])) + '\n');
+  else
+    process.stdout.write(
+      formatTable(
+        ['id', 'url', 'status', 'answer'],
+        results.map((r) => [r.endpoint, r.url, r.status || 'no answer', r.answer]),
+      ) + '\n',
+    );
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }

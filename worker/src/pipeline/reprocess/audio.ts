@@ -45,7 +45,11 @@ export const extractAudio: ReprocessStep = {
       const plan = audioPlan(audio.codec);
       const name = `${stem(file.key)}.${plan.ext}`;
       const out = join(ctx.workDir, 'out', name);
-      await runTool(ctx.tools.ffmpegPath, ['-nostdin', '-v', 'error', '-y', '-i', src, '-map', '0:a:0', '-vn', '-sn', '-dn', ...plan.args, out], ctx.signal);
+      await runTool(
+        ctx.tools.ffmpegPath,
+        ['-nostdin', '-v', 'error', '-y', '-i', src, '-map', '0:a:0', '-vn', '-sn', '-dn', ...plan.args, out],
+        ctx.signal,
+      );
       const stored = await ctx.addFile(name, out, { kind: 'audio', from: file.key, contentType: plan.contentType });
       written.push(stored.key);
     }

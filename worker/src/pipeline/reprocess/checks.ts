@@ -26,7 +26,13 @@ export const completionChecks: ReprocessStep = {
     const mediaPaths: string[] = [];
     for (const m of mode === 'video' ? video : audio) mediaPaths.push(await ctx.local(m.file.key));
     await verifyItem(
-      { id: ctx.meta.mediaId, mediaPaths, subtitlePaths, thumbnailPaths: [], ...(info ? { infoJsonPath: await ctx.local(info.file.key) } : {}) },
+      {
+        id: ctx.meta.mediaId,
+        mediaPaths,
+        subtitlePaths,
+        thumbnailPaths: [],
+        ...(info ? { infoJsonPath: await ctx.local(info.file.key) } : {}),
+      },
       mode,
       { ffprobePath: ctx.tools.ffprobePath, signal: ctx.signal },
     );

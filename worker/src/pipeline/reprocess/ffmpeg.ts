@@ -23,12 +23,22 @@ export function runTool(bin: string, args: string[], signal?: AbortSignal, timeo
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : err);
-      reject(new ArchiveError('system', err.code === 'ENOENT' ? `${bin} not found: install ffmpeg (npm run setup)` : `cannot run ${bin}: ${err.message}`, { cause: err }));
+      reject(
+        new ArchiveError(
+          'system',
+          err.code === 'ENOENT' ? `${bin} not found: install ffmpeg (npm run setup)` : `cannot run ${bin}: ${err.message}`,
+          { cause: err },
+        ),
+      );
     });
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) return resolve(stdout);
-      const line = stderr.split('\n').map((l) => l.trim()).find(Boolean) ?? `exit code ${code}`;
+      const line =
+        stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .find(Boolean) ?? `exit code ${code}`;
       reject(new ArchiveError('system', `${bin} failed: ${line}`));
     });
   });
@@ -36,7 +46,12 @@ export function runTool(bin: string, args: string[], signal?: AbortSignal, timeo
 
 /** Codec names of a media file's streams, by type (ffprobe `-show_entries stream=codec_type,codec_name`). */
 export async function probeStreams(ffprobe: string, file: string, signal?: AbortSignal): Promise<{ type: string; codec: string }[]> {
-  const out = await runTool(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', file], signal, 120_000);
+  const out = await runTool(
+    ffprobe,
+    ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', file],
+    signal,
+    120_000,
+  );
   const doc = JSON.parse(out) as { streams?: { codec_type?: string; codec_name?: string }[] };
   return (doc.streams ?? []).map((s) => ({ type: s.codec_type ?? '', codec: s.codec_name ?? '' }));
 }

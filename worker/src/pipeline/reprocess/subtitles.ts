@@ -25,8 +25,13 @@ export const convertSubtitles: ReprocessStep = {
       if (!text) throw new ArchiveError('system', `the subtitles ${base}.vtt have no cue text to convert`);
       const txt = join(ctx.workDir, 'out', `${base}.txt`);
       await writeFile(txt, text + '\n', 'utf8');
-      written.push((await ctx.addFile(`${base}.srt`, srt, { kind: 'subtitles', from: file.key, contentType: 'application/x-subrip; charset=utf-8' })).key);
-      written.push((await ctx.addFile(`${base}.txt`, txt, { kind: 'transcript', from: file.key, contentType: 'text/plain; charset=utf-8' })).key);
+      written.push(
+        (await ctx.addFile(`${base}.srt`, srt, { kind: 'subtitles', from: file.key, contentType: 'application/x-subrip; charset=utf-8' }))
+          .key,
+      );
+      written.push(
+        (await ctx.addFile(`${base}.txt`, txt, { kind: 'transcript', from: file.key, contentType: 'text/plain; charset=utf-8' })).key,
+      );
     }
     return { status: 'done', files: written };
   },

@@ -91,9 +91,14 @@ function queryOf(c: Context): Record<string, string> {
 }
 
 /** The transcript of a media folder: its `.txt` transcript, else its first subtitles file as text. */
-async function transcriptOf(store: ObjectStore, siblings: Asset[]): Promise<{ text: string; objectKey: string; language: string | null } | null> {
+async function transcriptOf(
+  store: ObjectStore,
+  siblings: Asset[],
+): Promise<{ text: string; objectKey: string; language: string | null } | null> {
   const txt = siblings.find((a) => a.kind === 'transcript');
-  const subs = siblings.filter((a) => a.kind === 'subtitles').sort((a, b) => Number(!a.fileName.endsWith('.vtt')) - Number(!b.fileName.endsWith('.vtt')));
+  const subs = siblings
+    .filter((a) => a.kind === 'subtitles')
+    .sort((a, b) => Number(!a.fileName.endsWith('.vtt')) - Number(!b.fileName.endsWith('.vtt')));
   for (const a of [txt, ...subs]) {
     if (!a || a.size > MAX_TRANSCRIPT_BYTES) continue;
     const text = await store.getText(a.objectKey);
@@ -124,10 +129,19 @@ export function catalogueRoutes(deps: CatalogueRouteDeps): Hono<{ Variables: { r
     if (!q.success) return badRequest(c, describe(q.error), fieldOf(q.error));
     const rowId = c.req.param('rowId');
     const found = await catalogue.findPeople(rowId, q.data.spreadsheetId);
-    if (found.length === 0) return c.json({ error: 'not_found', message: `no person with row_id ${rowId}${q.data.spreadsheetId ? ` in ${q.data.spreadsheetId}` : ''}` }, 404);
+    if (found.length === 0)
+      return c.json(
+        { error: 'not_found', message: `no person with row_id ${rowId}${q.data.spreadsheetId ? ` in ${q.data.spreadsheetId}` : ''}` },
+        404,
+      );
     if (found.length > 1) {
       return c.json(
-        { error: 'ambiguous', field: 'spreadsheetId', message: `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`, spreadsheetIds: found.map((p) => p.spreadsheetId) },
+        {
+          error: 'ambiguous',
+          field: 'spreadsheetId',
+          message: `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`,
+          spreadsheetIds: found.map((p) => p.spreadsheetId),
+        },
         409,
       );
     }
@@ -151,9 +165,15 @@ export function catalogueRoutes(deps: CatalogueRouteDeps): Hono<{ Variables: { r
     if (extra !== undefined) return badRequest(c, `${extra}: not a parameter of this request`, extra);
     const asset = await catalogue.getAsset(c.req.param('assetId'));
     if (!asset) return c.json({ error: 'not_found', message: `no asset ${c.req.param('assetId')}` }, 404);
-    const [person, siblings, metadata] = await Promise.all([catalogue.getPerson(asset.personId), catalogue.siblings(asset), readMetadata(store, asset.metadataKey)]);
+    const [person, siblings, metadata] = await Promise.all([
+      catalogue.getPerson(asset.personId),
+      catalogue.siblings(asset),
+      readMetadata(store, asset.metadataKey),
+    ]);
     const chapters = Array.isArray(asset.media['chapters']) ? asset.media['chapters'] : [];
-    const related = siblings.filter((s) => s.assetId !== asset.assetId).map((s) => ({ assetId: s.assetId, kind: s.kind, fileName: s.fileName }));
+    const related = siblings
+      .filter((s) => s.assetId !== asset.assetId)
+      .map((s) => ({ assetId: s.assetId, kind: s.kind, fileName: s.fileName }));
     return c.json({ asset, person, metadata, chapters, transcript: await transcriptOf(store, siblings), related });
   });
 
@@ -166,7 +186,12 @@ export function catalogueRoutes(deps: CatalogueRouteDeps): Hono<{ Variables: { r
     }
     if (body && typeof body === 'object' && !Array.isArray(body)) {
       const fixed = Object.keys(body).find((k) => !EDITABLE.has(k));
-      if (fixed) return badRequest(c, `${fixed}: not editable; only tags and note are (the type, the row's facts and the files never change here)`, fixed);
+      if (fixed)
+        return badRequest(
+          c,
+          `${fixed}: not editable; only tags and note are (the type, the row's facts and the files never change here)`,
+          fixed,
+        );
     }
     const p = AssetPatch.safeParse(body);
     if (!p.success) return badRequest(c, describe(p.error), fieldOf(p.error) ?? 'body');

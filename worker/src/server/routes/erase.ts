@@ -32,12 +32,20 @@ export function eraseRoutes(deps: EraseRouteDeps): Hono<AppEnv> {
     const found = await catalogue.findPeople(rowId, spreadsheetId);
     if (found.length === 0) throw notFound(`no person with row_id ${rowId}${spreadsheetId ? ` in ${spreadsheetId}` : ''}`);
     if (found.length > 1) {
-      throw new HttpError(409, 'conflict', `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`, { field: 'spreadsheetId' });
+      throw new HttpError(409, 'conflict', `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`, {
+        field: 'spreadsheetId',
+      });
     }
     const person = found[0]!;
     if (hard === 'true') return c.json({ hard: true, erasure: await hardErase(deps, person) });
     const assets = await softDeletePerson(catalogue, person.personId);
-    return c.json({ hard: false, personId: person.personId, rowId: person.rowId, spreadsheetId: person.spreadsheetId, deletedAssets: assets });
+    return c.json({
+      hard: false,
+      personId: person.personId,
+      rowId: person.rowId,
+      spreadsheetId: person.spreadsheetId,
+      deletedAssets: assets,
+    });
   });
 
   app.delete('/v1/assets/:assetId', validParam(AssetIdParam), validQuery(z.object({})), async (c) => {

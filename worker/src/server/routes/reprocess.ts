@@ -87,7 +87,10 @@ export function reprocessRoutes(deps: ReprocessRouteDeps): Hono<AppEnv> {
     const { spreadsheetId } = c.req.valid('query');
     const found = await catalogue.findPeople(rowId, spreadsheetId);
     if (found.length === 0) throw notFound(`no person with row_id ${rowId}${spreadsheetId ? ` in ${spreadsheetId}` : ''}`);
-    if (found.length > 1) throw new HttpError(409, 'conflict', `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`, { field: 'spreadsheetId' });
+    if (found.length > 1)
+      throw new HttpError(409, 'conflict', `row_id ${rowId} is in ${found.length} spreadsheets; add spreadsheetId`, {
+        field: 'spreadsheetId',
+      });
     const withAssets = await catalogue.personWithAssets(found[0]!.personId);
     const folders = Object.values(withAssets?.sources ?? {}).flatMap((groups) => groups.flatMap((g) => g.assets));
     if (!withAssets || folders.length === 0) throw notFound(`row_id ${rowId} has no stored assets to reprocess`);

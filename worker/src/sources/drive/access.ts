@@ -40,7 +40,9 @@ export async function checkDriveAccess(opts: {
       return await fn();
     } catch (err) {
       if (isAbortError(err) && timeout.aborted && !opts.signal?.aborted) {
-        throw new ArchiveError('network', `${what}: no answer from Drive within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`, { cause: err });
+        throw new ArchiveError('network', `${what}: no answer from Drive within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`, {
+          cause: err,
+        });
       }
       if (isAbortError(err)) throw err;
       throw mapDriveError(err, what);
@@ -48,14 +50,25 @@ export async function checkDriveAccess(opts: {
   };
   const about = await call('Drive about.get', () => drive.about.get({ fields: 'user(emailAddress,displayName)' }, callOptions({ signal })));
   const report: DriveAccessReport = {
-    user: { ...(about.data.user?.emailAddress ? { emailAddress: about.data.user.emailAddress } : {}), ...(about.data.user?.displayName ? { displayName: about.data.user.displayName } : {}) },
+    user: {
+      ...(about.data.user?.emailAddress ? { emailAddress: about.data.user.emailAddress } : {}),
+      ...(about.data.user?.displayName ? { displayName: about.data.user.displayName } : {}),
+    },
   };
   if (opts.fileId) {
     const keys = new Map(opts.resourceKey ? [[opts.fileId, opts.resourceKey]] : []);
     const f = await call(`Drive files.get ${opts.fileId}`, () =>
-      drive.files.get({ fileId: opts.fileId!, fields: 'id,name,mimeType,capabilities(canDownload)', supportsAllDrives: true }, callOptions({ keys, signal })),
+      drive.files.get(
+        { fileId: opts.fileId!, fields: 'id,name,mimeType,capabilities(canDownload)', supportsAllDrives: true },
+        callOptions({ keys, signal }),
+      ),
     );
-    report.file = { id: f.data.id ?? opts.fileId, name: f.data.name ?? '', mimeType: f.data.mimeType ?? '', canDownload: f.data.capabilities?.canDownload ?? null };
+    report.file = {
+      id: f.data.id ?? opts.fileId,
+      name: f.data.name ?? '',
+      mimeType: f.data.mimeType ?? '',
+      canDownload: f.data.capabilities?.canDownload ?? null,
+    };
   }
   return report;
 }

@@ -48,7 +48,8 @@ export interface ApiLink {
  */
 function unchanged(a: ApiLink, planned: readonly { reuse?: unknown }[], failed: number, newVersion: boolean): boolean {
   const p = a.previous;
-  if (!p || newVersion || failed > 0 || !planned.every((x) => x.reuse) || p.extra?.['via'] !== 'api' || p.extra['complete'] !== true) return false;
+  if (!p || newVersion || failed > 0 || !planned.every((x) => x.reuse) || p.extra?.['via'] !== 'api' || p.extra['complete'] !== true)
+    return false;
   const entries = p.extra['entries'];
   if (!Array.isArray(entries) || entries.length !== planned.length) return false;
   if (p.url !== a.link || JSON.stringify(p.row) !== JSON.stringify(a.row)) return false;
@@ -78,7 +79,10 @@ export async function archiveApi(r: DriveSettings, a: ApiLink, ctx: SourceContex
   const stored: StoredObject[] = files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256, ...(f.md5 ? { md5: f.md5 } : {}) }));
   if (unchanged(a, planned, failures.length, newVersion)) {
     log.info({ files: files.length, version }, 'drive: unchanged since the last archive, nothing written');
-    return { mediaIds: [mediaId], files: [...stored, await storedMetadata(ctx.store, metadataKey(ctx.prefix, row.rowId, 'drive', mediaId))] };
+    return {
+      mediaIds: [mediaId],
+      files: [...stored, await storedMetadata(ctx.store, metadataKey(ctx.prefix, row.rowId, 'drive', mediaId))],
+    };
   }
 
   const versions = versionHistory(a.previous);
@@ -86,9 +90,27 @@ export async function archiveApi(r: DriveSettings, a: ApiLink, ctx: SourceContex
     const replaced = supersededRecord(a.previous, new Set(files.map((f) => f.key)));
     if (replaced) versions.push(replaced);
   }
-  const metadata = apiMetadata({ row, link: a.link, mediaId, target, shortcut: a.shortcut, isFolder, tree, skipped, entries, files, via, failures, version, versions });
+  const metadata = apiMetadata({
+    row,
+    link: a.link,
+    mediaId,
+    target,
+    shortcut: a.shortcut,
+    isFolder,
+    tree,
+    skipped,
+    entries,
+    files,
+    via,
+    failures,
+    version,
+    versions,
+  });
   const metaStored = await writeMetadata(ctx.store, ctx.prefix, metadata);
-  log.info({ files: files.length, failed: failures.length, reused: planned.filter((p) => p.reuse).length, version }, 'drive: link archived');
+  log.info(
+    { files: files.length, failed: failures.length, reused: planned.filter((p) => p.reuse).length, version },
+    'drive: link archived',
+  );
   return {
     mediaIds: [mediaId],
     files: [...stored, metaStored],

@@ -58,13 +58,17 @@ export async function archivePublic(r: DriveSettings, a: PublicLink, ctx: Source
       stallTimeoutMs: r.stallTimeoutMs,
       onBytes: (bytes, total) =>
         ctx.onProgress({ fraction: total ? Math.min(1, bytes / total) : 0, bytes, ...(total ? { totalBytes: total } : {}) }),
-      onResume: (offset, reason) => ctx.log.warn({ driveId: mediaId, offset, reason }, 'drive: public download dropped, resuming with Range'),
+      onResume: (offset, reason) =>
+        ctx.log.warn({ driveId: mediaId, offset, reason }, 'drive: public download dropped, resuming with Range'),
     });
   } catch (err) {
     if (isAbortError(err) || ctx.signal.aborted) throw err;
     const e = toArchiveError(err, 'network');
     if (!apiError) throw e;
-    throw new ArchiveError(e.category, `${apiError.message}; then ${e.message}`, { cause: e, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
+    throw new ArchiveError(e.category, `${apiError.message}; then ${e.message}`, {
+      cause: e,
+      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+    });
   }
   const s = result.stored;
   const metaStored = await writeMetadata(ctx.store, ctx.prefix, publicMetadata(row, a.link, mediaId, result, apiError));

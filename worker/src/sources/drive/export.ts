@@ -35,7 +35,11 @@ export function exportTargets(mimeType: string, formats: ExportFormats = {}): Ex
     if (eq > 0) return { ext: f.slice(0, eq).trim().toLowerCase(), mimeType: f.slice(eq + 1).trim() };
     const ext = f.trim().toLowerCase().replace(/^\./, '');
     const mime = EXPORT_MIME_TYPES[ext];
-    if (!mime) throw new ArchiveError('validation', `unknown Drive export format "${f}" (known: ${Object.keys(EXPORT_MIME_TYPES).join(', ')}, or ext=mime/type)`);
+    if (!mime)
+      throw new ArchiveError(
+        'validation',
+        `unknown Drive export format "${f}" (known: ${Object.keys(EXPORT_MIME_TYPES).join(', ')}, or ext=mime/type)`,
+      );
     return { ext, mimeType: mime };
   });
 }
@@ -66,7 +70,10 @@ export function isTrustedExportLink(link: string, trustedOrigins: readonly strin
     return false;
   }
   if (trustedOrigins.includes(u.origin)) return true;
-  return u.protocol === 'https:' && (u.hostname === 'docs.google.com' || u.hostname.endsWith('.google.com') || u.hostname.endsWith('.googleapis.com'));
+  return (
+    u.protocol === 'https:' &&
+    (u.hostname === 'docs.google.com' || u.hostname.endsWith('.google.com') || u.hostname.endsWith('.googleapis.com'))
+  );
 }
 
 /**
@@ -89,9 +96,14 @@ export async function exportNative(a: ExportArgs): Promise<StoredObject & { via:
     const info = googleErrorInfo(err);
     if (info.status !== 403 || info.reason !== 'exportSizeLimitExceeded') throw mapDriveError(err, `exporting ${label}`);
     const link = a.file.exportLinks?.[a.target.mimeType];
-    if (!link) throw new ArchiveError('validation', `exporting ${label}: larger than the 10 MB files.export limit, and Drive gives no export link for ${a.target.mimeType}`);
+    if (!link)
+      throw new ArchiveError(
+        'validation',
+        `exporting ${label}: larger than the 10 MB files.export limit, and Drive gives no export link for ${a.target.mimeType}`,
+      );
     if (!a.auth) throw new ArchiveError('permission', `exporting ${label}: the export link needs Drive credentials`);
-    if (!isTrustedExportLink(link, a.trustedOrigins)) throw new ArchiveError('validation', `exporting ${label}: refusing to send credentials to ${new URL(link).origin}`);
+    if (!isTrustedExportLink(link, a.trustedOrigins))
+      throw new ArchiveError('validation', `exporting ${label}: refusing to send credentials to ${new URL(link).origin}`);
     let linkRes;
     try {
       const client = a.auth as { request<T>(opts: Record<string, unknown>): Promise<{ data: T; status: number }> };

@@ -97,9 +97,16 @@ export async function fetchPlanned(
             maxResumes: r.maxResumes,
             stallTimeoutMs: r.stallTimeoutMs,
             onBytes: (n) => progress.bytes(i, n),
-            onResume: (offset, reason) => log.warn({ fileId: p.entry.file.id, offset, reason }, 'drive: connection dropped, resuming with Range'),
+            onResume: (offset, reason) =>
+              log.warn({ fileId: p.entry.file.id, offset, reason }, 'drive: connection dropped, resuming with Range'),
           });
-          files.push({ key: s.key, size: s.size, sha256: s.sha256, ...(p.entry.file.md5Checksum ? { md5: s.md5 } : {}), path: out.relPath });
+          files.push({
+            key: s.key,
+            size: s.size,
+            sha256: s.sha256,
+            ...(p.entry.file.md5Checksum ? { md5: s.md5 } : {}),
+            path: out.relPath,
+          });
         }
       }
       results.set(i, files);

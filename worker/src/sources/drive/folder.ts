@@ -157,7 +157,9 @@ export async function walkFolder(a: WalkArgs): Promise<FolderTree> {
   while (queue.length) {
     const f = queue.shift()!;
     const children = await listChildren(a.drive, f.id, f.keys, a.signal, () => tree.pages++);
-    children.sort((x, y) => ((x.name ?? '') < (y.name ?? '') ? -1 : (x.name ?? '') > (y.name ?? '') ? 1 : (x.id ?? '') < (y.id ?? '') ? -1 : 1));
+    children.sort((x, y) =>
+      (x.name ?? '') < (y.name ?? '') ? -1 : (x.name ?? '') > (y.name ?? '') ? 1 : (x.id ?? '') < (y.id ?? '') ? -1 : 1,
+    );
     a.onProgress?.(`listed ${tree.entries.length + children.length} items`);
     for (const child of children) {
       const name = child.name ?? child.id!;

@@ -43,11 +43,26 @@ function isoNow(): string {
 /** The row a job's objects are traced back to. */
 export function rowOf(ctx: SourceContext): RowContext {
   const j = ctx.job;
-  return { rowId: j.rowId, name: j.name, email: j.email, type: j.type, spreadsheetId: j.spreadsheetId, sheetId: j.sheetId, sheetName: j.sheetName };
+  return {
+    rowId: j.rowId,
+    name: j.name,
+    email: j.email,
+    type: j.type,
+    spreadsheetId: j.spreadsheetId,
+    sheetId: j.sheetId,
+    sheetName: j.sheetName,
+  };
 }
 
 /** The fields every Drive metadata.json has, around its `extra` and `files`. */
-function driveMetadata(row: RowContext, mediaId: string, link: string, title: string, extra: Record<string, unknown>, files: MetadataFile[]): MediaMetadata {
+function driveMetadata(
+  row: RowContext,
+  mediaId: string,
+  link: string,
+  title: string,
+  extra: Record<string, unknown>,
+  files: MetadataFile[],
+): MediaMetadata {
   return { schema: 1, row, source: 'drive', mediaId, url: link, title, extra, files, archivedAt: isoNow(), tools: TOOLS };
 }
 
@@ -131,7 +146,13 @@ export function apiMetadata(a: ApiArchived): MediaMetadata {
  * The metadata.json of a file archived through the public download flow (`extra.via: 'public'`,
  * always complete), noting the API error that sent it there.
  */
-export function publicMetadata(row: RowContext, link: string, mediaId: string, result: PublicDownloadResult, apiError: ArchiveError | null): MediaMetadata {
+export function publicMetadata(
+  row: RowContext,
+  link: string,
+  mediaId: string,
+  result: PublicDownloadResult,
+  apiError: ArchiveError | null,
+): MediaMetadata {
   const s = result.stored;
   const rel = s.key.slice(s.key.lastIndexOf('/') + 1);
   const extra = {

@@ -133,7 +133,10 @@ export async function plan(
       const rel = unique([...dir, top(sanitizeSegment(entry.name))].join('/'), f.id!);
       outputs.push(output(rel, keptKeys(f, 1)?.[0]));
       if (f.capabilities?.canDownload === false) {
-        preError = new ArchiveError('permission', `downloading ${labelOf(f)}: the owner has disabled downloading for viewers (capabilities.canDownload is false)`);
+        preError = new ArchiveError(
+          'permission',
+          `downloading ${labelOf(f)}: the owner has disabled downloading for viewers (capabilities.canDownload is false)`,
+        );
       }
     }
     const p: PlannedEntry = { entry, path, outputs, ...(preError ? { preError } : {}) };

@@ -37,7 +37,12 @@ export class Progress {
     const now = Date.now();
     if (!force && now - this.last < 250) return;
     this.last = now;
-    const fraction = this.bytesKnown && this.totalBytes > 0 ? this.doneBytes / this.totalBytes : this.totalFiles > 0 ? this.filesDone / this.totalFiles : 1;
+    const fraction =
+      this.bytesKnown && this.totalBytes > 0
+        ? this.doneBytes / this.totalBytes
+        : this.totalFiles > 0
+          ? this.filesDone / this.totalFiles
+          : 1;
     const secs = (now - this.started) / 1000;
     this.emit({
       fraction: Math.max(0, Math.min(1, fraction)),

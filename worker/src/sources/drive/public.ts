@@ -90,12 +90,25 @@ export function classifyPublicPage(status: number, finalUrl: string, html: strin
   const confirm = parseConfirmForm(html, baseUrl);
   if (confirm) return { kind: 'confirm', url: confirm };
   const title = /<title>([^<]*)<\/title>/i.exec(html)?.[1]?.trim() ?? '';
-  const text = html.replace(/<[^>]+>/g, ' ').replace(/&#39;|&rsquo;/g, "'").replace(/\s+/g, ' ');
+  const text = html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;|&rsquo;/g, "'")
+    .replace(/\s+/g, ' ');
   if (/Too many users have viewed or downloaded this file recently|download quota|quota exceeded/i.test(text)) {
-    return { kind: 'quota', message: 'Drive download quota exceeded for this file ("Too many users have viewed or downloaded this file recently")' };
+    return {
+      kind: 'quota',
+      message: 'Drive download quota exceeded for this file ("Too many users have viewed or downloaded this file recently")',
+    };
   }
-  if (/ServiceLogin|accounts\.google\.com|\/signin/i.test(finalUrl) || /^Sign in\b/i.test(title) || /<input[^>]+type=["']?email/i.test(html)) {
-    return { kind: 'permission', message: 'the file is not shared publicly (Drive asks to sign in); share it with the service account or "anyone with the link"' };
+  if (
+    /ServiceLogin|accounts\.google\.com|\/signin/i.test(finalUrl) ||
+    /^Sign in\b/i.test(title) ||
+    /<input[^>]+type=["']?email/i.test(html)
+  ) {
+    return {
+      kind: 'permission',
+      message: 'the file is not shared publicly (Drive asks to sign in); share it with the service account or "anyone with the link"',
+    };
   }
   if (status === 404 || /does not exist|file not found/i.test(text)) {
     return { kind: 'not_found', message: 'Drive says the file does not exist' };
@@ -222,7 +235,9 @@ export async function publicDownload(a: PublicDownloadArgs): Promise<PublicDownl
             const se = errorForStatus(r.status, r.headers, what);
             if (se) throw se;
             const page = classifyPublicPage(r.status, r.url, await readText(r), a.baseUrl);
-            throw page.kind === 'confirm' ? new ArchiveError('network', `${what}: the confirm page came back while resuming`) : pageError(page, what);
+            throw page.kind === 'confirm'
+              ? new ArchiveError('network', `${what}: the confirm page came back while resuming`)
+              : pageError(page, what);
           }
           return {
             body: r.body ? Readable.fromWeb(r.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]),

@@ -157,7 +157,8 @@ export function resumableBody(open: RangeOpener, opts: ResumableOptions): Resuma
           total = opened.total;
         }
         let skip = offset - opened.start;
-        if (skip < 0) throw new ArchiveError('network', `${opts.label}: asked to resume at byte ${offset}, the server sent from byte ${opened.start}`);
+        if (skip < 0)
+          throw new ArchiveError('network', `${opts.label}: asked to resume at byte ${offset}, the server sent from byte ${opened.start}`);
         for await (const raw of body) {
           arm();
           let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
@@ -188,7 +189,8 @@ export function resumableBody(open: RangeOpener, opts: ResumableOptions): Resuma
         if (err instanceof ConsumerGone) throw err;
         if (opts.signal.aborted) throw abortReason(opts.signal);
         let e: ArchiveError;
-        if (stalled) e = new ArchiveError('network', `${opts.label}: no data for ${opts.stallTimeoutMs} ms after byte ${offset}`, { cause: err });
+        if (stalled)
+          e = new ArchiveError('network', `${opts.label}: no data for ${opts.stallTimeoutMs} ms after byte ${offset}`, { cause: err });
         else if (isAbortError(err)) throw err;
         else e = opts.mapError(err);
         if (e.category !== 'network' || resumes >= opts.maxResumes) {
@@ -207,7 +209,10 @@ export function resumableBody(open: RangeOpener, opts: ResumableOptions): Resuma
       throw new ArchiveError('network', `${opts.label}: received ${offset} bytes, Drive says ${opts.expectedSize}; nothing was kept`);
     }
     if (opts.expectedMd5 && digest !== opts.expectedMd5.toLowerCase()) {
-      throw new ArchiveError('network', `${opts.label}: md5 mismatch (Drive says ${opts.expectedMd5}, received ${digest}); nothing was kept`);
+      throw new ArchiveError(
+        'network',
+        `${opts.label}: md5 mismatch (Drive says ${opts.expectedMd5}, received ${digest}); nothing was kept`,
+      );
     }
     out.end();
     return { bytes: offset, md5: digest, resumes };

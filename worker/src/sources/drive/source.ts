@@ -47,7 +47,8 @@ export function createDriveSource(opts: DriveSourceOptions): Source {
 /** Archives one link: reads what it points at and hands it to the API path or the public flow. */
 async function archiveLink(r: DriveSettings, link: string, ctx: SourceContext): Promise<LinkResult> {
   const parsed = parseLink(link);
-  if (!parsed || parsed.source !== 'drive') throw new ArchiveError('validation', `not a Google Drive or Docs link: ${link.replace(/[?#].*$/, '')}`);
+  if (!parsed || parsed.source !== 'drive')
+    throw new ArchiveError('validation', `not a Google Drive or Docs link: ${link.replace(/[?#].*$/, '')}`);
   const row = rowOf(ctx);
   const mediaId = parsed.id;
   const rootKeys = new Map<string, string>(parsed.resourceKey ? [[parsed.id, parsed.resourceKey]] : []);
@@ -66,9 +67,14 @@ async function archiveLink(r: DriveSettings, link: string, ctx: SourceContext): 
   }
   if (!meta) {
     const fallback =
-      r.opts.publicFallback !== false && parsed.kind === 'file' && (!apiError || apiError.category === 'not_found' || apiError.category === 'permission');
+      r.opts.publicFallback !== false &&
+      parsed.kind === 'file' &&
+      (!apiError || apiError.category === 'not_found' || apiError.category === 'permission');
     if (!fallback) {
-      throw apiError ?? new ArchiveError('permission', `Drive ${parsed.kind} links need Drive credentials (a service account); none is configured`);
+      throw (
+        apiError ??
+        new ArchiveError('permission', `Drive ${parsed.kind} links need Drive credentials (a service account); none is configured`)
+      );
     }
     log.debug({ apiError: apiError?.message }, 'drive: trying the public download flow');
     return archivePublic(r, { link, mediaId, resourceKey: parsed.resourceKey, row, previous, apiError }, ctx);

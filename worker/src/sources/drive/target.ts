@@ -10,7 +10,12 @@ import { isAbortError, mapDriveError } from './errors.js';
 import { FILE_FIELDS, SHORTCUT_MIME, type DriveFile } from './types.js';
 
 /** files.get (FILE_FIELDS, shared drives included), sending the resource keys in `keys`; errors are thrown as they come. */
-export async function getFile(drive: drive_v3.Drive, fileId: string, keys: ReadonlyMap<string, string>, signal: AbortSignal): Promise<DriveFile> {
+export async function getFile(
+  drive: drive_v3.Drive,
+  fileId: string,
+  keys: ReadonlyMap<string, string>,
+  signal: AbortSignal,
+): Promise<DriveFile> {
   const res = await drive.files.get({ fileId, fields: FILE_FIELDS, supportsAllDrives: true }, callOptions({ keys, signal }));
   return res.data;
 }

@@ -58,7 +58,8 @@ export const RULES: readonly ClassifyRule[] = [
     id: 'host-guard',
     category: 'validation',
     pattern: /blocked by archiver host guard/i,
-    sample: 'ERROR: [generic] None: Unable to download webpage: <urlopen error Tunnel connection failed: 403 Blocked by archiver host guard>',
+    sample:
+      'ERROR: [generic] None: Unable to download webpage: <urlopen error Tunnel connection failed: 403 Blocked by archiver host guard>',
   },
   {
     id: 'redirect-scheme',
@@ -75,7 +76,8 @@ export const RULES: readonly ClassifyRule[] = [
     pattern: /file:\/\/ URLs are (?:explicitly )?disabled/i,
     sample:
       'ERROR: [download] Got error: <urlopen error file:// URLs are explicitly disabled in yt-dlp for security reasons. Use --enable-file-urls to enable at your own risk.>. Giving up after 3 retries',
-    describe: () => 'refused a file:// URL: the page points at a local file, and file:// URLs are explicitly disabled in yt-dlp for security reasons',
+    describe: () =>
+      'refused a file:// URL: the page points at a local file, and file:// URLs are explicitly disabled in yt-dlp for security reasons',
   },
   {
     id: 'unsupported-url',
@@ -89,7 +91,8 @@ export const RULES: readonly ClassifyRule[] = [
     id: 'http-429',
     category: 'rate_limit',
     pattern: /HTTP Error 429|Too Many Requests/i,
-    sample: "ERROR: [generic] None: Unable to download webpage: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: 'Too Many Requests'>)",
+    sample:
+      "ERROR: [generic] None: Unable to download webpage: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: 'Too Many Requests'>)",
   },
   {
     // both wordings: "… Use --cookies-from-browser or --cookies …" and "… This helps protect our community"
@@ -144,7 +147,8 @@ export const RULES: readonly ClassifyRule[] = [
   {
     id: 'fragments',
     category: 'network',
-    pattern: /fragment \d+ not found|giving up after \d+ fragment retries|Did not get any data blocks|fragment not found|unable to download fragment/i,
+    pattern:
+      /fragment \d+ not found|giving up after \d+ fragment retries|Did not get any data blocks|fragment not found|unable to download fragment/i,
     sample: 'ERROR: giving up after 10 fragment retries',
   },
   {
@@ -153,7 +157,8 @@ export const RULES: readonly ClassifyRule[] = [
     category: 'network',
     pattern:
       /Unable to download (?:API page|webpage|JSON metadata|video data|m3u8 information|MPD manifest): .*(?:timed out|Connection (?:reset|refused|aborted)|Remote end closed|SSL|EOF occurred|IncompleteRead|urlopen error|Name or service not known|Temporary failure in name resolution|getaddrinfo|Network is unreachable|No route to host|Tunnel connection failed: 5\d\d|HTTP Error 5\d\d)/i,
-    sample: "ERROR: [youtube] KJybu1Y2tyY: Unable to download API page: (<HTTPSConnection(host='www.youtube.com', port=443) at 0x1f029f5d150>, 'Connection to www.youtube.com timed out.",
+    sample:
+      "ERROR: [youtube] KJybu1Y2tyY: Unable to download API page: (<HTTPSConnection(host='www.youtube.com', port=443) at 0x1f029f5d150>, 'Connection to www.youtube.com timed out.",
   },
 
   // ── permission: private, gated, members-only, geo, copyright; never retried ──
@@ -173,7 +178,8 @@ export const RULES: readonly ClassifyRule[] = [
     id: 'members-only',
     category: 'permission',
     pattern: /members[- ]only|available to this channel's members|Join this channel/i,
-    sample: 'ERROR: [youtube] h7aSM88pUv8: Join this channel to get access to members-only content like this video, and other exclusive perks.',
+    sample:
+      'ERROR: [youtube] h7aSM88pUv8: Join this channel to get access to members-only content like this video, and other exclusive perks.',
   },
   {
     id: 'premium',
@@ -203,7 +209,8 @@ export const RULES: readonly ClassifyRule[] = [
     id: 'restricted',
     category: 'permission',
     pattern: /This video is restricted|Playback on other websites has been disabled|registered users|login required|Sign in/i,
-    sample: 'ERROR: [youtube] Go5pK58afWE: Video unavailable. This video is restricted. Please check the Google Workspace administrator and/or the network administrator restrictions.',
+    sample:
+      'ERROR: [youtube] Go5pK58afWE: Video unavailable. This video is restricted. Please check the Google Workspace administrator and/or the network administrator restrictions.',
   },
 
   // ── not_found: removed, wrong link; never retried ──
@@ -230,7 +237,8 @@ export const RULES: readonly ClassifyRule[] = [
     category: 'network',
     pattern:
       /HTTP Error 5\d\d|Tunnel connection failed: 5\d\d|DNS lookup failed|Name or service not known|Temporary failure in name resolution|getaddrinfo|nodename nor servname|No address associated|Connection refused|Connection reset|Connection aborted|timed out|timeout|Network is unreachable|No route to host|Remote end closed connection|IncompleteRead|EOF occurred in violation|SSL|urlopen error|Unable to download (?:webpage|API page|JSON metadata|video data)|giving up after \d+ retries/i,
-    sample: "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by URLError(ConnectionRefusedError(111, 'Connection refused')))",
+    sample:
+      "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by URLError(ConnectionRefusedError(111, 'Connection refused')))",
   },
 ];
 
@@ -290,7 +298,16 @@ export function errorLines(stderr: string): string[] {
 
 /** Categories that a later attempt may fix come first when several entries failed. */
 const PRIORITY: ErrorCategory[] = [
-  'rate_limit', 'network', 'quota', 'file_io', 'system', 'permission', 'not_found', 'validation', 'data_corruption', 'cancelled',
+  'rate_limit',
+  'network',
+  'quota',
+  'file_io',
+  'system',
+  'permission',
+  'not_found',
+  'validation',
+  'data_corruption',
+  'cancelled',
 ];
 
 /**
@@ -299,7 +316,10 @@ const PRIORITY: ErrorCategory[] = [
  * network failure is worth retrying). With no `ERROR:` line, the last non-empty stderr line
  * (a Python traceback's last line, say) is classified, and defaults to `system`.
  */
-export function classifyYtDlpStderr(stderr: string, exit?: { code: number | null; signal: string | null }): ClassifiedError & { all: ClassifiedError[] } {
+export function classifyYtDlpStderr(
+  stderr: string,
+  exit?: { code: number | null; signal: string | null },
+): ClassifiedError & { all: ClassifiedError[] } {
   const all = errorLines(stderr).map((l) => classifyYtDlpMessage(l, stderr));
   if (all.length) {
     const best = [...all].sort((a, b) => PRIORITY.indexOf(a.category) - PRIORITY.indexOf(b.category))[0]!;

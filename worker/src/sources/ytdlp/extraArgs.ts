@@ -61,14 +61,8 @@ export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map<string, stri
   ['-U', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
   ['--update', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
   ['--update-to', `${PROCESS}: it replaces the yt-dlp binary; use \`sheet-archiver update-tools\``],
-  [
-    '--config-location',
-    `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`,
-  ],
-  [
-    '--config-locations',
-    `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`,
-  ],
+  ['--config-location', `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`],
+  ['--config-locations', `${PROCESS}: the worker runs yt-dlp with --ignore-config, and a config file could hold any refused option`],
   ['--alias', `${PROCESS}: an alias could stand for any refused option`],
   ['-t', `${OWNED}: the format and audio settings come from the row's archive_options`],
   ['--preset-alias', `${OWNED}: the format and audio settings come from the row's archive_options`],

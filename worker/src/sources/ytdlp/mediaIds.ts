@@ -13,8 +13,31 @@ import { createHash } from 'node:crypto';
 
 /** File names that say nothing about the media (manifests, players, default names). */
 const GENERIC_NAMES = new Set([
-  'index', 'master', 'playlist', 'manifest', 'chunklist', 'prog_index', 'media', 'main', 'video', 'videos', 'stream', 'live',
-  'default', 'output', 'mono', 'audio', 'source', 'file', 'download', 'embed', 'watch', 'player', 'hls', 'dash', 'play',
+  'index',
+  'master',
+  'playlist',
+  'manifest',
+  'chunklist',
+  'prog_index',
+  'media',
+  'main',
+  'video',
+  'videos',
+  'stream',
+  'live',
+  'default',
+  'output',
+  'mono',
+  'audio',
+  'source',
+  'file',
+  'download',
+  'embed',
+  'watch',
+  'player',
+  'hls',
+  'dash',
+  'play',
 ]);
 /** Extractors that take an id from the URL rather than from the site. */
 const URL_NAMED_EXTRACTORS = new Set(['generic', 'html5mediaembed']);

@@ -65,7 +65,8 @@ export function pythonOf(binary: string): string | null {
 /** The environment yt-dlp runs in: no proxy variables (the guard proxy is passed explicitly), no colours. */
 export function ytdlpEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', NO_COLOR: '1' };
-  for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete env[k];
+  for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'])
+    delete env[k];
   return env;
 }
 
@@ -87,7 +88,11 @@ class Helper {
   readonly exited: Promise<void>;
 
   constructor(python: string, binary: string, startTimeoutMs: number, log?: Logger) {
-    this.child = spawn(python, ['-c', HELPER_PY, binary], { detached: true, env: ytdlpEnv(), stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+    this.child = spawn(python, ['-c', HELPER_PY, binary], {
+      detached: true,
+      env: ytdlpEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }) as ChildProcessWithoutNullStreams;
     this.exited = new Promise((r) => this.child.once('close', () => r()));
     this.child.stdin.on('error', () => {}); // EPIPE when it died: 'close' below ends the job
     let onReady: (ok: boolean) => void = () => {};
@@ -249,7 +254,14 @@ export class YtDlpHelperPool {
           o.signal.removeEventListener('abort', onAbort);
           const done = killing ?? Promise.resolve();
           void done.then(() =>
-            resolveRun({ code: h.dead ? null : job.code, signal: h.dead ? (h.child.signalCode ?? 'SIGKILL') : null, stdout, stderr, aborted, timedOut }),
+            resolveRun({
+              code: h.dead ? null : job.code,
+              signal: h.dead ? (h.child.signalCode ?? 'SIGKILL') : null,
+              stdout,
+              stderr,
+              aborted,
+              timedOut,
+            }),
           );
         },
       };

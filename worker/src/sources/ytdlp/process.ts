@@ -89,7 +89,8 @@ export function runYtDlp(o: RunOptions, keepStdout = false): Promise<RunResult> 
     const Wrap = wrapClass();
     // The environment: no proxy variables (the guard proxy is passed explicitly), no colours.
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', NO_COLOR: '1' };
-    for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete env[k];
+    for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'])
+      delete env[k];
     const emitter = new Wrap(o.binary).exec(o.args, { cwd: o.cwd, env, detached: true }, null);
     const child = emitter.ytDlpProcess as ChildProcessWithoutNullStreams;
     let stdout = '';

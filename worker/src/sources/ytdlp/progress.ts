@@ -47,7 +47,8 @@ function json(s: string | undefined): unknown {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 'NA' && v !== '' ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** Parses a `[sa:progress] {…}\t"id"` line; null for any other line. */
 export function parseProgressLine(line: string): ProgressEvent | null {
@@ -80,7 +81,10 @@ export function parseItemLine(line: string, cwd: string): DownloadedItem | null 
   if (!id) return null;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const dl = Array.isArray(json(downloads)) ? (json(downloads) as unknown[]).map(obj) : [];
-  const mediaPaths = dl.map((d) => str(d['filepath'])).filter((p): p is string => !!p).map(abs);
+  const mediaPaths = dl
+    .map((d) => str(d['filepath']))
+    .filter((p): p is string => !!p)
+    .map(abs);
   const infoJson = dl.map((d) => str(d['infojson_filename'])).find(Boolean);
   const subtitlePaths: Record<string, string> = {};
   for (const [lang, s] of Object.entries(obj(json(subs)))) {
@@ -88,7 +92,10 @@ export function parseItemLine(line: string, cwd: string): DownloadedItem | null 
     if (p) subtitlePaths[lang] = abs(p);
   }
   const t = json(thumbs);
-  const thumbnailPaths = (Array.isArray(t) ? t : []).map(str).filter((p): p is string => !!p).map(abs);
+  const thumbnailPaths = (Array.isArray(t) ? t : [])
+    .map(str)
+    .filter((p): p is string => !!p)
+    .map(abs);
   return {
     id,
     title: str(h['title']),
@@ -120,7 +127,13 @@ export function parseStartLine(line: string): StartedEntry | null {
   const h = obj(json(line.slice(i + START_MARK.length)));
   const id = str(h['id']);
   if (!id) return null;
-  return { id, extractorKey: str(h['extractor_key']), webpageUrl: str(h['webpage_url']), playlistIndex: num(h['playlist_index']), nEntries: num(h['n_entries']) };
+  return {
+    id,
+    extractorKey: str(h['extractor_key']),
+    webpageUrl: str(h['webpage_url']),
+    playlistIndex: num(h['playlist_index']),
+    nEntries: num(h['n_entries']),
+  };
 }
 
 /** A playlist, channel tab or multi-video page yt-dlp went through (`[sa:list]`). */

@@ -44,7 +44,15 @@ import {
   type ListedCollection,
   type StartedEntry,
 } from './progress.js';
-import { storedForLink, storedItem, storeItem, storePlaylist, type CollectionRecord, type PlaylistEntryRecord, type StoredEntry } from './store.js';
+import {
+  storedForLink,
+  storedItem,
+  storeItem,
+  storePlaylist,
+  type CollectionRecord,
+  type PlaylistEntryRecord,
+  type StoredEntry,
+} from './store.js';
 import { DEFAULT_TOOL_CONFIG, insertToolArgs, prepareToolArgs, redactArgs, type YtDlpToolConfig } from './toolArgs.js';
 import { verifyItem } from './verify.js';
 
@@ -136,7 +144,10 @@ async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOp
   const version = await ytdlpVersion(binary);
   const tools = { 'yt-dlp': version, ...opts.tools };
   const log = ctx.log.child({ ytdlp: version });
-  log.info({ link: redact(target.url), kind: target.kind, attempt: ctx.job.attempt, stored: stored.length }, 'yt-dlp source: archiving link');
+  log.info(
+    { link: redact(target.url), kind: target.kind, attempt: ctx.job.attempt, stored: stored.length },
+    'yt-dlp source: archiving link',
+  );
 
   await mkdir(ctx.workDir, { recursive: true });
   const runDir = await mkdtemp(join(ctx.workDir, 'ytdlp-'));
@@ -206,7 +217,8 @@ class Runner {
     const { ctx } = this;
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     const left = this.deadline ? this.deadline - Date.now() : undefined;
-    if (left !== undefined && left <= 0) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
+    if (left !== undefined && left <= 0)
+      throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
     args = insertToolArgs(args, this.toolArgs);
     this.opts.onSpawn?.(args);
     ctx.log.debug({ args: redactArgs(args), helper: !!this.opts.helpers }, 'spawning yt-dlp');
@@ -225,7 +237,8 @@ class Runner {
     this.opts.onRun?.({ kind: keepStdout ? 'probe' : 'download', outcome: runOutcome(res, ctx.signal) });
     if (res.aborted || ctx.signal.aborted) throw abortError(ctx.signal);
     if (res.timedOut) throw new ArchiveError('network', `yt-dlp timed out after ${Math.round(this.opts.timeoutMs! / 1000)} s`);
-    if (res.spawnError) throw new ArchiveError('system', `cannot start yt-dlp (${this.binary}): ${res.spawnError.message}`, { cause: res.spawnError });
+    if (res.spawnError)
+      throw new ArchiveError('system', `cannot start yt-dlp (${this.binary}): ${res.spawnError.message}`, { cause: res.spawnError });
     return res;
   }
 
@@ -234,7 +247,8 @@ class Runner {
     const c = classifyYtDlpStderr(res.stderr, { code: res.code, signal: res.signal });
     // the guard also lists DNS failures (answered 502, retried as network): only a blocked destination is validation
     const blocked = this.proxy?.refused.filter((r) => !/ — DNS lookup (failed|returned no address)/.test(r)) ?? [];
-    if (blocked.length && c.category !== 'validation') return new ArchiveError('validation', `blocked by archiver host guard: ${blocked[0]}`);
+    if (blocked.length && c.category !== 'validation')
+      return new ArchiveError('validation', `blocked by archiver host guard: ${blocked[0]}`);
     return new ArchiveError(c.category, c.message);
   }
 
@@ -352,7 +366,14 @@ async function checkItem(item: DownloadedItem, r: Runner, ctx: SourceContext): P
 }
 
 /** storeItem with the job's comment option. */
-function store(item: DownloadedItem, r: Runner, ctx: SourceContext, link: string, tools: Record<string, string>, extra: Record<string, unknown> = {}) {
+function store(
+  item: DownloadedItem,
+  r: Runner,
+  ctx: SourceContext,
+  link: string,
+  tools: Record<string, string>,
+  extra: Record<string, unknown> = {},
+) {
   const { maxComments } = optionsOf(ctx, r.opts);
   return storeItem(item, ctx, link, tools, extra, maxComments ? { maxComments } : {});
 }
@@ -379,16 +400,23 @@ async function archiveTarget(
   progress({ fraction: 0, message: stored.length ? `${stored.length} archived before; looking for what is new` : 'starting' });
   const run = await r.download(downloadPlan(r.base(target), target, ctx, r.opts, archive), link, stored.length);
   const knownCollection = target.kind === 'youtube' && target.parsed.kind !== 'video';
-  if (knownCollection || run.list || stored.some((s) => s.index !== undefined)) return archiveCollection(target, link, stored, run, r, ctx, tools);
+  if (knownCollection || run.list || stored.some((s) => s.index !== undefined))
+    return archiveCollection(target, link, stored, run, r, ctx, tools);
 
   // One video.
   const item = run.items[0];
   if (!item) {
     // the download archive skipped the one item this link archived before
-    if (run.res.code === 0 && stored.length) return alreadyArchived(ctx, stored[0]!.meta.mediaId, stored.flatMap((s) => s.objects));
+    if (run.res.code === 0 && stored.length)
+      return alreadyArchived(
+        ctx,
+        stored[0]!.meta.mediaId,
+        stored.flatMap((s) => s.objects),
+      );
     throw run.res.code === 0 ? new ArchiveError('system', 'yt-dlp finished without reporting a file') : r.error(run.res);
   }
-  if (run.res.code !== 0) ctx.log.warn({ mediaId: item.id, err: r.error(run.res).message }, 'yt-dlp reported an error after archiving the item');
+  if (run.res.code !== 0)
+    ctx.log.warn({ mediaId: item.id, err: r.error(run.res).message }, 'yt-dlp reported an error after archiving the item');
   progress({ fraction: 0.96, message: `checking ${item.id}` });
   await checkItem(item, r, ctx);
   progress({ fraction: 0.97, message: `uploading ${item.id}` });
@@ -405,7 +433,12 @@ function erroredIds(stderr: string): string[] {
 }
 
 /** The `playlist:<id>` / `channel:<id>` record of a collection link. */
-function collectionOf(target: LinkTarget, link: string, list: ListedCollection | undefined, opts: YtDlpSourceOptions): CollectionRecord | null {
+function collectionOf(
+  target: LinkTarget,
+  link: string,
+  list: ListedCollection | undefined,
+  opts: YtDlpSourceOptions,
+): CollectionRecord | null {
   if (target.kind === 'youtube' && target.parsed.kind === 'channel') {
     const p = target.parsed;
     return {
@@ -447,7 +480,8 @@ async function archiveCollection(
   const { res } = run;
   const coll = collectionOf(target, link, run.list, r.opts);
   // No listing: the run failed before it reached the entries (network, not found, rate limit…).
-  if (!coll || (!run.list && !run.items.length)) throw res.code === 0 ? new ArchiveError('system', 'yt-dlp listed no entries') : r.error(res);
+  if (!coll || (!run.list && !run.items.length))
+    throw res.code === 0 ? new ArchiveError('system', 'yt-dlp listed no entries') : r.error(res);
 
   const files: StoredObject[] = [];
   const entryMeta = new Map<string, StoredObject>();
@@ -457,7 +491,13 @@ async function archiveCollection(
     files.push(...s.objects);
     const meta = s.objects[s.objects.length - 1]!;
     entryMeta.set(s.meta.mediaId, meta);
-    records.set(s.meta.mediaId, { mediaId: s.meta.mediaId, ...(s.index !== undefined ? { index: s.index } : {}), ...(s.meta.title ? { title: s.meta.title } : {}), status: 'archived', metadataKey: meta.key });
+    records.set(s.meta.mediaId, {
+      mediaId: s.meta.mediaId,
+      ...(s.index !== undefined ? { index: s.index } : {}),
+      ...(s.meta.title ? { title: s.meta.title } : {}),
+      status: 'archived',
+      metadataKey: meta.key,
+    });
   }
   // fetched now: each checked just before it is stored; one that fails its check is a failed entry
   let rejected: ArchiveError | undefined;
@@ -482,15 +522,23 @@ async function archiveCollection(
     files.push(...stored);
     const meta = stored[stored.length - 1]!;
     entryMeta.set(item.id, meta);
-    records.set(item.id, { mediaId: item.id, ...(index !== undefined ? { index } : {}), ...(item.title ? { title: item.title } : {}), status: 'archived', metadataKey: meta.key });
+    records.set(item.id, {
+      mediaId: item.id,
+      ...(index !== undefined ? { index } : {}),
+      ...(item.title ? { title: item.title } : {}),
+      status: 'archived',
+      metadataKey: meta.key,
+    });
     fetched.add(ytdlpId);
   }
   // failed now: started without an item line (or failed its check), or named in an ERROR line
   for (const s of run.started.values()) if (!fetched.has(s.id) && !failed.has(s.id)) failed.set(s.id, s);
-  for (const id of erroredIds(res.stderr)) if (!fetched.has(id) && !failed.has(id) && id !== coll.id && !records.has(id)) failed.set(id, { id });
+  for (const id of erroredIds(res.stderr))
+    if (!fetched.has(id) && !failed.has(id) && id !== coll.id && !records.has(id)) failed.set(id, { id });
   for (const f of failed.values()) {
     const mediaId = itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link);
-    if (!records.has(mediaId)) records.set(mediaId, { mediaId, ...(f.playlistIndex !== undefined ? { index: f.playlistIndex } : {}), status: 'failed' });
+    if (!records.has(mediaId))
+      records.set(mediaId, { mediaId, ...(f.playlistIndex !== undefined ? { index: f.playlistIndex } : {}), status: 'failed' });
   }
   const count = coll.count || records.size;
   let error: ArchiveError | undefined;
@@ -499,12 +547,18 @@ async function archiveCollection(
     const what = failed.size ? `${failed.size} of ${count} ${coll.kind} entries failed` : `${coll.kind} ${coll.id}`;
     error = new ArchiveError(cause.category, `${what}: ${cause.message}`, { cause });
   }
-  ctx.log.info({ collection: coll.mediaId, entries: count, before: stored.length, fetched: run.items.length, failed: failed.size }, 'collection archived');
+  ctx.log.info(
+    { collection: coll.mediaId, entries: count, before: stored.length, fetched: run.items.length, failed: failed.size },
+    'collection archived',
+  );
   if (!entryMeta.size) throw error ?? new ArchiveError('not_found', `${coll.kind} ${coll.id} has no entries`);
 
   // Entries this run saw, in the list's current order, then those archived earlier in their order
   // then: yt-dlp does not say where a skipped entry sits now (a new upload shifts every index).
-  const now = new Set([...run.items.map((i) => i.id), ...[...failed.values()].map((f) => itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link))]);
+  const now = new Set([
+    ...run.items.map((i) => i.id),
+    ...[...failed.values()].map((f) => itemMediaId(f.id, f.extractorKey, f.webpageUrl ?? link)),
+  ]);
   const byIndex = (a: PlaylistEntryRecord, b: PlaylistEntryRecord) => (a.index ?? Infinity) - (b.index ?? Infinity);
   const all = [...records.values()];
   const entries = [...all.filter((e) => now.has(e.mediaId)).sort(byIndex), ...all.filter((e) => !now.has(e.mediaId)).sort(byIndex)];

@@ -16,9 +16,20 @@ import type { RowContext, SourceContext } from '../types.js';
 import type { DownloadedItem } from './progress.js';
 
 const CONTENT_TYPES: Record<string, string> = {
-  '.mp4': 'video/mp4', '.m4a': 'audio/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.mp3': 'audio/mpeg',
-  '.opus': 'audio/ogg', '.ogg': 'audio/ogg', '.vtt': 'text/vtt', '.json': 'application/json', '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.ts': 'video/mp2t',
+  '.mp4': 'video/mp4',
+  '.m4a': 'audio/mp4',
+  '.webm': 'video/webm',
+  '.mkv': 'video/x-matroska',
+  '.mp3': 'audio/mpeg',
+  '.opus': 'audio/ogg',
+  '.ogg': 'audio/ogg',
+  '.vtt': 'text/vtt',
+  '.json': 'application/json',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.ts': 'video/mp2t',
 };
 
 /** The row context of a job, as metadata.json records it. */
@@ -36,11 +47,29 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** The facts metadata.json keeps from yt-dlp's info JSON. */
-function factsOf(info: Record<string, unknown>): Pick<MediaMetadata, 'title' | 'duration' | 'uploader'> & { extra: Record<string, unknown> } {
+function factsOf(
+  info: Record<string, unknown>,
+): Pick<MediaMetadata, 'title' | 'duration' | 'uploader'> & { extra: Record<string, unknown> } {
   const s = (k: string) => (typeof info[k] === 'string' ? (info[k] as string) : undefined);
   const n = (k: string) => (typeof info[k] === 'number' ? (info[k] as number) : undefined);
   const extra: Record<string, unknown> = {};
-  for (const k of ['chapters', 'extractor', 'extractor_key', 'webpage_url', 'channel', 'channel_id', 'uploader_id', 'upload_date', 'description', 'playlist_id', 'playlist_index', 'width', 'height', 'ext', 'format']) {
+  for (const k of [
+    'chapters',
+    'extractor',
+    'extractor_key',
+    'webpage_url',
+    'channel',
+    'channel_id',
+    'uploader_id',
+    'upload_date',
+    'description',
+    'playlist_id',
+    'playlist_index',
+    'width',
+    'height',
+    'ext',
+    'format',
+  ]) {
     if (info[k] !== undefined && info[k] !== null) extra[k] = info[k];
   }
   const out: Pick<MediaMetadata, 'title' | 'duration' | 'uploader'> & { extra: Record<string, unknown> } = { extra };
@@ -138,7 +167,12 @@ export async function storeItem(
     url: link,
     ...facts,
     extra: { ...facts.extra, ...(item.ytdlpId ? { ytdlpId: item.ytdlpId } : {}), ...(archiveId ? { archiveId } : {}), ...extra },
-    files: stored.map((o): MetadataFile => ({ key: o.key, size: o.size, sha256: o.sha256, ...(kinds.has(o.key) ? { kind: kinds.get(o.key)! } : {}) })),
+    files: stored.map((o): MetadataFile => ({
+      key: o.key,
+      size: o.size,
+      sha256: o.sha256,
+      ...(kinds.has(o.key) ? { kind: kinds.get(o.key)! } : {}),
+    })),
     archivedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     tools,
   };
@@ -152,7 +186,12 @@ export async function storeItem(
  * metadata.json itself (hashed as read).
  * @returns null when the item has no readable metadata.json.
  */
-export async function storedItem(store: ObjectStore, prefix: string, rowId: string, mediaId: string): Promise<{ meta: MediaMetadata; objects: StoredObject[] } | null> {
+export async function storedItem(
+  store: ObjectStore,
+  prefix: string,
+  rowId: string,
+  mediaId: string,
+): Promise<{ meta: MediaMetadata; objects: StoredObject[] } | null> {
   const key = metadataKey(prefix, rowId, 'youtube', mediaId);
   const text = await store.getText(key);
   if (text === null) return null;
@@ -198,10 +237,16 @@ export async function storedForLink(store: ObjectStore, prefix: string, rowId: s
     if (meta?.url !== link || typeof meta.mediaId !== 'string' || isCollectionId(meta.mediaId) || !Array.isArray(meta.files)) continue;
     const x = meta.extra ?? {};
     const archiveId =
-      typeof x['archiveId'] === 'string' ? x['archiveId'] : archiveLine(typeof x['extractor_key'] === 'string' ? x['extractor_key'] : undefined, meta.mediaId);
+      typeof x['archiveId'] === 'string'
+        ? x['archiveId']
+        : archiveLine(typeof x['extractor_key'] === 'string' ? x['extractor_key'] : undefined, meta.mediaId);
     const pl = x['playlist'] as { index?: unknown } | undefined;
     const self: StoredObject = { key, size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
-    const entry: StoredEntry = { meta, objects: [...meta.files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256 })), self], archiveId };
+    const entry: StoredEntry = {
+      meta,
+      objects: [...meta.files.map((f) => ({ key: f.key, size: f.size, sha256: f.sha256 })), self],
+      archiveId,
+    };
     if (pl && typeof pl.index === 'number') entry.index = pl.index;
     out.push(entry);
   }

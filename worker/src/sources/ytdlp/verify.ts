@@ -81,7 +81,11 @@ function ffprobe(bin: string, args: string[], o: VerifyOptions, onLine?: (l: str
 }
 
 /** The first line ffprobe printed on stderr, for messages. */
-const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find(Boolean) ?? 'no output';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean) ?? 'no output';
 
 interface StreamFacts {
   video: number;
@@ -110,7 +114,11 @@ async function probeFile(bin: string, file: string, o: VerifyOptions, tailFromS?
   const args = ['-show_entries', entries, '-of', 'json'];
   if (tailFromS !== undefined) args.push('-read_intervals', `${Math.max(0, tailFromS).toFixed(3)}%`);
   const r = await ffprobe(bin, [...args, file], o);
-  type Doc = { streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[]; format?: { duration?: string }; packets?: Packet[] };
+  type Doc = {
+    streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[];
+    format?: { duration?: string };
+    packets?: Packet[];
+  };
   let doc: Doc = {};
   try {
     doc = JSON.parse(r.stdout) as Doc;
@@ -120,7 +128,10 @@ async function probeFile(bin: string, file: string, o: VerifyOptions, tailFromS?
   const streams = doc.streams ?? [];
   // A cut file makes ffprobe exit non-zero only while reading packets: streams found still count.
   if (streams.length === 0 || (r.code !== 0 && tailFromS === undefined)) {
-    throw new ArchiveError('system', `stored media ${basename(file)} cannot be read (ffprobe: ${firstLine(r.stderr)}): the download is damaged`);
+    throw new ArchiveError(
+      'system',
+      `stored media ${basename(file)} cannot be read (ffprobe: ${firstLine(r.stderr)}): the download is damaged`,
+    );
   }
   const out: StreamFacts = {
     video: streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic).length,
@@ -163,12 +174,22 @@ const tailStart = (expected: number) => expected - durationTolerance(expected) -
  * Checks one media file's length against `expected` seconds; `tailEnd` is what the tail read found.
  * @throws ArchiveError('system')
  */
-async function checkLength(bin: string, file: string, expected: number, tailEnd: number | undefined, said: string, o: VerifyOptions): Promise<void> {
+async function checkLength(
+  bin: string,
+  file: string,
+  expected: number,
+  tailEnd: number | undefined,
+  said: string,
+  o: VerifyOptions,
+): Promise<void> {
   const tol = durationTolerance(expected);
   let end = tailEnd ?? -Infinity;
   if (end < expected - tol) end = await packetsEnd(bin, file, o); // seek missed or file cut: measure it whole
   if (end < expected - tol) {
-    throw new ArchiveError('system', `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}: the download was cut short`);
+    throw new ArchiveError(
+      'system',
+      `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}: the download was cut short`,
+    );
   }
   if (end > expected + tol) {
     const what = `stored media ${basename(file)} is ${fmt(end)} long but ${said} ${fmt(expected)}`;
@@ -196,7 +217,10 @@ export async function verifySubtitles(paths: Record<string, string>): Promise<vo
     try {
       const { buffer, bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, 0);
       // WebVTT: optional BOM, then "WEBVTT" followed by space, tab or a line end (W3C WebVTT §4.1)
-      const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+      const head = buffer
+        .subarray(0, bytesRead)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '');
       if (!/^WEBVTT(?:[ \t\r\n]|$)/.test(head)) throw new ArchiveError('system', `the ${lang} subtitle file ${basename(p)} is not WebVTT`);
     } finally {
       await fh.close();
