@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DispatchOptionsSchema, type JobRecord } from '../../shared/schemas.js';
+import type { JobRecord } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { executeReprocess } from '../../worker/src/pipeline/executeReprocess.js';
 import { audioPlan, extractAudio, regenerateMetadata } from '../../worker/src/pipeline/reprocess/steps.js';
@@ -17,20 +17,16 @@ import type { ReprocessStep } from '../../worker/src/pipeline/reprocess/types.js
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { readMetadata, writeMetadata, type MediaMetadata } from '../../worker/src/storage/metadata.js';
 import { downloadObject } from '../../worker/src/storage/read.js';
+import { testJob } from '../support/jobs.js';
 
 let dir: string;
 let store: LocalStore;
 const KEY = '42/youtube/vid1/metadata.json';
 
 function job(): JobRecord {
-  const now = new Date().toISOString();
-  return {
+  return testJob({
     jobId: 'j_TEST',
-    dispatchId: 'd',
-    idempotencyKey: 'k',
     spreadsheetId: 'ss',
-    sheetId: 0,
-    sheetName: 'People',
     rowId: '42',
     rowNumber: 2,
     name: '',
@@ -39,20 +35,7 @@ function job(): JobRecord {
     source: 'youtube',
     kind: 'reprocess',
     links: [KEY],
-    options: DispatchOptionsSchema.parse({}),
-    status: 'downloading',
-    attempt: 1,
-    maxAttempts: 3,
-    error: null,
-    files: [],
-    mediaIds: [],
-    progress: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    finishedAt: null,
-    nextRunAt: null,
-  };
+  });
 }
 
 /** Stores a webm (VP8 + Vorbis, made by ffmpeg) and its metadata.json as the pipeline would. */

@@ -18,7 +18,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../log.js';
 import { HELPER_PY } from './helperScript.js';
-import { groupAlive, killProcessGroup, type RunOptions, type RunResult } from './process.js';
+import { groupAlive, killProcessGroup, RunKillSwitch, type RunOptions, type RunResult } from './process.js';
 
 const DONE = /^\[sa:done\] (-?\d+)$/;
 const READY = '[sa:ready] ';
@@ -217,23 +217,8 @@ export class YtDlpHelperPool {
     return new Promise<RunResult>((resolveRun) => {
       let stdout = '';
       let stderr = '';
-      let aborted = false;
-      let timedOut = false;
-      let killing: Promise<void> | null = null;
       let settled = false;
-      const kill = () => {
-        if (!killing && h.pid) killing = killProcessGroup(h.pid, o.killGraceMs ?? 3000);
-      };
-      const onAbort = () => {
-        aborted = true;
-        kill();
-      };
-      const timer = o.timeoutMs
-        ? setTimeout(() => {
-            timedOut = true;
-            kill();
-          }, o.timeoutMs)
-        : null;
+      let sw: RunKillSwitch | null = null; // armed once the job is the helper's (below)
       const job: Job = {
         onOut: (l) => {
           if (keepStdout) stdout += l + '\n';
@@ -250,25 +235,23 @@ export class YtDlpHelperPool {
           if (settled || !job.outDone || !job.errDone) return;
           settled = true;
           h.job = null;
-          if (timer) clearTimeout(timer);
-          o.signal.removeEventListener('abort', onAbort);
-          const done = killing ?? Promise.resolve();
+          sw?.dispose();
+          const done = sw?.killing ?? Promise.resolve();
           void done.then(() =>
             resolveRun({
               code: h.dead ? null : job.code,
               signal: h.dead ? (h.child.signalCode ?? 'SIGKILL') : null,
               stdout,
               stderr,
-              aborted,
-              timedOut,
+              aborted: sw?.aborted ?? false,
+              timedOut: sw?.timedOut ?? false,
             }),
           );
         },
       };
       h.job = job;
       h.jobs++;
-      if (o.signal.aborted) onAbort();
-      else o.signal.addEventListener('abort', onAbort, { once: true });
+      sw = new RunKillSwitch(() => h.pid, o);
       o.onSpawn?.(h.pid);
       h.child.stdin.write(JSON.stringify({ args: o.args, cwd: o.cwd }) + '\n');
     });

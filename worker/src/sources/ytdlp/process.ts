@@ -84,6 +84,49 @@ export async function killProcessGroup(pgid: number, graceMs = 3000): Promise<vo
  * failure: the caller reads `code`, `stderr`, `aborted`, `timedOut`, `spawnError`.
  * @param keepStdout collect stdout into `stdout` (listing runs); default false.
  */
+/**
+ * Kills a run's process group, once, when its signal aborts or its timeout passes; says which.
+ * Shared by a spawned yt-dlp (runYtDlp) and a run inside a helper (pool.ts). `pid` is read when
+ * the kill happens (a spawned child may not have one yet).
+ */
+export class RunKillSwitch {
+  aborted = false;
+  timedOut = false;
+  /** the kill in progress, or null */
+  killing: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout | null;
+  private readonly onAbort = (): void => {
+    this.aborted = true;
+    this.kill();
+  };
+
+  constructor(
+    private readonly pid: () => number | undefined,
+    private readonly o: Pick<RunOptions, 'signal' | 'timeoutMs' | 'killGraceMs'>,
+  ) {
+    if (o.signal.aborted) this.onAbort();
+    else o.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.timer = o.timeoutMs
+      ? setTimeout(() => {
+          this.timedOut = true;
+          this.kill();
+        }, o.timeoutMs)
+      : null;
+  }
+
+  /** SIGTERM then SIGKILL to the whole group (killProcessGroup); later calls join the first. */
+  kill(): void {
+    const pid = this.pid();
+    if (!this.killing && pid) this.killing = killProcessGroup(pid, this.o.killGraceMs ?? 3000);
+  }
+
+  /** The run ended: stop the timer and the abort listener. */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.o.signal.removeEventListener('abort', this.onAbort);
+  }
+}
+
 export function runYtDlp(o: RunOptions, keepStdout = false): Promise<RunResult> {
   return new Promise<RunResult>((resolvePromise) => {
     const Wrap = wrapClass();
@@ -95,31 +138,14 @@ export function runYtDlp(o: RunOptions, keepStdout = false): Promise<RunResult> 
     const child = emitter.ytDlpProcess as ChildProcessWithoutNullStreams;
     let stdout = '';
     let stderr = '';
-    let aborted = false;
-    let timedOut = false;
     let spawnError: Error | undefined;
-    let killing: Promise<void> | null = null;
     let settled = false;
 
     // yt-dlp-wrap re-emits a non-zero exit as 'error': handled through 'close' below instead.
     emitter.on('error', () => {});
     child.stdin.end();
 
-    const kill = () => {
-      if (!killing && child.pid) killing = killProcessGroup(child.pid, o.killGraceMs ?? 3000);
-    };
-    const onAbort = () => {
-      aborted = true;
-      kill();
-    };
-    if (o.signal.aborted) onAbort();
-    else o.signal.addEventListener('abort', onAbort, { once: true });
-    const timer = o.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          kill();
-        }, o.timeoutMs)
-      : null;
+    const sw = new RunKillSwitch(() => child.pid, o);
 
     const outLines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     outLines.on('line', (l) => {
@@ -136,12 +162,11 @@ export function runYtDlp(o: RunOptions, keepStdout = false): Promise<RunResult> 
     const finish = async (code: number | null, sig: NodeJS.Signals | null) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      o.signal.removeEventListener('abort', onAbort);
+      sw.dispose();
       // Make sure nothing of the group outlives the run (ffmpeg left behind by a crash, say).
-      if (child.pid && groupAlive(child.pid)) kill();
-      if (killing) await killing;
-      resolvePromise({ code, signal: sig, stdout, stderr, aborted, timedOut, spawnError });
+      if (child.pid && groupAlive(child.pid)) sw.kill();
+      if (sw.killing) await sw.killing;
+      resolvePromise({ code, signal: sig, stdout, stderr, aborted: sw.aborted, timedOut: sw.timedOut, spawnError });
     };
     child.on('error', (err) => {
       spawnError = err;
