@@ -4,6 +4,7 @@
  */
 import { DispatchOptionsSchema, type JobProgress, type JobRecord } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
+import type { NewJob } from '../../worker/src/queue/types.js';
 import type { SourceContext } from '../../worker/src/sources/types.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
 
@@ -37,6 +38,26 @@ export function testJob(overrides: Partial<JobRecord> = {}): JobRecord {
     startedAt: now,
     finishedAt: null,
     nextRunAt: null,
+    ...overrides,
+  };
+}
+
+/** A job to enqueue: one YouTube-style link for row `rowId` (row number = the row_id); `overrides` win. */
+export function testNewJob(rowId: string, link: string, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    dispatchId: 'd',
+    spreadsheetId: 's',
+    sheetId: 0,
+    sheetName: 'People',
+    rowId,
+    rowNumber: Number(rowId),
+    name: `Person ${rowId}`,
+    email: '',
+    type: 'FF-Fi/Se-CP/B(S) #4',
+    source: 'youtube',
+    links: [link],
+    attempt: 1,
+    options: DispatchOptionsSchema.parse({}),
     ...overrides,
   };
 }

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
@@ -16,6 +15,7 @@ import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import type { Source } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
+import { testNewJob } from '../support/jobs.js';
 
 let host: MediaHost;
 let dir: string;
@@ -28,21 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const job = (rowId: string, link: string): NewJob => ({
-  dispatchId: 'd',
-  spreadsheetId: 's',
-  sheetId: 0,
-  sheetName: 'People',
-  rowId,
-  rowNumber: Number(rowId),
-  name: `Person ${rowId}`,
-  email: '',
-  type: 'FF-Fi/Se-CP/B(S) #4',
-  source: 'youtube',
-  links: [link],
-  attempt: 1,
-  options: DispatchOptionsSchema.parse({}),
-});
+const job = (rowId: string, link: string): NewJob => testNewJob(rowId, link);
 
 describe('Runner', () => {
   it('a rate limit pauses its host lane: the next job on that host waits, then runs', async () => {

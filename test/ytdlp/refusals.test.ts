@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
@@ -19,6 +18,7 @@ import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeCtx } from './helpers.js';
+import { testNewJob } from '../support/jobs.js';
 
 const FILE_PAGE = '<html><head><title>Local file</title></head><body><video src="file:///etc/passwd"></video></body></html>';
 
@@ -89,21 +89,7 @@ describe('hostile links through the runner', () => {
       pollMs: 50,
       launchGapMs: 0,
     });
-    const newJob = (rowId: string, link: string): NewJob => ({
-      dispatchId: 'd',
-      spreadsheetId: 's',
-      sheetId: 0,
-      sheetName: 'People',
-      rowId,
-      rowNumber: Number(rowId),
-      name: '',
-      email: '',
-      type: 'FF-Fi/Se-CP/B(S) #4',
-      source: 'youtube',
-      links: [link],
-      attempt: 1,
-      options: DispatchOptionsSchema.parse({}),
-    });
+    const newJob = (rowId: string, link: string): NewJob => testNewJob(rowId, link, { name: '' });
     const jobs = queue.enqueue([newJob('2', host.redirectUrl('to-file')), newJob('3', host.extraUrl('file-video.html'))]).map((r) => r.job);
     const served = () => host.requests.filter((r) => r.path.startsWith('/redirect/') || r.path.startsWith('/x/')).length;
     runner.start();

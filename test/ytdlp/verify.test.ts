@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
@@ -21,6 +20,7 @@ import { makeCtx } from './helpers.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { until } from '../support/wait.js';
+import { testNewJob } from '../support/jobs.js';
 
 let host: MediaHost;
 let dir: string;
@@ -143,21 +143,7 @@ describe('verifyItem', () => {
 });
 
 describe('completion through the runner, real yt-dlp', () => {
-  const job = (rowId: string, link: string): NewJob => ({
-    dispatchId: 'd',
-    spreadsheetId: 's',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId,
-    rowNumber: Number(rowId),
-    name: `Person ${rowId}`,
-    email: '',
-    type: 'FF-Fi/Se-CP/B(S) #4',
-    source: 'youtube',
-    links: [link],
-    attempt: 1,
-    options: DispatchOptionsSchema.parse({}),
-  });
+  const job = (rowId: string, link: string): NewJob => testNewJob(rowId, link);
 
   it('a cut MP4 and a file without audio fail as system, are retried, and are never completed', async () => {
     const queue = new SqliteQueue(':memory:');
