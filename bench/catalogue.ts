@@ -17,9 +17,7 @@ import { assetsOf, personOf } from '../worker/src/catalogue/assets.js';
 import type { CatalogueTarget } from '../worker/src/catalogue/db.js';
 import { rebuildCatalogue } from '../worker/src/catalogue/rebuild.js';
 import { Catalogue } from '../worker/src/catalogue/repository.js';
-import { silentLogger } from '../worker/src/log.js';
 import { SqliteQueue } from '../worker/src/queue/sqlite.js';
-import { createApp } from '../worker/src/server/app.js';
 import { signRequest } from '../worker/src/server/signature.js';
 import { metadataKey, objectKey } from '../worker/src/storage/layout.js';
 import { LocalStore } from '../worker/src/storage/local.js';
@@ -27,6 +25,7 @@ import type { MediaMetadata } from '../worker/src/storage/metadata.js';
 import type { ObjectStore } from '../worker/src/storage/types.js';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres.js';
 import { startS3rver } from '../test/support/s3rver.js';
+import { testApp } from '../test/support/app.js';
 
 const PEOPLE = Number(process.argv[2] ?? 10_000);
 const PER_PERSON = Number(process.argv[3] ?? 10);
@@ -121,13 +120,9 @@ async function measure(
     await populate(cat, store);
     const assets = (await cat.listAssets({ limit: 1 })).items.length ? PEOPLE * PER_PERSON : 0;
     console.log(`${engine}: ${PEOPLE} people, ${assets} assets inserted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const app = createApp({
+    const app = testApp({
       secret: SECRET,
       queue,
-      log: silentLogger,
-      maxBodyBytes: 1 << 20,
-      startedAt: Date.now(),
-      readiness: async () => ({ ready: true, checks: {} }),
       catalogue: { catalogue: cat, store },
     });
     const get = async (path: string) => {

@@ -20,18 +20,15 @@ import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import { createApp } from '../../worker/src/server/app.js';
+import { testApp } from '../../test/support/app.js';
 
 const [secret, dbPath] = process.argv.slice(2) as [string, string];
 const queue = new SqliteQueue(dbPath);
 const bus = new EventBus(new SqliteEventLog(queue.db));
-const app = createApp({
+const app = testApp({
   secret,
   queue,
   log: pino({ level: 'warn' }),
-  maxBodyBytes: 1 << 20,
-  startedAt: Date.now(),
-  readiness: async () => ({ ready: true, checks: {} }),
   events: new JobEvents(bus),
 });
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -10,13 +10,13 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import type { CatalogueTarget } from '../../worker/src/catalogue/db.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { silentLogger } from '../../worker/src/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { attachMetadataSink, writeMetadata } from '../../worker/src/storage/metadata.js';
 import { youtubeItem } from './fixtures.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'api-secret-0123456789abcdef';
 
@@ -49,13 +49,9 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
       ] as const) {
         await writeMetadata(store, '', await youtubeItem(store, { spreadsheetId: ss, rowId, mediaId, title }));
       }
-      app = createApp({
+      app = testApp({
         secret: SECRET,
         queue,
-        log: silentLogger,
-        maxBodyBytes: 1 << 20,
-        startedAt: Date.now(),
-        readiness: async () => ({ ready: true, checks: {} }),
         catalogue: { catalogue: cat, store },
       });
     });

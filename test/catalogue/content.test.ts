@@ -14,9 +14,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { assetIdOf } from '../../worker/src/catalogue/assets.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { silentLogger } from '../../worker/src/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import { createApp } from '../../worker/src/server/app.js';
 import { linkSignature } from '../../worker/src/server/contentLinks.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { objectKey } from '../../worker/src/storage/layout.js';
@@ -25,6 +23,7 @@ import { attachMetadataSink, writeMetadata } from '../../worker/src/storage/meta
 import type { ObjectStore } from '../../worker/src/storage/types.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { youtubeItem } from './fixtures.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'content-secret-0123456789abcdef';
 const NAME = 'Entrevista Ñandú — “take 2”.mp4';
@@ -42,13 +41,9 @@ async function serveArchive(dir: string, store: ObjectStore): Promise<Served & {
   const queue = new SqliteQueue(':memory:');
   attachMetadataSink(store, catalogueSink(cat));
   await writeMetadata(store, '', await youtubeItem(store, { rowId: '151', mediaId: 'vid151', extraFiles: [NAME] }));
-  const app = createApp({
+  const app = testApp({
     secret: SECRET,
     queue,
-    log: silentLogger,
-    maxBodyBytes: 1 << 20,
-    startedAt: Date.now(),
-    readiness: async () => ({ ready: true, checks: {} }),
     catalogue: { catalogue: cat, store },
   });
   let server!: ServerType;

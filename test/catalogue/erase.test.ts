@@ -37,6 +37,7 @@ import type { ObjectStore } from '../../worker/src/storage/types.js';
 import { postgresUnavailable, startPostgres, type PostgresHandle } from '../support/postgres.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE, youtubeItem } from './fixtures.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'erase-test-secret-0123456789abcdef';
 const TRACKING =
@@ -261,13 +262,9 @@ for (const [kind, engine] of [
           return { status: res.status, body: (await res.json()) as any };
         };
         beforeEach(() => {
-          app = createApp({
+          app = testApp({
             secret: SECRET,
             queue,
-            log: silentLogger,
-            maxBodyBytes: 1 << 20,
-            startedAt: Date.now(),
-            readiness: async () => ({ ready: true, checks: {} }),
             catalogue: { catalogue: cat, store },
             erase: deps,
           });

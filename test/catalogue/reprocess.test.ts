@@ -25,7 +25,6 @@ import { Runner } from '../../worker/src/pipeline/runner.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
 import type { NewJob } from '../../worker/src/queue/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
-import { createApp } from '../../worker/src/server/app.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { attachMetadataSink, readMetadata } from '../../worker/src/storage/metadata.js';
@@ -36,6 +35,7 @@ import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { postgresUnavailable, startPostgres, type PostgresHandle } from '../support/postgres.js';
 import { signedClient, type SignedClient } from '../support/signedFetch.js';
 import { TYPE } from './fixtures.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'reprocess-secret-0123456789abcdef';
 let dir: string;
@@ -145,13 +145,10 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
       launchGapMs: 0,
       onEvent: (e) => events.onRunnerEvent(e),
     });
-    const app = createApp({
+    const app = testApp({
       secret: SECRET,
       queue,
-      log: silentLogger,
       maxBodyBytes: 64 * 1024,
-      startedAt: Date.now(),
-      readiness: async () => ({ ready: true, checks: {} }),
       onEnqueued: () => runner.wake(),
       catalogue: { catalogue, store },
       events,

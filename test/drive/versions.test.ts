@@ -11,9 +11,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { rebuildCatalogue } from '../../worker/src/catalogue/rebuild.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { silentLogger } from '../../worker/src/log.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { verifyArchive } from '../../worker/src/catalogue/verify.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
@@ -22,6 +20,7 @@ import { attachMetadataSink, type MediaMetadata } from '../../worker/src/storage
 import type { PutOptions } from '../../worker/src/storage/types.js';
 import { DOC_MIME, driveLinks, testContext, type DriveStandIn } from '../support/driveStandIn.js';
 import { driveSourceFor, useDriveFixture } from './fixture.js';
+import { testApp } from '../support/app.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const PDF = 'application/pdf';
@@ -152,13 +151,9 @@ describe('drive source: versions', () => {
       await driveSourceFor(standIn).archive(link, testContext(store));
 
       const secret = 'versions-secret-0123456789abcdef';
-      const app = createApp({
+      const app = testApp({
         secret,
         queue,
-        log: silentLogger,
-        maxBodyBytes: 1 << 20,
-        startedAt: Date.now(),
-        readiness: async () => ({ ready: true, checks: {} }),
         catalogue: { catalogue: cat, store },
       });
       const path = `/v1/assets?mediaId=${doc.id}`;

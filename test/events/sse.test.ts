@@ -13,10 +13,10 @@ import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { watchEvents } from '../../worker/src/events/sseClient.js';
 import type { ArchiverEvent } from '../../worker/src/events/types.js';
 import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { until } from '../support/wait.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'sse-secret-0123456789abcdef';
 let server: ServerType;
@@ -27,13 +27,11 @@ let bus: EventBus;
 beforeAll(async () => {
   queue = new SqliteQueue(':memory:');
   bus = new EventBus(new SqliteEventLog(queue.db), { maxQueued: 20 });
-  const app = createApp({
+  const app = testApp({
     secret: SECRET,
     queue,
     log: pino({ level: 'silent' }),
     maxBodyBytes: 64 * 1024,
-    startedAt: Date.now(),
-    readiness: async () => ({ ready: true, checks: {} }),
     events: new JobEvents(bus),
     sseHeartbeatMs: 100,
   });

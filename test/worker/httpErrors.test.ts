@@ -21,6 +21,7 @@ import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
 import { until } from '../support/wait.js';
+import { testApp } from '../support/app.js';
 
 const SECRET = 'test-secret-fuzz-0123456789abcdef';
 const logLines: { level: number; msg: string; [k: string]: unknown }[] = [];
@@ -43,13 +44,11 @@ let realCursor: string;
 
 beforeAll(async () => {
   queue = new SqliteQueue(':memory:');
-  app = createApp({
+  app = testApp({
     secret: SECRET,
     queue,
     log,
     maxBodyBytes: 64 * 1024,
-    startedAt: Date.now(),
-    readiness: async () => ({ ready: true, checks: {} }),
     lookup: async () => null,
     events: new JobEvents(new EventBus(new SqliteEventLog(queue.db))),
     // the real report on this queue; free space and yt-dlp's age pinned (no statfs or yt-dlp per fuzzed request)
