@@ -3,6 +3,7 @@
  * still done), 1 a check or lookup found problems, 2 could not run (bad input or configuration).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { ASSET_KINDS } from '../catalogue/schema.js';
 import { ArchiveError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { UsageError, nonNegativeInt, parseSources, portNumber, positiveInt } from './context.js';
@@ -171,20 +172,7 @@ program
   .option('--row-id <id>', 'only this row_id')
   .option('--spreadsheet-id <id>', 'only this spreadsheet')
   .addOption(new Option('--source <source>', 'youtube or drive').choices(['youtube', 'drive']))
-  .addOption(
-    new Option('--kind <kind>', 'kind of file').choices([
-      'video',
-      'audio',
-      'subtitles',
-      'transcript',
-      'info',
-      'thumbnail',
-      'comments',
-      'document',
-      'export',
-      'metadata',
-    ]),
-  )
+  .addOption(new Option('--kind <kind>', 'kind of file').choices(ASSET_KINDS))
   .option('--media-id <id>', 'only this media id')
   .option('-q, --q <text>', 'search title, uploader and file name')
   .addOption(new Option('--status <status>', 'stored (default), deleted or all').choices(['stored', 'deleted', 'all']))
