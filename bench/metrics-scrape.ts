@@ -14,8 +14,8 @@ import { DispatchOptionsSchema } from '../shared/schemas.js';
 import { silentLogger } from '../worker/src/log.js';
 import { startMetricsListener } from '../worker/src/metrics/expose.js';
 import { ArchiverMetrics } from '../worker/src/metrics/registry.js';
-import { SqliteQueue, type NewJob } from '../worker/src/queue/index.js';
-import { SqliteQueueGauges } from '../worker/src/queue/sqliteGauges.js';
+import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { SqliteQueueGauges } from '../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../worker/src/report/outbox.js';
 
 const N = Number(process.argv[2] ?? 100_000);

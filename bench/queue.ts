@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchOptionsSchema } from '../shared/schemas.js';
-import { SqliteQueue, type NewJob } from '../worker/src/queue/index.js';
+import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const BATCH = Number(process.argv[3] ?? 50);

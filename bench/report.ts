@@ -3,9 +3,9 @@
  * 48 h: `npx tsx bench/report.ts`. Prints the median and worst of 10 reports, ms.
  */
 import Database from 'better-sqlite3';
-import { SqliteQueue } from '../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../worker/src/jobs/sqlite.js';
 import { buildReport, DEFAULT_THRESHOLDS } from '../worker/src/alerts/index.js';
-import { newJob } from '../test/queue/helpers.js';
+import { newJob } from '../test/jobs/helpers.js';
 const q = new SqliteQueue(':memory:', { synchronous: 'NORMAL' });
 const now = Date.now();
 const N = 100_000;

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../../test/support/app.js';
 
 const [secret, dbPath] = process.argv.slice(2) as [string, string];

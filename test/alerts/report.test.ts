@@ -18,8 +18,8 @@ import {
 } from '../../worker/src/alerts/index.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/queue/index.js';
-import { newJob, tempDir } from '../queue/helpers.js';
+import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { newJob, tempDir } from '../jobs/helpers.js';
 
 const H = 3600_000;
 const GIB = 1024 ** 3;

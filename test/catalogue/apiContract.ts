@@ -10,7 +10,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import type { CatalogueTarget } from '../../worker/src/catalogue/db.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { LocalStore } from '../../worker/src/storage/local.js';

@@ -14,7 +14,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { assetIdOf } from '../../worker/src/catalogue/assets.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { linkSignature } from '../../worker/src/server/contentLinks.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { objectKey } from '../../worker/src/storage/layout.js';

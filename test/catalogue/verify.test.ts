@@ -19,8 +19,8 @@ import { parseDuration, VerifySchedule } from '../../worker/src/catalogue/verify
 import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import type { NewJob } from '../../worker/src/queue/types.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';

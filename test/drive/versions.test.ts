@@ -11,7 +11,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { rebuildCatalogue } from '../../worker/src/catalogue/rebuild.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { verifyArchive } from '../../worker/src/catalogue/verify.js';
 import { LocalStore } from '../../worker/src/storage/local.js';

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import type { NewEvent } from '../../worker/src/events/types.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -12,7 +12,7 @@ import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { watchEvents } from '../../worker/src/events/sseClient.js';
 import type { ArchiverEvent } from '../../worker/src/events/types.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { until } from '../support/wait.js';

@@ -4,7 +4,7 @@
  */
 import { DispatchOptionsSchema, type JobProgress, type JobRecord } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
-import type { NewJob } from '../../worker/src/queue/types.js';
+import type { NewJob } from '../../worker/src/jobs/types.js';
 import type { SourceContext } from '../../worker/src/sources/types.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
 

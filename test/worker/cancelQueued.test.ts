@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { Source } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { dispatchBody, signedClient, type SignedClient } from '../support/signedFetch.js';

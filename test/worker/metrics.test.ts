@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
-import { SqliteQueue } from '../../worker/src/queue/index.js';
-import { SqliteQueueGauges } from '../../worker/src/queue/sqliteGauges.js';
+import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteQueueGauges } from '../../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
-import { newJob, tempDir } from '../queue/helpers.js';
+import { newJob, tempDir } from '../jobs/helpers.js';
 import { parsePrometheusText, sampleValue } from '../support/promText.js';
 
 const cleanups: (() => void)[] = [];

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { SOURCES, type SourceName } from '../../../shared/columns.js';
 import { OPEN_JOB_STATUSES, type JobRecord } from '../../../shared/schemas.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { JobQueue } from '../queue/types.js';
+import type { JobQueue } from '../jobs/types.js';
 import type { StatusOutbox } from '../sheets/types.js';
 import { idSegment, parseKey, sanitizePath } from '../storage/layout.js';
 import { readMetadata } from '../storage/metadata.js';

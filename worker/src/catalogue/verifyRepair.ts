@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DispatchOptionsSchema } from '../../../shared/schemas.js';
-import type { NewJob } from '../queue/types.js';
+import type { NewJob } from '../jobs/types.js';
 import { readMetadata, type MediaMetadata } from '../storage/metadata.js';
 import type { ObjectStore } from '../storage/types.js';
 import type { Catalogue } from './repository.js';

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
-import { migrate, type MigrationStep } from '../queue/migrate.js';
+import { migrate, type MigrationStep } from '../jobs/migrate.js';
 import type { ArchiverEvent, EventFilter, EventType, NewEvent } from './types.js';
 
 export const EVENTS_COMPONENT = 'events';

@@ -8,7 +8,7 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkYtDlpTool } from './tools.js';
 import type { ObjectStore } from '../storage/types.js';
-import type { JobQueue } from '../queue/types.js';
+import type { JobQueue } from '../jobs/types.js';
 
 const run = promisify(execFile);
 

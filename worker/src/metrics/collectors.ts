@@ -7,7 +7,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { SOURCES } from '../../../shared/columns.js';
 import { JOB_STATUSES } from '../../../shared/schemas.js';
-import type { QueueGaugeSnapshot } from '../queue/sqliteGauges.js';
+import type { QueueGaugeSnapshot } from '../jobs/sqliteGauges.js';
 import { PREFIX } from './names.js';
 
 export interface QueueGaugeSource {

@@ -9,7 +9,7 @@ import { SOURCES } from '../../../shared/columns.js';
 import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
-import type { NewJob, JobQueue } from '../queue/types.js';
+import type { NewJob, JobQueue } from '../jobs/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';

@@ -11,7 +11,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { describeZodError } from '../../../shared/schemas.js';
 import type { Logger } from '../log.js';
-import { QueueError, type QueueErrorCode } from '../queue/errors.js';
+import { QueueError, type QueueErrorCode } from '../jobs/errors.js';
 
 /** The `error` codes the API answers with. */
 export type HttpErrorCode =

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { SqliteEventLog } from '../events/log.js';
-import { migrate, type MigrationStep } from '../queue/migrate.js';
+import { migrate, type MigrationStep } from '../jobs/migrate.js';
 import { configFingerprint, wants, type WebhookEndpoint } from './endpoints.js';
 
 export const WEBHOOKS_COMPONENT = 'webhooks';

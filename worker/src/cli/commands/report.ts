@@ -6,7 +6,7 @@
 import { parseDuration, reporterFor, ThresholdError, type HealthReport } from '../../alerts/index.js';
 import { formatDuration } from '../../alerts/duration.js';
 import { MAX_REPORT_WINDOW_MS } from '../../server/routes/report.js';
-import { SqliteQueue } from '../../queue/sqlite.js';
+import { SqliteQueue } from '../../jobs/sqlite.js';
 import { configWith, UsageError } from '../context.js';
 import { formatBytes, formatTable, printJson } from '../output.js';
 

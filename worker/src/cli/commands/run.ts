@@ -11,7 +11,7 @@ import { mapColumns, readStatus, sourceColumns, type SourceName } from '../../..
 import { planDispatch, toDispatchRows, validateSheet, type PlannedJob } from '../../../../shared/rows.js';
 import { DispatchOptionsSchema } from '../../../../shared/schemas.js';
 import { isoSeconds } from '../../pipeline/runner.js';
-import type { NewJob } from '../../queue/types.js';
+import type { NewJob } from '../../jobs/types.js';
 import { CsvSheetBackend, readCsvSheet } from '../../sheets/csv.js';
 import { createSystem } from '../../system.js';
 import { cliLogger, configWith, existingCsv, UsageError } from '../context.js';

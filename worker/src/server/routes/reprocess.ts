@@ -14,7 +14,7 @@ import { DispatchOptionsSchema, type JobRecord } from '../../../../shared/schema
 import type { Catalogue, Person } from '../../catalogue/repository.js';
 import type { JobEvents } from '../../events/jobEvents.js';
 import type { Logger } from '../../log.js';
-import type { JobQueue, NewJob } from '../../queue/types.js';
+import type { JobQueue, NewJob } from '../../jobs/types.js';
 import { HttpError, notFound } from '../errors.js';
 import type { AppEnv } from '../signed.js';
 import { NoQuery, validParam, validQuery } from '../validate.js';

@@ -27,7 +27,7 @@ const GAUGES_MIGRATIONS: readonly MigrationStep[] = [
 export interface QueueGaugeSnapshot {
   /** jobs per (status, source); absent pairs are 0 */
   jobs: { status: JobStatus; source: SourceName; n: number }[];
-  /** jobs waiting to run (queued or retrying) per lane (queue/lanes.ts); '' for jobs older than lanes */
+  /** jobs waiting to run (queued or retrying) per lane (jobs/lanes.ts); '' for jobs older than lanes */
   depthByLane: { lane: string; n: number }[];
   /** the earliest time a job now runnable (queued, or retrying and due) became runnable; null when none waits */
   oldestWaitingSince: number | null;

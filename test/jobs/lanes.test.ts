@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
-import { laneOf } from '../../worker/src/queue/lanes.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import type { NewJob } from '../../worker/src/queue/types.js';
+import { laneOf } from '../../worker/src/jobs/lanes.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import type { NewJob } from '../../worker/src/jobs/types.js';
 
 const job = (rowId: string, source: 'youtube' | 'drive', link: string): NewJob => ({
   dispatchId: 'd',

@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../shared/errors.js';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
-import { createQueue, idempotencyKey, isQueueError, QueueError, SqliteQueue } from '../../worker/src/queue/index.js';
-import { JOBS_MIGRATIONS } from '../../worker/src/queue/sqliteSchema.js';
+import { createQueue, idempotencyKey, isQueueError, QueueError, SqliteQueue } from '../../worker/src/jobs/index.js';
+import { JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobRecordSchema } from '../../shared/schemas.js';
-import { migrate } from '../../worker/src/queue/migrate.js';
-import { SqliteQueue } from '../../worker/src/queue/sqlite.js';
-import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/queue/sqliteSchema.js';
+import { migrate } from '../../worker/src/jobs/migrate.js';
+import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const temp = tempDir();

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/queue/index.js';
+import { SqliteQueue } from '../../worker/src/jobs/index.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchOptionsSchema, JobRecordSchema, type JobRecord } from '../../shared/schemas.js';
-import type { NewJob } from '../../worker/src/queue/index.js';
+import type { NewJob } from '../../worker/src/jobs/index.js';
 
 let n = 0;
 

@@ -57,7 +57,7 @@ export const JOBS_MIGRATIONS: readonly MigrationStep[] = [
       CREATE UNIQUE INDEX jobs_open_key ON jobs (idempotency_key) WHERE status IN ${OPEN_STATUS_SQL};
     `);
   },
-  // v2: lanes (queue/lanes.ts); jobs enqueued before have the empty lane, never paused
+  // v2: lanes (jobs/lanes.ts); jobs enqueued before have the empty lane, never paused
   (db) => {
     db.exec(`ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT ''`);
   },
