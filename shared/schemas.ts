@@ -138,6 +138,14 @@ export const JobRecordSchema = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   nextRunAt: z.string().nullable(),
+  /** the job's lane (design §4), computed once at enqueue; absent in records older than lanes */
+  lane: z.string().optional(),
+  /**
+   * How the sheet took this job's last status write, when it refused it: a refused write
+   * (data_corruption, the row's row_id or type changed) is a write-back outcome of the job, not a
+   * change of the job's own status or error.
+   */
+  writeBack: z.object({ status: z.literal('refused'), error: JobErrorSchema, at: z.string() }).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

@@ -8,8 +8,9 @@
  * - `lease_lost`: the caller no longer holds the job's lease (it expired and was taken by another
  *   worker, or the job was retried/cancelled/finished meanwhile).
  * - `invalid_argument`: a malformed argument (bad cursor, non-positive lease, empty owner).
+ * - `unavailable`: the backend's store (Redis) cannot be reached now; nothing was changed.
  */
-export type QueueErrorCode = 'not_found' | 'conflict' | 'attempts_exhausted' | 'lease_lost' | 'invalid_argument';
+export type QueueErrorCode = 'not_found' | 'conflict' | 'attempts_exhausted' | 'lease_lost' | 'invalid_argument' | 'unavailable';
 
 export class QueueError extends Error {
   readonly code: QueueErrorCode;

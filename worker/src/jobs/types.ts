@@ -174,6 +174,11 @@ export interface JobConsumer {
     decision: RetryDecision,
     partial?: { files: string[]; mediaIds: string[] },
   ): Promise<JobRecord>;
+  /**
+   * Hands a held job back (graceful shutdown): it goes to the front of its lane at the same
+   * attempt, for another worker to take at once. A job no longer held is left alone.
+   */
+  release(jobId: string, owner: string): Promise<void>;
   /** Pauses a lane for every worker until `untilMs` (a later pause extends it, an earlier one is ignored). */
   pauseLane(pause: LanePause): Promise<void>;
 }
@@ -194,11 +199,21 @@ export interface JobAdmin {
   retry(jobId: string): Promise<JobRecord>;
   /** Cancels an open job; its holder learns it on its next heartbeat. @returns the job, or null if unknown. */
   cancel(jobId: string): Promise<JobRecord | null>;
+  /**
+   * Records that the sheet refused this job's status write (data_corruption): stored as the job's
+   * `writeBack`, leaving its status, error and history as they are. No-op for an unknown job.
+   */
+  recordWriteBack(jobId: string, writeBack: NonNullable<JobRecord['writeBack']>): Promise<void>;
   /** Lanes paused now, for /v1/jobs/stats, the sidebar, metrics and the report. */
   lanePauses(): Promise<LanePause[]>;
 }
 
-/** One backend: SQLite (embedded default) or BullMQ (REDIS_URL). */
+/**
+ * One backend: SQLite (embedded default) or BullMQ (REDIS_URL). Both take `laneConcurrency`
+ * (ARCHIVER_LANE_CONCURRENCY, e.g. `{ youtube: 4, drive: 8 }`): at most that many jobs of a lane
+ * are leased at once across every worker of the backend. When the store cannot be reached, every
+ * method rejects with QueueError 'unavailable' (the API answers 503).
+ */
 export interface JobBackend extends JobProducer, JobConsumer, JobAdmin {
   readonly kind: 'sqlite' | 'bullmq';
   /** True when the store answers (for /readyz; a false makes dispatch answer 503). */

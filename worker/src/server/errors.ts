@@ -73,6 +73,7 @@ const QUEUE_STATUS: Record<QueueErrorCode, { status: ContentfulStatusCode; code:
   attempts_exhausted: { status: 409, code: 'attempts_exhausted' },
   lease_lost: { status: 409, code: 'conflict' },
   invalid_argument: { status: 400, code: 'invalid_request' },
+  unavailable: { status: 503, code: 'unavailable' },
 };
 
 /**
