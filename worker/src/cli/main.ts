@@ -12,6 +12,7 @@ import { UsageError, nonNegativeInt, parseSources, portNumber, positiveInt } fro
 // that command runs, so --help, --version and the quick commands start fast.
 const commands = {
   catalogue: () => import('./commands/catalogue.js'),
+  dashboard: () => import('./commands/dashboard.js'),
   doctor: () => import('./commands/doctor.js'),
   download: () => import('./commands/download.js'),
   erase: () => import('./commands/erase.js'),
@@ -248,6 +249,13 @@ program
   )
   .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
   .action(async (o) => (await commands.watch()).watchAction(o));
+
+program
+  .command('dashboard')
+  .description('print a login link to the operator dashboard at /ui, signed with ARCHIVER_SECRET, good for 15 minutes')
+  .option('--url <url>', "the worker's address as your browser reaches it (default $ARCHIVER_WORKER_URL, else http://127.0.0.1:$PORT)")
+  .addOption(json)
+  .action(async (o) => (await commands.dashboard()).dashboardAction(o));
 
 const webhooks = program
   .command('webhooks')

@@ -13,6 +13,7 @@ import type { NewJob, JobQueue } from '../jobs/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
+import { mountDashboard, type DashboardOptions } from '../dashboard/routes.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { contentRoutes } from './routes/content.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   routes?: (app: Hono<AppEnv>) => void;
   /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
   report?: ReportFn;
+  /** the operator dashboard at /ui (dashboard/routes.ts, docs/dashboard.md); absent: no /ui */
+  dashboard?: Omit<DashboardOptions, 'secret' | 'log'>;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -214,6 +217,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.events)
     mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
+  if (deps.dashboard) mountDashboard(app, { secret: deps.secret, log: deps.log, ...deps.dashboard });
   deps.routes?.(app);
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(httpErrorHandler(deps.log));

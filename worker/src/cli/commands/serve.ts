@@ -75,6 +75,8 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     events: system.events,
     ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
     report: (since, sinceMs) => report(since, sinceMs),
+    // /ui (docs/dashboard.md); ARCHIVER_WORKER_URL's origin is accepted behind a TLS proxy
+    dashboard: process.env['ARCHIVER_WORKER_URL'] ? { publicUrl: process.env['ARCHIVER_WORKER_URL'] } : {},
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
