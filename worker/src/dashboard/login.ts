@@ -32,7 +32,8 @@ export function checkLoginToken(secret: string, token: string | undefined, nowMs
   const m = /^([0-9]{1,12})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token ?? '');
   if (!m || !B64URL.test(m[2]!) || !B64URL.test(m[3]!)) return { ok: false, reason: 'the link is not a dashboard login link' };
   const [, exp, nonce, given] = m as unknown as [string, string, string, string];
-  if (!macEquals(given, mac(secret, 'dashboard-login.v1', exp, nonce))) return { ok: false, reason: 'the link is not signed by this worker' };
+  if (!macEquals(given, mac(secret, 'dashboard-login.v1', exp, nonce)))
+    return { ok: false, reason: 'the link is not signed by this worker' };
   const expiresAt = Number(exp) * 1000;
   if (expiresAt <= nowMs) return { ok: false, reason: 'the link has expired' };
   // a longer life than we ever hand out means a different secret's rules: refuse it

@@ -24,7 +24,16 @@ import { JobIdSchema } from '../server/validate.js';
 import { ASSET_TYPES, assetLoader, defaultUiDir, type AssetName } from './assets.js';
 import { dashboardPage, messagePage } from './html.js';
 import { checkLoginToken, LoginNonces } from './login.js';
-import { clearSessionCookie, CSRF_HEADER, csrfMatches, isHttps, newSessionValue, sessionOf, setSessionCookie, type Session } from './session.js';
+import {
+  clearSessionCookie,
+  CSRF_HEADER,
+  csrfMatches,
+  isHttps,
+  newSessionValue,
+  sessionOf,
+  setSessionCookie,
+  type Session,
+} from './session.js';
 
 export interface DashboardOptions {
   secret: string;
@@ -116,7 +125,8 @@ export function mountDashboard(app: Hono<AppEnv>, o: DashboardOptions): void {
     if (path === '/ui/login') return next();
     const s = sessionOf(c, o.secret);
     if (!s) {
-      if (path.startsWith('/ui/api/')) return c.json({ error: 'unauthorized', message: 'sign in with a link from `sheet-archiver dashboard`' }, 401);
+      if (path.startsWith('/ui/api/'))
+        return c.json({ error: 'unauthorized', message: 'sign in with a link from `sheet-archiver dashboard`' }, 401);
       return c.html(messagePage('Sign in to the dashboard', 'This page needs a session, and you have none (or it expired).'), 401);
     }
     return next();
@@ -158,9 +168,9 @@ export function mountDashboard(app: Hono<AppEnv>, o: DashboardOptions): void {
 
   app.get('/ui/api/overview', async (c) => {
     const list = async (statuses: readonly string[]) =>
-      (
-        await Promise.all(statuses.map((s) => v1Json<{ jobs: JobRecord[] }>(`/v1/jobs?status=${s}&limit=${LIST_LIMIT}`)))
-      ).flatMap((p) => p?.jobs ?? []);
+      (await Promise.all(statuses.map((s) => v1Json<{ jobs: JobRecord[] }>(`/v1/jobs?status=${s}&limit=${LIST_LIMIT}`)))).flatMap(
+        (p) => p?.jobs ?? [],
+      );
     const [stats, report, running, waiting, failing] = await Promise.all([
       v1Json<unknown>('/v1/jobs/stats'),
       v1Json<unknown>('/v1/report?since=24h'),

@@ -11,7 +11,9 @@ export type TokenPurpose = 'dashboard-login.v1' | 'dashboard-session.v1' | 'dash
 
 /** base64url HMAC-SHA256 (RFC 2104) of `"<purpose>\n<field>\n<field>…"` under `secret`. */
 export function mac(secret: string, purpose: TokenPurpose, ...fields: string[]): string {
-  return createHmac('sha256', secret).update([purpose, ...fields].join('\n'), 'utf8').digest('base64url');
+  return createHmac('sha256', secret)
+    .update([purpose, ...fields].join('\n'), 'utf8')
+    .digest('base64url');
 }
 
 /** Constant-time comparison of two base64url MACs. */

@@ -29,7 +29,9 @@ async function refresh(): Promise<void> {
   }
   // keep focus on a button across the redraw (the same job's, when it is still there)
   const focused = document.activeElement as HTMLElement | null;
-  const key = focused?.dataset['jobId'] ? `[data-job-id="${CSS.escape(focused.dataset['jobId'])}"][data-action="${focused.dataset['action']}"]` : null;
+  const key = focused?.dataset['jobId']
+    ? `[data-job-id="${CSS.escape(focused.dataset['jobId'])}"][data-action="${focused.dataset['action']}"]`
+    : null;
   renderOverview(o);
   if (key) document.querySelector<HTMLElement>(`button${key}`)?.focus();
   if (o.report) (chart ??= new TrendChart(byId('chart'))).update(o.report.trend);

@@ -32,7 +32,10 @@ function progressItem(j: JobView): HTMLLIElement {
   const pct = percentOf(j);
   const bar = el('progress', { attrs: { id, max: '100', value: String(pct) } });
   const label = el('label', { text: rowLabel(j), attrs: { for: id } });
-  const detail = el('span', { class: 'detail', text: `${j.status}, attempt ${j.attempt}${j.status === 'queued' || j.status === 'retrying' ? '' : ` · ${pct} %`}` });
+  const detail = el('span', {
+    class: 'detail',
+    text: `${j.status}, attempt ${j.attempt}${j.status === 'queued' || j.status === 'retrying' ? '' : ` · ${pct} %`}`,
+  });
   return el(
     'li',
     { class: 'job', attrs: { 'data-job-id': j.jobId, 'data-status': j.status } },
