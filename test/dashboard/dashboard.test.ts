@@ -55,8 +55,9 @@ afterAll(async () => {
 
 const api = () => signedClient(worker.baseUrl, SECRET);
 
+let nextRow = 2;
 async function dispatch(rowId: string, link: string): Promise<string> {
-  const res = await api().request('POST', '/v1/dispatch', dispatchBody([{ rowId, youtube: [link] }]));
+  const res = await api().request('POST', '/v1/dispatch', dispatchBody([{ rowId, rowNumber: nextRow++, youtube: [link] }]));
   expect(res.status).toBe(202);
   return res.body.jobs[0].jobId;
 }
