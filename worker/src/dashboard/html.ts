@@ -44,7 +44,7 @@ export function dashboardPage(csrf: string): string {
 <main id="main" tabindex="-1">
   <section aria-labelledby="h-counts" class="card counts">
     <h2 id="h-counts">Jobs by status</h2>
-    <ul id="counts" class="count-list" aria-live="polite" aria-atomic="true"></ul>
+    <ul id="counts" class="count-list" aria-live="polite"></ul>
   </section>
   <section aria-labelledby="h-running" class="card">
     <h2 id="h-running">Running and waiting</h2>

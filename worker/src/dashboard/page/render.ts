@@ -70,17 +70,25 @@ function failingRow(j: JobView): HTMLTableRowElement {
 
 /** Redraws everything from an overview. */
 export function renderOverview(o: Overview): void {
+  // counts change in place: the live region then announces only the counts that moved
   const counts = byId('counts');
-  counts.replaceChildren(
-    ...STATUS_ORDER.map((s) =>
-      el(
-        'li',
-        { class: `count s-${s}`, attrs: { 'data-status': s } },
-        el('span', { class: 'n', text: String(o.stats?.byStatus[s] ?? 0) }),
-        el('span', { class: 'label', text: s }),
+  if (!counts.children.length)
+    counts.replaceChildren(
+      ...STATUS_ORDER.map((s) =>
+        el(
+          'li',
+          // each count is read whole ("3 completed") when it changes
+          { class: `count s-${s}`, attrs: { 'data-status': s, 'aria-atomic': 'true' } },
+          el('span', { class: 'n', text: '0' }),
+          el('span', { class: 'label', text: ` ${s}` }),
+        ),
       ),
-    ),
-  );
+    );
+  for (const s of STATUS_ORDER) {
+    const n = counts.querySelector(`[data-status="${s}"] .n`)!;
+    const v = String(o.stats?.byStatus[s] ?? 0);
+    if (n.textContent !== v) n.textContent = v;
+  }
 
   const jobs = [...o.running, ...o.waiting];
   byId('running').replaceChildren(...jobs.map(progressItem));
