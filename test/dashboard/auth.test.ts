@@ -9,6 +9,7 @@ import { readSession, newSessionValue } from '../../worker/src/dashboard/session
 import { mac } from '../../worker/src/dashboard/tokens.js';
 import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 
 const SECRET = 'dashboard-secret-0123456789abcdef';
 const ORIGIN = 'http://localhost';
@@ -118,5 +119,31 @@ describe('session', () => {
     const ok = await post({ origin: ORIGIN, 'x-csrf-token': csrf, 'sec-fetch-site': 'same-origin' });
     expect(ok.status).toBe(404);
     expect((await ok.json()).message).toBe('no job j_01NOSUCHJOB');
+  });
+});
+
+describe('sign out and the dashboard command', () => {
+  it('sign out (with the CSRF token) clears the cookie', async () => {
+    const a = app();
+    const { cookie, csrf } = await login(a);
+    expect((await a.request('/ui/logout', { method: 'POST', headers: { cookie, origin: ORIGIN } })).status).toBe(403);
+    const res = await a.request('/ui/logout', { method: 'POST', headers: { cookie, origin: ORIGIN, 'x-csrf-token': csrf } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(/^sa_dashboard=; Max-Age=0; Path=\/ui; HttpOnly; SameSite=Strict/);
+  });
+
+  it('`sheet-archiver dashboard` prints a link to ARCHIVER_WORKER_URL, and exits 2 without a secret or with a bad --url', async () => {
+    const ok = await runCli(['dashboard', '--json'], { ARCHIVER_SECRET: SECRET, ARCHIVER_WORKER_URL: 'https://archiver.example.org' });
+    expect(ok.code).toBe(0);
+    const { url, expiresAt } = JSON.parse(ok.stdout);
+    expect(url).toMatch(/^https:\/\/archiver\.example\.org\/ui\/login\?token=/);
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(checkLoginToken(SECRET, new URL(url).searchParams.get('token')!).ok).toBe(true);
+    const noSecret = await runCli(['dashboard'], {});
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain('ARCHIVER_SECRET');
+    const badUrl = await runCli(['dashboard', '--url', 'ftp://x/y'], { ARCHIVER_SECRET: SECRET });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain('--url: "ftp://x/y" is not http(s)://host[:port]');
   });
 });

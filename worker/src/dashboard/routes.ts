@@ -10,7 +10,7 @@
  *
  * The JSON and the stream come from the worker's own signed /v1 routes, called in-process with a
  * signature this module makes (signature.ts): the same stats, list, report, retry, cancel and
- * events logic as the API, and the page never sees the secret.
+ * events logic as the API (docs/design.md §3, §9), and the page never sees the secret.
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
