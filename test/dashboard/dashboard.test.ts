@@ -157,6 +157,11 @@ describe('dashboard in Chromium', () => {
     const row = page.locator(`#failing tr[data-job-id="${job}"]`);
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.locator('.category').innerText()).toBe('not_found');
+    // 1 failed of 2 finished is over the 20 % threshold: the alert shows with its advice, status critical
+    const alert = page.locator('#alerts li[data-alert="failure_rate"]');
+    await expect.poll(() => alert.count()).toBe(1);
+    expect(await alert.innerText()).toMatch(/^Critical: .*failed[\s\S]*fix the links in the sheet/);
+    expect(await page.locator('#health').innerText()).toBe('Health: critical');
     expect(await row.locator('.advice').innerText()).toBe(ERROR_ADVICE.not_found);
     const failedBefore = await count('failed');
     expect(failedBefore).toBeGreaterThanOrEqual(1);
