@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLoginToken, loginToken } from '../../worker/src/dashboard/login.js';
 import { readSession, newSessionValue } from '../../worker/src/dashboard/session.js';
 import { mac } from '../../worker/src/dashboard/tokens.js';
+import { QueueError } from '../../worker/src/jobs/errors.js';
 import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
@@ -119,6 +120,28 @@ describe('session', () => {
     const ok = await post({ origin: ORIGIN, 'x-csrf-token': csrf, 'sec-fetch-site': 'same-origin' });
     expect(ok.status).toBe(404);
     expect((await ok.json()).message).toBe('no job j_01NOSUCHJOB');
+  });
+});
+
+describe('overview', () => {
+  it("passes the API's own answer on: a 503 while the queue is unreachable", async () => {
+    const queue = new SqliteQueue(':memory:');
+    const down = Object.assign(Object.create(queue) as SqliteQueue, {
+      stats: () => {
+        throw new QueueError('unavailable', 'the queue store cannot be reached (Redis at redis://q:6379)');
+      },
+    });
+    const a = testApp({ secret: SECRET, queue: down, dashboard: {} });
+    const { cookie } = await login(a);
+    const res = await a.request('/ui/api/overview', { headers: { cookie } });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toBe('unavailable');
+    const up = await app().request('/ui/api/overview', { headers: { cookie } });
+    expect(up.status).toBe(200);
+    const o = await up.json();
+    expect(o.stats.total).toBe(0);
+    expect(o.report).toBeNull(); // no report on this app: the page says so
+    expect(o).toMatchObject({ running: [], waiting: [], failing: [] });
   });
 });
 

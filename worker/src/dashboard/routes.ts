@@ -17,7 +17,9 @@ import { secureHeaders } from 'hono/secure-headers';
 import { ERROR_ADVICE, isErrorCategory } from '../../../shared/errors.js';
 import { SIGNATURE_HEADER } from '../../../shared/signature.js';
 import type { JobRecord } from '../../../shared/schemas.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../log.js';
+import { HttpError, type HttpErrorCode } from '../server/errors.js';
 import type { AppEnv } from '../server/signed.js';
 import { signRequest } from '../server/signature.js';
 import { JobIdSchema } from '../server/validate.js';
@@ -100,7 +102,11 @@ export function mountDashboard(app: Hono<AppEnv>, o: DashboardOptions): void {
   const v1Json = async <T>(pathAndQuery: string): Promise<T | null> => {
     const res = await v1('GET', pathAndQuery);
     if (res.status === 404) return null; // e.g. no report configured
-    if (!res.ok) throw new Error(`${pathAndQuery}: ${res.status} ${await res.text()}`);
+    if (!res.ok) {
+      // the API's own answer (a 503 while the queue is unreachable), passed on as it is
+      const body = (await res.json().catch(() => ({}))) as { error?: HttpErrorCode; message?: string };
+      throw new HttpError(res.status as ContentfulStatusCode, body.error ?? 'internal', body.message ?? `HTTP ${res.status}`);
+    }
     return (await res.json()) as T;
   };
 

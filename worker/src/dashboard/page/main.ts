@@ -13,7 +13,7 @@ import { renderOverview, setProgress } from './render.js';
 /** Job events that change counts or lists (progress only moves a bar). */
 const JOB_EVENTS = ['job.queued', 'job.started', 'job.completed', 'job.failed', 'job.cancelled', 'alert.raised', 'alert.cleared'];
 /** Refreshes at most this often while events pour in, ms. */
-const REFRESH_GAP_MS = 300;
+const REFRESH_GAP_MS = 500;
 
 let chart: TrendChart | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
