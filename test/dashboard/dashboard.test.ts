@@ -36,9 +36,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-dashboard-'));
   await mkdir(ARTIFACTS, { recursive: true });
   // ~150 KB clips at 60 KB/s: a download takes a few seconds and reports progress on the way
+  // retry delays at full scale: a 429 pauses its lane for seconds, long enough to see (last test)
   host = await startMediaHost({ clipCount: 2, clipSeconds: 2, clipKbps: 500, throttleBytesPerSec: 60_000, slowChunkBytes: 2048 });
   worker = await startServe(
-    workerEnv({ secret: SECRET, dataDir: join(dir, 'data'), mediaHost: host.host, extra: { ARCHIVER_CONCURRENCY: '1' } }),
+    workerEnv({
+      secret: SECRET,
+      dataDir: join(dir, 'data'),
+      mediaHost: host.host,
+      extra: { ARCHIVER_CONCURRENCY: '1', ARCHIVER_RETRY_SCALE: '1' },
+    }),
   );
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
@@ -231,6 +237,19 @@ describe('dashboard in Chromium', () => {
       await phone.close();
     }
     await api().request('POST', `/v1/jobs/${slow}/cancel`);
+  });
+
+  it('shows a lane paused by a rate limit, until when, and the job waiting in it', async () => {
+    const job = await dispatch('dash-429', host.url('/ratelimited.mp4'));
+    const lane = page.locator('#lanes li').first();
+    await expect.poll(() => lane.count(), { timeout: 30_000 }).toBe(1);
+    expect(await lane.innerText()).toMatch(/^127\.0\.0\.1:\d+: paused until \d\d:\d\d UTC, 1 job\(s\) waiting$/);
+    expect(await page.locator('#lanes-empty').isHidden()).toBe(true);
+    await expect.poll(() => item(job).getAttribute('data-status')).toBe('retrying');
+    await page.getByRole('button', { name: /^Cancel Row \d+ · dash-429 · YouTube$/ }).click();
+    await expect.poll(() => page.locator('#lanes li').count(), { timeout: 30_000 }).toBe(0);
+    expect(await page.locator('#lanes-empty').innerText()).toBe('No lane is paused.');
+    expect((await jobStatus(job)).status).toBe('cancelled');
   });
 });
 
