@@ -97,6 +97,8 @@ describe('session', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
     const html = await res.text();
     expect(html).not.toContain(SECRET);
     expect(html).not.toMatch(/<script>|<script [^>]*>[^<]/); // only external scripts
