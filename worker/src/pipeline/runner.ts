@@ -6,11 +6,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { SourceName } from '../../../shared/columns.js';
-import { MAX_AUTO_ATTEMPTS, retryDelayMs } from '../../../shared/errors.js';
 import { sheetStatusOf, type JobProgress, type JobRecord } from '../../../shared/schemas.js';
 import { ArchiveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { laneOf } from '../jobs/lanes.js';
+import { decideRetry } from '../jobs/retry.js';
 import type { JobQueue } from '../jobs/types.js';
 import type { StatusOutbox, StatusUpdate } from '../sheets/types.js';
 import type { Source } from '../sources/types.js';
@@ -314,11 +314,12 @@ export class Runner {
         finished = queue.complete(job.jobId, this.owner, partial);
       } else {
         const e = outcome.error;
-        const automatic = job.attempt < Math.min(job.maxAttempts, MAX_AUTO_ATTEMPTS);
-        const delay = automatic ? retryDelayMs(e.category, job.attempt, this.o.retryScale) : null;
-        const retryAt = delay === null ? null : Date.now() + Math.max(delay, (e.retryAfterMs ?? 0) * this.o.retryScale);
-        if (e.category === 'rate_limit')
-          this.pauseLane(job, retryAt ?? Date.now() + Math.max(1000, (e.retryAfterMs ?? 60_000) * this.o.retryScale));
+        const v = decideRetry({ ...job, lane: laneOf(job.source, job.links, job.kind) }, [e], {
+          now: Date.now(),
+          retryScale: this.o.retryScale,
+        });
+        const retryAt = v.decision.action === 'retry' ? v.decision.atMs : null;
+        if (v.pause) this.pauseLane(job, v.pause.untilMs);
         finished = queue.fail(job.jobId, this.owner, { category: e.category, message: e.message }, retryAt, partial);
       }
     } catch (err) {
