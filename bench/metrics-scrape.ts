@@ -14,7 +14,7 @@ import { DispatchOptionsSchema } from '../shared/schemas.js';
 import { silentLogger } from '../worker/src/log.js';
 import { startMetricsListener } from '../worker/src/metrics/expose.js';
 import { ArchiverMetrics } from '../worker/src/metrics/registry.js';
-import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { SqliteJobBackend, type NewJob } from '../worker/src/jobs/index.js';
 import { SqliteQueueGauges } from '../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../worker/src/report/outbox.js';
 
@@ -55,7 +55,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
 try {
   // NORMAL only to fill the file faster; scrapes only read.
-  const queue = new SqliteQueue(join(dir, 'queue.db'), {
+  const queue = new SqliteJobBackend(join(dir, 'queue.db'), {
     synchronous: 'NORMAL',
   });
   const outbox = new SqliteOutbox(queue.db);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchOptionsSchema } from '../shared/schemas.js';
-import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { SqliteJobBackend, type NewJob } from '../worker/src/jobs/index.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const BATCH = Number(process.argv[3] ?? 50);
@@ -42,7 +42,7 @@ interface Result {
 function run(synchronous: 'FULL' | 'NORMAL'): Result {
   const dir = mkdtempSync(join(tmpdir(), 'bench-queue-'));
   try {
-    const q = new SqliteQueue(join(dir, 'queue.db'), { synchronous });
+    const q = new SqliteJobBackend(join(dir, 'queue.db'), { synchronous });
     let t = performance.now();
     for (let i = 0; i < N; i += BATCH) q.enqueue(Array.from({ length: Math.min(BATCH, N - i) }, (_, k) => job(i + k)));
     const enqueue = N / ((performance.now() - t) / 1000);

@@ -18,19 +18,19 @@ import {
 } from '../../worker/src/alerts/index.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { newJob, tempDir } from '../jobs/helpers.js';
 
 const H = 3600_000;
 const GIB = 1024 ** 3;
 let now = Date.UTC(2026, 0, 10, 12, 30);
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let tmp: ReturnType<typeof tempDir>;
 
 beforeEach(() => {
   now = Date.UTC(2026, 0, 10, 12, 30);
   tmp = tempDir();
-  queue = new SqliteQueue(join(tmp.dir, 'queue.db'), { now: () => now, synchronous: 'NORMAL' });
+  queue = new SqliteJobBackend(join(tmp.dir, 'queue.db'), { now: () => now, synchronous: 'NORMAL' });
 });
 afterEach(() => {
   queue.close();

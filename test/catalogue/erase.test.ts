@@ -25,7 +25,7 @@ import {
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { silentLogger } from '../../worker/src/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { Reporter } from '../../worker/src/report/reporter.js';
 import { createApp } from '../../worker/src/server/app.js';
@@ -73,7 +73,7 @@ for (const [kind, engine] of [
       let dir: string;
       let cat: Catalogue;
       let store: ObjectStore;
-      let queue: SqliteQueue;
+      let queue: SqliteJobBackend;
       let outbox: SqliteOutbox;
       let csv: string;
       let deps: EraseDeps;
@@ -110,7 +110,7 @@ for (const [kind, engine] of [
         }
         // an object under the row's prefix the catalogue does not know (a leftover): it goes too
         await store.put('152/youtube/vid152/stray.part', 'partial', { rowId: '152' });
-        queue = new SqliteQueue(join(dir, 'queue.db'));
+        queue = new SqliteJobBackend(join(dir, 'queue.db'));
         outbox = new SqliteOutbox(queue.db);
         csv = join(dir, 'sheet.csv');
         writeFileSync(

@@ -14,7 +14,7 @@ import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -84,7 +84,7 @@ function job(spreadsheetId: string, rowId: string, source: 'youtube' | 'drive', 
 /** Archives a small sheet's worth of rows through the real runner into `store`, with the catalogue attached. */
 async function archive(store: ObjectStore, cat: Catalogue, name: string): Promise<void> {
   attachMetadataSink(store, catalogueSink(cat));
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   const runner = new Runner({
     queue,
     sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }), drive: driveSourceFor(drive) },

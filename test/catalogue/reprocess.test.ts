@@ -22,7 +22,7 @@ import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -114,7 +114,7 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
   const name = storeName.replace(/\W/g, '');
   let store: ObjectStore;
   let catalogue: Catalogue;
-  let queue: SqliteQueue;
+  let queue: SqliteJobBackend;
   let outbox: SqliteOutbox;
   let events: JobEvents;
   let runner: Runner;
@@ -126,7 +126,7 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     store = makeStore(name);
     catalogue = await Catalogue.open(await targetOf(`${name}-catalogue.db`)());
     attachMetadataSink(store, catalogueSink(catalogue));
-    queue = new SqliteQueue(join(dir, `${name}-queue.db`));
+    queue = new SqliteJobBackend(join(dir, `${name}-queue.db`));
     outbox = new SqliteOutbox(queue.db);
     events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
     runner = new Runner({

@@ -19,7 +19,7 @@ import { parseDuration, VerifySchedule } from '../../worker/src/catalogue/verify
 import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -221,7 +221,7 @@ function job(rowId: string, link: string): NewJob {
 /** Runs `jobs` through the real runner (real yt-dlp, media host) into `store`, with the catalogue attached. */
 async function runJobs(store: ObjectStore, cat: Catalogue, jobs: NewJob[], name: string): Promise<void> {
   attachMetadataSink(store, catalogueSink(cat));
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   const runner = new Runner({
     queue,
     sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }), drive: createYtDlpSource({ allowedHosts: [] }) },

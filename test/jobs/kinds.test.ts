@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobRecordSchema } from '../../shared/schemas.js';
 import { migrate } from '../../worker/src/jobs/migrate.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
@@ -27,7 +27,7 @@ describe('job kinds', () => {
          'queued', 1, 3, 1, 1, 1)`,
     ).run();
     db.close();
-    const q = new SqliteQueue(file);
+    const q = new SqliteJobBackend(file);
     try {
       const old = valid(q.get('j_OLD'));
       expect(old.kind).toBe('archive');
@@ -39,14 +39,14 @@ describe('job kinds', () => {
       q.close();
     }
     // a record written before kinds existed still parses
-    const mem = new SqliteQueue(':memory:');
+    const mem = new SqliteJobBackend(':memory:');
     const { kind: _k, ...withoutKind } = valid(mem.enqueue([newJob()])[0]!.job);
     mem.close();
     expect(JobRecordSchema.safeParse(withoutKind).success).toBe(true);
   });
 
   it('keeps a reprocess job apart from the download of the same row: own key, own lane, filtered and counted', () => {
-    const q = new SqliteQueue(':memory:');
+    const q = new SqliteJobBackend(':memory:');
     try {
       const links = ['151/youtube/clip01/metadata.json'];
       const [archive] = q.enqueue([newJob({ rowId: '151', links: ['https://www.youtube.com/watch?v=abcdefghi01'] })]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { laneOf } from '../../worker/src/jobs/lanes.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 
 const job = (rowId: string, source: 'youtube' | 'drive', link: string): NewJob => ({
@@ -29,7 +29,7 @@ describe('lanes', () => {
   });
 
   it('lease skips the jobs of paused lanes and takes them once the lane runs again', () => {
-    const q = new SqliteQueue(':memory:');
+    const q = new SqliteJobBackend(':memory:');
     q.enqueue([
       job('1', 'youtube', 'https://youtu.be/dQw4w9WgXcQ'),
       job('2', 'drive', 'https://drive.google.com/file/d/1aZ7tN0pQv3kLmX9yR2sWbC4dE5fG6hJk/view'),

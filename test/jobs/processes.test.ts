@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
@@ -56,7 +56,7 @@ afterEach(() => cleanup());
 describe('several processes on one queue file', () => {
   it('two processes leasing concurrently never lease a job twice', async () => {
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
+    const q = new SqliteJobBackend(path);
     const ids = q.enqueue(Array.from({ length: 200 }, () => newJob())).map((r) => r.job.jobId);
     const a = child('lease-loop', path, 'A');
     const b = child('lease-loop', path, 'B');
@@ -91,7 +91,7 @@ describe('several processes on one queue file', () => {
     const path = join(dir, 'queue.db');
     const c = child('enqueue-kill', path, '50');
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
-    const q = new SqliteQueue(path);
+    const q = new SqliteJobBackend(path);
     const jobs = q.list({ limit: 500 }).jobs;
     expect(jobs).toHaveLength(50);
     expect(new Set(jobs.map((j) => j.rowId))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `crash-${i}`)));
@@ -103,7 +103,7 @@ describe('several processes on one queue file', () => {
     const LEASE_MS = 600;
     const JOB_MS = 60;
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
+    const q = new SqliteJobBackend(path);
     const { jobId } = q.enqueue([newJob()])[0]!.job;
     const c = child('lease-kill', path, 'doomed', String(LEASE_MS));
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
@@ -127,7 +127,7 @@ describe('several processes on one queue file', () => {
 
   it('a job held by a killed process comes back once its lease expires', async () => {
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
+    const q = new SqliteJobBackend(path);
     const { jobId } = q.enqueue([newJob()])[0]!.job;
     const c = child('lease-kill', path, 'doomed', '300');
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });

@@ -3,17 +3,17 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../shared/errors.js';
 import { DispatchOptionsSchema } from '../../shared/schemas.js';
-import { createQueue, idempotencyKey, isQueueError, QueueError, SqliteQueue } from '../../worker/src/jobs/index.js';
+import { createJobBackend, idempotencyKey, isQueueError, QueueError, SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 let clock = T0;
-let q: SqliteQueue;
+let q: SqliteJobBackend;
 
 beforeEach(() => {
   clock = T0;
-  q = new SqliteQueue(':memory:', { now: () => clock });
+  q = new SqliteJobBackend(':memory:', { now: () => clock });
 });
 afterEach(() => q.close());
 
@@ -371,7 +371,7 @@ describe('the store', () => {
     const { dir, cleanup } = tempDir();
     try {
       const path = join(dir, 'nested', 'queue.db');
-      const fileQueue = createQueue({ kind: 'sqlite', path });
+      const fileQueue = createJobBackend({ kind: 'sqlite', path });
       expect(fileQueue.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(fileQueue.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
       const { jobId } = fileQueue.enqueue([newJob()])[0]!.job;
@@ -383,7 +383,7 @@ describe('the store', () => {
       // a handle opened elsewhere (the status outbox shares the file) is used and left open
       const db = new Database(path);
       db.exec('CREATE TABLE IF NOT EXISTS status_outbox (id INTEGER PRIMARY KEY)');
-      const shared = new SqliteQueue(db);
+      const shared = new SqliteJobBackend(db);
       expect(shared.get(jobId)!.status).toBe('queued');
       shared.close();
       expect(db.open).toBe(true);
@@ -398,11 +398,11 @@ describe('the store', () => {
     const { dir, cleanup } = tempDir();
     try {
       const path = join(dir, 'q.db');
-      new SqliteQueue(path).close();
+      new SqliteJobBackend(path).close();
       const db = new Database(path);
       db.prepare("UPDATE schema_versions SET version = 99 WHERE component = 'jobs'").run();
       db.close();
-      expect(() => new SqliteQueue(path)).toThrow(/newer/);
+      expect(() => new SqliteJobBackend(path)).toThrow(/newer/);
     } finally {
       cleanup();
     }

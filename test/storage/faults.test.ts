@@ -14,7 +14,7 @@ import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -144,7 +144,7 @@ describe('a batch of jobs with 45 % of S3 writes failing', () => {
   it('leaves no object in the bucket that no job lists, and no multipart upload open', async () => {
     const p = await proxy({ failRate: 0.45, seed: 3 });
     const store = s3.makeStore({ endpoint: p.endpoint, prefix: 'jobs', maxAttempts: 2 });
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const runner = new Runner({
       queue,

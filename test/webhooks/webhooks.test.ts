@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../../worker/src/config/env.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteQueueGauges } from '../../worker/src/jobs/sqliteGauges.js';
 import { backoffMs, WebhookDispatcher } from '../../worker/src/webhooks/dispatcher.js';
 import { parseWebhookUrls, wants, type WebhookEndpoint } from '../../worker/src/webhooks/endpoints.js';
@@ -51,7 +51,7 @@ const ev = (type: 'job.queued' | 'job.failed' | 'job.completed' | 'alert.raised'
 let n = 0;
 /** A fresh queue file with its log, bus and a dispatcher on `endpoints`. */
 function open(endpoints: WebhookEndpoint[], allowedHosts = [`127.0.0.1:${recv.port}`], path = join(dir, `q${++n}.db`)) {
-  const queue = new SqliteQueue(path);
+  const queue = new SqliteJobBackend(path);
   const bus = new EventBus(new SqliteEventLog(queue.db));
   const d = new WebhookDispatcher({ endpoints, secret: SECRET, allowedHosts, bus, log, retryScale: 0.005 });
   return {
@@ -201,7 +201,7 @@ describe('the dispatcher', () => {
   });
 
   it('marks a delivery dead once retrying would pass the 24 h horizon (scaled)', async () => {
-    const queue = new SqliteQueue(join(dir, `q${++n}.db`));
+    const queue = new SqliteJobBackend(join(dir, `q${++n}.db`));
     const bus = new EventBus(new SqliteEventLog(queue.db));
     const eps = parseWebhookUrls(recv.url('/down'), [`127.0.0.1:${recv.port}`]);
     // scale 1e-6: 24 h is ~86 ms, the first waits a few ms

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { dispatchBody, signedClient, type SignedClient } from '../support/signedFetch.js';
@@ -10,11 +10,11 @@ const SECRET = 'test-secret-0123456789abcdef';
 let server: ServerType;
 let base: string;
 let api: SignedClient;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let woken = 0;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   const app = createApp({
     secret: SECRET,
     queue,

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { reporterFor } from '../../worker/src/alerts/index.js';
 import { loadConfig } from '../../worker/src/config/env.js';
@@ -37,13 +37,13 @@ const log = pino(
 
 let server: ServerType;
 let port: number;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let app: ReturnType<typeof createApp>;
 let realJobId: string;
 let realCursor: string;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   app = testApp({
     secret: SECRET,
     queue,

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { SqliteQueueGauges } from '../../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { newJob, tempDir } from '../jobs/helpers.js';
@@ -16,7 +16,7 @@ import { parsePrometheusText, sampleValue } from '../support/promText.js';
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
 
-function observed(queue: SqliteQueue, paused: string[] = []) {
+function observed(queue: SqliteJobBackend, paused: string[] = []) {
   const outbox = new SqliteOutbox(queue.db);
   const metrics = new ArchiverMetrics({ defaultMetrics: false });
   const gauges = new SqliteQueueGauges(queue.db);
@@ -29,7 +29,7 @@ describe('queue gauges', () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const t0 = Date.now() - 120_000; // enqueued two minutes ago
-    const queue = new SqliteQueue(join(dir, 'queue.db'), { now: () => t0 });
+    const queue = new SqliteJobBackend(join(dir, 'queue.db'), { now: () => t0 });
     cleanups.push(() => queue.close());
     queue.enqueue([
       newJob({ links: ['https://www.youtube.com/watch?v=aaaaaaaaaaa'] }),
@@ -75,7 +75,7 @@ describe('queue gauges', () => {
     expect(sampleValue(m, 'sheet_archiver_outbox_backlog')).toBe(1);
 
     // a second worker on the same file reports the same queue numbers
-    const other = new SqliteQueue(join(dir, 'queue.db'));
+    const other = new SqliteJobBackend(join(dir, 'queue.db'));
     cleanups.push(() => other.close());
     const m2 = await observed(other).scrape();
     for (const lane of ['youtube', 'media.example.org:8080', 'drive']) {
@@ -87,7 +87,7 @@ describe('queue gauges', () => {
   });
 
   it('follow the queue from scrape to scrape; a drained lane stays at 0; nothing waiting means age 0', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     cleanups.push(() => queue.close());
     const { scrape } = observed(queue);
     queue.enqueue([newJob({ links: ['https://media.example.org/a.mp4'] })]);
@@ -109,7 +109,7 @@ describe('queue gauges', () => {
 describe('runner-event counters', () => {
   it('count finished attempts by outcome and category, retries, and durations', async () => {
     const metrics = new ArchiverMetrics({ defaultMetrics: false });
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     cleanups.push(() => queue.close());
     const { job } = queue.enqueue([newJob()])[0]!;
     metrics.onRunnerEvent({ type: 'started', job });

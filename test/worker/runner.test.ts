@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -32,7 +32,7 @@ const job = (rowId: string, link: string): NewJob => testNewJob(rowId, link);
 
 describe('Runner', () => {
   it('a rate limit pauses its host lane: the next job on that host waits, then runs', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const runner = new Runner({
       queue,
@@ -83,7 +83,7 @@ describe('Runner', () => {
 
 describe('Runner scheduling', () => {
   it('staggers job starts by launchGapMs so downloader start-ups do not all land at once', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const starts: number[] = [];
     const launches: number[] = [];

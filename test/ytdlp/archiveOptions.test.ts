@@ -12,7 +12,7 @@ import type { RowArchiveOptions } from '../../shared/archiveOptions.js';
 import { DispatchOptionsSchema, DispatchRequestSchema } from '../../shared/schemas.js';
 import { idempotencyKey } from '../../worker/src/jobs/ids.js';
 import { migrate } from '../../worker/src/jobs/migrate.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { jobsOfDispatch } from '../../worker/src/server/app.js';
@@ -110,7 +110,7 @@ describe('the job carries the row options', () => {
   });
 
   it('the queue stores them, and dispatching the same row with other options makes a second job', () => {
-    const q = new SqliteQueue(':memory:');
+    const q = new SqliteJobBackend(':memory:');
     const [a] = q.enqueue([newJob({ mode: 'audio', subs: ['en'] })]);
     expect(a!.created).toBe(true);
     expect(q.get(a!.job.jobId)!.archiveOptions).toEqual({ mode: 'audio', subs: ['en'] });
@@ -133,7 +133,7 @@ describe('the job carries the row options', () => {
          source, links, options, status, attempt, max_attempts, ready_at, created_at, updated_at)
        VALUES ('j_old', 'd', ?, 's', 0, 'People', '151', 2, 'Ana', '', 't', 'youtube', ?, ?, 'queued', 1, 3, 1, 1, 1)`,
     ).run(idempotencyKey(parts), JSON.stringify(parts.links), JSON.stringify(dispatch()));
-    const q = new SqliteQueue(db);
+    const q = new SqliteJobBackend(db);
     expect(q.get('j_old')!.archiveOptions).toBeUndefined();
     // the old open job is still found by a dispatch of the same row without options
     expect(q.enqueue([newJob()])[0]).toMatchObject({ created: false, job: { jobId: 'j_old' } });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
@@ -146,7 +146,7 @@ describe('completion through the runner, real yt-dlp', () => {
   const job = (rowId: string, link: string): NewJob => testNewJob(rowId, link);
 
   it('a cut MP4 and a file without audio fail as system, are retried, and are never completed', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const pushed: StatusUpdate[] = [];
     const push = outbox.push.bind(outbox);
