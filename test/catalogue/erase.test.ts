@@ -123,7 +123,7 @@ for (const [kind, engine] of [
       });
       afterEach(async () => {
         attachMetadataSink(store, null);
-        queue.close();
+        await queue.close();
         await cat.close();
         rmSync(dir, { recursive: true, force: true });
       });
@@ -131,23 +131,25 @@ for (const [kind, engine] of [
       const person = async (rowId: string, ss = 'ss-1') => (await cat.findPeople(rowId, ss))[0]!;
 
       it('a hard erase cancels open jobs, deletes every object under the prefix and the catalogue rows, and clears the cells', async () => {
-        const job = queue.enqueue([
-          {
-            dispatchId: '00000000-0000-4000-8000-000000000009',
-            spreadsheetId: 'ss-1',
-            sheetId: 0,
-            sheetName: 'People',
-            rowId: '152',
-            rowNumber: 3,
-            name: 'Person 152',
-            email: '152@example.org',
-            type: TYPE,
-            source: 'youtube',
-            links: ['https://youtu.be/vid152'],
-            attempt: 1,
-            options: DispatchOptionsSchema.parse({}),
-          },
-        ])[0]!.job;
+        const job = (
+          await queue.enqueue([
+            {
+              dispatchId: '00000000-0000-4000-8000-000000000009',
+              spreadsheetId: 'ss-1',
+              sheetId: 0,
+              sheetName: 'People',
+              rowId: '152',
+              rowNumber: 3,
+              name: 'Person 152',
+              email: '152@example.org',
+              type: TYPE,
+              source: 'youtube',
+              links: ['https://youtu.be/vid152'],
+              attempt: 1,
+              options: DispatchOptionsSchema.parse({}),
+            },
+          ])
+        )[0]!.job;
         const before151 = await keysUnder(store, rowPrefix('', '151'));
         const sheet151 = await row('151');
         expect(await keysUnder(store, '152/')).toHaveLength(5);
@@ -164,7 +166,7 @@ for (const [kind, engine] of [
           note: eraseNote(new Date()),
         });
         expect(done.finishedAt).not.toBeNull();
-        expect(queue.get(job.jobId)?.status).toBe('cancelled');
+        expect((await queue.get(job.jobId))?.status).toBe('cancelled');
         expect(await keysUnder(store, '152/')).toEqual([]);
         expect(await cat.findPeople('152')).toEqual([]);
         expect((await cat.listAssets({ rowId: '152', status: 'all' })).items).toEqual([]);
@@ -261,7 +263,7 @@ for (const [kind, engine] of [
           const res = await app.request(path, { method, headers });
           return { status: res.status, body: (await res.json()) as any };
         };
-        beforeEach(() => {
+        beforeEach(async () => {
           app = testApp({
             secret: SECRET,
             queue,

@@ -14,6 +14,7 @@ import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { Source } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
+import { testEvents } from '../support/jobs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sa-cancel-queued-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,11 +32,11 @@ describe('Runner.abort of a queued job', () => {
       },
     };
     const runner = new Runner({
+      events: testEvents(outbox),
       queue,
       sources: { youtube: source },
       store: new LocalStore(join(dir, 'archive')),
       prefix: '',
-      outbox,
       workRoot: join(dir, 'work'),
       concurrency: 1,
       leaseMs: 10_000,
@@ -44,24 +45,26 @@ describe('Runner.abort of a queued job', () => {
       log: silentLogger,
       pollMs: 20,
     });
-    const job = queue.enqueue([
-      {
-        dispatchId: 'd',
-        spreadsheetId: 's',
-        sheetId: 0,
-        sheetName: 'People',
-        rowId: '7',
-        rowNumber: 7,
-        name: '',
-        email: '',
-        type: 'FF-Fi/Se-CP/B(S) #4',
-        source: 'youtube',
-        links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
-        attempt: 1,
-        options: DispatchOptionsSchema.parse({}),
-      },
-    ])[0]!.job;
-    expect(queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
+    const job = (
+      await queue.enqueue([
+        {
+          dispatchId: 'd',
+          spreadsheetId: 's',
+          sheetId: 0,
+          sheetName: 'People',
+          rowId: '7',
+          rowNumber: 7,
+          name: '',
+          email: '',
+          type: 'FF-Fi/Se-CP/B(S) #4',
+          source: 'youtube',
+          links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
+          attempt: 1,
+          options: DispatchOptionsSchema.parse({}),
+        },
+      ])
+    )[0]!.job;
+    expect(await queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
     expect(runner.abort(job.jobId)).toBe(false); // not running here
     const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
     expect(updates).toMatchObject([
@@ -71,7 +74,7 @@ describe('Runner.abort of a queued job', () => {
     await new Promise((r) => setTimeout(r, 200));
     await runner.stop();
     expect(archived).toBe(0);
-    expect(queue.retry(job.jobId)).toMatchObject({ status: 'queued', attempt: 2 });
-    queue.close();
+    expect(await queue.retry(job.jobId)).toMatchObject({ status: 'queued', attempt: 2 });
+    await queue.close();
   });
 });

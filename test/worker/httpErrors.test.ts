@@ -68,7 +68,7 @@ beforeAll(async () => {
   realJobId = d.body.jobs[0].jobId;
   realCursor = (await api.request('GET', '/v1/jobs?limit=1')).body.nextCursor;
 });
-afterAll(() => {
+afterAll(async () => {
   server?.close();
   queue?.close();
 });
@@ -277,7 +277,7 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
 }
 
 describe('HTTP errors: malformed parameters are 400s naming the field (issue 9)', () => {
-  it('knows every route of the app', () => {
+  it('knows every route of the app', async () => {
     const routes = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`));
     expect([...routes].sort()).toEqual(Object.keys(ROUTES).sort());
   });
@@ -366,6 +366,6 @@ describe('a client that aborts mid-body (issue 9)', () => {
     expect(line.level).toBeLessThanOrEqual(30);
     expect(line.path).toBe('/v1/dispatch');
     // nothing was enqueued from the half body
-    expect(queue.list({ rowId: 'a0' }).jobs).toEqual([]);
+    expect((await queue.list({ rowId: 'a0' })).jobs).toEqual([]);
   });
 });
