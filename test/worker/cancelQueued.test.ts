@@ -1,7 +1,8 @@
 /**
- * Cancel of a job that is not running (still queued): the runner writes its row at once, as
- * `failed` with category `cancelled` (docs/design.md §4), and never starts it. Real SQLite queue
- * and outbox; the source is never reached.
+ * Cancel of a job that is not running (still queued): the `cancelled` lifecycle event the cancel
+ * emits has the status projector write its row at once, as `failed` with category `cancelled`
+ * (docs/design.md §4), and the runner never starts it. Real SQLite queue and outbox; the source
+ * is never reached.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +20,11 @@ import { testEvents } from '../support/jobs.js';
 const dir = mkdtempSync(join(tmpdir(), 'sa-cancel-queued-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('Runner.abort of a queued job', () => {
+describe('cancel of a queued job', () => {
   it('writes the row as failed/cancelled and the job never runs; a manual retry queues it again', async () => {
     const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
+    const events = testEvents(outbox);
     let archived = 0;
     const source: Source = {
       name: 'youtube',
@@ -32,7 +34,7 @@ describe('Runner.abort of a queued job', () => {
       },
     };
     const runner = new Runner({
-      events: testEvents(outbox),
+      events,
       queue,
       sources: { youtube: source },
       store: new LocalStore(join(dir, 'archive')),
@@ -64,7 +66,10 @@ describe('Runner.abort of a queued job', () => {
         },
       ])
     )[0]!.job;
-    expect(await queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
+    const cancelled = await queue.cancel(job.jobId);
+    expect(cancelled).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
+    // what the cancel route does: the event, then the kill where it runs
+    events.cancelled(cancelled!);
     expect(runner.abort(job.jobId)).toBe(false); // not running here
     const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
     expect(updates).toMatchObject([

@@ -100,6 +100,8 @@ describe('Runner scheduling', () => {
       },
     };
     const runner = new Runner({
+      // the runner emits `started` as it launches a job: that is what the gap spaces out
+      // (the source is called a few awaits later, a delay that varies with the machine's load)
       events: testEvents(outbox, (e) => {
         if (e.type === 'started') launches.push(Date.now());
       }),
@@ -114,8 +116,6 @@ describe('Runner scheduling', () => {
       retryScale: 1,
       log: silentLogger,
       launchGapMs: 100,
-      // the runner emits `started` synchronously as it launches a job: that is what the gap spaces out
-      // (the source is called a few awaits later, a delay that varies with the machine's load)
     });
     await queue.enqueue(['1', '2', '3', '4'].map((id) => job(id, `http://127.0.0.1:9/${id}.mp4`)));
     runner.start();
