@@ -178,9 +178,9 @@ export class SqliteJobBackend implements JobBackend {
     if (this.laneCaps.length) {
       const live = new Map(
         (
-          this.stmt(
-            `SELECT lane, COUNT(*) AS n FROM jobs WHERE status IN ${LEASED_SQL} AND lease_expires_at > ? GROUP BY lane`,
-          ).all(now) as { lane: string; n: number }[]
+          this.stmt(`SELECT lane, COUNT(*) AS n FROM jobs WHERE status IN ${LEASED_SQL} AND lease_expires_at > ? GROUP BY lane`).all(
+            now,
+          ) as { lane: string; n: number }[]
         ).map((r) => [r.lane, r.n]),
       );
       for (const [lane, cap] of this.laneCaps) if ((live.get(lane) ?? 0) >= cap) closed.push(lane);
@@ -208,10 +208,9 @@ export class SqliteJobBackend implements JobBackend {
       for (;;) {
         // An expired lease goes to the front of its lane: its row already shows `downloading`, and
         // behind the backlog it would keep showing that for as long as the backlog takes to drain.
-        const r = (this.stmt(`SELECT * FROM jobs WHERE status IN ${LEASED_SQL} AND ready_at <= ? ${open} ORDER BY ready_at, seq LIMIT 1`).get(
-          now,
-          lanes,
-        ) ??
+        const r = (this.stmt(
+          `SELECT * FROM jobs WHERE status IN ${LEASED_SQL} AND ready_at <= ? ${open} ORDER BY ready_at, seq LIMIT 1`,
+        ).get(now, lanes) ??
           this.stmt(
             `SELECT * FROM jobs WHERE priority > 0 AND ready_at IS NOT NULL AND ready_at <= ? ${open}
                ORDER BY priority DESC, ready_at, seq LIMIT 1`,
@@ -268,8 +267,7 @@ export class SqliteJobBackend implements JobBackend {
           );
     if (info.changes === 1) return 'ok';
     const r = this.stmt('SELECT status, lease_owner FROM jobs WHERE job_id = ?').get(jobId) as
-      | { status: JobStatus; lease_owner: string | null }
-      | undefined;
+      { status: JobStatus; lease_owner: string | null } | undefined;
     return r?.status === 'cancelled' && r.lease_owner === owner ? 'cancelled' : 'lost';
   }
 
@@ -433,7 +431,9 @@ export class SqliteJobBackend implements JobBackend {
     if (filter.cursor) {
       const seq = decodeCursor(filter.cursor);
       if (seq === null)
-        throw new QueueError('invalid_argument', 'cursor: not a cursor this backend returned (use nextCursor as given)', { field: 'cursor' });
+        throw new QueueError('invalid_argument', 'cursor: not a cursor this backend returned (use nextCursor as given)', {
+          field: 'cursor',
+        });
       add('seq < ?', seq);
     }
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;

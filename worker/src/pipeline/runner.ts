@@ -208,7 +208,8 @@ export class Runner {
             if (answer === 'cancelled') ac.abort(new ArchiveError('cancelled', 'cancelled on request'));
             else if (answer === 'lost') ac.abort(new Interrupt('lease_lost'));
           },
-          (err: unknown) => log.warn({ jobId: job.jobId, err: (err as Error).message }, 'heartbeat failed; the lease runs on until it expires'),
+          (err: unknown) =>
+            log.warn({ jobId: job.jobId, err: (err as Error).message }, 'heartbeat failed; the lease runs on until it expires'),
         );
       },
       Math.max(50, Math.floor(this.o.leaseMs / 3)),
@@ -253,7 +254,9 @@ export class Runner {
         // a cancel (the reason is a `cancelled` ArchiveError), a timeout, or an unexpected throw:
         // a failed attempt like any other; decideRetry never retries a cancel
         const error =
-          abortReason instanceof ArchiveError ? abortReason : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason));
+          abortReason instanceof ArchiveError
+            ? abortReason
+            : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason));
         outcome = { files: [], mediaIds: [], error, errors: [error] };
       }
       // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.

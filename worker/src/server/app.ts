@@ -165,7 +165,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // the counts, and the lanes paused now with when each resumes (design §4)
   app.get('/v1/jobs/stats', validQuery(NoQuery), async (c) => {
     const [stats, pauses] = await Promise.all([deps.queue.stats(), deps.queue.lanePauses()]);
-    return c.json({ ...stats, pausedLanes: pauses.map((p) => ({ lane: p.lane, until: new Date(p.untilMs).toISOString(), reason: p.reason })) });
+    return c.json({
+      ...stats,
+      pausedLanes: pauses.map((p) => ({ lane: p.lane, until: new Date(p.untilMs).toISOString(), reason: p.reason })),
+    });
   });
 
   app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), async (c) => {

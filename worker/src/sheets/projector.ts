@@ -97,7 +97,11 @@ export function projectErased(
  * the outbox (the reporter sends it with the next window).
  * @returns the unsubscribe function.
  */
-export function subscribeStatusWriteBack(events: JobEvents<EventBus | null>, outbox: Pick<StatusOutbox, 'push'>, now: () => number = Date.now): () => void {
+export function subscribeStatusWriteBack(
+  events: JobEvents<EventBus | null>,
+  outbox: Pick<StatusOutbox, 'push'>,
+  now: () => number = Date.now,
+): () => void {
   return events.on((e) => {
     const update = projectStatus(e, now());
     if (update) outbox.push(update);
