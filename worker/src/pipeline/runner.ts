@@ -225,6 +225,8 @@ export class Runner {
       let abortReason: unknown = null;
       try {
         const onProgress = (p: JobProgress) => {
+          // a killed download may still flush output: after the abort (a cancel) no progress is news
+          if (ac.signal.aborted) return;
           progress = p;
           events.emit({ type: 'progress', job, progress: p });
         };
