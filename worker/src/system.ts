@@ -139,7 +139,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const catalogue = await openCatalogueFor(store, catalogueTarget(config), log);
   const sessionWrites = new Set<Promise<void>>();
   const recordSession = (e: RunnerEvent): void => {
-    if (e.type === 'progress') return;
+    // what a run did: the attempts that started and how they ended
+    if (e.type !== 'started' && e.type !== 'finished') return;
     const j = e.job;
     const status = e.type === 'started' ? 'downloading' : j.status;
     const p = catalogue
