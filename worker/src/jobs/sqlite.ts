@@ -208,11 +208,13 @@ export class SqliteJobBackend implements JobBackend {
       for (;;) {
         // An expired lease goes to the front of its lane: its row already shows `downloading`, and
         // behind the backlog it would keep showing that for as long as the backlog takes to drain.
+        // The few prioritised rows come from their partial index (the planner would otherwise
+        // sort every due row by priority).
         const r = (this.stmt(
           `SELECT * FROM jobs WHERE status IN ${LEASED_SQL} AND ready_at <= ? ${open} ORDER BY ready_at, seq LIMIT 1`,
         ).get(now, lanes) ??
           this.stmt(
-            `SELECT * FROM jobs WHERE priority > 0 AND ready_at IS NOT NULL AND ready_at <= ? ${open}
+            `SELECT * FROM jobs INDEXED BY jobs_first WHERE priority > 0 AND ready_at IS NOT NULL AND ready_at <= ? ${open}
                ORDER BY priority DESC, ready_at, seq LIMIT 1`,
           ).get(now, lanes) ??
           this.stmt(`SELECT * FROM jobs WHERE ready_at IS NOT NULL AND ready_at <= ? ${open} ORDER BY ready_at, seq LIMIT 1`).get(
