@@ -24,7 +24,7 @@ export { SqliteJobBackend, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type SqliteJobBac
 export { QueueError, isQueueError, type QueueErrorCode } from './errors.js';
 export { idempotencyKey, newJobId, type IdempotencyParts } from './ids.js';
 export { migrate, type MigrationStep } from './migrate.js';
-export { decideRetry, manualRetryRefusal, type AttemptError, type RetryContext, type RetryVerdict } from './retry.js';
+export { decideRetry, decidingError, manualRetryRefusal, type AttemptError, type RetryContext, type RetryVerdict } from './retry.js';
 export { laneOf } from './lanes.js';
 
 /** SQLite settings. `path` is a SQLite file (e.g. `${ARCHIVER_DATA}/queue.db`) or an open handle to share. */

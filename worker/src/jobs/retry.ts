@@ -56,6 +56,16 @@ export function autoAttemptLimit(job: Pick<JobRecord, 'maxAttempts'>, category: 
 }
 
 /**
+ * Which of several errors speaks for a job (or a Drive folder): the first retryable one, so a retry
+ * fetches what is missing; else the first.
+ * @throws RangeError when `errors` is empty.
+ */
+export function decidingError<E extends Pick<AttemptError, 'category'>>(errors: readonly E[]): E {
+  if (errors.length === 0) throw new RangeError('decidingError: no errors');
+  return errors.find((e) => RETRY_POLICIES[e.category].retry) ?? errors[0]!;
+}
+
+/**
  * Decides what happens after a failed attempt.
  * @param job the job as leased (its `attempt` is the one that just failed, 1-based).
  * @param errors every error of the attempt, in link order (at least one). A `cancelled` error
@@ -71,7 +81,7 @@ export function decideRetry(job: RetryJob, errors: readonly AttemptError[], ctx:
   const cancelled = errors.find((e) => e.category === 'cancelled');
   if (cancelled) return { decision: { action: 'fail', reason: 'cancelled on request' }, error: cancelled };
 
-  const error = errors.find((e) => RETRY_POLICIES[e.category].retry) ?? errors[0]!;
+  const error = decidingError(errors);
   const policy = RETRY_POLICIES[error.category];
   let decision: RetryDecision;
   if (policy.curve === 'none' || !policy.retry) {
