@@ -164,6 +164,16 @@ describe('jobs API', () => {
     expect(stats.status).toBe(200);
     expect(stats.body.byStatus.queued).toBeGreaterThan(0);
     expect(stats.body.total).toBe(Object.values(stats.body.byStatus as Record<string, number>).reduce((a, b) => a + b, 0));
+    expect(stats.body.pausedLanes).toEqual([]);
+  });
+
+  it('stats show a paused lane and when it resumes (design §4)', async () => {
+    const untilMs = Date.now() + 60_000;
+    await queue.pauseLane({ lane: 'media.example.org:8080', untilMs, reason: 'rate_limit: HTTP Error 429 (job j_x)' });
+    const stats = await api.request('GET', '/v1/jobs/stats');
+    expect(stats.body.pausedLanes).toEqual([
+      { lane: 'media.example.org:8080', until: new Date(untilMs).toISOString(), reason: 'rate_limit: HTTP Error 429 (job j_x)' },
+    ]);
   });
 
   it('lookup needs a key and 404s an unknown one', async () => {
