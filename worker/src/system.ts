@@ -18,12 +18,14 @@ import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
-import { SqliteQueue } from './jobs/sqlite.js';
+import { createJobBackend } from './jobs/index.js';
+import type { SqliteJobBackend } from './jobs/sqlite.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
 import { SqliteOutbox } from './report/outbox.js';
 import { Reporter } from './report/reporter.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
+import { subscribeStatusWriteBack } from './sheets/projector.js';
 import { OffSheetBackend } from './sheets/off.js';
 import type { SheetBackend } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
@@ -50,7 +52,7 @@ export interface SystemOptions {
 export interface System {
   config: Config;
   store: ObjectStore;
-  queue: SqliteQueue;
+  queue: SqliteJobBackend;
   outbox: SqliteOutbox;
   reporter: Reporter;
   backend: SheetBackend;
@@ -137,7 +139,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const catalogue = await openCatalogueFor(store, catalogueTarget(config), log);
   const sessionWrites = new Set<Promise<void>>();
   const recordSession = (e: RunnerEvent): void => {
-    if (e.type === 'progress') return;
+    // what a run did: the attempts that started and how they ended
+    if (e.type !== 'started' && e.type !== 'finished') return;
     const j = e.job;
     const status = e.type === 'started' ? 'downloading' : j.status;
     const p = catalogue
@@ -156,9 +159,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     sessionWrites.add(p);
   };
 
-  const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
+  const queue = createJobBackend({ kind: 'sqlite', path: opts.queuePath ?? config.queuePath, laneConcurrency: config.laneConcurrency });
   const outbox = new SqliteOutbox(queue.db);
-  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
+  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)), { log });
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
         endpoints: config.webhooks,
@@ -181,13 +184,23 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
         { rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message },
         'status write refused',
       );
+      // a write-back outcome of the job, not a change of its status or error (design §4)
       if (update.jobId)
-        queue.markWriteRefused(update.jobId, {
-          category: 'data_corruption',
-          message: `status not written to the sheet: ${outcome.message}`,
-        });
+        queue
+          .recordWriteBack(update.jobId, {
+            status: 'refused',
+            error: { category: 'data_corruption', message: `status not written to the sheet: ${outcome.message}` },
+            at: new Date().toISOString(),
+          })
+          .catch((err: unknown) => log.warn({ jobId: update.jobId, err: (err as Error).message }, 'refused write not recorded on the job'));
     },
   });
+  // Subscribers of the job lifecycle events: the status write-back first, then the catalogue's
+  // sessions, the metrics and the caller's hook (the CLI's progress bar).
+  subscribeStatusWriteBack(events, reporter);
+  events.on(recordSession);
+  if (metrics) events.on(metrics.onRunnerEvent);
+  if (opts.onEvent) events.on(opts.onEvent);
 
   const tools = { 'sheet-archiver': VERSION };
   // one idle yt-dlp helper per concurrent job at most (docs/decisions.md: start-up dominated the CPU)
@@ -222,10 +235,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const runner = new Runner({
     queue,
+    events,
     sources,
     store: metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
-    outbox,
     workRoot,
     concurrency: e.ARCHIVER_CONCURRENCY,
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
@@ -234,20 +247,13 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
     ...(helpers ? { launchGapMs: 50 } : {}),
     log,
-    // events first: appended (synchronously) right after the queue change the runner just made
-    onEvent: (ev) => {
-      events.onRunnerEvent(ev);
-      recordSession(ev);
-      metrics?.onRunnerEvent(ev);
-      opts.onEvent?.(ev);
-    },
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
     metrics.observeQueue({
       snapshot: (now) => gauges.snapshot(now),
       outboxSize: () => outbox.size(),
-      pausedLanes: () => runner.pausedLaneNames,
+      pausedLanes: () => queue.lanePauses(),
       ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}),
     });
   }
@@ -292,7 +298,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       const results: CheckResult[] = (
         await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])
       ).flat();
-      results.push(checkQueue(queue));
+      results.push(await checkQueue(queue));
       return {
         ready: results.every((r) => r.ok),
         checks: Object.fromEntries(
@@ -306,7 +312,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await reporter.close();
       await webhooks?.close();
       events.bus.closeAll();
-      queue.close();
+      await queue.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();

@@ -113,6 +113,8 @@ export const EnvSchema = z.object({
   ARCHIVER_DATA: z.string().default('./data'),
   ARCHIVER_ALLOWED_HOSTS: list.default([]),
   ARCHIVER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** per-lane caps on jobs running at once across every worker, `youtube=4,drive=8` (parsed by parseLaneConcurrency) */
+  ARCHIVER_LANE_CONCURRENCY: optional,
   /** per-job limit, seconds */
   ARCHIVER_JOB_TIMEOUT_S: z.coerce.number().int().min(5).default(3600),
   /** job lease, seconds: a job held by a dead process comes back after this */
@@ -208,6 +210,28 @@ export interface Config {
   allowedHosts: string[];
   /** parsed ARCHIVER_WEBHOOK_URLS (empty: no webhooks) */
   webhooks: WebhookEndpoint[];
+  /** parsed ARCHIVER_LANE_CONCURRENCY: lane → most jobs of it running at once across every worker (empty: no caps) */
+  laneConcurrency: Record<string, number>;
+}
+
+/**
+ * Parses ARCHIVER_LANE_CONCURRENCY: comma-separated `lane=N` pairs (lanes as jobs/lanes.ts names
+ * them: `youtube`, `drive`, `reprocess`, or an allowed host such as `media.example:8080`), N a
+ * whole number 1…1000. Empty or unset: no caps.
+ * @throws Error saying which pair is malformed.
+ */
+export function parseLaneConcurrency(value: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const raw of (value ?? '').split(',')) {
+    const pair = raw.trim();
+    if (!pair) continue;
+    const m = /^([A-Za-z0-9.:_-]+)\s*=\s*(\d{1,4})$/.exec(pair);
+    const n = m ? Number(m[2]) : NaN;
+    if (!m || n < 1 || n > 1000) throw new Error(`"${pair}" is not lane=N with N from 1 to 1000 (e.g. youtube=4,drive=8)`);
+    if (m[1]! in out) throw new Error(`lane "${m[1]}" is named twice`);
+    out[m[1]!] = n;
+  }
+  return out;
 }
 
 /** Thrown when the environment does not validate; the message names every bad variable. */
@@ -245,6 +269,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       'invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)',
     );
   }
+  let laneConcurrency: Record<string, number>;
+  try {
+    laneConcurrency = parseLaneConcurrency(e.ARCHIVER_LANE_CONCURRENCY);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ARCHIVER_LANE_CONCURRENCY: ${(err as Error).message}`);
+  }
   const dataDir = resolve(e.ARCHIVER_DATA);
   return {
     env: e,
@@ -254,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workDir: `${dataDir}/work`,
     allowedHosts: e.ARCHIVER_ALLOWED_HOSTS,
     webhooks,
+    laneConcurrency,
   };
 }
 

@@ -81,7 +81,7 @@ export class SqliteEventLog {
   private readonly pruneStmt: Database.Statement;
 
   /**
-   * @param db an open better-sqlite3 handle (the queue's: SqliteQueue.db, which sets WAL and
+   * @param db an open better-sqlite3 handle (the queue's: SqliteJobBackend.db, which sets WAL and
    *   synchronous=FULL); the caller owns and closes it.
    * @throws Error when the file's `events` schema is newer than this code.
    */

@@ -8,7 +8,7 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkYtDlpTool } from './tools.js';
 import type { ObjectStore } from '../storage/types.js';
-import type { JobQueue } from '../jobs/types.js';
+import type { JobBackend } from '../jobs/types.js';
 
 const run = promisify(execFile);
 
@@ -78,9 +78,9 @@ export async function checkDisk(dir: string, minFreeBytes = 1024 ** 3): Promise<
 }
 
 /** The queue database answers. */
-export function checkQueue(queue: JobQueue): CheckResult {
-  const ok = queue.ping();
+export async function checkQueue(queue: JobBackend): Promise<CheckResult> {
+  const ok = await queue.ping();
   return ok
-    ? { name: 'queue', ok, detail: `open (${queue.openCount()} open jobs)` }
+    ? { name: 'queue', ok, detail: `open (${await queue.openCount()} open jobs)` }
     : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
 }

@@ -68,7 +68,7 @@ export class SqliteOutbox implements StatusOutbox {
   private readonly deferTx: Database.Transaction<(ids: number[], notBefore: number) => void>;
 
   /**
-   * @param db an open better-sqlite3 handle (the queue's: SqliteQueue.db); the table
+   * @param db an open better-sqlite3 handle (the queue's: SqliteJobBackend.db); the table
    *   `status_outbox` is created if missing. The caller owns and closes the handle.
    */
   constructor(

@@ -8,6 +8,7 @@
  * Nothing here throws into the caller: a failing write-back is logged and retried; the archive
  * goes on.
  */
+import { backoffMs } from '../../../shared/backoff.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { OutboxEntry, SheetBackend, StatusOutbox, StatusUpdate, UpdateOutcome } from '../sheets/types.js';
@@ -133,8 +134,12 @@ export class Reporter {
   }
 
   private backoffMs(err: ArchiveError, failures: number): number {
-    const exp = Math.min(this.maxMs, this.baseMs * 2 ** Math.max(0, failures - 1));
-    const jittered = Math.round(exp * (0.5 + this.random()));
+    const jittered = backoffMs(
+      failures,
+      { curve: 'exponential', baseMs: this.baseMs, maxMs: this.maxMs, jitter: [0.5, 1.5] },
+      1,
+      this.random,
+    );
     return Math.max(err.retryAfterMs ?? 0, jittered);
   }
 

@@ -7,9 +7,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
 import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import type { EventBus } from '../events/bus.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
-import type { NewJob, JobQueue } from '../jobs/types.js';
+import type { NewJob, JobBackend } from '../jobs/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
@@ -32,7 +33,7 @@ export interface Readiness {
 
 export interface AppDeps {
   secret: string;
-  queue: JobQueue;
+  queue: JobBackend;
   log: Logger;
   maxBodyBytes: number;
   /** ms since epoch the process started */
@@ -49,7 +50,7 @@ export interface AppDeps {
   /** DELETE of people and assets (routes/erase.ts); absent: those routes answer 404 */
   erase?: EraseRouteDeps;
   /** job events (docs/design.md §9): recorded on dispatch, retry and cancel; streamed at /v1/events */
-  events?: JobEvents;
+  events?: JobEvents<EventBus | null>;
   /** SSE heartbeat interval, ms (default 15 s) */
   sseHeartbeatMs?: number;
   /** middleware run before every route (HTTP request metrics, metrics/registry.ts) */
@@ -141,9 +142,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', signatureMiddleware(deps.secret, deps.log));
 
-  app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), (c) => {
+  app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), async (c) => {
     const req = c.req.valid('json');
-    const results = deps.queue.enqueue(jobsOfDispatch(req));
+    const results = await deps.queue.enqueue(jobsOfDispatch(req));
     // in the log before the 202 is sent (docs/design.md §9)
     for (const r of results) if (r.created) deps.events?.queued(r.job);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
@@ -162,28 +163,35 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  app.get('/v1/jobs', validQuery(ListQuerySchema), (c) => c.json(deps.queue.list(c.req.valid('query'))));
+  app.get('/v1/jobs', validQuery(ListQuerySchema), async (c) => c.json(await deps.queue.list(c.req.valid('query'))));
 
-  app.get('/v1/jobs/stats', validQuery(NoQuery), (c) => c.json(deps.queue.stats()));
+  // the counts, and the lanes paused now with when each resumes (design §4)
+  app.get('/v1/jobs/stats', validQuery(NoQuery), async (c) => {
+    const [stats, pauses] = await Promise.all([deps.queue.stats(), deps.queue.lanePauses()]);
+    return c.json({
+      ...stats,
+      pausedLanes: pauses.map((p) => ({ lane: p.lane, until: new Date(p.untilMs).toISOString(), reason: p.reason })),
+    });
+  });
 
-  app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+  app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
     const { jobId } = c.req.valid('param');
-    const job = deps.queue.get(jobId);
+    const job = await deps.queue.get(jobId);
     if (!job) throw notFound(`no job ${jobId}`);
     return c.json(job);
   });
 
-  app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), (c) => {
-    const job = deps.queue.retry(c.req.valid('param').jobId);
+  app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
+    const job = await deps.queue.retry(c.req.valid('param').jobId);
     deps.events?.queued(job);
     deps.onEnqueued?.();
     return c.json(job, 202);
   });
 
-  app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+  app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
     const { jobId } = c.req.valid('param');
-    const wasOpen = OPEN.has(deps.queue.get(jobId)?.status ?? '');
-    const job = deps.queue.cancel(jobId);
+    const wasOpen = OPEN.has((await deps.queue.get(jobId))?.status ?? '');
+    const job = await deps.queue.cancel(jobId);
     if (!job) throw notFound(`no job ${jobId}`);
     if (wasOpen && job.status === 'cancelled') deps.events?.cancelled(job);
     const killed = deps.abortJob?.(jobId) ?? false;
@@ -214,7 +222,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.report) app.route('/', reportRoutes(deps.report));
-  if (deps.events)
+  if (deps.events?.bus)
     mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
   if (deps.dashboard) mountDashboard(app, { secret: deps.secret, log: deps.log, ...deps.dashboard });

@@ -10,7 +10,6 @@ import { ERROR_ADVICE, parseErrorLines } from '../../../../shared/errors.js';
 import { mapColumns, readStatus, sourceColumns, type SourceName } from '../../../../shared/columns.js';
 import { planDispatch, toDispatchRows, validateSheet, type PlannedJob } from '../../../../shared/rows.js';
 import { DispatchOptionsSchema } from '../../../../shared/schemas.js';
-import { isoSeconds } from '../../pipeline/runner.js';
 import type { NewJob } from '../../jobs/types.js';
 import { CsvSheetBackend, readCsvSheet } from '../../sheets/csv.js';
 import { createSystem } from '../../system.js';
@@ -137,23 +136,9 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     sheetName: basename(path),
     request: { options, rows: new Set(newJobs.map((j) => j.rowId)).size, jobs: newJobs.length },
   });
-  const now = isoSeconds();
-  for (const { job, created } of system.queue.enqueue(newJobs)) {
-    if (created)
-      system.reporter.push({
-        jobId: job.jobId,
-        spreadsheetId,
-        sheetId: 0,
-        sheetName: job.sheetName,
-        rowId: job.rowId,
-        type: job.type,
-        rowNumberHint: job.rowNumber,
-        source: job.source,
-        status: 'queued',
-        lastAttempt: now,
-      });
-  }
-  const total = system.queue.openCount();
+  // queued events: the status write-back marks the new jobs' rows queued (sheets/projector.ts)
+  for (const { job, created } of await system.queue.enqueue(newJobs)) if (created) system.events.queued(job);
+  const total = await system.queue.openCount();
   if (!o.json) {
     process.stderr.write(
       `sheet-archiver: ${total} job(s) from ${new Set(planned.map((j) => j.rowId)).size} row(s) of ${basename(path)} → ${system.store.describe()}\n`,
