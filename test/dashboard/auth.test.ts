@@ -8,7 +8,7 @@ import { checkLoginToken, loginToken } from '../../worker/src/dashboard/login.js
 import { readSession, newSessionValue } from '../../worker/src/dashboard/session.js';
 import { mac } from '../../worker/src/dashboard/tokens.js';
 import { QueueError } from '../../worker/src/jobs/errors.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 
@@ -16,7 +16,7 @@ const SECRET = 'dashboard-secret-0123456789abcdef';
 const ORIGIN = 'http://localhost';
 
 function app() {
-  return testApp({ secret: SECRET, queue: new SqliteQueue(':memory:'), dashboard: {} });
+  return testApp({ secret: SECRET, queue: new SqliteJobBackend(':memory:'), dashboard: {} });
 }
 
 async function login(a: ReturnType<typeof app>): Promise<{ cookie: string; csrf: string }> {
@@ -127,9 +127,9 @@ describe('session', () => {
 
 describe('overview', () => {
   it("passes the API's own answer on: a 503 while the queue is unreachable", async () => {
-    const queue = new SqliteQueue(':memory:');
-    const down = Object.assign(Object.create(queue) as SqliteQueue, {
-      stats: () => {
+    const queue = new SqliteJobBackend(':memory:');
+    const down = Object.assign(Object.create(queue) as SqliteJobBackend, {
+      stats: async () => {
         throw new QueueError('unavailable', 'the queue store cannot be reached (Redis at redis://q:6379)');
       },
     });

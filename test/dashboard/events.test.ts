@@ -10,19 +10,19 @@ import { loginToken } from '../../worker/src/dashboard/login.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../support/app.js';
 import { until } from '../support/wait.js';
 
 const SECRET = 'dashboard-events-secret-0123456789';
 let server: ServerType;
 let base: string;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let bus: EventBus;
 let cookie: string;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   bus = new EventBus(new SqliteEventLog(queue.db));
   const app = testApp({ secret: SECRET, queue, events: new JobEvents(bus), sseHeartbeatMs: 100, dashboard: {} });
   await new Promise<void>((resolve) => {
@@ -32,10 +32,10 @@ beforeAll(async () => {
   const res = await fetch(`${base}/ui/login?token=${loginToken(SECRET).token}`, { redirect: 'manual' });
   cookie = res.headers.get('set-cookie')!.split(';')[0]!;
 });
-afterAll(() => {
+afterAll(async () => {
   bus?.closeAll();
   server?.close();
-  queue?.close();
+  await queue?.close();
 });
 
 const publish = (rowId: string) =>
