@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
 import { crashHookFromEnv, resumeErasures, type EraseDeps } from './catalogue/erase.js';
 import type { Catalogue } from './catalogue/repository.js';
+import type { JobRecord } from '../../shared/schemas.js';
 import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
 import { JobEvents } from './events/jobEvents.js';
@@ -22,6 +23,8 @@ import { SqliteQueue } from './jobs/sqlite.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
 import { SqliteOutbox } from './report/outbox.js';
 import { Reporter } from './report/reporter.js';
+import { runLogDir } from './runs/ids.js';
+import { RunLogs } from './runs/runLogs.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
 import { OffSheetBackend } from './sheets/off.js';
@@ -45,6 +48,11 @@ export interface SystemOptions {
   onEvent?: (e: RunnerEvent) => void;
   /** counts jobs, requests and bytes, and reads the queue gauges (metrics/); none when metrics are not exposed */
   metrics?: ArchiverMetrics;
+  /**
+   * Internal (bench/events-overhead.ts): false leaves out job events and run logs, to measure what
+   * they cost. Default true.
+   */
+  observe?: boolean;
 }
 
 export interface System {
@@ -62,6 +70,8 @@ export interface System {
   events: JobEvents;
   /** what erase (catalogue/erase.ts, DELETE /v1/people/…) works on */
   erase: EraseDeps;
+  /** the per-run log files and run ids of jobs (runs/runLogs.ts); null only when `observe` is false */
+  runLogs: RunLogs | null;
   /** webhook deliveries (docs/design.md §9); null without ARCHIVER_WEBHOOK_URLS. Sends once started. */
   webhooks: WebhookDispatcher | null;
   /** the checks /readyz reports */
@@ -169,6 +179,18 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
         retryScale: e.ARCHIVER_RETRY_SCALE,
       })
     : null;
+  const observe = opts.observe ?? true;
+  // run.finished (docs/design.md §9) when a run's summary line is written
+  const runLogs = observe
+    ? new RunLogs({
+        dir: runLogDir(config.dataDir),
+        log,
+        maxAgeDays: e.ARCHIVER_RUN_LOGS_MAX_AGE_DAYS,
+        maxBytes: e.ARCHIVER_RUN_LOGS_MAX_MB * 1e6,
+        onFinished: (s) => events.runFinished(s),
+      })
+    : null;
+  void runLogs?.rotate();
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -223,7 +245,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const runner = new Runner({
     queue,
     sources,
-    store: metrics ? metrics.store(store) : store,
+    store: runLogs ? runLogs.store(metrics ? metrics.store(store) : store) : metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
     outbox,
     workRoot,
@@ -234,9 +256,11 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
     ...(helpers ? { launchGapMs: 50 } : {}),
     log,
+    ...(runLogs ? { jobLog: (job: JobRecord) => runLogs.loggerFor(job) } : {}),
     // events first: appended (synchronously) right after the queue change the runner just made
     onEvent: (ev) => {
-      events.onRunnerEvent(ev);
+      if (observe) events.onRunnerEvent(ev);
+      runLogs?.onRunnerEvent(ev);
       recordSession(ev);
       metrics?.onRunnerEvent(ev);
       opts.onEvent?.(ev);
@@ -264,7 +288,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     outbox,
     prefix: e.ARCHIVER_PREFIX,
     abortJob: (jobId) => runner.abort(jobId),
-    onCancelled: (job) => events.cancelled(job),
+    onCancelled: (job) => {
+      events.cancelled(job);
+      runLogs?.cancelled(job.jobId);
+    },
     log,
     afterStep: crashHookFromEnv(),
   };
@@ -287,6 +314,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     events,
     erase,
+    runLogs,
     webhooks,
     async readiness() {
       const results: CheckResult[] = (
@@ -307,6 +335,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await webhooks?.close();
       events.bus.closeAll();
       queue.close();
+      await runLogs?.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();

@@ -9,6 +9,7 @@
  */
 import type { JobProgress, JobRecord } from '../../../shared/schemas.js';
 import type { RunnerEvent } from '../pipeline/runner.js';
+import type { RunSummary } from '../runs/summary.js';
 import type { EventBus } from './bus.js';
 import type { ArchiverEvent, EventType } from './types.js';
 
@@ -64,6 +65,15 @@ export class JobEvents {
   cancelled(job: JobRecord): void {
     this.lastProgress.delete(job.jobId);
     this.emit('job.cancelled', job, { error: job.error });
+  }
+
+  /**
+   * A run's jobs are all finished (runs/runLogs.ts): `run.finished` with the session's counts,
+   * the summary line of its run log (runs/summary.ts).
+   */
+  runFinished(s: RunSummary): void {
+    const { spreadsheetId, ...data } = s;
+    this.bus.publish({ type: 'run.finished', jobId: null, rowId: null, spreadsheetId, source: null, data: { ...data } });
   }
 
   /** The runner's hook (pipeline/runner.ts onEvent). */

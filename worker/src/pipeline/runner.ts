@@ -44,6 +44,8 @@ export interface RunnerOptions {
    * CPU-heavy start-ups (yt-dlp is a Python program) from all landing on the cores at once.
    */
   launchGapMs?: number;
+  /** the logger of one job's lines (runs/runLogs.ts: with its run id, into its run's file); default `log` */
+  jobLog?: (job: JobRecord) => Logger;
   /** notified as jobs start, progress and finish (CLI progress bar) */
   onEvent?: (e: RunnerEvent) => void;
   /** `reprocess` jobs (executeReprocess.ts): the steps (default DEFAULT_REPROCESS_STEPS) and ffmpeg/ffprobe */
@@ -191,7 +193,8 @@ export class Runner {
   }
 
   private async run(job: JobRecord, ac: AbortController): Promise<void> {
-    const { queue, log } = this.o;
+    const { queue } = this.o;
+    const log = this.o.jobLog?.(job) ?? this.o.log;
     const started = Date.now();
     queue.setStatus(job.jobId, this.owner, 'downloading');
     this.update(job, { status: 'downloading', lastAttempt: isoSeconds(started) });
@@ -247,7 +250,7 @@ export class Runner {
       if (abortReason !== null) {
         const current = queue.get(job.jobId);
         if (current?.status === 'cancelled') {
-          await this.discard(job, store, []);
+          await this.discard(job, store, [], log);
           this.update(job, {
             status: 'failed',
             error: cancelledLine(job),
@@ -272,24 +275,24 @@ export class Runner {
         };
       }
       // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.
-      if (outcome!.error && !lostLease) await this.discard(job, store, outcome!.files);
+      if (outcome!.error && !lostLease) await this.discard(job, store, outcome!.files, log);
     } finally {
       clearInterval(beat);
     }
-    this.record(job, outcome!, started);
+    this.record(job, outcome!, started, log);
   }
 
   /**
    * Deletes the objects a failed or cancelled attempt created, keeping `reported` (the items it
    * archived, recorded on the job) and every file earlier attempts recorded (job.files).
    */
-  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[]): Promise<void> {
+  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[], log: Logger): Promise<void> {
     const r = await store.discard([...job.files, ...reported]);
     if (r.removed.length || r.failed.length) {
-      this.o.log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
+      log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
     }
     for (const f of r.failed)
-      this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
+      log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
   /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */
@@ -305,8 +308,8 @@ export class Runner {
     return [...this.pausedLanes].filter(([, until]) => until > now).map(([lane]) => lane);
   }
 
-  private record(job: JobRecord, outcome: JobOutcome, started: number): void {
-    const { queue, log } = this.o;
+  private record(job: JobRecord, outcome: JobOutcome, started: number, log: Logger): void {
+    const { queue } = this.o;
     const partial = { files: outcome.files, mediaIds: outcome.mediaIds };
     let finished: JobRecord;
     try {

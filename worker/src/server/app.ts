@@ -6,7 +6,14 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import {
+  JOB_KINDS,
+  JOB_STATUSES,
+  OPEN_JOB_STATUSES,
+  DispatchRequestSchema,
+  type DispatchRequest,
+  type JobRecord,
+} from '../../../shared/schemas.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
 import type { NewJob, JobQueue } from '../jobs/types.js';
@@ -37,6 +44,11 @@ export interface AppDeps {
   /** ms since epoch the process started */
   startedAt: number;
   readiness: () => Promise<Readiness>;
+  /**
+   * An accepted dispatch and what its enqueue answered (serve: the dispatch's run log,
+   * runs/runLogs.ts); called before the 202 is sent.
+   */
+  onDispatched?: (req: DispatchRequest, results: readonly { job: JobRecord; created: boolean }[]) => void;
   /** wakes the runner after an enqueue */
   onEnqueued?: () => void;
   /** kills a running job in this process */
@@ -143,6 +155,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const results = deps.queue.enqueue(jobsOfDispatch(req));
     // in the log before the 202 is sent (docs/design.md §9)
     for (const r of results) if (r.created) deps.events?.queued(r.job);
+    deps.onDispatched?.(req, results);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
       {

@@ -68,7 +68,19 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     startedAt: Date.now(),
     readiness: () => system.readiness(),
     onEnqueued: () => system.runner.wake(),
-    abortJob: (jobId) => system.runner.abort(jobId),
+    // each accepted dispatch is a run (runs/runLogs.ts): its log file, run.finished when its jobs are done
+    onDispatched: (req, results) =>
+      system.runLogs?.open(
+        { runId: req.dispatchId, kind: 'dispatch', spreadsheetId: req.spreadsheetId, sheetName: req.sheetName },
+        results.filter((r) => r.created).map((r) => r.job),
+        { autoFinish: true, existing: results.filter((r) => !r.created).length },
+      ),
+    abortJob: (jobId) => {
+      const killed = system.runner.abort(jobId);
+      // a job cancelled before it ran is finished for its run too
+      if (!killed) system.runLogs?.cancelled(jobId);
+      return killed;
+    },
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
     erase: system.erase,

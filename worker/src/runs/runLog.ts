@@ -1,0 +1,58 @@
+/**
+ * One run's log file: `<ARCHIVER_DATA>/logs/runs/<run id>.jsonl`, pino JSON lines (every line
+ * carries `runId`), opened with a `run started` line and closed with a `run finished` line whose
+ * `summary` is the run's RunSummary (summary.ts). The same lines still go to the worker's own log.
+ */
+import { pino } from 'pino';
+import { teeLogger, type Logger } from '../log.js';
+import { RunTally, type RunMeta, type RunSummary } from './summary.js';
+
+/** The `msg` of a run log's first and last lines (runs/read.ts looks for them). */
+export const RUN_STARTED = 'run started';
+export const RUN_RESUMED = 'run resumed';
+export const RUN_FINISHED = 'run finished';
+
+export class RunLog {
+  /** every line of the run's jobs goes through this (or a child of it) */
+  readonly log: Logger;
+  readonly tally: RunTally;
+  /** job ids not yet finished */
+  readonly open = new Set<string>();
+  private readonly file: pino.DestinationStream & { end(): void };
+  private ended = false;
+
+  /**
+   * Opens (appends to) the file and writes the first line.
+   * @param resumed the run was started earlier (another process, or it had finished and a job of it runs again)
+   */
+  constructor(
+    readonly path: string,
+    readonly meta: RunMeta,
+    parent: Logger,
+    first: { resumed: boolean; jobs: number; existing?: number; now?: number },
+  ) {
+    // synchronous writes: a killed process loses no line (a run writes a handful per job)
+    this.file = pino.destination({ dest: path, sync: true, append: true, mkdir: true });
+    this.log = teeLogger(parent, this.file).child({ runId: meta.runId });
+    this.tally = new RunTally(meta, first.now ?? Date.now());
+    this.log.info(
+      { run: { ...meta, jobs: first.jobs, ...(first.existing ? { existing: first.existing } : {}) } },
+      first.resumed ? RUN_RESUMED : RUN_STARTED,
+    );
+  }
+
+  /** Writes the summary line and closes the file. */
+  finish(now: number = Date.now()): RunSummary {
+    const summary = this.tally.summary(now);
+    this.log.info({ summary }, RUN_FINISHED);
+    this.close();
+    return summary;
+  }
+
+  /** Closes the file without a summary (the process stops mid-run; a later start resumes it). */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.file.end();
+  }
+}
