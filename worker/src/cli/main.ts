@@ -19,6 +19,7 @@ const commands = {
   report: () => import('./commands/report.js'),
   reset: () => import('./commands/reset.js'),
   run: () => import('./commands/run.js'),
+  runs: () => import('./commands/runs.js'),
   serve: () => import('./commands/serve.js'),
   sheet: () => import('./commands/sheet.js'),
   updateTools: () => import('./commands/updateTools.js'),
@@ -248,6 +249,20 @@ program
   )
   .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
   .action(async (o) => (await commands.watch()).watchAction(o));
+
+const runs = program
+  .command('runs')
+  .description('recent runs (each `run`, each dispatch to `serve`) from ARCHIVER_DATA/logs/runs, newest first')
+  .option('--limit <n>', 'at most this many runs (default 20)', positiveInt('--limit'))
+  .addOption(json)
+  .action(async (o) => (await commands.runs()).runsAction(o));
+runs
+  .command('show')
+  .description("one run's summary and every log line of its jobs")
+  .argument('<id>', 'the run id (r_… or a dispatch id), as `runs` lists it')
+  .option('--follow', 'keep printing new lines until the run ends')
+  .addOption(json)
+  .action(async (id, o) => (await commands.runs()).runsShowAction(id, o));
 
 const webhooks = program
   .command('webhooks')

@@ -11,6 +11,7 @@ import { RunTally, type RunMeta, type RunSummary } from './summary.js';
 export const RUN_STARTED = 'run started';
 export const RUN_RESUMED = 'run resumed';
 export const RUN_FINISHED = 'run finished';
+export const RUN_INTERRUPTED = 'run interrupted';
 
 export class RunLog {
   /** every line of the run's jobs goes through this (or a child of it) */
@@ -45,12 +46,21 @@ export class RunLog {
   finish(now: number = Date.now()): RunSummary {
     const summary = this.tally.summary(now);
     this.log.info({ summary }, RUN_FINISHED);
-    this.close();
+    this.end();
     return summary;
   }
 
-  /** Closes the file without a summary (the process stops mid-run; a later start resumes it). */
+  /**
+   * Closes the file without a summary: a `run interrupted` line with the counts so far (the
+   * process stops mid-run; its open jobs resume on a later start, as `run resumed`).
+   */
   close(): void {
+    if (this.ended) return;
+    this.log.info({ summary: this.tally.summary() }, RUN_INTERRUPTED);
+    this.end();
+  }
+
+  private end(): void {
     if (this.ended) return;
     this.ended = true;
     this.file.end();
