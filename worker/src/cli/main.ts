@@ -262,7 +262,8 @@ runs
   .argument('<id>', 'the run id (r_… or a dispatch id), as `runs` lists it')
   .option('--follow', 'keep printing new lines until the run ends')
   .addOption(json)
-  .action(async (id, o) => (await commands.runs()).runsShowAction(id, o));
+  // `runs` has a --json of its own too: commander hands it to whichever command it reads it with
+  .action(async (id, _o, cmd: Command) => (await commands.runs()).runsShowAction(id, cmd.optsWithGlobals()));
 
 const webhooks = program
   .command('webhooks')

@@ -291,8 +291,7 @@ export class Runner {
     if (r.removed.length || r.failed.length) {
       log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
     }
-    for (const f of r.failed)
-      log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
+    for (const f of r.failed) log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
   /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */

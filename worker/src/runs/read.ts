@@ -58,7 +58,13 @@ export function describeRun(runId: string, lines: readonly RunLine[], bytes: num
   const status: RunStatus = !ended ? 'running' : ended.msg === RUN_FINISHED ? 'finished' : 'interrupted';
   let jobs: RunInfo['jobs'];
   if (summary && status === 'finished') {
-    jobs = { total: summary.jobs, completed: summary.completed, failed: summary.failed, cancelled: summary.cancelled, other: summary.other };
+    jobs = {
+      total: summary.jobs,
+      completed: summary.completed,
+      failed: summary.failed,
+      cancelled: summary.cancelled,
+      other: summary.other,
+    };
   } else {
     // each job's last `job finished` line (a retried job finishes more than once)
     const lastStatus = new Map<string, string>();
@@ -96,9 +102,9 @@ export async function listRuns(dir: string, limit = 20): Promise<RunInfo[]> {
   } catch {
     return [];
   }
-  const withTimes = (
-    await Promise.all(names.map(async (n) => ({ n, s: await stat(join(dir, n)).catch(() => null) })))
-  ).filter((x) => x.s !== null);
+  const withTimes = (await Promise.all(names.map(async (n) => ({ n, s: await stat(join(dir, n)).catch(() => null) })))).filter(
+    (x) => x.s !== null,
+  );
   withTimes.sort((a, b) => b.s!.mtimeMs - a.s!.mtimeMs);
   const out: RunInfo[] = [];
   for (const { n } of withTimes.slice(0, limit)) {

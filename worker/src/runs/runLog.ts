@@ -3,6 +3,7 @@
  * carries `runId`), opened with a `run started` line and closed with a `run finished` line whose
  * `summary` is the run's RunSummary (summary.ts). The same lines still go to the worker's own log.
  */
+import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { teeLogger, type Logger } from '../log.js';
 import { RunTally, type RunMeta, type RunSummary } from './summary.js';
@@ -32,13 +33,15 @@ export class RunLog {
     parent: Logger,
     first: { resumed: boolean; jobs: number; existing?: number; now?: number },
   ) {
+    // a run first seen through its job (a reprocess request, say) still starts its own file
+    const resumed = first.resumed && existsSync(path);
     // synchronous writes: a killed process loses no line (a run writes a handful per job)
     this.file = pino.destination({ dest: path, sync: true, append: true, mkdir: true });
     this.log = teeLogger(parent, this.file).child({ runId: meta.runId });
     this.tally = new RunTally(meta, first.now ?? Date.now());
     this.log.info(
       { run: { ...meta, jobs: first.jobs, ...(first.existing ? { existing: first.existing } : {}) } },
-      first.resumed ? RUN_RESUMED : RUN_STARTED,
+      resumed ? RUN_RESUMED : RUN_STARTED,
     );
   }
 

@@ -26,6 +26,7 @@ import { contentRoutes } from './routes/content.js';
 import { reprocessRoutes } from './routes/reprocess.js';
 import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
 import { reportRoutes, type ReportFn } from './routes/report.js';
+import { runsRoutes } from './routes/runs.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -67,6 +68,8 @@ export interface AppDeps {
   before?: MiddlewareHandler[];
   /** adds routes outside /v1 before the not-found handler (GET /metrics with its token, metrics/expose.ts) */
   routes?: (app: Hono<AppEnv>) => void;
+  /** the run logs folder (runs/ids.ts runLogDir) behind GET /v1/runs and /v1/runs/:runId; absent: 404 */
+  runLogDir?: string;
   /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
   report?: ReportFn;
 }
@@ -224,6 +227,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.report) app.route('/', reportRoutes(deps.report));
+  if (deps.runLogDir) app.route('/', runsRoutes(deps.runLogDir));
   if (deps.events)
     mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 

@@ -35,7 +35,9 @@ const dir = () => runLogDir(configWith().dataDir);
 
 /** "3 completed, 1 failed" (zero counts left out). */
 function outcomes(j: RunInfo['jobs']): string {
-  const parts = (['completed', 'failed', 'cancelled', 'other'] as const).filter((k) => j[k] > 0).map((k) => `${j[k]} ${k === 'other' ? 'open' : k}`);
+  const parts = (['completed', 'failed', 'cancelled', 'other'] as const)
+    .filter((k) => j[k] > 0)
+    .map((k) => `${j[k]} ${k === 'other' ? 'open' : k}`);
   return parts.join(', ') || '—';
 }
 

@@ -11,6 +11,7 @@ import { VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
+import { runLogDir } from '../../runs/ids.js';
 import { createApp } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
@@ -87,6 +88,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     events: system.events,
     ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
     report: (since, sinceMs) => report(since, sinceMs),
+    runLogDir: runLogDir(config.dataDir),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
