@@ -82,9 +82,11 @@ async function once(program: string, served: Served, tmp: string, mode: Mode, ro
 
 async function main(): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'bench-events-overhead-'));
+  const buildDir = join(ROOT, '.tmp', `bench-events-overhead-${process.pid}`);
   const host = HostProcess.start(HOST_OPTIONS);
   try {
-    const program = await bundleScript(join(ROOT, 'bench/support/observedRun.ts'), tmp, 'observedRun');
+    // inside the checkout, so the bundle's bare imports resolve from node_modules
+    const program = await bundleScript(join(ROOT, 'bench/support/observedRun.ts'), buildDir, 'observedRun');
     const served = await host.next<Served>('serving');
     const mb = served.clips.reduce((n, c) => n + served.clipBytes[c]!, 0) / 1e6;
     const load0 = loadavg()[0]!;
@@ -100,8 +102,9 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const r = await once(program, served, tmp, mode, round);
         results[mode].push(r);
+        if (!r.ok) console.log(r.detail);
         console.log(
-          `  [round ${round}] ${mode.padEnd(3)} ${(r.ms / 1000).toFixed(2).padStart(6)} s  CPU ${r.cpuS.toFixed(2).padStart(5)} s  ${r.ok ? 'ok' : 'FAILED'}: ${r.detail}`,
+          `  [round ${round}] ${mode.padEnd(3)} ${(r.ms / 1000).toFixed(2).padStart(6)} s  CPU ${r.cpuS.toFixed(2).padStart(5)} s  ${r.ok ? 'ok' : 'FAILED'}: ${r.detail.split('\n')[0]}`,
         );
       }
     }
@@ -143,6 +146,7 @@ async function main(): Promise<void> {
   } finally {
     await host.stop();
     await rm(tmp, { recursive: true, force: true });
+    await rm(buildDir, { recursive: true, force: true });
   }
 }
 
