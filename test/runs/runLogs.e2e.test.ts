@@ -170,4 +170,46 @@ describe('run logs', () => {
       await s.stop();
     }
   }, 120_000);
+
+  it('a dispatch whose jobs are cancelled (one running, one still queued) finishes with both cancels counted', async () => {
+    const data = join(dir, 'cancel-data');
+    const s = await startServe(
+      workerEnv({
+        secret: SECRET,
+        dataDir: data,
+        extra: {
+          ARCHIVER_ALLOWED_HOSTS: `${host.host},127.0.0.1:${recv.port}`,
+          ARCHIVER_WEBHOOK_URLS: `${recv.url('/cancel')}|run.finished`,
+          ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET,
+          ARCHIVER_CONCURRENCY: '1',
+          LOG_LEVEL: 'error',
+        },
+      }),
+    );
+    try {
+      const api = signedClient(s.baseUrl, SECRET);
+      const d = dispatchBody([
+        { rowId: 'c1', youtube: [host.slowUrl()] },
+        { rowId: 'c2', youtube: [host.slowUrl()] },
+      ]);
+      const res = await api.request('POST', '/v1/dispatch', d);
+      expect(res.status).toBe(202);
+      const ids = (res.body.jobs as { jobId: string }[]).map((j) => j.jobId);
+      const running = await until('one job downloading', async () => {
+        for (const id of ids) if ((await api.request('GET', `/v1/jobs/${id}`)).body.status === 'downloading') return id;
+        return undefined;
+      });
+      const queued = ids.find((id) => id !== running)!;
+      expect((await api.request('POST', `/v1/jobs/${queued}/cancel`)).body).toMatchObject({ status: 'cancelled', killed: false });
+      expect((await api.request('POST', `/v1/jobs/${running}/cancel`)).body).toMatchObject({ status: 'cancelled', killed: true });
+      const mine = () => recv.received.filter((h) => h.type === 'run.finished' && h.body.data.runId === d.dispatchId);
+      await until('run.finished', () => (mine().length ? true : undefined), 30_000);
+      expect(mine()[0]!.body.data).toMatchObject({ jobs: 2, completed: 0, failed: 0, cancelled: 2, categories: { cancelled: 2 } });
+      const ls = lines(join(data, 'logs', 'runs', `${d.dispatchId}.jsonl`));
+      expect(ls.at(-1)!['msg']).toBe('run finished');
+      expect(ls.every((l) => l['runId'] === d.dispatchId)).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  }, 120_000);
 });
