@@ -5,7 +5,9 @@
  *
  *   node observedRun.mjs <sheet.csv> <archive dir> <allowed host:port> <concurrency> on|off
  *
- * ARCHIVER_DATA comes from the environment. Prints one JSON line: the run's summary.
+ * ARCHIVER_DATA comes from the environment. Prints one JSON line: the run's summary, and
+ * `workerCpuS`, the CPU seconds (user + sys) of this process alone — where events, metrics and
+ * run logs do their work (yt-dlp's children are not in it).
  */
 import { runCommand } from '../../worker/src/cli/commands/run.js';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
@@ -23,4 +25,5 @@ const summary = await runCommand(sheet, {
   json: true,
   internal: mode === 'on' ? { metrics: new ArchiverMetrics() } : { observe: false },
 });
-process.stdout.write(JSON.stringify(summary) + '\n');
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ ...summary, workerCpuS: (cpu.user + cpu.system) / 1e6 }) + '\n');
