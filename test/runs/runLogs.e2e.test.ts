@@ -5,7 +5,7 @@
  * dispatch to `serve` is a run of its own with `run.finished` once its jobs are done, and the
  * signed GET /v1/runs routes answer.
  */
-import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,13 @@ describe('run logs', () => {
       csv,
       `row_id,name,email,type,video\nr1,Ann,a@example.org,FF,${host.clipUrl('clip01')}\nr2,Bo,b@example.org,FF,${host.notFoundUrl()}\nr3,Cy,c@example.org,FF,${host.clipUrl('clip02')}\n`,
     );
-    const env = { ARCHIVER_DATA: data, ARCHIVER_RETRY_SCALE: '0.001', LOG_LEVEL: 'error' };
+    const env = { ARCHIVER_DATA: data, ARCHIVER_RETRY_SCALE: '0.001', LOG_LEVEL: 'error', ARCHIVER_RUN_LOGS_MAX_AGE_DAYS: '30' };
+    // a run log from 40 days ago: rotated away when the run starts
+    mkdirSync(join(data, 'logs', 'runs'), { recursive: true });
+    const stale = join(data, 'logs', 'runs', `${crypto.randomUUID()}.jsonl`);
+    writeFileSync(stale, '{"msg":"run started"}\n');
+    const longAgo = (Date.now() - 40 * 86_400_000) / 1000;
+    utimesSync(stale, longAgo, longAgo);
     const r = await runCli(['run', csv, '--allow-host', host.host, '--json'], env);
     expect(r.code).toBe(0);
     const runId = JSON.parse(r.stdout).runId as string;
