@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatLine } from '../../worker/src/cli/commands/runs.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { newRunId } from '../../worker/src/runs/ids.js';
 import { readRun } from '../../worker/src/runs/read.js';
@@ -130,5 +131,25 @@ describe('run logs', () => {
     ]);
     expect(run.lines.every((l) => l['runId'] === runId)).toBe(true);
     expect(run.info).toMatchObject({ status: 'finished', jobs: { total: 1, completed: 1 } });
+  });
+});
+
+describe('runs show lines', () => {
+  const line = {
+    level: 50,
+    time: Date.UTC(2026, 11, 2, 9, 15, 2),
+    msg: 'link failed',
+    runId: 'r_x',
+    pid: 1,
+    jobId: 'j_1',
+    category: 'not_found',
+  };
+  it('read as time, level, message and fields, without the fields every line has', () => {
+    expect(formatLine(line, false)).toBe('09:15:02 ERROR link failed jobId=j_1 category=not_found');
+  });
+  it('are coloured on a terminal (the level red for an error)', () => {
+    const c = formatLine(line, true);
+    expect(c).toContain('\x1b[31mERROR');
+    expect(c.replace(/\x1b\[[0-9;]*m/g, '')).toBe(formatLine(line, false));
   });
 });

@@ -60,7 +60,8 @@ export function formatRuns(runs: readonly RunInfo[]): string {
 
 /** One log line as a person reads it: `12:00:01 INFO  job finished  jobId=j_… status=completed`. */
 export function formatLine(l: RunLine, colour: boolean): string {
-  const paint = (style: Parameters<typeof styleText>[0], s: string) => (colour ? styleText(style, s) : s);
+  // the caller decided (a terminal, no NO_COLOR): do not let styleText look at the stream again
+  const paint = (style: Parameters<typeof styleText>[0], s: string) => (colour ? styleText(style, s, { validateStream: false }) : s);
   const lv = LEVELS[l.level ?? 30] ?? { name: String(l.level), style: 'white' as const };
   const time = l.time === undefined ? '--:--:--' : new Date(l.time).toISOString().slice(11, 19);
   const fields = Object.entries(l)
