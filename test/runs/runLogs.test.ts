@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatLine } from '../../worker/src/cli/commands/runs.js';
+import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { newRunId } from '../../worker/src/runs/ids.js';
 import { readRun } from '../../worker/src/runs/read.js';
@@ -151,5 +152,14 @@ describe('runs show lines', () => {
     const c = formatLine(line, true);
     expect(c).toContain('\x1b[31mERROR');
     expect(c.replace(/\x1b\[[0-9;]*m/g, '')).toBe(formatLine(line, false));
+  });
+});
+
+describe('run log limits', () => {
+  it('default to 30 days and 500 MB; a bad value names its variable', () => {
+    const e = loadConfig({}).env;
+    expect([e.ARCHIVER_RUN_LOGS_MAX_AGE_DAYS, e.ARCHIVER_RUN_LOGS_MAX_MB]).toEqual([30, 500]);
+    expect(() => loadConfig({ ARCHIVER_RUN_LOGS_MAX_MB: '-1' })).toThrow(/ARCHIVER_RUN_LOGS_MAX_MB/);
+    expect(() => loadConfig({ ARCHIVER_RUN_LOGS_MAX_AGE_DAYS: 'week' })).toThrow(/ARCHIVER_RUN_LOGS_MAX_AGE_DAYS/);
   });
 });
