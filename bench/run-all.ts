@@ -54,6 +54,8 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 
 /** The figure a BENCH_RESULT is about, in words. */
 function keyFigure(r: Record<string, unknown>): string {
+  if (num(r['overheadPct']))
+    return `overhead ${r['overheadPct']} %${num(r['targetPct']) ? ` (target < ${r['targetPct']} %)` : ''}, ${r['observedS']} s vs ${r['baselineS']} s off`;
   if (num(r['peakRssMiB'])) return `peak RSS ${r['peakRssMiB']} MiB${num(r['targetMiB']) ? ` (target < ${r['targetMiB']})` : ''}`;
   if (num(r['archiverCpuPerClipS']) && num(r['baselineCpuPerClipS']))
     return `${r['archiverCpuPerClipS']} vs ${r['baselineCpuPerClipS']} CPU-s/clip baseline`;

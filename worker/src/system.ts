@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
 import { crashHookFromEnv, resumeErasures, type EraseDeps } from './catalogue/erase.js';
 import type { Catalogue } from './catalogue/repository.js';
+import type { JobRecord } from '../../shared/schemas.js';
 import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
 import { JobEvents } from './events/jobEvents.js';
@@ -23,6 +24,8 @@ import type { SqliteJobBackend } from './jobs/sqlite.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
 import { SqliteOutbox } from './report/outbox.js';
 import { Reporter } from './report/reporter.js';
+import { runLogDir } from './runs/ids.js';
+import { RunLogs } from './runs/runLogs.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
 import { subscribeStatusWriteBack } from './sheets/projector.js';
@@ -47,6 +50,11 @@ export interface SystemOptions {
   onEvent?: (e: RunnerEvent) => void;
   /** counts jobs, requests and bytes, and reads the queue gauges (metrics/); none when metrics are not exposed */
   metrics?: ArchiverMetrics;
+  /**
+   * Internal (bench/events-overhead.ts): false leaves out job events and run logs, to measure what
+   * they cost. Default true.
+   */
+  observe?: boolean;
 }
 
 export interface System {
@@ -64,6 +72,8 @@ export interface System {
   events: JobEvents;
   /** what erase (catalogue/erase.ts, DELETE /v1/people/…) works on */
   erase: EraseDeps;
+  /** the per-run log files and run ids of jobs (runs/runLogs.ts); null only when `observe` is false */
+  runLogs: RunLogs | null;
   /** webhook deliveries (docs/design.md §9); null without ARCHIVER_WEBHOOK_URLS. Sends once started. */
   webhooks: WebhookDispatcher | null;
   /** the checks /readyz reports */
@@ -172,6 +182,18 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
         retryScale: e.ARCHIVER_RETRY_SCALE,
       })
     : null;
+  const observe = opts.observe ?? true;
+  // run.finished (docs/design.md §9) when a run's summary line is written
+  const runLogs = observe
+    ? new RunLogs({
+        dir: runLogDir(config.dataDir),
+        log,
+        maxAgeDays: e.ARCHIVER_RUN_LOGS_MAX_AGE_DAYS,
+        maxBytes: e.ARCHIVER_RUN_LOGS_MAX_MB * 1e6,
+        onFinished: (s) => events.runFinished(s),
+      })
+    : null;
+  void runLogs?.rotate();
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
@@ -199,6 +221,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   // sessions, the metrics and the caller's hook (the CLI's progress bar).
   subscribeStatusWriteBack(events, reporter);
   events.on(recordSession);
+  if (runLogs) events.on((ev) => runLogs.onRunnerEvent(ev));
   if (metrics) events.on(metrics.onRunnerEvent);
   if (opts.onEvent) events.on(opts.onEvent);
 
@@ -237,7 +260,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     queue,
     events,
     sources,
-    store: metrics ? metrics.store(store) : store,
+    store: runLogs ? runLogs.store(metrics ? metrics.store(store) : store) : metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
     workRoot,
     concurrency: e.ARCHIVER_CONCURRENCY,
@@ -247,6 +270,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
     ...(helpers ? { launchGapMs: 50 } : {}),
     log,
+    ...(runLogs ? { jobLog: (job: JobRecord) => runLogs.loggerFor(job) } : {}),
   });
   if (metrics) {
     const gauges = new SqliteQueueGauges(queue.db);
@@ -270,7 +294,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     outbox,
     prefix: e.ARCHIVER_PREFIX,
     abortJob: (jobId) => runner.abort(jobId),
-    onCancelled: (job) => events.cancelled(job),
+    onCancelled: (job) => {
+      events.cancelled(job);
+      runLogs?.cancelled(job.jobId);
+    },
     log,
     afterStep: crashHookFromEnv(),
   };
@@ -293,6 +320,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     events,
     erase,
+    runLogs,
     webhooks,
     async readiness() {
       const results: CheckResult[] = (
@@ -313,6 +341,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await webhooks?.close();
       events.bus.closeAll();
       await queue.close();
+      await runLogs?.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();

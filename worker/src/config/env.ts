@@ -186,6 +186,10 @@ export const EnvSchema = z.object({
   ARCHIVER_WEBHOOK_SECRET: optional,
   /** verify the archive in the background of `serve`, a full pass this often (`12h`, `7d`); unset: never (catalogue/verifySchedule.ts) */
   ARCHIVER_VERIFY_EVERY: optional.refine((v) => v === undefined || parseDuration(v) !== null, 'must be a duration such as 12h or 7d'),
+  /** run logs (`<ARCHIVER_DATA>/logs/runs/`, runs/rotate.ts) older than this many days are removed */
+  ARCHIVER_RUN_LOGS_MAX_AGE_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  /** the run logs together stay under this many MB (10^6 bytes); the oldest are removed first */
+  ARCHIVER_RUN_LOGS_MAX_MB: z.coerce.number().min(0).max(1_000_000).default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
   METRICS_PORT: z.preprocess(

@@ -13,6 +13,7 @@
  */
 import type { JobProgress, JobRecord } from '../../../shared/schemas.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { RunSummary } from '../runs/summary.js';
 import type { EventBus } from './bus.js';
 import type { EventType } from './types.js';
 
@@ -113,6 +114,15 @@ export class JobEvents<B extends EventBus | null = EventBus> {
   /** A job was cancelled on request (queued, retrying or running). */
   cancelled(job: JobRecord): void {
     this.emit({ type: 'cancelled', job });
+  }
+
+  /**
+   * A run's jobs are all finished (runs/runLogs.ts): `run.finished` with the session's counts,
+   * the summary line of its run log (runs/summary.ts).
+   */
+  runFinished(s: RunSummary): void {
+    const { spreadsheetId, ...data } = s;
+    this.bus?.publish({ type: 'run.finished', jobId: null, rowId: null, spreadsheetId, source: null, data: { ...data } });
   }
 
   /** The durable log's side of an event (design §9 names). */

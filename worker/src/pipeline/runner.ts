@@ -48,6 +48,8 @@ export interface RunnerOptions {
    * CPU-heavy start-ups (yt-dlp is a Python program) from all landing on the cores at once.
    */
   launchGapMs?: number;
+  /** the logger of one job's lines (runs/runLogs.ts: with its run id, into its run's file); default `log` */
+  jobLog?: (job: JobRecord) => Logger;
   /** `reprocess` jobs (executeReprocess.ts): the steps (default DEFAULT_REPROCESS_STEPS) and ffmpeg/ffprobe */
   reprocess?: { steps?: readonly ReprocessStep[]; tools?: ReprocessTools };
 }
@@ -184,7 +186,8 @@ export class Runner {
   }
 
   private async run(job: JobRecord, ac: AbortController): Promise<void> {
-    const { queue, log, events } = this.o;
+    const { queue, events } = this.o;
+    const log = this.o.jobLog?.(job) ?? this.o.log;
     const started = Date.now();
     await queue.setStatus(job.jobId, this.owner, 'downloading');
     events.emit({ type: 'started', job });
@@ -262,28 +265,27 @@ export class Runner {
         outcome = { files: [], mediaIds: [], error, errors: [error] };
       }
       // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.
-      if (outcome!.error) await this.discard(job, store, outcome!.error.category === 'cancelled' ? [] : outcome!.files);
+      if (outcome!.error) await this.discard(job, store, outcome!.error.category === 'cancelled' ? [] : outcome!.files, log);
     } finally {
       clearInterval(beat);
     }
-    await this.record(job, outcome!, started);
+    await this.record(job, outcome!, started, log);
   }
 
   /**
    * Deletes the objects a failed or cancelled attempt created, keeping `reported` (the items it
    * archived, recorded on the job) and every file earlier attempts recorded (job.files).
    */
-  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[]): Promise<void> {
+  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[], log: Logger): Promise<void> {
     const r = await store.discard([...job.files, ...reported]);
     if (r.removed.length || r.failed.length) {
-      this.o.log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
+      log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
     }
-    for (const f of r.failed)
-      this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
+    for (const f of r.failed) log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
-  private async record(job: JobRecord, outcome: JobOutcome, started: number): Promise<void> {
-    const { queue, log } = this.o;
+  private async record(job: JobRecord, outcome: JobOutcome, started: number, log: Logger): Promise<void> {
+    const { queue } = this.o;
     const cancelled = outcome.error?.category === 'cancelled';
     // a cancelled attempt records nothing it archived: discard() removed it
     const partial = cancelled ? { files: [], mediaIds: [] } : { files: outcome.files, mediaIds: outcome.mediaIds };

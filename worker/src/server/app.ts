@@ -6,7 +6,14 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import {
+  JOB_KINDS,
+  JOB_STATUSES,
+  OPEN_JOB_STATUSES,
+  DispatchRequestSchema,
+  type DispatchRequest,
+  type JobRecord,
+} from '../../../shared/schemas.js';
 import type { EventBus } from '../events/bus.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
@@ -21,6 +28,7 @@ import { contentRoutes } from './routes/content.js';
 import { reprocessRoutes } from './routes/reprocess.js';
 import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
 import { reportRoutes, type ReportFn } from './routes/report.js';
+import { runsRoutes } from './routes/runs.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -39,6 +47,11 @@ export interface AppDeps {
   /** ms since epoch the process started */
   startedAt: number;
   readiness: () => Promise<Readiness>;
+  /**
+   * An accepted dispatch and what its enqueue answered (serve: the dispatch's run log,
+   * runs/runLogs.ts); called before the 202 is sent.
+   */
+  onDispatched?: (req: DispatchRequest, results: readonly { job: JobRecord; created: boolean }[]) => void;
   /** wakes the runner after an enqueue */
   onEnqueued?: () => void;
   /** kills a running job in this process */
@@ -57,6 +70,8 @@ export interface AppDeps {
   before?: MiddlewareHandler[];
   /** adds routes outside /v1 before the not-found handler (GET /metrics with its token, metrics/expose.ts) */
   routes?: (app: Hono<AppEnv>) => void;
+  /** the run logs folder (runs/ids.ts runLogDir) behind GET /v1/runs and /v1/runs/:runId; absent: 404 */
+  runLogDir?: string;
   /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
   report?: ReportFn;
   /** the operator dashboard at /ui (dashboard/routes.ts, docs/dashboard.md); absent: no /ui */
@@ -147,6 +162,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const results = await deps.queue.enqueue(jobsOfDispatch(req));
     // in the log before the 202 is sent (docs/design.md §9)
     for (const r of results) if (r.created) deps.events?.queued(r.job);
+    deps.onDispatched?.(req, results);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
       {
@@ -222,6 +238,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.report) app.route('/', reportRoutes(deps.report));
+  if (deps.runLogDir) app.route('/', runsRoutes(deps.runLogDir));
   if (deps.events?.bus)
     mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 

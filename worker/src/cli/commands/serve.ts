@@ -11,6 +11,7 @@ import { VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
+import { runLogDir } from '../../runs/ids.js';
 import { createApp } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
@@ -68,7 +69,19 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     startedAt: Date.now(),
     readiness: () => system.readiness(),
     onEnqueued: () => system.runner.wake(),
-    abortJob: (jobId) => system.runner.abort(jobId),
+    // each accepted dispatch is a run (runs/runLogs.ts): its log file, run.finished when its jobs are done
+    onDispatched: (req, results) =>
+      system.runLogs?.open(
+        { runId: req.dispatchId, kind: 'dispatch', spreadsheetId: req.spreadsheetId, sheetName: req.sheetName },
+        results.filter((r) => r.created).map((r) => r.job),
+        { autoFinish: true, existing: results.filter((r) => !r.created).length },
+      ),
+    abortJob: (jobId) => {
+      const killed = system.runner.abort(jobId);
+      // a job cancelled before it ran is finished for its run too
+      if (!killed) system.runLogs?.cancelled(jobId);
+      return killed;
+    },
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
     erase: system.erase,
@@ -77,6 +90,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     report: (since, sinceMs) => report(since, sinceMs),
     // /ui (docs/dashboard.md); ARCHIVER_WORKER_URL's origin is accepted behind a TLS proxy
     dashboard: process.env['ARCHIVER_WORKER_URL'] ? { publicUrl: process.env['ARCHIVER_WORKER_URL'] } : {},
+    runLogDir: runLogDir(config.dataDir),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });
