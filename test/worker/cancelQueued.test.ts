@@ -63,7 +63,7 @@ describe('Runner.abort of a queued job', () => {
     ])[0]!.job;
     expect(queue.cancel(job.jobId)).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
     expect(runner.abort(job.jobId)).toBe(false); // not running here
-    const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
+    const updates = (await outbox.peek(10, Number.MAX_SAFE_INTEGER)).map((e) => e.update);
     expect(updates).toMatchObject([
       { rowId: '7', source: 'youtube', status: 'failed', error: { source: 'youtube', attempt: 1, category: 'cancelled' } },
     ]);

@@ -20,12 +20,14 @@ import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import { SqliteQueue } from './jobs/sqlite.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
+import { createWriteBudget, openSharedRedis, sheetsAccountName } from './limits/shared.js';
 import { SqliteOutbox } from './report/outbox.js';
+import { RedisStatusOutbox } from './report/redisOutbox.js';
 import { Reporter } from './report/reporter.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
 import { OffSheetBackend } from './sheets/off.js';
-import type { SheetBackend } from './sheets/types.js';
+import type { SheetBackend, StatusOutbox } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource, YtDlpHelperPool } from './sources/ytdlp/index.js';
 import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
@@ -51,7 +53,8 @@ export interface System {
   config: Config;
   store: ObjectStore;
   queue: SqliteQueue;
-  outbox: SqliteOutbox;
+  /** in queue.db, or in Redis with REDIS_URL (shared by all workers: docs/design.md §6) */
+  outbox: StatusOutbox;
   reporter: Reporter;
   backend: SheetBackend;
   google: GoogleCredentials;
@@ -157,7 +160,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   };
 
   const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
-  const outbox = new SqliteOutbox(queue.db);
+  // With REDIS_URL the status outbox and the Sheets write budget are shared by every worker (design §6).
+  const redis = e.REDIS_URL ? openSharedRedis(e.REDIS_URL, log) : null;
+  const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(queue.db);
   const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
@@ -174,6 +179,16 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const reporter = new Reporter({
     backend: metrics ? metrics.backend(backend) : backend,
     outbox,
+    // the budget is Google's write quota: a CSV file has none
+    ...(backend.kind === 'google'
+      ? {
+          budget: createWriteBudget({
+            limit: e.ARCHIVER_SHEETS_WRITES_PER_MINUTE,
+            account: sheetsAccountName(e.GOOGLE_APPLICATION_CREDENTIALS),
+            redis,
+          }),
+        }
+      : {}),
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
     onRefused: (update, outcome) => {
@@ -310,6 +325,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -386,7 +386,7 @@ async function runSteps(deps: EraseDeps, start: ErasuresTable): Promise<Erasure>
     const row = JSON.parse(r.row) as ErasedRow;
     // the normal write-back: the reporter sends it with the next window (cells.ts writes the cells)
     for (const source of SOURCES as readonly SourceName[]) {
-      deps.outbox.push({
+      await deps.outbox.push({
         spreadsheetId: r.spreadsheet_id,
         sheetId: row.sheetId,
         sheetName: row.sheetName,

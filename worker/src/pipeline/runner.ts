@@ -177,17 +177,22 @@ export class Runner {
     // A reprocess job downloads nothing: the row's download status, files and errors describe the
     // download and stay as they are; what it derived is in metadata.json and the catalogue.
     if (job.kind === 'reprocess') return;
-    this.o.outbox.push({
-      jobId: job.jobId,
-      spreadsheetId: job.spreadsheetId,
-      sheetId: job.sheetId,
-      sheetName: job.sheetName,
-      rowId: job.rowId,
-      type: job.type,
-      rowNumberHint: job.rowNumber,
-      source: job.source,
-      ...fields,
-    });
+    // the SQLite outbox stores it before push returns; a shared (Redis) one a moment later
+    this.o.outbox
+      .push({
+        jobId: job.jobId,
+        spreadsheetId: job.spreadsheetId,
+        sheetId: job.sheetId,
+        sheetName: job.sheetName,
+        rowId: job.rowId,
+        type: job.type,
+        rowNumberHint: job.rowNumber,
+        source: job.source,
+        ...fields,
+      })
+      .catch((err: unknown) =>
+        this.o.log.error({ jobId: job.jobId, err: (err as Error).message }, 'status update could not be stored in the outbox'),
+      );
   }
 
   private async run(job: JobRecord, ac: AbortController): Promise<void> {

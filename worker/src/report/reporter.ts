@@ -5,11 +5,16 @@
  * Retry-After wins when longer) and is never dropped; refused rows (data_corruption, not_found)
  * are acknowledged and handed to `onRefused` so the runner can mark the job.
  *
+ * Before each apply() the reporter asks the write budget (limits/writeBudget.ts), shared by all
+ * workers with REDIS_URL (docs/design.md §6): when it says wait, the spreadsheets not yet sent are
+ * given back to the outbox untouched and timed flushes pause until the budget has room again.
+ *
  * Nothing here throws into the caller: a failing write-back is logged and retried; the archive
  * goes on.
  */
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { WriteBudget } from '../limits/writeBudget.js';
 import type { OutboxEntry, SheetBackend, StatusOutbox, StatusUpdate, UpdateOutcome } from '../sheets/types.js';
 
 export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
@@ -17,6 +22,8 @@ export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
 export interface ReporterOptions {
   backend: SheetBackend;
   outbox: StatusOutbox;
+  /** asked before each apply() (one values:batchUpdate per spreadsheet); none: no limit (CSV, tests) */
+  budget?: WriteBudget;
   /** flush cadence, ms; default 2000 (an update waits at most about this long plus one request) */
   windowMs?: number;
   /** most updates per apply(); default 500 */
@@ -42,6 +49,10 @@ export interface ReporterStats {
   failedBatches: number;
   /** ms since epoch until which timed flushes pause after a failure; 0 when not paused */
   pausedUntil: number;
+  /** times the write budget said wait */
+  budgetWaits: number;
+  /** ms since epoch until which timed flushes wait for the write budget; 0 when not waiting */
+  budgetUntil: number;
 }
 
 export class Reporter {
@@ -62,7 +73,17 @@ export class Reporter {
   /** consecutive failed sends per spreadsheet, for backoff */
   private readonly failures = new Map<string, number>();
   private offLogged = false;
-  readonly stats: ReporterStats = { batches: 0, delivered: 0, refused: 0, failedBatches: 0, pausedUntil: 0 };
+  /** pushes not yet stored: a flush or close waits for them */
+  private readonly storing = new Set<Promise<void>>();
+  readonly stats: ReporterStats = {
+    batches: 0,
+    delivered: 0,
+    refused: 0,
+    failedBatches: 0,
+    pausedUntil: 0,
+    budgetWaits: 0,
+    budgetUntil: 0,
+  };
 
   /** Does nothing until start() or flush(); see ReporterOptions for the defaults. */
   constructor(opts: ReporterOptions) {
@@ -78,13 +99,25 @@ export class Reporter {
     this.random = opts.random ?? Math.random;
   }
 
-  /** Stores an update in the outbox; it goes out with the next window. Never throws (a storage failure is logged). */
-  push(update: StatusUpdate): void {
+  /**
+   * Stores an update in the outbox; it goes out with the next window. Fire and forget: the promise
+   * resolves once the update is stored (or its storage failure logged) and never rejects, so a
+   * caller may ignore it, or await it to know the update is durable.
+   */
+  push(update: StatusUpdate): Promise<void> {
+    let p: Promise<void>;
     try {
-      this.outbox.push(update);
+      p = this.outbox.push(update);
     } catch (err) {
-      this.log.error({ err, rowId: update.rowId, source: update.source }, 'status update could not be stored in the outbox');
+      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    const stored = p
+      .catch((err: unknown) => {
+        this.log.error({ err, rowId: update.rowId, source: update.source }, 'status update could not be stored in the outbox');
+      })
+      .finally(() => this.storing.delete(stored));
+    this.storing.add(stored);
+    return stored;
   }
 
   /** Starts the timed flushes (every windowMs). The timer does not keep the process alive. Idempotent. */
@@ -97,7 +130,7 @@ export class Reporter {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      const paused = this.now() < this.stats.pausedUntil;
+      const paused = this.now() < Math.max(this.stats.pausedUntil, this.stats.budgetUntil);
       const run = paused || this.busy ? Promise.resolve() : this.enqueue(() => this.drain(false));
       void run.finally(() => this.schedule());
     }, this.windowMs);
@@ -140,23 +173,34 @@ export class Reporter {
 
   /** @param final include deferred entries (the last try before closing). */
   private async drain(final: boolean): Promise<void> {
+    await Promise.all([...this.storing]);
     if (this.backend.kind === 'off') {
       if (!this.offLogged) {
         this.offLogged = true;
-        this.log.warn({ pending: safeSize(this.outbox) }, 'Sheets write-back is off: status updates are kept in the outbox');
+        this.log.warn({ pending: await safeSize(this.outbox) }, 'Sheets write-back is off: status updates are kept in the outbox');
       }
       return;
     }
     for (;;) {
-      const batch = this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : this.now());
+      const batch = await this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : this.now());
       if (batch.length === 0) return;
       // One apply() per spreadsheet: a sheet that cannot be written (unshared, deleted, over quota)
       // defers only its own updates, never another sheet's.
-      const groups = new Map<string, OutboxEntry[]>();
-      for (const e of batch) groups.set(e.update.spreadsheetId, [...(groups.get(e.update.spreadsheetId) ?? []), e]);
+      const bySheet = new Map<string, OutboxEntry[]>();
+      for (const e of batch) bySheet.set(e.update.spreadsheetId, [...(bySheet.get(e.update.spreadsheetId) ?? []), e]);
+      const groups = [...bySheet];
       let failedGroups = 0;
       let minDelay = Infinity;
-      for (const [spreadsheetId, entries] of groups) {
+      for (const [k, [spreadsheetId, entries]] of groups.entries()) {
+        const granted = await this.takeBudget().catch(async (err: unknown) => {
+          await this.outbox.release(groups.slice(k).flatMap(([, es]) => es)).catch(() => undefined);
+          throw err;
+        });
+        if (!granted) {
+          // The budget is spent: what is not sent yet goes back untouched, for whichever worker has room first.
+          await this.outbox.release(groups.slice(k).flatMap(([, es]) => es));
+          return;
+        }
         const delay = await this.send(spreadsheetId, entries);
         if (delay !== null) {
           failedGroups++;
@@ -164,10 +208,24 @@ export class Reporter {
         }
       }
       // Everything failed: most likely the network or auth, so timed flushes pause too.
-      this.stats.pausedUntil = failedGroups === groups.size ? this.now() + minDelay : 0;
+      this.stats.pausedUntil = failedGroups === groups.length ? this.now() + minDelay : 0;
       if (failedGroups > 0 && final) return;
       if (batch.length < this.maxBatch) return;
     }
+  }
+
+  /** One write from the budget; false (and timed flushes wait) when it has none now. */
+  private async takeBudget(): Promise<boolean> {
+    if (!this.opts.budget) return true;
+    const answer = await this.opts.budget.take();
+    if (answer.ok) {
+      this.stats.budgetUntil = 0;
+      return true;
+    }
+    this.stats.budgetWaits++;
+    this.stats.budgetUntil = this.now() + answer.retryInMs;
+    this.log.debug({ retryInMs: answer.retryInMs }, 'Sheets write budget spent; waiting');
+    return false;
   }
 
   /**
@@ -186,7 +244,7 @@ export class Reporter {
       this.failures.set(spreadsheetId, failures);
       this.stats.failedBatches++;
       const delay = this.backoffMs(e, failures);
-      this.outbox.defer(batch, delay);
+      await this.outbox.defer(batch, delay);
       this.log.warn(
         { spreadsheetId, category: e.category, err: e.message, updates: batch.length, retryInMs: delay },
         'status write-back failed; will retry',
@@ -194,7 +252,7 @@ export class Reporter {
       return delay;
     }
     this.failures.delete(spreadsheetId);
-    this.outbox.ack(batch);
+    await this.outbox.ack(batch);
     this.stats.batches++;
     outcomes.forEach((o, k) => {
       if (o.ok) {
@@ -219,9 +277,9 @@ export class Reporter {
   }
 }
 
-function safeSize(o: StatusOutbox): number | undefined {
+async function safeSize(o: StatusOutbox): Promise<number | undefined> {
   try {
-    return o.size();
+    return await o.size();
   } catch {
     return undefined;
   }
