@@ -71,6 +71,40 @@ const toEvent = (r: Row): ArchiverEvent => ({
   data: JSON.parse(r.data) as Record<string, unknown>,
 });
 
+/**
+ * The event log behind one asynchronous interface, so that a shared store fits: the SQLite one
+ * (this file, the embedded default; `sqliteEventLog()` wraps it) and the Redis Stream one every
+ * worker shares with REDIS_URL (events/redisLog.ts). Ids are numbers that only increase: the SSE
+ * `id`, resumed with Last-Event-ID.
+ */
+export interface EventLog {
+  /** Stores an event; durable when the promise resolves. @returns it with its id and time */
+  append(e: NewEvent): Promise<ArchiverEvent>;
+  /** Events with id > afterId matching the filter, oldest first, at most `limit` (default 500). */
+  since(afterId: number, filter?: EventFilter, limit?: number): Promise<ArchiverEvent[]>;
+  /** The newest id given so far (0 when none). */
+  lastId(): Promise<number>;
+  /** Events stored now. */
+  count(): Promise<number>;
+}
+
+/** The SQLite log seen through the shared interface (each call is synchronous underneath). */
+export function sqliteEventLog(log: SqliteEventLog): EventLog {
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+  return {
+    append: (e) => run(() => log.append(e)),
+    since: (afterId, filter, limit) => run(() => log.since(afterId, filter, limit)),
+    lastId: () => run(() => log.lastId()),
+    count: () => run(() => log.count()),
+  };
+}
+
 export class SqliteEventLog {
   private readonly now: () => number;
   private readonly maxAgeMs: number;
