@@ -69,8 +69,8 @@ for (const m of makers) {
 
 describe.skipIf(missing)('RedisEventLog across workers', () => {
   it('maps ids to stream entries and back', () => {
-    expect(streamId(1_796_000_000_123_004)).toBe('1796000000123-4');
-    expect(eventId('1796000000123-4')).toBe(1_796_000_000_123_004);
+    expect(streamId(12_345)).toBe('0-12345');
+    expect(eventId('0-12345')).toBe(12_345);
   });
 
   it("one worker's follower sees every worker's events in id order, from its Last-Event-ID on", async () => {

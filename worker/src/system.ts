@@ -11,6 +11,7 @@ import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
 import { JobEvents } from './events/jobEvents.js';
 import { SqliteEventLog } from './events/log.js';
+import { RedisEventLog } from './events/redisLog.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
@@ -163,7 +164,17 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   // With REDIS_URL the status outbox and the Sheets write budget are shared by every worker (design §6).
   const redis = e.REDIS_URL ? openSharedRedis(e.REDIS_URL, log) : null;
   const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(queue.db);
-  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
+  const events = new JobEvents(
+    new EventBus(new SqliteEventLog(queue.db), {
+      // /v1/events on any worker shows every worker's events (design §6)
+      ...(redis
+        ? {
+            shared: new RedisEventLog({ redis }),
+            onSharedError: (err: unknown) => log.warn({ err: (err as Error).message }, 'event not added to the shared log'),
+          }
+        : {}),
+    }),
+  );
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
         endpoints: config.webhooks,
@@ -325,6 +336,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();
+      await events.bus.sharedSettled();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

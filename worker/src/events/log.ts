@@ -88,6 +88,12 @@ export interface EventLog {
   count(): Promise<number>;
 }
 
+/** A log every worker writes to: besides the EventLog, a live tail of everyone's events (events/redisLog.ts). */
+export interface SharedEventLog extends EventLog {
+  /** Events appended after `afterId` by any worker, as they come, until `signal` aborts. */
+  follow(afterId: number, signal: AbortSignal): AsyncIterable<ArchiverEvent>;
+}
+
 /** The SQLite log seen through the shared interface (each call is synchronous underneath). */
 export function sqliteEventLog(log: SqliteEventLog): EventLog {
   const run = <T>(fn: () => T): Promise<T> => {

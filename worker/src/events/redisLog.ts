@@ -4,10 +4,9 @@
  * the newest 10,000 (https://redis.io/docs/latest/commands/xadd/: `~` lets Redis trim whole
  * nodes, cheaply).
  *
- * Ids stay numbers, as the SQLite log's, so Last-Event-ID works the same: event id N is stream
- * entry `⌊N/1000⌋-(N mod 1000)`, with N = server ms × 1000 (or the previous id + 1 when that is not
- * larger), given in one Lua script so ids from all workers only increase. Exact in a double until
- * the year 2255.
+ * Ids stay small numbers, as the SQLite log's, so Last-Event-ID works the same: event id N (one
+ * INCR shared by all workers, in the same Lua script as the XADD, so ids only increase in stream
+ * order) is stream entry `0-N`.
  */
 import type { Redis } from 'ioredis';
 import { luaCommand, type LuaCall } from '../limits/redisScript.js';
@@ -16,27 +15,19 @@ import { matches, type ArchiverEvent, type EventFilter, type NewEvent } from './
 
 /** KEYS stream, last id; ARGV maxlen, the event's JSON. Returns the new numeric id. */
 const APPEND = `
-local t = redis.call('TIME')
-local id = (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) * 1000
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if last >= id then id = last + 1 end
-local ids = string.format('%d', id)
-redis.call('SET', KEYS[2], ids)
-local ms = math.floor(id / 1000)
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], string.format('%d-%d', ms, id - ms * 1000), 'e', ARGV[2])
-return ids
+local id = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], string.format('0-%d', id), 'e', ARGV[2])
+return id
 `;
 
 /** The stream entry id of numeric event id `n`. */
 export function streamId(n: number): string {
-  const ms = Math.floor(n / 1000);
-  return `${ms}-${n - ms * 1000}`;
+  return `0-${Math.max(0, Math.floor(n))}`;
 }
 
-/** The numeric event id of stream entry id `ms-seq`. */
+/** The numeric event id of stream entry id `0-N`. */
 export function eventId(sid: string): number {
-  const [ms, seq] = sid.split('-');
-  return Number(ms) * 1000 + Number(seq ?? 0);
+  return Number(sid.slice(sid.indexOf('-') + 1));
 }
 
 export interface RedisEventLogOptions {
