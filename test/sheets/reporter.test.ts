@@ -147,3 +147,46 @@ describe('Reporter isolation', () => {
     expect((await outbox.peek(10, Number.MAX_SAFE_INTEGER)).map((e) => e.update.rowId)).toEqual(['1']);
   });
 });
+
+describe('Reporter when the outbox cannot store', () => {
+  /** A SQLite outbox whose push fails while `down` (Redis away, disk full). */
+  class FlakyOutbox extends SqliteOutbox {
+    down = true;
+    override push(u: StatusUpdate): Promise<void> {
+      return this.down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : super.push(u);
+    }
+  }
+
+  it('holds updates in memory, merged per row in push order, and stores them once it is back', async () => {
+    const outbox = new FlakyOutbox(db);
+    const b = new FakeBackend();
+    const r = new Reporter({ backend: b, outbox, logger: silentLogger });
+    await r.push(upd('1', { status: 'downloading', files: ['old'] }));
+    await r.push(upd('2', { status: 'downloading' }));
+    expect(r.stats.held).toBe(2);
+    outbox.down = false;
+    // a newer update of a held row does not overtake it: it joins it
+    await r.push(upd('1', { status: 'completed' }));
+    await r.push(upd('3', { status: 'queued' })); // not held: straight to the outbox
+    expect(await outbox.size()).toBe(1);
+    await r.flush();
+    expect(r.stats.held).toBe(0);
+    const sent = b.calls.flat().map((u) => [u.rowId, u.status, u.files]);
+    expect(sent.sort()).toEqual([
+      ['1', 'completed', ['old']],
+      ['2', 'downloading', undefined],
+      ['3', 'queued', undefined],
+    ]);
+    expect(await outbox.size()).toBe(0);
+  });
+
+  it('keeps holding while the outbox stays away, and never rejects', async () => {
+    const outbox = new FlakyOutbox(db);
+    const r = new Reporter({ backend: new FakeBackend(), outbox, logger: silentLogger });
+    await expect(r.push(upd('1'))).resolves.toBeUndefined();
+    await r.flush();
+    expect(r.stats.held).toBe(1);
+    await r.close();
+    expect(await new SqliteOutbox(db).size()).toBe(0);
+  });
+});

@@ -15,6 +15,7 @@
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { WriteBudget } from '../limits/writeBudget.js';
+import { mergeUpdates, outboxKey } from './outbox.js';
 import type { OutboxEntry, SheetBackend, StatusOutbox, StatusUpdate, UpdateOutcome } from '../sheets/types.js';
 
 export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
@@ -53,6 +54,8 @@ export interface ReporterStats {
   budgetWaits: number;
   /** ms since epoch until which timed flushes wait for the write budget; 0 when not waiting */
   budgetUntil: number;
+  /** updates held in memory because the outbox could not store them (Redis away); stored again every window */
+  held: number;
 }
 
 export class Reporter {
@@ -75,6 +78,10 @@ export class Reporter {
   private offLogged = false;
   /** pushes not yet stored: a flush or close waits for them */
   private readonly storing = new Set<Promise<void>>();
+  /** per outbox key, the last push: pushes of one key are stored in order */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** per outbox key, what the outbox could not store yet (merged, so bounded by the rows) */
+  private readonly held = new Map<string, StatusUpdate>();
   readonly stats: ReporterStats = {
     batches: 0,
     delivered: 0,
@@ -83,6 +90,7 @@ export class Reporter {
     pausedUntil: 0,
     budgetWaits: 0,
     budgetUntil: 0,
+    held: 0,
   };
 
   /** Does nothing until start() or flush(); see ReporterOptions for the defaults. */
@@ -101,23 +109,68 @@ export class Reporter {
 
   /**
    * Stores an update in the outbox; it goes out with the next window. Fire and forget: the promise
-   * resolves once the update is stored (or its storage failure logged) and never rejects, so a
-   * caller may ignore it, or await it to know the update is durable.
+   * resolves once the update is stored and never rejects, so a caller may ignore it, or await it
+   * to know the update is durable. When the outbox cannot store it (Redis away, disk full) the
+   * update is held in memory, merged per row as the outbox does, and stored again every window
+   * until the outbox takes it; later updates of that row join it, so none overtakes another.
    */
   push(update: StatusUpdate): Promise<void> {
-    let p: Promise<void>;
-    try {
-      p = this.outbox.push(update);
-    } catch (err) {
-      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    const key = outboxKey(update);
+    return this.inOrder(key, () => this.store(key, update));
+  }
+
+  /** Runs `fn` after the pending pushes of `key`; never rejects. */
+  private inOrder(key: string, fn: () => Promise<void>): Promise<void> {
+    const p = (this.chains.get(key) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
+      this.log.error({ err: (err as Error).message }, 'status update could not be stored');
+    });
+    this.chains.set(key, p);
+    this.storing.add(p);
+    void p.finally(() => {
+      this.storing.delete(p);
+      if (this.chains.get(key) === p) this.chains.delete(key);
+    });
+    return p;
+  }
+
+  private async store(key: string, update: StatusUpdate): Promise<void> {
+    const held = this.held.get(key);
+    if (held) {
+      this.held.set(key, mergeUpdates(held, update));
+      return;
     }
-    const stored = p
-      .catch((err: unknown) => {
-        this.log.error({ err, rowId: update.rowId, source: update.source }, 'status update could not be stored in the outbox');
-      })
-      .finally(() => this.storing.delete(stored));
-    this.storing.add(stored);
-    return stored;
+    try {
+      await this.outbox.push(update);
+    } catch (err) {
+      this.held.set(key, update);
+      this.stats.held = this.held.size;
+      this.log.error(
+        { err: (err as Error).message, rowId: update.rowId, source: update.source, held: this.held.size },
+        'status outbox unreachable: update held in memory, stored again every window',
+      );
+    }
+  }
+
+  /** Stores again what the outbox could not take before; what it takes now leaves memory. */
+  private async storeHeld(): Promise<void> {
+    const keys = [...this.held.keys()];
+    await Promise.all(
+      keys.map((key) =>
+        this.inOrder(key, async () => {
+          const u = this.held.get(key);
+          if (!u) return;
+          try {
+            await this.outbox.push(u);
+            this.held.delete(key);
+          } catch {
+            // still unreachable: kept, tried again next window (logged once below)
+          }
+        }),
+      ),
+    );
+    this.stats.held = this.held.size;
+    if (this.held.size) this.log.warn({ held: this.held.size }, 'status outbox still unreachable: updates stay held in memory');
+    else this.log.info({ stored: keys.length }, 'status outbox reachable again: held updates stored');
   }
 
   /** Starts the timed flushes (every windowMs). The timer does not keep the process alive. Idempotent. */
@@ -148,6 +201,11 @@ export class Reporter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.enqueue(() => this.drain(true));
+    if (this.held.size)
+      this.log.error(
+        { lost: this.held.size },
+        'status updates the outbox never took are lost with this process (the rows are reported again on their next change)',
+      );
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
@@ -173,6 +231,7 @@ export class Reporter {
 
   /** @param final include deferred entries (the last try before closing). */
   private async drain(final: boolean): Promise<void> {
+    if (this.held.size) await this.storeHeld();
     await Promise.all([...this.storing]);
     if (this.backend.kind === 'off') {
       if (!this.offLogged) {
