@@ -43,7 +43,7 @@ afterAll(async () => {
 interface Maker {
   name: string;
   /** a fresh, empty outbox; `again()` opens another one on the same store (another worker, or a restart) */
-  open(): { outbox: StatusOutbox; again: (opts?: { lockMs?: number }) => StatusOutbox; close: () => void };
+  open(): { outbox: StatusOutbox; again: (opts?: { lockMs?: number; maxHoldMs?: number }) => StatusOutbox; close: () => void };
 }
 
 const makers: Maker[] = [
@@ -62,12 +62,12 @@ const makers: Maker[] = [
     name: 'RedisStatusOutbox',
     open() {
       const prefix = `t${++prefixN}:outbox:`;
-      const mk = (lockMs?: number) => {
+      const mk = (o: { lockMs?: number; maxHoldMs?: number } = {}) => {
         const redis = server!.client();
         clients.push(redis);
-        return new RedisStatusOutbox({ redis, prefix, now: () => now, ...(lockMs ? { lockMs } : {}) });
+        return new RedisStatusOutbox({ redis, prefix, now: () => now, ...o });
       };
-      return { outbox: mk(), again: (o) => mk(o?.lockMs), close: () => undefined };
+      return { outbox: mk(), again: (o) => mk(o), close: () => undefined };
     },
   },
 ];
@@ -152,8 +152,9 @@ for (const m of makers) {
 describe.skipIf(missing)('RedisStatusOutbox across workers', () => {
   it('a spreadsheet claimed by one worker is not handed to another until it acks, releases or its claim expires', async () => {
     const h = makers[1]!.open();
-    const a = h.again({ lockMs: 400 });
-    const b = h.again({ lockMs: 400 });
+    // maxHoldMs = lockMs: renewals stop early, as if these workers had died soon after their peek
+    const a = h.again({ lockMs: 400, maxHoldMs: 400 });
+    const b = h.again({ lockMs: 400, maxHoldMs: 400 });
     await a.push(upd('1', { spreadsheetId: 'x' }));
     await b.push(upd('2', { spreadsheetId: 'y' }));
     const got = await a.peek(10);
@@ -165,8 +166,28 @@ describe.skipIf(missing)('RedisStatusOutbox across workers', () => {
     const d = h.again();
     expect(await d.peek(10)).toEqual([]); // y still a's, x now b's
     // a and b "die" holding y and x: after lockMs another worker gets both
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 900)); // renewals stop at maxHoldMs, the claims lapse lockMs later
     expect((await d.peek(10)).map((e) => e.update.rowId).sort()).toEqual(['2', '3']);
+  });
+
+  it('a live worker renews its claims while it sends, up to maxHoldMs', async () => {
+    const h = makers[1]!.open();
+    const [a, b] = [h.again({ lockMs: 300 }), h.again({ lockMs: 300 })];
+    await a.push(upd('1', { spreadsheetId: 'slow' }));
+    const got = await a.peek(10);
+    expect(got).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 800)); // > 2 × lockMs: renewed, still a's
+    expect(await b.peek(10)).toEqual([]);
+    await a.release(got);
+    const slow = await b.peek(10);
+    expect(slow).toHaveLength(1);
+    await b.release(slow);
+
+    const capped = h.again({ lockMs: 200, maxHoldMs: 300 });
+    await b.push(upd('2', { spreadsheetId: 'hung' }));
+    expect((await capped.peek(10)).map((e) => e.update.spreadsheetId).sort()).toEqual(['hung', 'slow']);
+    await new Promise((r) => setTimeout(r, 700)); // renewed until 300 ms, then lapsed
+    expect((await b.peek(10)).map((e) => e.update.spreadsheetId).sort()).toEqual(['hung', 'slow']);
   });
 
   it('pushes from several workers to one row coalesce into one entry, none lost', async () => {

@@ -13,6 +13,9 @@
  *                 and another worker sends its spreadsheet's updates;
  * - `P seq`       the id counter: a replaced entry gets a new id, so `ack` by id keeps a newer one.
  *
+ * While this worker is alive it renews its claims (every lockMs / 3, for at most maxHoldMs), so a
+ * slow write is never sent twice; when it dies the renewals stop and its claims lapse.
+ *
  * Coalescing reuses mergeUpdates: `push` reads the entry, merges in JavaScript, and writes with a
  * compare-and-set script on the id (retried when another push got in between).
  */
@@ -113,6 +116,15 @@ end
 return 0
 `;
 
+/** ARGV prefix, token, lockMs, then spreadsheet ids: extends the claims that are still ours. */
+const RENEW = `
+for i = 4, #ARGV do
+  local lock = ARGV[1] .. 'lock:' .. ARGV[i]
+  if redis.call('GET', lock) == ARGV[2] then redis.call('PEXPIRE', lock, ARGV[3]) end
+end
+return 0
+`;
+
 /** KEYS sids; ARGV prefix. Pending entries over every spreadsheet. */
 const SIZE = `
 local n = 0
@@ -126,11 +138,15 @@ export interface RedisOutboxOptions {
   /** key prefix; default `sheet-archiver:outbox:` */
   prefix?: string;
   /**
-   * how long a claim on a spreadsheet lasts, ms; default 60 000. A worker that dies while sending
-   * holds its spreadsheets this long; it must outlast one apply() (its retries included), or two
-   * workers could write the same rows.
+   * how long a claim on a spreadsheet lasts without renewal, ms; default 60 000: a worker that
+   * dies while sending holds its spreadsheets this long.
    */
   lockMs?: number;
+  /**
+   * stop renewing a claim after this long, ms; default 10 × lockMs: a write hung this long lets
+   * another worker take the spreadsheet over.
+   */
+  maxHoldMs?: number;
   /** clock for first-push and backoff times, ms since epoch; default Date.now */
   now?: () => number;
   /** start of the spreadsheet rotation in peek, so no spreadsheet starves; default Math.random */
@@ -149,6 +165,11 @@ export class RedisStatusOutbox implements StatusOutbox {
   private readonly peekCall: LuaCall;
   private readonly settleCall: LuaCall;
   private readonly sizeCall: LuaCall;
+  private readonly renewCall: LuaCall;
+  private readonly maxHoldMs: number;
+  /** spreadsheets this outbox has claimed → when (ms, Date.now) */
+  private readonly claimed = new Map<string, number>();
+  private renewTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: RedisOutboxOptions) {
     this.redis = opts.redis;
@@ -160,6 +181,36 @@ export class RedisStatusOutbox implements StatusOutbox {
     this.peekCall = luaCommand(this.redis, 'sheetArchiverOutboxPeek', 1, PEEK);
     this.settleCall = luaCommand(this.redis, 'sheetArchiverOutboxSettle', 1, SETTLE);
     this.sizeCall = luaCommand(this.redis, 'sheetArchiverOutboxSize', 1, SIZE);
+    this.renewCall = luaCommand(this.redis, 'sheetArchiverOutboxRenew', 0, RENEW);
+    this.maxHoldMs = Math.max(this.lockMs, Math.floor(opts.maxHoldMs ?? 10 * this.lockMs));
+  }
+
+  /** Keeps the claims alive while this process runs (the timer does not hold the process). */
+  private track(sids: Iterable<string>): void {
+    const t = Date.now();
+    for (const sid of sids) if (!this.claimed.has(sid)) this.claimed.set(sid, t);
+    if (this.claimed.size === 0 || this.renewTimer) return;
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.lockMs / 3)));
+    this.renewTimer.unref?.();
+  }
+
+  private untrack(sids: Iterable<string>): void {
+    for (const sid of sids) this.claimed.delete(sid);
+    if (this.claimed.size === 0 && this.renewTimer) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = null;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const t = Date.now();
+    const sids = [...this.claimed].filter(([, since]) => t - since < this.maxHoldMs).map(([sid]) => sid);
+    if (sids.length === 0) return;
+    try {
+      await this.renewCall([], [this.prefix, this.token, this.lockMs, ...sids]);
+    } catch {
+      // Redis away: the claims lapse, another worker (or this one, later) sends those updates
+    }
   }
 
   private get sids(): string {
@@ -206,6 +257,7 @@ export class RedisStatusOutbox implements StatusOutbox {
         tries: Number(flat[i + 2]),
         createdAt: Number(flat[i + 3]),
       });
+    this.track(out.map((e) => e.update.spreadsheetId));
     return out.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
   }
 
@@ -233,7 +285,12 @@ export class RedisStatusOutbox implements StatusOutbox {
     if (entries.length === 0) return;
     const args: (string | number)[] = [this.prefix, this.token, mode, notBefore, mode === 'release' ? 0 : entries.length];
     if (mode !== 'release') for (const e of entries) args.push(outboxKey(e.update), e.update.spreadsheetId, String(e.id));
-    args.push(...new Set(entries.map((e) => e.update.spreadsheetId)));
-    await this.settleCall([this.sids], args);
+    const sids = new Set(entries.map((e) => e.update.spreadsheetId));
+    args.push(...sids);
+    try {
+      await this.settleCall([this.sids], args);
+    } finally {
+      this.untrack(sids);
+    }
   }
 }
