@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
 import { migrate, type MigrationStep } from '../jobs/migrate.js';
+import { promised } from '../promised.js';
 import type { ArchiverEvent, EventFilter, EventType, NewEvent } from './types.js';
 
 export const EVENTS_COMPONENT = 'events';
@@ -96,18 +97,11 @@ export interface SharedEventLog extends EventLog {
 
 /** The SQLite log seen through the shared interface (each call is synchronous underneath). */
 export function sqliteEventLog(log: SqliteEventLog): EventLog {
-  const run = <T>(fn: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  };
   return {
-    append: (e) => run(() => log.append(e)),
-    since: (afterId, filter, limit) => run(() => log.since(afterId, filter, limit)),
-    lastId: () => run(() => log.lastId()),
-    count: () => run(() => log.count()),
+    append: (e) => promised(() => log.append(e)),
+    since: (afterId, filter, limit) => promised(() => log.since(afterId, filter, limit)),
+    lastId: () => promised(() => log.lastId()),
+    count: () => promised(() => log.count()),
   };
 }
 

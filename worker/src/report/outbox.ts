@@ -9,6 +9,7 @@
  * being sent keeps the newer fields and is sent next.
  */
 import type Database from 'better-sqlite3';
+import { promised } from '../promised.js';
 import type { OutboxEntry, StatusOutbox, StatusUpdate } from '../sheets/types.js';
 
 const SCHEMA = `
@@ -107,7 +108,7 @@ export class SqliteOutbox implements StatusOutbox {
    * Committed before the call returns (the promise only carries the outcome).
    */
   push(update: StatusUpdate): Promise<void> {
-    return settle(() => this.pushTx.immediate(update));
+    return promised(() => this.pushTx.immediate(update));
   }
 
   /**
@@ -115,7 +116,7 @@ export class SqliteOutbox implements StatusOutbox {
    * @param limit at most this many; @param now ms since epoch (default the clock).
    */
   peek(limit: number, now: number = this.now()): Promise<OutboxEntry[]> {
-    return settle(() =>
+    return promised(() =>
       this.peekStmt.all(now, Math.max(0, Math.floor(limit))).map((r) => ({
         id: r.id,
         update: JSON.parse(r.update_json) as StatusUpdate,
@@ -127,14 +128,14 @@ export class SqliteOutbox implements StatusOutbox {
 
   /** Removes delivered entries by id; an entry replaced by a newer push since peek has a new id and stays. */
   ack(entries: OutboxEntry[]): Promise<void> {
-    return settle(() => {
+    return promised(() => {
       if (entries.length) this.ackTx.immediate(entries.map((e) => e.id));
     });
   }
 
   /** Counts a failed try and hides the entries for `delayMs` (ms). Replaced entries are not affected. */
   defer(entries: OutboxEntry[], delayMs: number): Promise<void> {
-    return settle(() => {
+    return promised(() => {
       if (entries.length)
         this.deferTx.immediate(
           entries.map((e) => e.id),
@@ -150,15 +151,6 @@ export class SqliteOutbox implements StatusOutbox {
 
   /** Pending entries, ready or waiting. */
   size(): Promise<number> {
-    return settle(() => this.countStmt.get()!.n);
-  }
-}
-
-/** Runs synchronous SQLite work now and hands its result (or error) over as a promise. */
-function settle<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    return promised(() => this.countStmt.get()!.n);
   }
 }
