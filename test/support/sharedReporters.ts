@@ -82,7 +82,9 @@ export interface SharedWorker {
 
 /** One worker's write-back. Nothing runs until `reporter.start()`. */
 export function sharedWorker(o: SharedWorkerOptions): SharedWorker {
-  const redis = new Redis(o.redisUrl);
+  // as the worker's own client (limits/shared.ts): a command fails after 3 reconnects, not 20
+  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 3 });
+  redis.on('error', () => undefined);
   const outbox = new RedisStatusOutbox({ redis, prefix: `${o.prefix}outbox:`, lockMs: o.lockMs });
   const backend = new GoogleSheetsBackend({
     auth: googleCredentials({ accessToken: 'test-token' }).auth!,
