@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { TRACKING_COLUMNS } from '../../shared/columns.js';
 import { googleCredentials } from '../../worker/src/google/auth.js';
 import { RedisWriteBudget } from '../../worker/src/limits/redisWriteBudget.js';
+import type { WriteBudget } from '../../worker/src/limits/writeBudget.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { RedisStatusOutbox } from '../../worker/src/report/redisOutbox.js';
 import { Reporter, type ReporterOptions } from '../../worker/src/report/reporter.js';
@@ -65,6 +66,8 @@ export interface SharedWorkerOptions {
   prefix: string;
   /** the write budget; none: no limit */
   budget?: { limit: number; windowMs: number };
+  /** called with the time (ms) of each write the budget granted */
+  onGrant?: (at: number) => void;
   /** Reporter window, ms */
   windowMs: number;
   /** outbox claim expiry, ms */
@@ -98,7 +101,12 @@ export function sharedWorker(o: SharedWorkerOptions): SharedWorker {
     windowMs: o.windowMs,
     logger: silentLogger,
     ...(o.budget
-      ? { budget: new RedisWriteBudget({ redis, account: 'bench@example.iam.gserviceaccount.com', prefix: o.prefix, ...o.budget }) }
+      ? {
+          budget: recorded(
+            new RedisWriteBudget({ redis, account: 'bench@example.iam.gserviceaccount.com', prefix: o.prefix, ...o.budget }),
+            o.onGrant,
+          ),
+        }
       : {}),
     ...o.reporter,
   });
@@ -109,6 +117,20 @@ export function sharedWorker(o: SharedWorkerOptions): SharedWorker {
     async close() {
       await reporter.close();
       redis.disconnect();
+    },
+  };
+}
+
+/** The budget, telling `onGrant` when it grants a write. */
+function recorded(b: WriteBudget, onGrant?: (at: number) => void): WriteBudget {
+  if (!onGrant) return b;
+  return {
+    limit: b.limit,
+    windowMs: b.windowMs,
+    take: async () => {
+      const a = await b.take();
+      if (a.ok) onGrant(Date.now());
+      return a;
     },
   };
 }
