@@ -180,6 +180,18 @@ describe('Reporter when the outbox cannot store', () => {
     expect(await outbox.size()).toBe(0);
   });
 
+  it("asOutbox() is the outbox with the reporter's push: producers get the holding too", async () => {
+    const outbox = new FlakyOutbox(db);
+    const r = new Reporter({ backend: new FakeBackend(), outbox, logger: silentLogger });
+    const producers = r.asOutbox();
+    await expect(producers.push(upd('1'))).resolves.toBeUndefined();
+    expect(r.stats.held).toBe(1);
+    outbox.down = false;
+    await r.flush();
+    expect(await producers.size()).toBe(0);
+    expect(r.stats.delivered).toBe(1);
+  });
+
   it('keeps holding while the outbox stays away, and never rejects', async () => {
     const outbox = new FlakyOutbox(db);
     const r = new Reporter({ backend: new FakeBackend(), outbox, logger: silentLogger });

@@ -251,7 +251,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     sources,
     store: metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
-    outbox,
+    // through the reporter: an update Redis cannot take right now is held, not dropped (design §6)
+    outbox: reporter.asOutbox(),
     workRoot,
     concurrency: e.ARCHIVER_CONCURRENCY,
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
@@ -287,6 +288,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     store,
     queue,
+    // the outbox itself: a push that fails fails the erase step, which the journal retries
     outbox,
     prefix: e.ARCHIVER_PREFIX,
     abortJob: (jobId) => runner.abort(jobId),

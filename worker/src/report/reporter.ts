@@ -119,6 +119,22 @@ export class Reporter {
     return this.inOrder(key, () => this.store(key, update));
   }
 
+  /**
+   * The outbox as producers should see it (the runner, erase): its `push` is this reporter's, so
+   * an update the outbox cannot take now is held, not lost; the rest is the outbox's own.
+   */
+  asOutbox(): StatusOutbox {
+    const o = this.outbox;
+    return {
+      push: (u) => this.push(u),
+      peek: (limit, now) => o.peek(limit, now),
+      ack: (entries) => o.ack(entries),
+      defer: (entries, delayMs) => o.defer(entries, delayMs),
+      release: (entries) => o.release(entries),
+      size: () => o.size(),
+    };
+  }
+
   /** Runs `fn` after the pending pushes of `key`; never rejects. */
   private inOrder(key: string, fn: () => Promise<void>): Promise<void> {
     const p = (this.chains.get(key) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
