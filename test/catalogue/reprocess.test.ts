@@ -176,7 +176,7 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
   /** Runs a reprocess request to its end; asserts the media host saw nothing meanwhile and the sheet got nothing. */
   async function reprocess(path: string): Promise<{ body: any; jobs: JobRecord[] }> {
     const hostRequests = host.requests.length;
-    const outboxBefore = outbox.peek(1000).map((e) => e.id);
+    const outboxBefore = (await outbox.peek(1000)).map((e) => e.id);
     const res = await api.request('POST', path);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const jobs: JobRecord[] = (res.body.jobs ?? [res.body]).map((j: unknown) => JobRecordSchema.parse(j));
@@ -187,7 +187,7 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     expect(done.map((j) => [j.status, j.error])).toEqual(jobs.map(() => ['completed', null]));
     expect(host.requests.length, 'the media host saw no request during the reprocess').toBe(hostRequests);
     // a reprocess job writes nothing to the sheet: no status write-back was queued
-    expect(outbox.peek(1000).map((e) => e.id)).toEqual(outboxBefore);
+    expect((await outbox.peek(1000)).map((e) => e.id)).toEqual(outboxBefore);
     return { body: res.body, jobs: done };
   }
 

@@ -71,7 +71,7 @@ describe('cancel of a queued job', () => {
     // what the cancel route does: the event, then the kill where it runs
     events.cancelled(cancelled!);
     expect(runner.abort(job.jobId)).toBe(false); // not running here
-    const updates = outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update);
+    const updates = (await outbox.peek(10, Number.MAX_SAFE_INTEGER)).map((e) => e.update);
     expect(updates).toMatchObject([
       { rowId: '7', source: 'youtube', status: 'failed', error: { source: 'youtube', attempt: 1, category: 'cancelled' } },
     ]);

@@ -86,10 +86,7 @@ describe('cancel through the abort reason', () => {
       expect(job).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' }, files: [], attempt: 1 });
       const finished = seen.filter((e) => e.type === 'finished');
       expect(finished.map((e) => e.job.status)).toEqual(['cancelled']);
-      const row = outbox
-        .peek(10, Number.MAX_SAFE_INTEGER)
-        .map((e) => e.update)
-        .find((u) => u.rowId === '5');
+      const row = (await outbox.peek(10, Number.MAX_SAFE_INTEGER)).map((e) => e.update).find((u) => u.rowId === '5');
       expect(row).toMatchObject({ status: 'failed', error: { category: 'cancelled', attempt: 1 } });
     } finally {
       await close();

@@ -69,7 +69,7 @@ describe('Runner', () => {
       expect((await queue.get(next!.jobId))!.status).toBe('queued');
       // …and runs once the pause is over
       await until(async () => (await queue.get(next!.jobId))!.status === 'completed', 30_000);
-      const updates = outbox.peek(100, Number.MAX_SAFE_INTEGER).map((e) => e.update);
+      const updates = (await outbox.peek(100, Number.MAX_SAFE_INTEGER)).map((e) => e.update);
       expect(updates.find((u) => u.rowId === '3')).toMatchObject({
         status: 'completed',
         error: null,

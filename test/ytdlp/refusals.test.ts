@@ -104,8 +104,7 @@ describe('hostile links through the runner', () => {
       }
       expect((await queue.get(jobs[0]!.jobId))!.error!.message).toMatch(/refused a redirect to file:\/\/\/etc\/passwd/);
       expect((await queue.get(jobs[1]!.jobId))!.error!.message).toMatch(/refused a file:\/\/ URL/);
-      const lines = outbox
-        .peek(100, Number.MAX_SAFE_INTEGER)
+      const lines = (await outbox.peek(100, Number.MAX_SAFE_INTEGER))
         .map((e) => e.update)
         .filter((u) => u.status === 'failed')
         .map((u) => `${u.rowId} ${u.error?.source}#${u.error?.attempt} ${u.error?.category}`);

@@ -152,7 +152,7 @@ describe('completion through the runner, real yt-dlp', () => {
     const push = outbox.push.bind(outbox);
     outbox.push = (u) => {
       pushed.push(u);
-      push(u);
+      return push(u);
     };
     const store = new LocalStore(join(dir, 'archive'));
     const runner = new Runner({

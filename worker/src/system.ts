@@ -12,6 +12,7 @@ import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
 import { JobEvents } from './events/jobEvents.js';
 import { SqliteEventLog } from './events/log.js';
+import { RedisEventLog } from './events/redisLog.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
@@ -22,7 +23,9 @@ import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import { createJobBackend } from './jobs/index.js';
 import type { SqliteJobBackend } from './jobs/sqlite.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
+import { createWriteBudget, openSharedRedis, sheetsAccountName } from './limits/shared.js';
 import { SqliteOutbox } from './report/outbox.js';
+import { RedisStatusOutbox } from './report/redisOutbox.js';
 import { Reporter } from './report/reporter.js';
 import { runLogDir } from './runs/ids.js';
 import { RunLogs } from './runs/runLogs.js';
@@ -30,7 +33,7 @@ import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
 import { subscribeStatusWriteBack } from './sheets/projector.js';
 import { OffSheetBackend } from './sheets/off.js';
-import type { SheetBackend } from './sheets/types.js';
+import type { SheetBackend, StatusOutbox } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource, YtDlpHelperPool } from './sources/ytdlp/index.js';
 import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
@@ -61,7 +64,8 @@ export interface System {
   config: Config;
   store: ObjectStore;
   queue: SqliteJobBackend;
-  outbox: SqliteOutbox;
+  /** in queue.db, or in Redis with REDIS_URL (shared by all workers: docs/design.md §6) */
+  outbox: StatusOutbox;
   reporter: Reporter;
   backend: SheetBackend;
   google: GoogleCredentials;
@@ -170,8 +174,21 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   };
 
   const queue = createJobBackend({ kind: 'sqlite', path: opts.queuePath ?? config.queuePath, laneConcurrency: config.laneConcurrency });
-  const outbox = new SqliteOutbox(queue.db);
-  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)), { log });
+  // With REDIS_URL the status outbox and the Sheets write budget are shared by every worker (design §6).
+  const redis = e.REDIS_URL ? openSharedRedis(e.REDIS_URL, log) : null;
+  const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(queue.db);
+  const events = new JobEvents(
+    new EventBus(new SqliteEventLog(queue.db), {
+      // /v1/events on any worker shows every worker's events (design §6)
+      ...(redis
+        ? {
+            shared: new RedisEventLog({ redis }),
+            onSharedError: (err: unknown) => log.warn({ err: (err as Error).message }, 'event not added to the shared log'),
+          }
+        : {}),
+    }),
+    { log },
+  );
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
         endpoints: config.webhooks,
@@ -199,6 +216,16 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const reporter = new Reporter({
     backend: metrics ? metrics.backend(backend) : backend,
     outbox,
+    // the budget is Google's write quota: a CSV file has none
+    ...(backend.kind === 'google'
+      ? {
+          budget: createWriteBudget({
+            limit: e.ARCHIVER_SHEETS_WRITES_PER_MINUTE,
+            account: sheetsAccountName(e.GOOGLE_APPLICATION_CREDENTIALS),
+            redis,
+          }),
+        }
+      : {}),
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
     onRefused: (update, outcome) => {
@@ -291,6 +318,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     store,
     queue,
+    // the outbox itself: a push that fails fails the erase step, which the journal retries
     outbox,
     prefix: e.ARCHIVER_PREFIX,
     abortJob: (jobId) => runner.abort(jobId),
@@ -345,6 +373,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();
+      await events.bus.sharedSettled();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

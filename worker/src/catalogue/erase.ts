@@ -387,7 +387,7 @@ async function runSteps(deps: EraseDeps, start: ErasuresTable): Promise<Erasure>
     const row = JSON.parse(r.row) as ErasedRow;
     // the normal write-back: the reporter sends it with the next window (cells.ts writes the cells)
     for (const source of SOURCES as readonly SourceName[]) {
-      deps.outbox.push(projectErased({ ...row, spreadsheetId: r.spreadsheet_id, rowId: r.row_id }, source, r.note));
+      await deps.outbox.push(projectErased({ ...row, spreadsheetId: r.spreadsheet_id, rowId: r.row_id }, source, r.note));
     }
     await advance(4);
   }

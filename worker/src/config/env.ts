@@ -128,6 +128,15 @@ export const EnvSchema = z.object({
     .default(2 * 1024 * 1024),
   /** status write-back flush window, ms */
   ARCHIVER_REPORT_WINDOW_MS: z.coerce.number().int().min(10).default(2000),
+  /** values:batchUpdate calls a minute for the service account, all workers together (limits/writeBudget.ts) */
+  ARCHIVER_SHEETS_WRITES_PER_MINUTE: z.coerce
+    .number({ error: 'must be a whole number of writes a minute, e.g. 50' })
+    .int('must be a whole number of writes a minute, e.g. 50')
+    .min(1, 'must be at least 1 write a minute')
+    .max(10_000, "must be at most 10000 (Google's default quota is 60 a minute per user)")
+    .default(50),
+  /** Redis shared by all workers (docs/design.md §6): the status outbox and the Sheets write budget live there */
+  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'must be a redis://[user:password@]host:port[/db] URL'),
   ARCHIVER_STORAGE: z.enum(['local', 's3']).default('local'),
   ARCHIVER_ARCHIVE_DIR: optional,
   ARCHIVER_PREFIX: z.string().default(''),

@@ -13,8 +13,8 @@ import { PREFIX } from './names.js';
 export interface QueueGaugeSource {
   /** the queue's counts now (SqliteQueueGauges.snapshot) */
   snapshot(now: number): QueueGaugeSnapshot;
-  /** pending status updates (StatusOutbox.size) */
-  outboxSize(): number;
+  /** pending status updates (StatusOutbox.size; asynchronous for the Redis outbox) */
+  outboxSize(): number | Promise<number>;
   /** pending webhook deliveries of enabled endpoints (WebhookDispatcher.backlog); absent: no webhooks */
   webhookBacklog?(): number;
   /** lanes paused now for every worker after a rate limit (JobAdmin.lanePauses) */
@@ -103,8 +103,9 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     name: `${PREFIX}outbox_backlog`,
     help: 'Status updates waiting in the outbox to be written to the sheet',
     registers,
-    collect() {
-      this.set(src.outboxSize());
+    // prom-client awaits an asynchronous collect
+    async collect() {
+      this.set(await src.outboxSize());
     },
   });
 

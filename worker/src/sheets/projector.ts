@@ -9,7 +9,7 @@ import type { ErrorLine } from '../../../shared/errors.js';
 import { sheetStatusOf, type JobRecord } from '../../../shared/schemas.js';
 import type { EventBus } from '../events/bus.js';
 import type { JobEvents, JobLifecycleEvent } from '../events/jobEvents.js';
-import type { StatusOutbox, StatusUpdate } from './types.js';
+import type { StatusUpdate } from './types.js';
 
 /** ISO 8601 UTC without milliseconds, e.g. 2026-11-21T09:15:02Z (design §1). */
 export function isoSeconds(ms = Date.now()): string {
@@ -94,16 +94,17 @@ export function projectErased(
 
 /**
  * The status write-back's subscription: every lifecycle event that changes cells is pushed to
- * the outbox (the reporter sends it with the next window).
+ * the reporter (Reporter.push: stored in the outbox, sent with the next window; it never rejects,
+ * an update the outbox cannot take now is held and stored later).
  * @returns the unsubscribe function.
  */
 export function subscribeStatusWriteBack(
   events: JobEvents<EventBus | null>,
-  outbox: Pick<StatusOutbox, 'push'>,
+  outbox: { push(update: StatusUpdate): Promise<void> | void },
   now: () => number = Date.now,
 ): () => void {
   return events.on((e) => {
     const update = projectStatus(e, now());
-    if (update) outbox.push(update);
+    if (update) void outbox.push(update);
   });
 }
