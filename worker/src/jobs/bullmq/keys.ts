@@ -1,0 +1,57 @@
+/**
+ * The Redis key layout of the BullMQ backend (docs/design.md §6). BullMQ keeps its own keys
+ * under `<prefix>:lane-<lane>:*` (one queue per lane); this backend's own keys live under
+ * `<prefix>:jobs:*`, a name no lane queue can take:
+ *
+ * - `jobs:rec:<jobId>`   hash: `j` the stored job (JSON, see stored.ts), `s` its creation seq
+ * - `jobs:seq`           counter handing out creation seqs
+ * - `jobs:idx`           sorted set of every job id by seq (list paging)
+ * - `jobs:st:<status>`   sorted set of the job ids in one status, by seq (status filter)
+ * - `jobs:stats`         hash of counters: `s:<status>`, `k:<kind>`, `dsum`/`dn` (durations)
+ * - `jobs:idem:<key>`    the open job of an idempotency key (design §3); gone once it finishes
+ * - `jobs:lanes`         set of every lane ever used
+ * - `jobs:pause:<lane>`  `<untilMs>|<reason>` with a PX expiry: the lane resumes by itself
+ * - `jobs:pending`       sorted set of job ids whose BullMQ job may not have been added yet
+ *
+ * The scripts build keys from the prefix, so the layout is for one Redis (no Cluster slots).
+ */
+
+/** Key names for one prefix. */
+export class Keys {
+  readonly base: string;
+  constructor(readonly prefix: string) {
+    this.base = `${prefix}:jobs:`;
+  }
+  rec(jobId: string): string {
+    return `${this.base}rec:${jobId}`;
+  }
+  idem(key: string): string {
+    return `${this.base}idem:${key}`;
+  }
+  status(status: string): string {
+    return `${this.base}st:${status}`;
+  }
+  pause(lane: string): string {
+    return `${this.base}pause:${lane}`;
+  }
+  get stats(): string {
+    return `${this.base}stats`;
+  }
+  get idx(): string {
+    return `${this.base}idx`;
+  }
+  get lanes(): string {
+    return `${this.base}lanes`;
+  }
+  get pending(): string {
+    return `${this.base}pending`;
+  }
+}
+
+/**
+ * The BullMQ queue name of a lane: `lane-` + the lane URI-encoded, because BullMQ refuses `:` in
+ * queue names and a host lane is `host:port`.
+ */
+export function queueNameOf(lane: string): string {
+  return `lane-${encodeURIComponent(lane)}`;
+}

@@ -1,0 +1,116 @@
+/**
+ * The Lua scripts of the BullMQ backend's own keys (keys.ts). Each runs atomically in Redis, so
+ * an idempotent enqueue cannot race another worker's (design §3) and a job's record, its status
+ * indexes, counters and idempotency key always change together. ioredis sends them by EVALSHA.
+ */
+import type { Redis } from 'ioredis';
+
+/**
+ * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 5 values:
+ * idempotency key, job id, lane, kind, stored JSON. Per job answers 0 when created, else the id
+ * of the open job holding the key (one earlier in the same call included).
+ */
+const ENQUEUE = `
+local base = ARGV[1]
+local now = ARGV[2]
+local out = {}
+for i = 3, #ARGV, 5 do
+  local idem = base .. 'idem:' .. ARGV[i]
+  local id = ARGV[i + 1]
+  local open = redis.call('GET', idem)
+  if open then
+    out[#out + 1] = open
+  else
+    local seq = redis.call('INCR', base .. 'seq')
+    redis.call('SET', idem, id)
+    redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 4], 's', seq)
+    redis.call('ZADD', base .. 'idx', seq, id)
+    redis.call('ZADD', base .. 'st:queued', seq, id)
+    redis.call('HINCRBY', base .. 'stats', 's:queued', 1)
+    redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 3], 1)
+    redis.call('SADD', base .. 'lanes', ARGV[i + 2])
+    redis.call('ZADD', base .. 'pending', now, id)
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+
+/**
+ * commit (compare-and-set of one job): KEYS[1] rec, KEYS[2] stats, KEYS[3] idem key, KEYS[4] pending.
+ * ARGV: 1 the JSON read before, 2 the new JSON, 3 old status, 4 new status, 5 job id, 6 key base,
+ * 7 idempotency: `set` (the job reopens: fails with the twin's id when another job holds the key),
+ * `clear` (it finished) or ``, 8 a completed job's duration in ms or ``, 9 now when the job needs
+ * a fresh BullMQ job (goes to `pending`) or ``.
+ * Answers 1 when written, 0 when the job changed meanwhile (read again), or the twin's id.
+ */
+const COMMIT = `
+if redis.call('HGET', KEYS[1], 'j') ~= ARGV[1] then return 0 end
+local id = ARGV[5]
+if ARGV[7] == 'set' then
+  local t = redis.call('GET', KEYS[3])
+  if t and t ~= id then return t end
+  redis.call('SET', KEYS[3], id)
+elseif ARGV[7] == 'clear' then
+  if redis.call('GET', KEYS[3]) == id then redis.call('DEL', KEYS[3]) end
+end
+redis.call('HSET', KEYS[1], 'j', ARGV[2])
+if ARGV[3] ~= ARGV[4] then
+  local seq = redis.call('HGET', KEYS[1], 's')
+  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[3], -1)
+  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[4], 1)
+  redis.call('ZREM', ARGV[6] .. 'st:' .. ARGV[3], id)
+  redis.call('ZADD', ARGV[6] .. 'st:' .. ARGV[4], seq, id)
+end
+if ARGV[8] ~= '' then
+  redis.call('HINCRBY', KEYS[2], 'dsum', ARGV[8])
+  redis.call('HINCRBY', KEYS[2], 'dn', 1)
+end
+if ARGV[9] ~= '' then redis.call('ZADD', KEYS[4], ARGV[9], id) end
+return 1
+`;
+
+/**
+ * pauseLane: KEYS[1] pause key, KEYS[2] lanes set; ARGV untilMs, now, reason, lane. A later pause
+ * extends, an earlier one is ignored; the key's PX makes the lane resume by itself. Answers 1 when set.
+ */
+const PAUSE_LANE = `
+local untilMs = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+if untilMs <= now then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(string.match(v, '^(%d+)')) >= untilMs then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', untilMs - now)
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+`;
+
+/** lanes: KEYS[1] lanes set, ARGV[1] pause key prefix. Answers [lane, pause value or '', …]. */
+const LANES = `
+local out = {}
+for _, lane in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  out[#out + 1] = lane
+  out[#out + 1] = redis.call('GET', ARGV[1] .. lane) or ''
+end
+return out
+`;
+
+/** The scripts as methods of a client (ioredis defineCommand). */
+export interface ScriptClient extends Redis {
+  saEnqueue(...args: string[]): Promise<(0 | string)[]>;
+  saCommit(k1: string, k2: string, k3: string, k4: string, ...args: string[]): Promise<0 | 1 | string>;
+  saPauseLane(k1: string, k2: string, ...args: string[]): Promise<0 | 1>;
+  saLanes(k1: string, pausePrefix: string): Promise<string[]>;
+}
+
+/** Registers the scripts on `redis` (idempotent) and returns it typed with them. */
+export function withScripts(redis: Redis): ScriptClient {
+  const c = redis as ScriptClient;
+  if (typeof c.saEnqueue !== 'function') {
+    redis.defineCommand('saEnqueue', { numberOfKeys: 0, lua: ENQUEUE });
+    redis.defineCommand('saCommit', { numberOfKeys: 4, lua: COMMIT });
+    redis.defineCommand('saPauseLane', { numberOfKeys: 2, lua: PAUSE_LANE });
+    redis.defineCommand('saLanes', { numberOfKeys: 1, lua: LANES });
+  }
+  return c;
+}
