@@ -21,7 +21,7 @@ import { newJobId } from '../ids.js';
 import { decodeCursor, encodeCursor } from '../sqliteRows.js';
 import type { EnqueueResult, JobBackend, JobFilter, JobPage, JobStats, LanePause, Lease, NewJob, RetryDecision } from '../types.js';
 import { fastClient, guarded, redisOptionsOf } from './connection.js';
-import { Keys } from './keys.js';
+import { Keys, queueNameOf } from './keys.js';
 import { LaneQueues } from './laneQueues.js';
 import { withScripts, type ScriptClient } from './scripts.js';
 import { LEASED, isLeased, isOpen, newStoredJob, nextBullId, union, PRIORITY_MANUAL, type StoredJob } from './stored.js';
@@ -76,7 +76,6 @@ export class BullMqJobBackend implements JobBackend {
   /** BullMQ jobs this process holds, so completing them needs no extra read */
   private readonly held = new Map<string, Job>();
   private lastRepair = 0;
-  private turn = 0;
 
   constructor(opts: BullMqBackendOptions) {
     const prefix = opts.prefix ?? 'sa';
@@ -158,7 +157,14 @@ export class BullMqJobBackend implements JobBackend {
       if (jobs.length === 0) return [];
       const now = Date.now();
       const stored = jobs.map((j) => newStoredJob(j, newJobId(now), now));
-      const args = stored.flatMap((s) => [s.r.idempotencyKey, s.r.jobId, s.r.lane!, s.r.kind ?? 'archive', JSON.stringify(s)]);
+      const args = stored.flatMap((s) => [
+        s.r.idempotencyKey,
+        s.r.jobId,
+        s.r.lane!,
+        queueNameOf(s.r.lane!),
+        s.r.kind ?? 'archive',
+        JSON.stringify(s),
+      ]);
       const answers = await this.redis.saEnqueue(this.keys.base, String(now), ...args);
       const mine = new Map(stored.map((s) => [s.r.jobId, s]));
       const created = stored.filter((_, i) => answers[i] === 0);
@@ -222,16 +228,22 @@ export class BullMqJobBackend implements JobBackend {
 
   // ---------------------------------------------------------------- consumer
 
-  /** See JobConsumer.lease. Lanes are tried in turn (paused ones skipped; a lane at its cap yields nothing). */
+  /**
+   * See JobConsumer.lease. Lanes are tried in the order of their next job (scripts.ts LANES), so
+   * the contract's order holds across lanes; paused lanes are skipped, a lane at its cap yields nothing.
+   */
   lease(owner: string, leaseMs: number): Promise<Lease | null> {
     if (!owner) return Promise.reject(new QueueError('invalid_argument', 'lease owner must not be empty', { field: 'owner' }));
-    if (!(leaseMs > 0)) return Promise.reject(new QueueError('invalid_argument', `leaseMs must be > 0, got ${leaseMs}`, { field: 'leaseMs' }));
+    if (!(leaseMs > 0))
+      return Promise.reject(new QueueError('invalid_argument', `leaseMs must be > 0, got ${leaseMs}`, { field: 'leaseMs' }));
     return this.run('lease', async () => {
       await this.repairPending();
       const now = Date.now();
-      const lanes = (await this.laneStates()).filter((l) => !l.pause || l.pause.untilMs <= now).map((l) => l.lane);
-      const start = this.turn++ % Math.max(1, lanes.length);
-      for (const lane of [...lanes.slice(start), ...lanes.slice(0, start)]) {
+      const lanes = (await this.laneStates())
+        .filter((l) => l.order >= 0 && (!l.pause || l.pause.untilMs <= now))
+        .sort((a, b) => a.order - b.order)
+        .map((l) => l.lane);
+      for (const lane of lanes) {
         const { worker, lockMs } = await this.lanes.worker(lane, leaseMs);
         for (;;) {
           const job = await worker.getNextJob(owner, { block: false });
@@ -258,11 +270,21 @@ export class BullMqJobBackend implements JobBackend {
       }
       const n = isLeased(s.r.status) ? s.n + 1 : s.n;
       if (n > this.maxReclaims) {
-        const error: JobError = { category: 'system', message: `worker lost the job ${s.n} times (lease expired; last holder ${s.o ?? '?'})` };
+        const error: JobError = {
+          category: 'system',
+          message: `worker lost the job ${s.n} times (lease expired; last holder ${s.o ?? '?'})`,
+        };
         const r: JobRecord = { ...s.r, status: 'failed', error, progress: null, finishedAt: iso, updatedAt: iso, nextRunAt: null };
         return { write: { ...s, r, o: null, x: null }, idem: 'clear', value: 'reclaimed_too_often' };
       }
-      const r: JobRecord = { ...s.r, status: 'downloading', progress: null, nextRunAt: null, startedAt: s.r.startedAt ?? iso, updatedAt: iso };
+      const r: JobRecord = {
+        ...s.r,
+        status: 'downloading',
+        progress: null,
+        nextRunAt: null,
+        startedAt: s.r.startedAt ?? iso,
+        updatedAt: iso,
+      };
       return { write: { ...s, r, o: owner, x: now + leaseMs, n }, value: 'ok' };
     });
     if (outcome === 'stale') {
@@ -392,11 +414,23 @@ export class BullMqJobBackend implements JobBackend {
       const iso = new Date().toISOString();
       const done = await this.update(jobId, (cur) => {
         const s = this.heldBy(jobId, cur, owner, true);
-        const base: JobRecord = { ...s.r, files: union(s.r.files, partial?.files), mediaIds: union(s.r.mediaIds, partial?.mediaIds), updatedAt: iso };
+        const base: JobRecord = {
+          ...s.r,
+          files: union(s.r.files, partial?.files),
+          mediaIds: union(s.r.mediaIds, partial?.mediaIds),
+          updatedAt: iso,
+        };
         let next: StoredJob;
         if (s.r.status === 'cancelled') next = { ...s, r: base, o: null, x: null };
         else if (decision.action === 'retry') {
-          const r: JobRecord = { ...base, status: 'retrying', attempt: s.r.attempt + 1, error, progress: null, nextRunAt: new Date(decision.atMs).toISOString() };
+          const r: JobRecord = {
+            ...base,
+            status: 'retrying',
+            attempt: s.r.attempt + 1,
+            error,
+            progress: null,
+            nextRunAt: new Date(decision.atMs).toISOString(),
+          };
           next = { ...s, r, o: null, x: null, n: 0 };
         } else {
           const r: JobRecord = { ...base, status: 'failed', error, progress: null, nextRunAt: null, finishedAt: iso };
@@ -433,19 +467,29 @@ export class BullMqJobBackend implements JobBackend {
   /** See JobConsumer.pauseLane. */
   pauseLane(pause: LanePause): Promise<void> {
     return this.run('pauseLane', async () => {
-      await this.redis.saPauseLane(this.keys.pause(pause.lane), this.keys.lanes, String(Math.floor(pause.untilMs)), String(Date.now()), pause.reason, pause.lane);
+      await this.redis.saPauseLane(
+        this.keys.pause(pause.lane),
+        this.keys.lanes,
+        String(Math.floor(pause.untilMs)),
+        String(Date.now()),
+        pause.reason,
+        pause.lane,
+        queueNameOf(pause.lane),
+      );
     });
   }
 
-  /** Every known lane and its pause (null when running). */
-  private async laneStates(): Promise<{ lane: string; pause: LanePause | null }[]> {
-    const flat = await this.redis.saLanes(this.keys.lanes, this.keys.pause(''));
-    const out: { lane: string; pause: LanePause | null }[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
+  /** Every known lane, its pause (null when running) and the order of its next job (-1: none; see scripts.ts LANES). */
+  private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: number }[]> {
+    const k = this.keys;
+    const flat = await this.redis.saLanes(k.lanes, k.pause(''), `${k.prefix}:`, k.rec(''), String(Date.now()));
+    const out: { lane: string; pause: LanePause | null; order: number }[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
       const lane = flat[i]!;
       const v = flat[i + 1]!;
       const bar = v.indexOf('|');
-      out.push({ lane, pause: v && bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null });
+      const pause = v && bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
+      out.push({ lane, pause, order: Number(flat[i + 2]) });
     }
     return out.sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
   }
@@ -464,7 +508,9 @@ export class BullMqJobBackend implements JobBackend {
       if (filter.cursor !== undefined && filter.cursor !== '') {
         const seq = decodeCursor(filter.cursor);
         if (seq === null)
-          throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', { field: 'cursor' });
+          throw new QueueError('invalid_argument', 'cursor: not a cursor this queue returned (use nextCursor as given)', {
+            field: 'cursor',
+          });
         max = `(${seq}`;
       }
       const key = filter.status ? this.keys.status(filter.status) : this.keys.idx;
@@ -529,7 +575,10 @@ export class BullMqJobBackend implements JobBackend {
         if (cur.r.status !== 'failed' && cur.r.status !== 'cancelled')
           throw new QueueError('conflict', `job ${jobId} is ${cur.r.status}; only failed or cancelled jobs can be retried`);
         if (cur.r.attempt + 1 > MAX_MANUAL_ATTEMPTS)
-          throw new QueueError('attempts_exhausted', `job ${jobId} has used ${cur.r.attempt} attempts; the limit is ${MAX_MANUAL_ATTEMPTS}`);
+          throw new QueueError(
+            'attempts_exhausted',
+            `job ${jobId} has used ${cur.r.attempt} attempts; the limit is ${MAX_MANUAL_ATTEMPTS}`,
+          );
         const r: JobRecord = {
           ...cur.r,
           status: 'queued',
@@ -562,7 +611,11 @@ export class BullMqJobBackend implements JobBackend {
       });
       if (!res) return null;
       // a job leased meanwhile stays in BullMQ's active list: its claim sees it cancelled and drops it
-      if (res.waiting) await this.lanes.queue(res.s.r.lane!).remove(res.s.b).catch(() => 0);
+      if (res.waiting)
+        await this.lanes
+          .queue(res.s.r.lane!)
+          .remove(res.s.b)
+          .catch(() => 0);
       return res.s.r;
     });
   }

@@ -23,7 +23,9 @@ export function redisOptionsOf(url: string): RedisOptions {
     throw new QueueError('invalid_argument', 'REDIS_URL is not a URL (expected redis://host:port)', { field: 'REDIS_URL' });
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new QueueError('invalid_argument', `REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`, { field: 'REDIS_URL' });
+    throw new QueueError('invalid_argument', `REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`, {
+      field: 'REDIS_URL',
+    });
   const db = u.pathname.replace(/^\//, '');
   return {
     host: u.hostname || '127.0.0.1',
@@ -51,7 +53,9 @@ export function fastClient(url: string, commandTimeoutMs: number): Redis {
 function isConnectionError(err: unknown, client: Redis): boolean {
   if (client.status !== 'ready') return true;
   const m = err instanceof Error ? err.message : String(err);
-  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries|timed out after/i.test(m);
+  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries|timed out after/i.test(
+    m,
+  );
 }
 
 /**

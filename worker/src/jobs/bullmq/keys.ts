@@ -9,7 +9,7 @@
  * - `jobs:st:<status>`   sorted set of the job ids in one status, by seq (status filter)
  * - `jobs:stats`         hash of counters: `s:<status>`, `k:<kind>`, `dsum`/`dn` (durations)
  * - `jobs:idem:<key>`    the open job of an idempotency key (design §3); gone once it finishes
- * - `jobs:lanes`         set of every lane ever used
+ * - `jobs:lanes`         hash: every lane ever used → its BullMQ queue name
  * - `jobs:pause:<lane>`  `<untilMs>|<reason>` with a PX expiry: the lane resumes by itself
  * - `jobs:pending`       sorted set of job ids whose BullMQ job may not have been added yet
  *

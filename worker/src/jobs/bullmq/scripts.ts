@@ -7,14 +7,14 @@ import type { Redis } from 'ioredis';
 
 /**
  * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 5 values:
- * idempotency key, job id, lane, kind, stored JSON. Per job answers 0 when created, else the id
+ * idempotency key, job id, lane, lane queue name, kind, stored JSON. Per job answers 0 when created, else the id
  * of the open job holding the key (one earlier in the same call included).
  */
 const ENQUEUE = `
 local base = ARGV[1]
 local now = ARGV[2]
 local out = {}
-for i = 3, #ARGV, 5 do
+for i = 3, #ARGV, 6 do
   local idem = base .. 'idem:' .. ARGV[i]
   local id = ARGV[i + 1]
   local open = redis.call('GET', idem)
@@ -23,12 +23,12 @@ for i = 3, #ARGV, 5 do
   else
     local seq = redis.call('INCR', base .. 'seq')
     redis.call('SET', idem, id)
-    redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 4], 's', seq)
+    redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq)
     redis.call('ZADD', base .. 'idx', seq, id)
     redis.call('ZADD', base .. 'st:queued', seq, id)
     redis.call('HINCRBY', base .. 'stats', 's:queued', 1)
-    redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 3], 1)
-    redis.call('SADD', base .. 'lanes', ARGV[i + 2])
+    redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1)
+    redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3])
     redis.call('ZADD', base .. 'pending', now, id)
     out[#out + 1] = 0
   end
@@ -71,7 +71,7 @@ return 1
 `;
 
 /**
- * pauseLane: KEYS[1] pause key, KEYS[2] lanes set; ARGV untilMs, now, reason, lane. A later pause
+ * pauseLane: KEYS[1] pause key, KEYS[2] lanes hash; ARGV untilMs, now, reason, lane, lane queue name. A later pause
  * extends, an earlier one is ignored; the key's PX makes the lane resume by itself. Answers 1 when set.
  */
 const PAUSE_LANE = `
@@ -81,16 +81,46 @@ if untilMs <= now then return 0 end
 local v = redis.call('GET', KEYS[1])
 if v and tonumber(string.match(v, '^(%d+)')) >= untilMs then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', untilMs - now)
-redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
 return 1
 `;
 
-/** lanes: KEYS[1] lanes set, ARGV[1] pause key prefix. Answers [lane, pause value or '', …]. */
+/**
+ * lanes: KEYS[1] lanes hash (lane → BullMQ queue name); ARGV[1] pause key prefix, ARGV[2] BullMQ
+ * key prefix (`<prefix>:`), ARGV[3] record key prefix, ARGV[4] now. Answers [lane, pause value or
+ * '', order, …], where order says what the lane's next job is, so lease() can take the lanes in
+ * the contract's order across lanes: 0 a job at the front of BullMQ's wait list (an expired lease,
+ * a released job), then priority × 1e15 + creation seq of the head of the prioritized set (manual
+ * retries, then the oldest job), 3e15 a due delayed job (a retry), -1 nothing to take.
+ * It reads BullMQ's own keys (wait, prioritized, delayed, job hash) without changing them.
+ */
 const LANES = `
 local out = {}
-for _, lane in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+local lanes = redis.call('HGETALL', KEYS[1])
+local dueMax = (tonumber(ARGV[4]) + 1) * 4096 - 1
+for i = 1, #lanes, 2 do
+  local lane = lanes[i]
+  local qk = ARGV[2] .. lanes[i + 1] .. ':'
+  local order = -1
+  if redis.call('LLEN', qk .. 'wait') > 0 then
+    order = 0
+  else
+    local head = redis.call('ZRANGE', qk .. 'prioritized', 0, 0, 'WITHSCORES')
+    if head[1] then
+      local seq = 0
+      local data = redis.call('HGET', qk .. head[1], 'data')
+      if data then
+        local ok, d = pcall(cjson.decode, data)
+        if ok and type(d) == 'table' and d.jobId then seq = tonumber(redis.call('HGET', ARGV[3] .. d.jobId, 's')) or 0 end
+      end
+      order = math.floor(tonumber(head[2]) / 4294967296) * 1e15 + seq
+    elseif redis.call('ZRANGEBYSCORE', qk .. 'delayed', 0, dueMax, 'LIMIT', 0, 1)[1] then
+      order = 3e15
+    end
+  end
   out[#out + 1] = lane
   out[#out + 1] = redis.call('GET', ARGV[1] .. lane) or ''
+  out[#out + 1] = string.format('%.0f', order)
 end
 return out
 `;
@@ -100,7 +130,7 @@ export interface ScriptClient extends Redis {
   saEnqueue(...args: string[]): Promise<(0 | string)[]>;
   saCommit(k1: string, k2: string, k3: string, k4: string, ...args: string[]): Promise<0 | 1 | string>;
   saPauseLane(k1: string, k2: string, ...args: string[]): Promise<0 | 1>;
-  saLanes(k1: string, pausePrefix: string): Promise<string[]>;
+  saLanes(k1: string, pausePrefix: string, bullPrefix: string, recPrefix: string, now: string): Promise<string[]>;
 }
 
 /** Registers the scripts on `redis` (idempotent) and returns it typed with them. */

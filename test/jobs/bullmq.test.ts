@@ -1,0 +1,89 @@
+/**
+ * The BullMQ backend (worker/src/jobs/bullmq/) against a real redis-server started here: the
+ * shared JobBackend contract with two backend instances on one Redis for the cross-worker cases,
+ * then Redis killed (-9) and restarted under it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isQueueError } from '../../worker/src/jobs/errors.js';
+import { BullMqJobBackend, createBullMqBackend } from '../../worker/src/jobs/bullmq/index.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
+import { describeJobBackendContract } from './contract.js';
+import { newJob } from './helpers.js';
+
+const missing = redisUnavailable();
+if (missing) console.warn(`bullmq tests skipped: ${missing}`);
+
+describe.skipIf(missing !== null)('BullMQ backend', () => {
+  let redis: RedisHandle;
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.remove();
+  });
+
+  // each test its own key prefix on the one server: a fresh store without a restart
+  describeJobBackendContract('bullmq', async () => {
+    const prefix = `t${++n}`;
+    return {
+      open: (opts) => createBullMqBackend({ url: redis.url, prefix, stalledIntervalMs: 100, ...opts }),
+      reclaimSlackMs: 600,
+      close: async () => undefined,
+    };
+  });
+
+  it('a bad REDIS_URL is invalid_argument naming REDIS_URL', () => {
+    let err: unknown;
+    try {
+      new BullMqJobBackend({ url: 'http://nope' });
+    } catch (e) {
+      err = e;
+    }
+    expect(isQueueError(err, 'invalid_argument') && err.field).toBe('REDIS_URL');
+  });
+
+  it('Redis killed -9 and restarted mid-run: calls reject unavailable quickly, then every accepted job is there', async () => {
+    const b = await createBullMqBackend({ url: redis.url, prefix: 'crash', stalledIntervalMs: 100, commandTimeoutMs: 1000 });
+    try {
+      const accepted = (await b.enqueue(Array.from({ length: 20 }, () => newJob()))).map((r) => r.job.jobId);
+      const l = await b.lease('w', 60_000);
+      await b.complete(l!.job.jobId, 'w', { files: ['k/1'], mediaIds: ['1'] });
+      await redis.kill9();
+      expect(await b.ping()).toBe(false);
+      for (const call of [
+        () => b.enqueue([newJob()]),
+        () => b.lease('w', 1000),
+        () => b.stats(),
+        () => b.get(accepted[1]!),
+        () => b.list({}),
+      ]) {
+        const t0 = Date.now();
+        const err = await call().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(isQueueError(err, 'unavailable'), String(err)).toBe(true);
+        expect(Date.now() - t0).toBeLessThan(1500);
+      }
+      await redis.restart();
+      const end = Date.now() + 15_000;
+      while (!(await b.ping()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      expect(await b.ping()).toBe(true);
+      const jobs = (await b.list({ limit: 500 })).jobs;
+      expect(jobs.map((j) => j.jobId).sort()).toEqual([...accepted].sort());
+      expect((await b.get(l!.job.jobId))!.status).toBe('completed');
+      // the rest still run, each exactly once
+      const ran = new Set<string>();
+      for (let x = await b.lease('w', 60_000); x; x = await b.lease('w', 60_000)) {
+        expect(ran.has(x.job.jobId)).toBe(false);
+        ran.add(x.job.jobId);
+        await b.complete(x.job.jobId, 'w', { files: [], mediaIds: [] });
+      }
+      expect(ran.size).toBe(19);
+      expect((await b.stats()).byStatus.completed).toBe(20);
+    } finally {
+      await b.close();
+    }
+  });
+});
