@@ -24,7 +24,7 @@ import { fastClient, guarded, redisOptionsOf } from './connection.js';
 import { Keys, queueNameOf } from './keys.js';
 import { LaneQueues } from './laneQueues.js';
 import { withScripts, type ScriptClient } from './scripts.js';
-import { LEASED, isLeased, isOpen, newStoredJob, nextBullId, union, PRIORITY_MANUAL, type StoredJob } from './stored.js';
+import { OPEN, isLeased, isOpen, newStoredJob, nextBullId, union, PRIORITY_MANUAL, type StoredJob } from './stored.js';
 
 export interface BullMqBackendOptions {
   /** `redis://host:port[/db]` (REDIS_URL) */
@@ -65,6 +65,13 @@ interface Plan<T> {
 
 type Outcome = 'ok' | 'stale' | 'later' | 'reclaimed_too_often';
 
+/** A stored job as read: its JSON (the compare-and-set's expected value), its seq, and parsed. */
+interface Current {
+  raw: string;
+  seq: string;
+  s: StoredJob;
+}
+
 export class BullMqJobBackend implements JobBackend {
   readonly kind = 'bullmq' as const;
   private readonly redis: ScriptClient;
@@ -76,6 +83,8 @@ export class BullMqJobBackend implements JobBackend {
   /** BullMQ jobs this process holds, so completing them needs no extra read */
   private readonly held = new Map<string, Job>();
   private lastRepair = 0;
+  /** lanes this process has seen in `jobs:lanes` (enqueue then skips writing them) */
+  private readonly knownLanes = new Set<string>();
 
   constructor(opts: BullMqBackendOptions) {
     const prefix = opts.prefix ?? 'sa';
@@ -110,9 +119,9 @@ export class BullMqJobBackend implements JobBackend {
     return guarded(this.redis, what, this.timeoutMs, fn);
   }
 
-  private async read(jobId: string): Promise<{ raw: string; s: StoredJob } | null> {
-    const raw = await this.redis.hget(this.keys.rec(jobId), 'j');
-    return raw === null ? null : { raw, s: JSON.parse(raw) as StoredJob };
+  private async read(jobId: string): Promise<Current | null> {
+    const [raw, seq] = await this.redis.hmget(this.keys.rec(jobId), 'j', 's');
+    return raw ? { raw, seq: seq ?? '0', s: JSON.parse(raw) as StoredJob } : null;
   }
 
   /**
@@ -120,9 +129,9 @@ export class BullMqJobBackend implements JobBackend {
    * changed in between (another worker, a cancel), reads and decides again.
    * @throws QueueError 'conflict' when the plan reopens a job whose idempotency key another open job holds
    */
-  private async update<T>(jobId: string, plan: (s: StoredJob | null) => Plan<T>): Promise<T> {
+  private async update<T>(jobId: string, plan: (s: StoredJob | null) => Plan<T>, first?: Current): Promise<T> {
     for (let i = 0; i < 20; i++) {
-      const cur = await this.read(jobId);
+      const cur = i === 0 && first ? first : await this.read(jobId);
       const p = plan(cur ? cur.s : null);
       if (!p.write || !cur) return p.value;
       const next = JSON.stringify(p.write);
@@ -141,6 +150,7 @@ export class BullMqJobBackend implements JobBackend {
         p.idem ?? '',
         p.durationMs === undefined ? '' : String(Math.max(0, Math.round(p.durationMs))),
         p.pending ? String(Date.now()) : '',
+        cur.seq,
       );
       if (res === 1) return p.value;
       if (typeof res === 'string' && res !== '0')
@@ -262,6 +272,7 @@ export class BullMqJobBackend implements JobBackend {
     const now = Date.now();
     const iso = new Date(now).toISOString();
     let due = 0;
+    let leased: JobRecord | null = null;
     const outcome = await this.update<Outcome>(jobId, (s) => {
       if (!s || s.b !== job.id || !isOpen(s.r.status)) return { write: null, value: 'stale' };
       if (s.r.status === 'retrying' && s.r.nextRunAt && Date.parse(s.r.nextRunAt) > now + 50) {
@@ -285,6 +296,7 @@ export class BullMqJobBackend implements JobBackend {
         startedAt: s.r.startedAt ?? iso,
         updatedAt: iso,
       };
+      leased = r;
       return { write: { ...s, r, o: owner, x: now + leaseMs, n }, value: 'ok' };
     });
     if (outcome === 'stale') {
@@ -301,8 +313,7 @@ export class BullMqJobBackend implements JobBackend {
     }
     if (leaseMs !== lockMs) await job.extendLock(owner, leaseMs);
     this.held.set(jobId, job);
-    const cur = await this.read(jobId);
-    return { job: cur!.s.r, owner, leaseExpiresAt: now + leaseMs };
+    return { job: leased!, owner, leaseExpiresAt: now + leaseMs };
   }
 
   /** The BullMQ job of a stored job: the one this process fetched, else read from Redis. */
@@ -326,12 +337,16 @@ export class BullMqJobBackend implements JobBackend {
       }
       if (progress === undefined) return 'ok';
       const iso = new Date().toISOString();
-      return this.update(jobId, (s) => {
-        if (!s || s.o !== owner) return { write: null, value: 'lost' as const };
-        if (s.r.status === 'cancelled') return { write: null, value: 'cancelled' as const };
-        if (!isLeased(s.r.status)) return { write: null, value: 'lost' as const };
-        return { write: { ...s, r: { ...s.r, progress, updatedAt: iso }, x: Date.now() + leaseMs }, value: 'ok' as const };
-      });
+      return this.update(
+        jobId,
+        (s) => {
+          if (!s || s.o !== owner) return { write: null, value: 'lost' as const };
+          if (s.r.status === 'cancelled') return { write: null, value: 'cancelled' as const };
+          if (!isLeased(s.r.status)) return { write: null, value: 'lost' as const };
+          return { write: { ...s, r: { ...s.r, progress, updatedAt: iso }, x: Date.now() + leaseMs }, value: 'ok' as const };
+        },
+        cur,
+      );
     });
   }
 
@@ -468,7 +483,6 @@ export class BullMqJobBackend implements JobBackend {
   pauseLane(pause: LanePause): Promise<void> {
     return this.run('pauseLane', async () => {
       await this.redis.saPauseLane(
-        this.keys.pause(pause.lane),
         this.keys.lanes,
         String(Math.floor(pause.untilMs)),
         String(Date.now()),
@@ -482,7 +496,7 @@ export class BullMqJobBackend implements JobBackend {
   /** Every known lane, its pause (null when running) and the order of its next job (-1: none; see scripts.ts LANES). */
   private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: number }[]> {
     const k = this.keys;
-    const flat = await this.redis.saLanes(k.lanes, k.pause(''), `${k.prefix}:`, k.rec(''), String(Date.now()));
+    const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
     const out: { lane: string; pause: LanePause | null; order: number }[] = [];
     for (let i = 0; i < flat.length; i += 3) {
       const lane = flat[i]!;
@@ -490,6 +504,7 @@ export class BullMqJobBackend implements JobBackend {
       const bar = v.indexOf('|');
       const pause = v && bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
       out.push({ lane, pause, order: Number(flat[i + 2]) });
+      this.knownLanes.add(lane);
     }
     return out.sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
   }
@@ -513,27 +528,37 @@ export class BullMqJobBackend implements JobBackend {
           });
         max = `(${seq}`;
       }
-      const key = filter.status ? this.keys.status(filter.status) : this.keys.idx;
+      // every job is in exactly one status set: merge them newest first (or read the one asked for)
+      const sources = (filter.status ? [filter.status] : JOB_STATUSES).map((st) => this.keys.status(st));
       const chunk = Math.max(100, limit + 1);
       const found: { seq: number; job: JobRecord }[] = [];
       while (found.length <= limit) {
-        const flat = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, chunk);
-        if (!flat.length) break;
-        const ids = flat.filter((_, i) => i % 2 === 0);
+        const ranges = this.redis.pipeline();
+        for (const key of sources) ranges.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, chunk);
+        const cands: { id: string; seq: number }[] = [];
+        let more = false;
+        for (const [err, flat] of (await ranges.exec()) ?? []) {
+          if (err) throw err;
+          const f = flat as string[];
+          if (f.length / 2 >= chunk) more = true;
+          for (let i = 0; i < f.length; i += 2) cands.push({ id: f[i]!, seq: Number(f[i + 1]) });
+        }
+        // the newest `chunk` of the union are complete; beyond that a source may hold newer ones
+        const batch = cands.sort((a, b) => b.seq - a.seq).slice(0, chunk);
+        if (!batch.length) break;
+        more ||= cands.length > batch.length;
         const pipe = this.redis.pipeline();
-        for (const id of ids) pipe.hget(this.keys.rec(id), 'j');
-        const raws = (await pipe.exec()) ?? [];
-        raws.forEach(([err, raw], i) => {
+        for (const c of batch) pipe.hget(this.keys.rec(c.id), 'j');
+        ((await pipe.exec()) ?? []).forEach(([err, raw], i) => {
           if (err || typeof raw !== 'string') return;
           const job = (JSON.parse(raw) as StoredJob).r;
-          if (filter.status && job.status !== filter.status) return;
           if (filter.rowId !== undefined && job.rowId !== filter.rowId) return;
           if (filter.source && job.source !== filter.source) return;
           if (filter.kind && (job.kind ?? 'archive') !== filter.kind) return;
-          found.push({ seq: Number(flat[i * 2 + 1]), job });
+          found.push({ seq: batch[i]!.seq, job });
         });
-        max = `(${flat[flat.length - 1]}`;
-        if (ids.length < chunk) break;
+        max = `(${batch[batch.length - 1]!.seq}`;
+        if (!more) break;
       }
       const page = found.slice(0, limit);
       const last = page[page.length - 1];
@@ -541,29 +566,37 @@ export class BullMqJobBackend implements JobBackend {
     });
   }
 
-  /** See JobAdmin.stats: from counters the scripts keep, one read. */
+  /** How many jobs are in each status: the sizes of the status sets. */
+  private async statusCounts(statuses: readonly JobStatus[]): Promise<number[]> {
+    const pipe = this.redis.pipeline();
+    for (const st of statuses) pipe.zcard(this.keys.status(st));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, n]) => {
+      if (err) throw err;
+      return Number(n);
+    });
+  }
+
+  /** See JobAdmin.stats: status counts from the status sets, kinds and durations from counters. */
   stats(): Promise<JobStats> {
     return this.run('stats', async () => {
+      const counts = await this.statusCounts(JOB_STATUSES);
       const h = await this.redis.hgetall(this.keys.stats);
-      const n = (k: string) => Math.max(0, Number(h[k] ?? 0));
-      const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, n(`s:${s}`)])) as Record<JobStatus, number>;
-      const byKind = Object.fromEntries(JOB_KINDS.map((k) => [k, n(`k:${k}`)])) as Record<JobKind, number>;
+      const byStatus = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, counts[i]!])) as Record<JobStatus, number>;
+      const byKind = Object.fromEntries(JOB_KINDS.map((k) => [k, Math.max(0, Number(h[`k:${k}`] ?? 0))])) as Record<JobKind, number>;
       const finished = byStatus.completed + byStatus.failed;
       return {
         byStatus,
         byKind,
         successRate: finished === 0 ? null : byStatus.completed / finished,
-        meanDurationMs: n('dn') === 0 ? null : Math.round(n('dsum') / n('dn')),
-        total: Object.values(byStatus).reduce((a, b) => a + b, 0),
+        meanDurationMs: byStatus.completed === 0 ? null : Math.round(Number(h['dsum'] ?? 0) / byStatus.completed),
+        total: counts.reduce((a, b) => a + b, 0),
       };
     });
   }
 
   openCount(): Promise<number> {
-    return this.run('openCount', async () => {
-      const v = await this.redis.hmget(this.keys.stats, 's:queued', 's:retrying', ...LEASED.map((s) => `s:${s}`));
-      return v.reduce((a, x) => a + Math.max(0, Number(x ?? 0)), 0);
-    });
+    return this.run('openCount', async () => (await this.statusCounts(OPEN)).reduce((a, b) => a + b, 0));
   }
 
   /** See JobAdmin.retry: a fresh BullMQ job at the manual priority, ahead of automatic work. */

@@ -5,12 +5,11 @@
  *
  * - `jobs:rec:<jobId>`   hash: `j` the stored job (JSON, see stored.ts), `s` its creation seq
  * - `jobs:seq`           counter handing out creation seqs
- * - `jobs:idx`           sorted set of every job id by seq (list paging)
- * - `jobs:st:<status>`   sorted set of the job ids in one status, by seq (status filter)
- * - `jobs:stats`         hash of counters: `s:<status>`, `k:<kind>`, `dsum`/`dn` (durations)
+ * - `jobs:st:<status>`   sorted set of the job ids in one status, by seq (list paging, counts)
+ * - `jobs:stats`         hash of counters: `k:<kind>`, `dsum` (ms, summed over completed jobs)
  * - `jobs:idem:<key>`    the open job of an idempotency key (design §3); gone once it finishes
- * - `jobs:lanes`         hash: every lane ever used → its BullMQ queue name
- * - `jobs:pause:<lane>`  `<untilMs>|<reason>` with a PX expiry: the lane resumes by itself
+ * - `jobs:lanes`         hash: every lane ever used → its BullMQ queue name, and per paused
+ *                        lane `!p:<lane>` → `<untilMs>|<reason>` (over once now passes untilMs)
  * - `jobs:pending`       sorted set of job ids whose BullMQ job may not have been added yet
  *
  * The scripts build keys from the prefix, so the layout is for one Redis (no Cluster slots).
@@ -31,14 +30,8 @@ export class Keys {
   status(status: string): string {
     return `${this.base}st:${status}`;
   }
-  pause(lane: string): string {
-    return `${this.base}pause:${lane}`;
-  }
   get stats(): string {
     return `${this.base}stats`;
-  }
-  get idx(): string {
-    return `${this.base}idx`;
   }
   get lanes(): string {
     return `${this.base}lanes`;

@@ -1,34 +1,33 @@
 /**
  * The Lua scripts of the BullMQ backend's own keys (keys.ts). Each runs atomically in Redis, so
  * an idempotent enqueue cannot race another worker's (design §3) and a job's record, its status
- * indexes, counters and idempotency key always change together. ioredis sends them by EVALSHA.
+ * indexes, counters and idempotency key always change together. Each is written to use few
+ * commands (Redis counts every call inside a script in INFO commandstats; target ≤ 60 per job). ioredis sends them by EVALSHA.
  */
 import type { Redis } from 'ioredis';
 
 /**
- * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 5 values:
- * idempotency key, job id, lane, lane queue name, kind, stored JSON. Per job answers 0 when created, else the id
- * of the open job holding the key (one earlier in the same call included).
+ * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 6 values:
+ * idempotency key, job id, lane, lane queue name ('' when the lane is known already), kind,
+ * stored JSON. Per job answers 0 when created, else the id of the open job holding the key (one
+ * earlier in the same call included). Status counts are the sizes of the `st:` sets, so only the
+ * kind has a counter.
  */
 const ENQUEUE = `
 local base = ARGV[1]
 local now = ARGV[2]
 local out = {}
 for i = 3, #ARGV, 6 do
-  local idem = base .. 'idem:' .. ARGV[i]
   local id = ARGV[i + 1]
-  local open = redis.call('GET', idem)
+  local open = redis.call('SET', base .. 'idem:' .. ARGV[i], id, 'NX', 'GET')
   if open then
     out[#out + 1] = open
   else
     local seq = redis.call('INCR', base .. 'seq')
-    redis.call('SET', idem, id)
     redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq)
-    redis.call('ZADD', base .. 'idx', seq, id)
     redis.call('ZADD', base .. 'st:queued', seq, id)
-    redis.call('HINCRBY', base .. 'stats', 's:queued', 1)
     redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1)
-    redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3])
+    if ARGV[i + 3] ~= '' then redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3]) end
     redis.call('ZADD', base .. 'pending', now, id)
     out[#out + 1] = 0
   end
@@ -40,86 +39,81 @@ return out
  * commit (compare-and-set of one job): KEYS[1] rec, KEYS[2] stats, KEYS[3] idem key, KEYS[4] pending.
  * ARGV: 1 the JSON read before, 2 the new JSON, 3 old status, 4 new status, 5 job id, 6 key base,
  * 7 idempotency: `set` (the job reopens: fails with the twin's id when another job holds the key),
- * `clear` (it finished) or ``, 8 a completed job's duration in ms or ``, 9 now when the job needs
- * a fresh BullMQ job (goes to `pending`) or ``.
+ * `clear` (an open job finished: the key is its own) or ``, 8 a completed job's duration in ms or
+ * ``, 9 now when the job needs a fresh BullMQ job (goes to `pending`) or ``, 10 the job's seq.
  * Answers 1 when written, 0 when the job changed meanwhile (read again), or the twin's id.
  */
 const COMMIT = `
 if redis.call('HGET', KEYS[1], 'j') ~= ARGV[1] then return 0 end
 local id = ARGV[5]
 if ARGV[7] == 'set' then
-  local t = redis.call('GET', KEYS[3])
+  local t = redis.call('SET', KEYS[3], id, 'NX', 'GET')
   if t and t ~= id then return t end
-  redis.call('SET', KEYS[3], id)
 elseif ARGV[7] == 'clear' then
-  if redis.call('GET', KEYS[3]) == id then redis.call('DEL', KEYS[3]) end
+  redis.call('DEL', KEYS[3])
 end
 redis.call('HSET', KEYS[1], 'j', ARGV[2])
 if ARGV[3] ~= ARGV[4] then
-  local seq = redis.call('HGET', KEYS[1], 's')
-  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[3], -1)
-  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[4], 1)
   redis.call('ZREM', ARGV[6] .. 'st:' .. ARGV[3], id)
-  redis.call('ZADD', ARGV[6] .. 'st:' .. ARGV[4], seq, id)
+  redis.call('ZADD', ARGV[6] .. 'st:' .. ARGV[4], ARGV[10], id)
 end
-if ARGV[8] ~= '' then
-  redis.call('HINCRBY', KEYS[2], 'dsum', ARGV[8])
-  redis.call('HINCRBY', KEYS[2], 'dn', 1)
-end
+if ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[2], 'dsum', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[4], ARGV[9], id) end
 return 1
 `;
 
 /**
- * pauseLane: KEYS[1] pause key, KEYS[2] lanes hash; ARGV untilMs, now, reason, lane, lane queue name. A later pause
- * extends, an earlier one is ignored; the key's PX makes the lane resume by itself. Answers 1 when set.
+ * pauseLane: KEYS[1] lanes hash; ARGV untilMs, now, reason, lane, lane queue name. The pause is
+ * the hash field `!p:<lane>` = `<untilMs>|<reason>` ('!' is in no host name, so no lane clashes);
+ * it ends by itself because every reader compares untilMs with now. A later pause extends, an
+ * earlier one is ignored. Answers 1 when set.
  */
 const PAUSE_LANE = `
 local untilMs = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-if untilMs <= now then return 0 end
-local v = redis.call('GET', KEYS[1])
+if untilMs <= tonumber(ARGV[2]) then return 0 end
+local v = redis.call('HGET', KEYS[1], '!p:' .. ARGV[4])
 if v and tonumber(string.match(v, '^(%d+)')) >= untilMs then return 0 end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', untilMs - now)
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+redis.call('HSET', KEYS[1], '!p:' .. ARGV[4], ARGV[1] .. '|' .. ARGV[3], ARGV[4], ARGV[5])
 return 1
 `;
 
 /**
- * lanes: KEYS[1] lanes hash (lane → BullMQ queue name); ARGV[1] pause key prefix, ARGV[2] BullMQ
- * key prefix (`<prefix>:`), ARGV[3] record key prefix, ARGV[4] now. Answers [lane, pause value or
- * '', order, …], where order says what the lane's next job is, so lease() can take the lanes in
- * the contract's order across lanes: 0 a job at the front of BullMQ's wait list (an expired lease,
- * a released job), then priority × 1e15 + creation seq of the head of the prioritized set (manual
- * retries, then the oldest job), 3e15 a due delayed job (a retry), -1 nothing to take.
- * It reads BullMQ's own keys (wait, prioritized, delayed, job hash) without changing them.
+ * lanes: KEYS[1] lanes hash (lane → BullMQ queue name, and the pauses); ARGV[1] BullMQ key
+ * prefix (`<prefix>:`), ARGV[2] now. Answers [lane, pause value or '', order, …], where order
+ * says what the lane's next job is, so lease() can take the lanes in the contract's order across
+ * lanes: 0 a job at the front of BullMQ's wait list (an expired lease, a released job), then
+ * priority × 1e15 + the creation ms of the head of the prioritized set (manual retries, then the
+ * oldest job), 3e15 a due delayed job (a retry), -1 nothing to take. With one lane there is
+ * nothing to order: it answers 0 without looking. Reads BullMQ's own keys (wait, prioritized,
+ * delayed, job hash) without changing them.
  */
 const LANES = `
 local out = {}
-local lanes = redis.call('HGETALL', KEYS[1])
-local dueMax = (tonumber(ARGV[4]) + 1) * 4096 - 1
-for i = 1, #lanes, 2 do
-  local lane = lanes[i]
-  local qk = ARGV[2] .. lanes[i + 1] .. ':'
+local flat = redis.call('HGETALL', KEYS[1])
+local queues, pauses, n = {}, {}, 0
+for i = 1, #flat, 2 do
+  local f = flat[i]
+  if string.sub(f, 1, 3) == '!p:' then pauses[string.sub(f, 4)] = flat[i + 1]
+  else queues[#queues + 1] = f; queues[#queues + 1] = flat[i + 1] end
+end
+local dueMax = (tonumber(ARGV[2]) + 1) * 4096 - 1
+for i = 1, #queues, 2 do
+  local lane = queues[i]
+  local qk = ARGV[1] .. queues[i + 1] .. ':'
   local order = -1
-  if redis.call('LLEN', qk .. 'wait') > 0 then
+  if #queues == 2 or redis.call('LLEN', qk .. 'wait') > 0 then
     order = 0
   else
     local head = redis.call('ZRANGE', qk .. 'prioritized', 0, 0, 'WITHSCORES')
     if head[1] then
-      local seq = 0
-      local data = redis.call('HGET', qk .. head[1], 'data')
-      if data then
-        local ok, d = pcall(cjson.decode, data)
-        if ok and type(d) == 'table' and d.jobId then seq = tonumber(redis.call('HGET', ARGV[3] .. d.jobId, 's')) or 0 end
-      end
-      order = math.floor(tonumber(head[2]) / 4294967296) * 1e15 + seq
+      local ts = tonumber(redis.call('HGET', qk .. head[1], 'timestamp')) or 0
+      order = math.floor(tonumber(head[2]) / 4294967296) * 1e15 + ts
     elseif redis.call('ZRANGEBYSCORE', qk .. 'delayed', 0, dueMax, 'LIMIT', 0, 1)[1] then
       order = 3e15
     end
   end
   out[#out + 1] = lane
-  out[#out + 1] = redis.call('GET', ARGV[1] .. lane) or ''
+  out[#out + 1] = pauses[lane] or ''
   out[#out + 1] = string.format('%.0f', order)
 end
 return out
@@ -129,8 +123,8 @@ return out
 export interface ScriptClient extends Redis {
   saEnqueue(...args: string[]): Promise<(0 | string)[]>;
   saCommit(k1: string, k2: string, k3: string, k4: string, ...args: string[]): Promise<0 | 1 | string>;
-  saPauseLane(k1: string, k2: string, ...args: string[]): Promise<0 | 1>;
-  saLanes(k1: string, pausePrefix: string, bullPrefix: string, recPrefix: string, now: string): Promise<string[]>;
+  saPauseLane(k1: string, ...args: string[]): Promise<0 | 1>;
+  saLanes(k1: string, bullPrefix: string, now: string): Promise<string[]>;
 }
 
 /** Registers the scripts on `redis` (idempotent) and returns it typed with them. */
@@ -139,7 +133,7 @@ export function withScripts(redis: Redis): ScriptClient {
   if (typeof c.saEnqueue !== 'function') {
     redis.defineCommand('saEnqueue', { numberOfKeys: 0, lua: ENQUEUE });
     redis.defineCommand('saCommit', { numberOfKeys: 4, lua: COMMIT });
-    redis.defineCommand('saPauseLane', { numberOfKeys: 2, lua: PAUSE_LANE });
+    redis.defineCommand('saPauseLane', { numberOfKeys: 1, lua: PAUSE_LANE });
     redis.defineCommand('saLanes', { numberOfKeys: 1, lua: LANES });
   }
   return c;

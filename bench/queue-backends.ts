@@ -1,0 +1,130 @@
+/**
+ * Job backends side by side (docs/design.md §6): N jobs enqueued in dispatch-sized batches, then
+ * leased and completed one by one — on SQLite
+ * (the embedded default, synchronous=FULL) and on BullMQ against a redis-server started here
+ * (appendfsync always, so both survive a crash). Prints jobs/s of each, the ratio BullMQ/SQLite
+ * measured in this run, and the Redis commands per job from `INFO commandstats` before and after
+ * for that lifecycle (target ≤ 60, issue 9), and what one heartbeat with progress costs on top
+ * (a runner sends one every few seconds while a job runs).
+ *
+ * The SQLite figure uses the synchronous SqliteQueue until SqliteJobBackend lands beside it.
+ *
+ *   npx tsx bench/queue-backends.ts [jobs=2000] [batch=50]
+ */
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { createBullMqBackend } from '../worker/src/jobs/bullmq/index.js';
+import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { startRedis } from '../test/support/redis.js';
+import { serverDir } from '../test/support/servers.js';
+
+const N = Number(process.argv[2] ?? 2000);
+const BATCH = Number(process.argv[3] ?? 50);
+const TARGET_COMMANDS_PER_JOB = 60;
+const options = DispatchOptionsSchema.parse({});
+const LEASE_MS = 60_000;
+
+function job(i: number): NewJob {
+  return {
+    dispatchId: '00000000-0000-4000-8000-000000000000',
+    spreadsheetId: 'bench',
+    sheetId: 0,
+    sheetName: 'People',
+    rowId: String(i),
+    rowNumber: i + 2,
+    name: 'n',
+    email: 'e@example.org',
+    type: 't',
+    source: 'youtube',
+    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`],
+    attempt: 1,
+    options,
+  };
+}
+const batches = (): NewJob[][] =>
+  Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>
+    Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, k) => job(b * BATCH + k)),
+  );
+
+function sqlite(): number {
+  const { dir, remove } = serverDir('bench-backends-');
+  try {
+    const q = new SqliteQueue(join(dir, 'queue.db'), { synchronous: 'FULL' });
+    const t = performance.now();
+    for (const b of batches()) q.enqueue(b);
+    let done = 0;
+    for (let l = q.lease('bench', LEASE_MS); l; l = q.lease('bench', LEASE_MS)) {
+      q.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
+      done++;
+    }
+    const perS = N / ((performance.now() - t) / 1000);
+    if (done !== N) throw new Error(`sqlite: expected ${N} completed, got ${done}`);
+    q.close();
+    return perS;
+  } finally {
+    remove();
+  }
+}
+
+/** Sum of `calls=` over every command in INFO commandstats. */
+async function commandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return [...info.matchAll(/calls=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+async function bullmq(): Promise<{ perS: number; commandsPerJob: number; commandsPerHeartbeat: number }> {
+  const server = await startRedis();
+  const probe = new Redis(server.url);
+  try {
+    const b = await createBullMqBackend({ url: server.url });
+    const before = await commandCalls(probe);
+    const t = performance.now();
+    for (const batch of batches()) await b.enqueue(batch);
+    let done = 0;
+    for (let l = await b.lease('bench', LEASE_MS); l; l = await b.lease('bench', LEASE_MS)) {
+      await b.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
+      done++;
+    }
+    const perS = N / ((performance.now() - t) / 1000);
+    // the INFO call that reads `before` is counted in `after`
+    const commands = (await commandCalls(probe)) - before - 1;
+    if (done !== N || (await b.stats()).byStatus.completed !== N) throw new Error(`bullmq: expected ${N} completed, got ${done}`);
+    await b.enqueue([job(N)]);
+    const held = (await b.lease('bench', LEASE_MS))!;
+    const beats = 100;
+    const hb0 = await commandCalls(probe);
+    for (let i = 0; i < beats; i++) await b.heartbeat(held.job.jobId, 'bench', LEASE_MS, { fraction: i / beats });
+    const commandsPerHeartbeat = ((await commandCalls(probe)) - hb0 - 1) / beats;
+    await b.close();
+    return { perS, commandsPerJob: commands / N, commandsPerHeartbeat };
+  } finally {
+    probe.disconnect();
+    await server.remove();
+  }
+}
+
+const sqlitePerS = sqlite();
+const bull = await bullmq();
+const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
+const ratio = bull.perS / sqlitePerS;
+const pass = bull.commandsPerJob <= TARGET_COMMANDS_PER_JOB;
+console.log(`queue backends: ${N} jobs (enqueue in batches of ${BATCH}, then lease + complete each)`);
+console.log(`  SQLite (FULL)                 ${fmt(sqlitePerS)}`);
+console.log(`  BullMQ (appendfsync always)   ${fmt(bull.perS)}   BullMQ/SQLite ${ratio.toFixed(2)}×`);
+console.log(
+  `  Redis commands per job        ${bull.commandsPerJob.toFixed(1)}   target ≤ ${TARGET_COMMANDS_PER_JOB} → ${pass ? 'PASS' : 'FAIL'}`,
+);
+console.log(
+  `BENCH_RESULT ${JSON.stringify({
+    bench: 'queue-backends',
+    jobs: N,
+    sqlitePerS: Math.round(sqlitePerS),
+    bullmqPerS: Math.round(bull.perS),
+    ratio: +ratio.toFixed(2),
+    redisCommandsPerJob: +bull.commandsPerJob.toFixed(1),
+    redisCommandsPerHeartbeat: +bull.commandsPerHeartbeat.toFixed(1),
+    targetCommandsPerJob: TARGET_COMMANDS_PER_JOB,
+    pass,
+  })}`,
+);
