@@ -57,7 +57,7 @@ const BULL_JOB_NAME = 'job';
 /** One planned change of a stored job: what to write (null: nothing) and what to answer. */
 interface Plan<T> {
   write: StoredJob | null;
-  idem?: 'set' | 'clear';
+  idem?: 'set';
   durationMs?: number;
   pending?: boolean;
   value: T;
@@ -184,7 +184,7 @@ export class BullMqJobBackend implements JobBackend {
         const t = await this.read(id);
         if (t) others.set(id, t.s.r);
       }
-      await this.addBullJobs(created);
+      await this.addBullJobs(created, created.map((s) => s.r.jobId).join(','));
       return answers.map((a, i) => {
         if (a === 0) return { job: stored[i]!.r, created: true };
         const job = mine.get(a)?.r ?? others.get(a);
@@ -194,8 +194,8 @@ export class BullMqJobBackend implements JobBackend {
     });
   }
 
-  /** Adds the BullMQ jobs of freshly stored (or reopened) jobs, then drops them from `pending`. */
-  private async addBullJobs(list: StoredJob[]): Promise<void> {
+  /** Adds the BullMQ jobs of freshly stored (or reopened) jobs, then drops their `pending` member. */
+  private async addBullJobs(list: StoredJob[], pendingMember: string): Promise<void> {
     if (!list.length) return;
     const byLane = new Map<string, StoredJob[]>();
     for (const s of list) byLane.set(s.r.lane!, [...(byLane.get(s.r.lane!) ?? []), s]);
@@ -212,7 +212,7 @@ export class BullMqJobBackend implements JobBackend {
         }),
       );
     }
-    await this.redis.zrem(this.keys.pending, ...list.map((s) => s.r.jobId));
+    await this.redis.zrem(this.keys.pending, pendingMember);
   }
 
   /**
@@ -224,16 +224,16 @@ export class BullMqJobBackend implements JobBackend {
     const now = Date.now();
     if (now - this.lastRepair < this.stalledIntervalMs) return;
     this.lastRepair = now;
-    const ids = await this.redis.zrangebyscore(this.keys.pending, '-inf', now - PENDING_GRACE_MS, 'LIMIT', 0, 100);
-    const todo: StoredJob[] = [];
-    const done: string[] = [];
-    for (const id of ids) {
-      const cur = await this.read(id);
-      if (cur && (cur.s.r.status === 'queued' || cur.s.r.status === 'retrying')) todo.push(cur.s);
-      else done.push(id);
+    const members = await this.redis.zrangebyscore(this.keys.pending, '-inf', now - PENDING_GRACE_MS, 'LIMIT', 0, 20);
+    for (const member of members) {
+      const todo: StoredJob[] = [];
+      for (const id of member.split(',')) {
+        const cur = await this.read(id);
+        if (cur && (cur.s.r.status === 'queued' || cur.s.r.status === 'retrying')) todo.push(cur.s);
+      }
+      if (todo.length) await this.addBullJobs(todo, member);
+      else await this.redis.zrem(this.keys.pending, member);
     }
-    if (done.length) await this.redis.zrem(this.keys.pending, ...done);
-    await this.addBullJobs(todo);
   }
 
   // ---------------------------------------------------------------- consumer
@@ -286,7 +286,7 @@ export class BullMqJobBackend implements JobBackend {
           message: `worker lost the job ${s.n} times (lease expired; last holder ${s.o ?? '?'})`,
         };
         const r: JobRecord = { ...s.r, status: 'failed', error, progress: null, finishedAt: iso, updatedAt: iso, nextRunAt: null };
-        return { write: { ...s, r, o: null, x: null }, idem: 'clear', value: 'reclaimed_too_often' };
+        return { write: { ...s, r, o: null, x: null }, value: 'reclaimed_too_often' };
       }
       const r: JobRecord = {
         ...s.r,
@@ -408,9 +408,7 @@ export class BullMqJobBackend implements JobBackend {
         };
         const started = s.r.startedAt ? Date.parse(s.r.startedAt) : now;
         const next: StoredJob = { ...s, r, o: null, x: null };
-        return status === 'completed'
-          ? { write: next, idem: 'clear', durationMs: now - started, value: next }
-          : { write: next, value: next };
+        return status === 'completed' ? { write: next, durationMs: now - started, value: next } : { write: next, value: next };
       });
       await this.finishBull(done, owner, done.r.status !== 'completed');
       return done.r;
@@ -449,7 +447,7 @@ export class BullMqJobBackend implements JobBackend {
           next = { ...s, r, o: null, x: null, n: 0 };
         } else {
           const r: JobRecord = { ...base, status: 'failed', error, progress: null, nextRunAt: null, finishedAt: iso };
-          return { write: { ...s, r, o: null, x: null }, idem: 'clear' as const, value: { ...s, r } };
+          return { write: { ...s, r, o: null, x: null }, value: { ...s, r } };
         }
         return { write: next, value: next };
       });
@@ -493,20 +491,26 @@ export class BullMqJobBackend implements JobBackend {
     });
   }
 
-  /** Every known lane, its pause (null when running) and the order of its next job (-1: none; see scripts.ts LANES). */
+  /**
+   * Every known lane, its pause (null when running) and the order of its next job (-1: none; see
+   * scripts.ts LANES). With one lane there is nothing to order, and one HGETALL answers.
+   */
   private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: number }[]> {
     const k = this.keys;
-    const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
-    const out: { lane: string; pause: LanePause | null; order: number }[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      const lane = flat[i]!;
-      const v = flat[i + 1]!;
-      const bar = v.indexOf('|');
-      const pause = v && bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
-      out.push({ lane, pause, order: Number(flat[i + 2]) });
-      this.knownLanes.add(lane);
+    const h = await this.redis.hgetall(k.lanes);
+    const names = Object.keys(h).filter((f) => !f.startsWith('!p:'));
+    const order = new Map<string, number>(names.map((n) => [n, 0]));
+    if (names.length > 1) {
+      const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
+      for (let i = 0; i < flat.length; i += 3) order.set(flat[i]!, Number(flat[i + 2]));
     }
-    return out.sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
+    return names.sort().map((lane) => {
+      this.knownLanes.add(lane);
+      const v = h[`!p:${lane}`] ?? '';
+      const bar = v.indexOf('|');
+      const pause = bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
+      return { lane, pause, order: order.get(lane) ?? -1 };
+    });
   }
 
   // ---------------------------------------------------------------- admin
@@ -583,14 +587,17 @@ export class BullMqJobBackend implements JobBackend {
       const counts = await this.statusCounts(JOB_STATUSES);
       const h = await this.redis.hgetall(this.keys.stats);
       const byStatus = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, counts[i]!])) as Record<JobStatus, number>;
+      const total = counts.reduce((a, b) => a + b, 0);
       const byKind = Object.fromEntries(JOB_KINDS.map((k) => [k, Math.max(0, Number(h[`k:${k}`] ?? 0))])) as Record<JobKind, number>;
+      // only the other kinds are counted (one command less per job): archive is the rest
+      byKind.archive = Math.max(0, total - JOB_KINDS.reduce((a, k) => (k === 'archive' ? a : a + byKind[k]), 0));
       const finished = byStatus.completed + byStatus.failed;
       return {
         byStatus,
         byKind,
         successRate: finished === 0 ? null : byStatus.completed / finished,
         meanDurationMs: byStatus.completed === 0 ? null : Math.round(Number(h['dsum'] ?? 0) / byStatus.completed),
-        total: counts.reduce((a, b) => a + b, 0),
+        total,
       };
     });
   }
@@ -625,7 +632,7 @@ export class BullMqJobBackend implements JobBackend {
         const next: StoredJob = { ...cur, r, o: null, x: null, n: 0, b: nextBullId(cur), p: PRIORITY_MANUAL };
         return { write: next, idem: 'set', pending: true, value: next };
       });
-      await this.addBullJobs([s]);
+      await this.addBullJobs([s], jobId);
       return s.r;
     });
   }
@@ -640,7 +647,7 @@ export class BullMqJobBackend implements JobBackend {
         const held = isLeased(cur.r.status);
         const r: JobRecord = { ...cur.r, status: 'cancelled', error: CANCELLED_ERROR, nextRunAt: null, finishedAt: iso, updatedAt: iso };
         const next: StoredJob = { ...cur, r, o: held ? cur.o : null, x: null };
-        return { write: next, idem: 'clear', value: { s: next, waiting: !held } };
+        return { write: next, value: { s: next, waiting: !held } };
       });
       if (!res) return null;
       // a job leased meanwhile stays in BullMQ's active list: its claim sees it cancelled and drops it

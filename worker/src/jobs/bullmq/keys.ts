@@ -3,14 +3,14 @@
  * under `<prefix>:lane-<lane>:*` (one queue per lane); this backend's own keys live under
  * `<prefix>:jobs:*`, a name no lane queue can take:
  *
- * - `jobs:rec:<jobId>`   hash: `j` the stored job (JSON, see stored.ts), `s` its creation seq
+ * - `jobs:rec:<jobId>`   hash: `j` the stored job (JSON, see stored.ts), `s` its creation seq, `t` its status
  * - `jobs:seq`           counter handing out creation seqs
  * - `jobs:st:<status>`   sorted set of the job ids in one status, by seq (list paging, counts)
- * - `jobs:stats`         hash of counters: `k:<kind>`, `dsum` (ms, summed over completed jobs)
- * - `jobs:idem:<key>`    the open job of an idempotency key (design §3); gone once it finishes
+ * - `jobs:stats`         hash of counters: `k:<kind>` (kinds but archive), `dsum` (ms, summed over completed jobs)
+ * - `jobs:idem:<key>`    the last job of an idempotency key (design §3); it blocks a twin while open
  * - `jobs:lanes`         hash: every lane ever used → its BullMQ queue name, and per paused
  *                        lane `!p:<lane>` → `<untilMs>|<reason>` (over once now passes untilMs)
- * - `jobs:pending`       sorted set of job ids whose BullMQ job may not have been added yet
+ * - `jobs:pending`       sorted set of `id,id,…` (one enqueue or retry each) whose BullMQ jobs may not exist yet
  *
  * The scripts build keys from the prefix, so the layout is for one Redis (no Cluster slots).
  */

@@ -10,36 +10,44 @@ import type { Redis } from 'ioredis';
  * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 6 values:
  * idempotency key, job id, lane, lane queue name ('' when the lane is known already), kind,
  * stored JSON. Per job answers 0 when created, else the id of the open job holding the key (one
- * earlier in the same call included). Status counts are the sizes of the `st:` sets, so only the
+ * earlier in the same call included). The ids created go to `pending` as one member (`id,id,…`)
+ * until their BullMQ jobs exist. Only kinds other than `archive` are counted (archive = the rest).
+ * An idempotency key stays after its job finished (deleting
+ * it would cost a command per job); it counts only while the record's status field `t` is open. Status counts are the sizes of the `st:` sets, so only the
  * kind has a counter.
  */
 const ENQUEUE = `
 local base = ARGV[1]
 local now = ARGV[2]
 local out = {}
+local created = {}
+local open = {queued = true, downloading = true, uploading = true, retrying = true}
 for i = 3, #ARGV, 6 do
   local id = ARGV[i + 1]
-  local open = redis.call('SET', base .. 'idem:' .. ARGV[i], id, 'NX', 'GET')
-  if open then
-    out[#out + 1] = open
+  local idem = base .. 'idem:' .. ARGV[i]
+  local holder = redis.call('SET', idem, id, 'NX', 'GET')
+  if holder and open[redis.call('HGET', base .. 'rec:' .. holder, 't')] then
+    out[#out + 1] = holder
   else
+    if holder then redis.call('SET', idem, id) end
     local seq = redis.call('INCR', base .. 'seq')
-    redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq)
+    redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq, 't', 'queued')
     redis.call('ZADD', base .. 'st:queued', seq, id)
-    redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1)
+    if ARGV[i + 4] ~= 'archive' then redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1) end
     if ARGV[i + 3] ~= '' then redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3]) end
-    redis.call('ZADD', base .. 'pending', now, id)
+    created[#created + 1] = id
     out[#out + 1] = 0
   end
 end
+if #created > 0 then redis.call('ZADD', base .. 'pending', now, table.concat(created, ',')) end
 return out
 `;
 
 /**
  * commit (compare-and-set of one job): KEYS[1] rec, KEYS[2] stats, KEYS[3] idem key, KEYS[4] pending.
  * ARGV: 1 the JSON read before, 2 the new JSON, 3 old status, 4 new status, 5 job id, 6 key base,
- * 7 idempotency: `set` (the job reopens: fails with the twin's id when another job holds the key),
- * `clear` (an open job finished: the key is its own) or ``, 8 a completed job's duration in ms or
+ * 7 idempotency: `set` (the job reopens: fails with the twin's id when another open job holds
+ * the key) or ``, 8 a completed job's duration in ms or
  * ``, 9 now when the job needs a fresh BullMQ job (goes to `pending`) or ``, 10 the job's seq.
  * Answers 1 when written, 0 when the job changed meanwhile (read again), or the twin's id.
  */
@@ -48,11 +56,13 @@ if redis.call('HGET', KEYS[1], 'j') ~= ARGV[1] then return 0 end
 local id = ARGV[5]
 if ARGV[7] == 'set' then
   local t = redis.call('SET', KEYS[3], id, 'NX', 'GET')
-  if t and t ~= id then return t end
-elseif ARGV[7] == 'clear' then
-  redis.call('DEL', KEYS[3])
+  if t and t ~= id then
+    local st = redis.call('HGET', ARGV[6] .. 'rec:' .. t, 't')
+    if st == 'queued' or st == 'downloading' or st == 'uploading' or st == 'retrying' then return t end
+    redis.call('SET', KEYS[3], id)
+  end
 end
-redis.call('HSET', KEYS[1], 'j', ARGV[2])
+redis.call('HSET', KEYS[1], 'j', ARGV[2], 't', ARGV[4])
 if ARGV[3] ~= ARGV[4] then
   redis.call('ZREM', ARGV[6] .. 'st:' .. ARGV[3], id)
   redis.call('ZADD', ARGV[6] .. 'st:' .. ARGV[4], ARGV[10], id)
@@ -83,8 +93,7 @@ return 1
  * says what the lane's next job is, so lease() can take the lanes in the contract's order across
  * lanes: 0 a job at the front of BullMQ's wait list (an expired lease, a released job), then
  * priority × 1e15 + the creation ms of the head of the prioritized set (manual retries, then the
- * oldest job), 3e15 a due delayed job (a retry), -1 nothing to take. With one lane there is
- * nothing to order: it answers 0 without looking. Reads BullMQ's own keys (wait, prioritized,
+ * oldest job), 3e15 a due delayed job (a retry), -1 nothing to take. Reads BullMQ's own keys (wait, prioritized,
  * delayed, job hash) without changing them.
  */
 const LANES = `
@@ -101,7 +110,7 @@ for i = 1, #queues, 2 do
   local lane = queues[i]
   local qk = ARGV[1] .. queues[i + 1] .. ':'
   local order = -1
-  if #queues == 2 or redis.call('LLEN', qk .. 'wait') > 0 then
+  if redis.call('LLEN', qk .. 'wait') > 0 then
     order = 0
   else
     local head = redis.call('ZRANGE', qk .. 'prioritized', 0, 0, 'WITHSCORES')
