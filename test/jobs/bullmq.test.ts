@@ -43,6 +43,28 @@ describe.skipIf(missing !== null)('BullMQ backend', () => {
     expect(isQueueError(err, 'invalid_argument') && err.field).toBe('REDIS_URL');
   });
 
+  it('an enqueuer that dies between storing jobs and adding their BullMQ jobs loses nothing: another worker adds them', async () => {
+    const url = redis.url;
+    const dying = await createBullMqBackend({ url, prefix: 'repair', stalledIntervalMs: 100 });
+    const worker = await createBullMqBackend({ url, prefix: 'repair', stalledIntervalMs: 100, pendingGraceMs: 200 });
+    try {
+      // the crash: the records are written, the BullMQ adds never happen
+      const bull = dying as unknown as { addBullJobs: () => Promise<void> };
+      bull.addBullJobs = () => Promise.reject(new Error('process died'));
+      await expect(dying.enqueue([newJob(), newJob()])).rejects.toThrow('process died');
+      const stored = (await worker.list({})).jobs.map((j) => j.jobId);
+      expect(stored).toHaveLength(2);
+      expect(await worker.lease('w', 10_000)).toBeNull();
+      await new Promise((r) => setTimeout(r, 300));
+      const got = [(await worker.lease('w', 10_000))?.job.jobId, (await worker.lease('w', 10_000))?.job.jobId];
+      expect(got.sort()).toEqual([...stored].sort());
+      expect(await worker.lease('w', 10_000)).toBeNull();
+    } finally {
+      await dying.close();
+      await worker.close();
+    }
+  });
+
   it('Redis killed -9 and restarted mid-run: calls reject unavailable quickly, then every accepted job is there', async () => {
     const b = await createBullMqBackend({ url: redis.url, prefix: 'crash', stalledIntervalMs: 100, commandTimeoutMs: 1000 });
     try {

@@ -42,6 +42,11 @@ export interface BullMqBackendOptions {
   maxReclaims?: number;
   /** Deadline of one call while Redis does not answer, ms (default 3000); then QueueError 'unavailable'. */
   commandTimeoutMs?: number;
+  /**
+   * How long an enqueue's record may wait for its BullMQ job before another worker's lease adds
+   * it (the enqueuer died in between), ms; default 10000.
+   */
+  pendingGraceMs?: number;
   /** Background errors (connections, stalled checker); default: ignored, they are retried anyway. */
   onError?: (err: Error) => void;
 }
@@ -50,8 +55,6 @@ export interface BullMqBackendOptions {
 const CANCELLED_ERROR: JobError = { category: 'cancelled', message: 'cancelled on request' };
 const LIST_DEFAULT = 50;
 const LIST_MAX = 500;
-/** A job in `pending` this long without its BullMQ job is re-added by the repair pass, ms. */
-const PENDING_GRACE_MS = 10_000;
 const BULL_JOB_NAME = 'job';
 
 /** One planned change of a stored job: what to write (null: nothing) and what to answer. */
@@ -80,6 +83,7 @@ export class BullMqJobBackend implements JobBackend {
   private readonly maxReclaims: number;
   private readonly timeoutMs: number;
   private readonly stalledIntervalMs: number;
+  private readonly pendingGraceMs: number;
   /** BullMQ jobs this process holds, so completing them needs no extra read */
   private readonly held = new Map<string, Job>();
   private lastRepair = 0;
@@ -91,6 +95,7 @@ export class BullMqJobBackend implements JobBackend {
     this.timeoutMs = opts.commandTimeoutMs ?? 3000;
     this.stalledIntervalMs = opts.stalledIntervalMs ?? 5000;
     this.maxReclaims = opts.maxReclaims ?? 3;
+    this.pendingGraceMs = opts.pendingGraceMs ?? 10_000;
     const onError = opts.onError ?? (() => undefined);
     const client: Redis = fastClient(opts.url, this.timeoutMs);
     client.on('error', onError);
@@ -216,15 +221,15 @@ export class BullMqJobBackend implements JobBackend {
   }
 
   /**
-   * Re-adds the BullMQ job of any open job left in `pending` for longer than PENDING_GRACE_MS (its
+   * Re-adds the BullMQ job of any open job left in `pending` for longer than pendingGraceMs (its
    * enqueuer died between storing the record and adding the BullMQ job). BullMQ ignores an add
    * whose job id exists, so this is safe to repeat. Runs at most once per stalled interval.
    */
   private async repairPending(): Promise<void> {
     const now = Date.now();
-    if (now - this.lastRepair < this.stalledIntervalMs) return;
+    if (now - this.lastRepair < Math.min(this.stalledIntervalMs, this.pendingGraceMs)) return;
     this.lastRepair = now;
-    const members = await this.redis.zrangebyscore(this.keys.pending, '-inf', now - PENDING_GRACE_MS, 'LIMIT', 0, 20);
+    const members = await this.redis.zrangebyscore(this.keys.pending, '-inf', now - this.pendingGraceMs, 'LIMIT', 0, 20);
     for (const member of members) {
       const todo: StoredJob[] = [];
       for (const id of member.split(',')) {
