@@ -70,11 +70,16 @@ export class LaneQueues {
     return w;
   }
 
-  /** Closes every worker and queue (the shared client is left to its owner). */
-  async close(): Promise<void> {
+  /**
+   * Closes every worker and queue (the shared client is left to its owner); gives up waiting after
+   * `timeoutMs` (default 5 s), so a shutdown while Redis is away does not hang.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
     const closing = [...[...this.workers.values()].map((w) => w.worker.close(true)), ...[...this.queues.values()].map((q) => q.close())];
     this.workers.clear();
     this.queues.clear();
-    await Promise.allSettled(closing);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(closing), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
