@@ -33,6 +33,10 @@ describe.skipIf(missing !== null)('BullMQ backend', () => {
     };
   });
 
+  it('a lane cap below 1 is refused', () => {
+    expect(() => new BullMqJobBackend({ url: redis.url, laneConcurrency: { youtube: 0 } })).toThrow(RangeError);
+  });
+
   it('a bad REDIS_URL is invalid_argument naming REDIS_URL', () => {
     let err: unknown;
     try {
@@ -41,6 +45,29 @@ describe.skipIf(missing !== null)('BullMQ backend', () => {
       err = e;
     }
     expect(isQueueError(err, 'invalid_argument') && err.field).toBe('REDIS_URL');
+  });
+
+  it("a dead worker's job comes back through a worker started afterwards, whose lanes looked empty", async () => {
+    const url = redis.url;
+    const dead = await createBullMqBackend({ url, prefix: 'restart', stalledIntervalMs: 100 });
+    const [r] = await dead.enqueue([newJob()]);
+    expect((await dead.lease('dead', 300))!.job.jobId).toBe(r!.job.jobId);
+    // a second lane, so the lanes are ordered and the youtube one shows nothing waiting
+    const [d] = await dead.enqueue([newJob({ source: 'drive', links: ['https://drive.google.com/file/d/r1/view'] })]);
+    await dead.close();
+    const fresh = await createBullMqBackend({ url, prefix: 'restart', stalledIntervalMs: 100 });
+    try {
+      expect((await fresh.lease('fresh', 10_000))!.job.jobId).toBe(d!.job.jobId);
+      const end = Date.now() + 3000;
+      let l = await fresh.lease('fresh', 10_000);
+      while (!l && Date.now() < end) {
+        await new Promise((res) => setTimeout(res, 50));
+        l = await fresh.lease('fresh', 10_000);
+      }
+      expect(l).toMatchObject({ owner: 'fresh', job: { jobId: r!.job.jobId, attempt: 1, status: 'downloading' } });
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('an enqueuer that dies between storing jobs and adding their BullMQ jobs loses nothing: another worker adds them', async () => {

@@ -90,7 +90,10 @@ export class BullMqJobBackend implements JobBackend {
   /** lanes this process has seen in `jobs:lanes` (enqueue then skips writing them) */
   private readonly knownLanes = new Set<string>();
 
+  /** @throws QueueError 'invalid_argument' (field `REDIS_URL`) for a malformed URL; RangeError for a lane cap below 1. */
   constructor(opts: BullMqBackendOptions) {
+    for (const [lane, n] of Object.entries(opts.laneConcurrency ?? {}))
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`laneConcurrency.${lane} must be a positive integer, got ${n}`);
     const prefix = opts.prefix ?? 'sa';
     this.timeoutMs = opts.commandTimeoutMs ?? 3000;
     this.stalledIntervalMs = opts.stalledIntervalMs ?? 5000;
@@ -254,7 +257,11 @@ export class BullMqJobBackend implements JobBackend {
     return this.run('lease', async () => {
       await this.repairPending();
       const now = Date.now();
-      const lanes = (await this.laneStates())
+      const states = await this.laneStates();
+      // every lane gets its worker here, empty or paused ones too: its stalled checker is what
+      // brings back a job whose holder died, even when every worker restarted since
+      for (const l of states) if (!this.lanes.hasWorker(l.lane)) await this.lanes.worker(l.lane, leaseMs);
+      const lanes = states
         .filter((l) => l.order >= 0 && (!l.pause || l.pause.untilMs <= now))
         .sort((a, b) => a.order - b.order)
         .map((l) => l.lane);

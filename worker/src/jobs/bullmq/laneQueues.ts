@@ -40,6 +40,11 @@ export class LaneQueues {
     return q;
   }
 
+  /** True when this process has opened the lane's Worker. */
+  hasWorker(lane: string): boolean {
+    return this.workers.has(lane);
+  }
+
   /**
    * The lane's manual Worker, opened on first use with `lockMs` as the lock duration its
    * getNextJob sets (returned as `lockMs`), its stalled checker started, and the lane's cap set.
@@ -47,7 +52,7 @@ export class LaneQueues {
   async worker(lane: string, lockMs: number): Promise<{ worker: Worker; lockMs: number }> {
     if (!this.capped.has(lane)) {
       const cap = this.opts.laneConcurrency[lane];
-      if (cap !== undefined && cap > 0) await this.queue(lane).setGlobalConcurrency(cap);
+      if (cap !== undefined) await this.queue(lane).setGlobalConcurrency(cap);
       this.capped.add(lane);
     }
     let w = this.workers.get(lane);
