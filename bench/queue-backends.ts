@@ -7,7 +7,8 @@
  * for that lifecycle (target ≤ 60, issue 9), and what one heartbeat with progress costs on top
  * (a runner sends one every few seconds while a job runs).
  *
- * The SQLite figure uses the synchronous SqliteQueue until SqliteJobBackend lands beside it.
+ * The SQLite figure is SqliteJobBackend's when worker/src/jobs/sqlite.ts exports it, else the
+ * synchronous SqliteQueue's (the tree before the lifecycle refactor); the line says which.
  *
  *   npx tsx bench/queue-backends.ts [jobs=2000] [batch=50]
  */
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DispatchOptionsSchema } from '../shared/schemas.js';
 import { createBullMqBackend } from '../worker/src/jobs/bullmq/index.js';
-import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import type { JobBackend, NewJob } from '../worker/src/jobs/types.js';
 import { startRedis } from '../test/support/redis.js';
 import { serverDir } from '../test/support/servers.js';
 
@@ -47,10 +48,48 @@ const batches = (): NewJob[][] =>
     Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, k) => job(b * BATCH + k)),
   );
 
-function sqlite(): number {
+type BackendCtor = new (path: string, opts: { synchronous?: 'FULL' | 'NORMAL' }) => JobBackend;
+/** The synchronous SqliteQueue of the tree before the lifecycle refactor, as far as this bench uses it. */
+type QueueCtor = new (
+  path: string,
+  opts: { synchronous?: 'FULL' | 'NORMAL' },
+) => {
+  enqueue(jobs: NewJob[]): unknown;
+  lease(owner: string, leaseMs: number): { job: { jobId: string; rowId: string } } | null;
+  complete(jobId: string, owner: string, result: { files: string[]; mediaIds: string[] }): unknown;
+  close(): void;
+};
+
+/** enqueue + lease + complete of N jobs on `b`; jobs/s. */
+async function lifecycle(b: JobBackend, what: string): Promise<number> {
+  const t = performance.now();
+  for (const batch of batches()) await b.enqueue(batch);
+  let done = 0;
+  for (let l = await b.lease('bench', LEASE_MS); l; l = await b.lease('bench', LEASE_MS)) {
+    await b.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
+    done++;
+  }
+  const perS = N / ((performance.now() - t) / 1000);
+  if (done !== N || (await b.stats()).byStatus.completed !== N) throw new Error(`${what}: expected ${N} completed, got ${done}`);
+  return perS;
+}
+
+/** SQLite jobs/s: the JobBackend (SqliteJobBackend) when this tree has it, else the synchronous SqliteQueue. */
+async function sqlite(): Promise<{ perS: number; impl: string }> {
   const { dir, remove } = serverDir('bench-backends-');
   try {
-    const q = new SqliteQueue(join(dir, 'queue.db'), { synchronous: 'FULL' });
+    // whichever of the two this tree has (imported by name, so the bench compiles with either)
+    const mod = (await import('../worker/src/jobs/sqlite.js')) as unknown as Record<string, unknown>;
+    const Backend = mod['SqliteJobBackend'] as BackendCtor | undefined;
+    const SqliteQueue = mod['SqliteQueue'] as QueueCtor | undefined;
+    if (!Backend && !SqliteQueue) throw new Error('worker/src/jobs/sqlite.ts exports neither SqliteJobBackend nor SqliteQueue');
+    if (Backend) {
+      const b = new Backend(join(dir, 'queue.db'), { synchronous: 'FULL' });
+      const perS = await lifecycle(b, 'sqlite');
+      await b.close();
+      return { perS, impl: 'SqliteJobBackend' };
+    }
+    const q = new SqliteQueue!(join(dir, 'queue.db'), { synchronous: 'FULL' });
     const t = performance.now();
     for (const b of batches()) q.enqueue(b);
     let done = 0;
@@ -61,7 +100,7 @@ function sqlite(): number {
     const perS = N / ((performance.now() - t) / 1000);
     if (done !== N) throw new Error(`sqlite: expected ${N} completed, got ${done}`);
     q.close();
-    return perS;
+    return { perS, impl: 'SqliteQueue' };
   } finally {
     remove();
   }
@@ -79,17 +118,9 @@ async function bullmq(): Promise<{ perS: number; commandsPerJob: number; command
   try {
     const b = await createBullMqBackend({ url: server.url });
     const before = await commandCalls(probe);
-    const t = performance.now();
-    for (const batch of batches()) await b.enqueue(batch);
-    let done = 0;
-    for (let l = await b.lease('bench', LEASE_MS); l; l = await b.lease('bench', LEASE_MS)) {
-      await b.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
-      done++;
-    }
-    const perS = N / ((performance.now() - t) / 1000);
+    const perS = await lifecycle(b, 'bullmq');
     // the INFO call that reads `before` is counted in `after`
     const commands = (await commandCalls(probe)) - before - 1;
-    if (done !== N || (await b.stats()).byStatus.completed !== N) throw new Error(`bullmq: expected ${N} completed, got ${done}`);
     await b.enqueue([job(N)]);
     const held = (await b.lease('bench', LEASE_MS))!;
     const beats = 100;
@@ -104,14 +135,15 @@ async function bullmq(): Promise<{ perS: number; commandsPerJob: number; command
   }
 }
 
-const sqlitePerS = sqlite();
+const sq = await sqlite();
+const sqlitePerS = sq.perS;
 const bull = await bullmq();
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 const ratio = bull.perS / sqlitePerS;
 const pass = bull.commandsPerJob <= TARGET_COMMANDS_PER_JOB;
 console.log(`queue backends: ${N} jobs (enqueue in batches of ${BATCH}, then lease + complete each)`);
-console.log(`  SQLite (FULL)                 ${fmt(sqlitePerS)}`);
-console.log(`  BullMQ (appendfsync always)   ${fmt(bull.perS)}   BullMQ/SQLite ${ratio.toFixed(2)}×`);
+console.log(`  SQLite (FULL, ${sq.impl})`.padEnd(34) + fmt(sqlitePerS));
+console.log(`  BullMQ (appendfsync always)     ${fmt(bull.perS)}   BullMQ/SQLite ${ratio.toFixed(2)}×`);
 console.log(
   `  Redis commands per job        ${bull.commandsPerJob.toFixed(1)}   target ≤ ${TARGET_COMMANDS_PER_JOB} → ${pass ? 'PASS' : 'FAIL'}`,
 );
