@@ -145,7 +145,7 @@ console.log(`queue backends: ${N} jobs (enqueue in batches of ${BATCH}, then lea
 console.log(`  SQLite (FULL, ${sq.impl})`.padEnd(34) + fmt(sqlitePerS));
 console.log(`  BullMQ (appendfsync always)     ${fmt(bull.perS)}   BullMQ/SQLite ${ratio.toFixed(2)}×`);
 console.log(
-  `  Redis commands per job        ${bull.commandsPerJob.toFixed(1)}   target ≤ ${TARGET_COMMANDS_PER_JOB} → ${pass ? 'PASS' : 'FAIL'}`,
+  `  Redis commands per job          ${bull.commandsPerJob.toFixed(1)}   target ≤ ${TARGET_COMMANDS_PER_JOB} → ${pass ? 'PASS' : 'FAIL'}`,
 );
 console.log(
   `BENCH_RESULT ${JSON.stringify({
