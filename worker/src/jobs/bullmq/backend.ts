@@ -262,8 +262,8 @@ export class BullMqJobBackend implements JobBackend {
       // brings back a job whose holder died, even when every worker restarted since
       for (const l of states) if (!this.lanes.hasWorker(l.lane)) await this.lanes.worker(l.lane, leaseMs);
       const lanes = states
-        .filter((l) => l.order >= 0 && (!l.pause || l.pause.untilMs <= now))
-        .sort((a, b) => a.order - b.order)
+        .filter((l) => l.order !== '' && (!l.pause || l.pause.untilMs <= now))
+        .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
         .map((l) => l.lane);
       for (const lane of lanes) {
         const { worker, lockMs } = await this.lanes.worker(lane, leaseMs);
@@ -504,25 +504,32 @@ export class BullMqJobBackend implements JobBackend {
   }
 
   /**
-   * Every known lane, its pause (null when running) and the order of its next job (-1: none; see
-   * scripts.ts LANES). With one lane there is nothing to order, and one HGETALL answers.
+   * Every known lane, its pause (null when running) and the order of its next job (text; '' none;
+   * see scripts.ts LANES). With one lane there is nothing to order, and one HGETALL answers; once
+   * this process knows several, the script answers alone.
    */
-  private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: number }[]> {
+  private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: string }[]> {
     const k = this.keys;
-    const h = await this.redis.hgetall(k.lanes);
-    const names = Object.keys(h).filter((f) => !f.startsWith('!p:'));
-    const order = new Map<string, number>(names.map((n) => [n, 0]));
-    if (names.length > 1) {
-      const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
-      for (let i = 0; i < flat.length; i += 3) order.set(flat[i]!, Number(flat[i + 2]));
-    }
-    return names.sort().map((lane) => {
-      this.knownLanes.add(lane);
-      const v = h[`!p:${lane}`] ?? '';
+    const parsePause = (lane: string, v: string): LanePause | null => {
       const bar = v.indexOf('|');
-      const pause = bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
-      return { lane, pause, order: order.get(lane) ?? -1 };
-    });
+      return bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
+    };
+    const ordered = async () => {
+      const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
+      const out: { lane: string; pause: LanePause | null; order: string }[] = [];
+      for (let i = 0; i < flat.length; i += 3) out.push({ lane: flat[i]!, pause: parsePause(flat[i]!, flat[i + 1]!), order: flat[i + 2]! });
+      return out;
+    };
+    let states: { lane: string; pause: LanePause | null; order: string }[];
+    if (this.knownLanes.size > 1) states = await ordered();
+    else {
+      const h = await this.redis.hgetall(k.lanes);
+      const names = Object.keys(h).filter((f) => !f.startsWith('!p:'));
+      states =
+        names.length > 1 ? await ordered() : names.map((lane) => ({ lane, pause: parsePause(lane, h[`!p:${lane}`] ?? ''), order: '0' }));
+    }
+    for (const l of states) this.knownLanes.add(l.lane);
+    return states.sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
   }
 
   // ---------------------------------------------------------------- admin

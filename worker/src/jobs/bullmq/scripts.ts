@@ -90,16 +90,17 @@ return 1
 /**
  * lanes: KEYS[1] lanes hash (lane → BullMQ queue name, and the pauses); ARGV[1] BullMQ key
  * prefix (`<prefix>:`), ARGV[2] now. Answers [lane, pause value or '', order, …], where order
- * says what the lane's next job is, so lease() can take the lanes in the contract's order across
- * lanes: 0 a job at the front of BullMQ's wait list (an expired lease, a released job), then
- * priority × 1e15 + the creation ms of the head of the prioritized set (manual retries, then the
- * oldest job), 3e15 a due delayed job (a retry), -1 nothing to take. Reads BullMQ's own keys (wait, prioritized,
- * delayed, job hash) without changing them.
+ * (compared as text) says what the lane's next job is, so lease() can take the lanes in the
+ * contract's order across lanes: `0` a job at the front of BullMQ's wait list (an expired lease,
+ * a released job), then `<priority>:<BullMQ job id>` for the head of the prioritized set (manual
+ * retries, then the oldest job: the ids start with the job id, a ULID, so they sort by creation
+ * time), `9` a due delayed job (a retry), '' nothing to take. Reads BullMQ's own keys (wait,
+ * prioritized, delayed) without changing them; 1 to 3 commands per lane.
  */
 const LANES = `
 local out = {}
 local flat = redis.call('HGETALL', KEYS[1])
-local queues, pauses, n = {}, {}, 0
+local queues, pauses = {}, {}
 for i = 1, #flat, 2 do
   local f = flat[i]
   if string.sub(f, 1, 3) == '!p:' then pauses[string.sub(f, 4)] = flat[i + 1]
@@ -109,21 +110,20 @@ local dueMax = (tonumber(ARGV[2]) + 1) * 4096 - 1
 for i = 1, #queues, 2 do
   local lane = queues[i]
   local qk = ARGV[1] .. queues[i + 1] .. ':'
-  local order = -1
+  local order = ''
   if redis.call('LLEN', qk .. 'wait') > 0 then
-    order = 0
+    order = '0'
   else
     local head = redis.call('ZRANGE', qk .. 'prioritized', 0, 0, 'WITHSCORES')
     if head[1] then
-      local ts = tonumber(redis.call('HGET', qk .. head[1], 'timestamp')) or 0
-      order = math.floor(tonumber(head[2]) / 4294967296) * 1e15 + ts
+      order = math.floor(tonumber(head[2]) / 4294967296) .. ':' .. head[1]
     elseif redis.call('ZRANGEBYSCORE', qk .. 'delayed', 0, dueMax, 'LIMIT', 0, 1)[1] then
-      order = 3e15
+      order = '9'
     end
   end
   out[#out + 1] = lane
   out[#out + 1] = pauses[lane] or ''
-  out[#out + 1] = string.format('%.0f', order)
+  out[#out + 1] = order
 end
 return out
 `;
