@@ -4,7 +4,8 @@
  * (the embedded default, synchronous=FULL) and on BullMQ against a redis-server started here
  * (appendfsync always, so both survive a crash). Prints jobs/s of each, the ratio BullMQ/SQLite
  * measured in this run, and the Redis commands per job from `INFO commandstats` before and after
- * for that lifecycle (target ≤ 60, issue 9), and what one heartbeat with progress costs on top
+ * for that lifecycle (target ≤ 60, issue 9) with one lane and with the jobs spread over three
+ * lanes, and what one heartbeat with progress costs on top
  * (a runner sends one every few seconds while a job runs).
  *
  * The SQLite figure is SqliteJobBackend's when worker/src/jobs/sqlite.ts exports it, else the
@@ -26,7 +27,9 @@ const TARGET_COMMANDS_PER_JOB = 60;
 const options = DispatchOptionsSchema.parse({});
 const LEASE_MS = 60_000;
 
-function job(i: number): NewJob {
+/** Job i; with `spread`, the jobs go round three lanes (youtube, drive, a media host). */
+function job(i: number, spread = false): NewJob {
+  const lane = spread ? i % 3 : 0;
   return {
     dispatchId: '00000000-0000-4000-8000-000000000000',
     spreadsheetId: 'bench',
@@ -37,15 +40,21 @@ function job(i: number): NewJob {
     name: 'n',
     email: 'e@example.org',
     type: 't',
-    source: 'youtube',
-    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`],
+    source: lane === 1 ? 'drive' : 'youtube',
+    links: [
+      lane === 1
+        ? `https://drive.google.com/file/d/f${i}/view`
+        : lane === 2
+          ? `http://127.0.0.1:9/clip${i}.mp4`
+          : `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`,
+    ],
     attempt: 1,
     options,
   };
 }
-const batches = (): NewJob[][] =>
+const batches = (spread = false): NewJob[][] =>
   Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>
-    Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, k) => job(b * BATCH + k)),
+    Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, k) => job(b * BATCH + k, spread)),
   );
 
 type BackendCtor = new (path: string, opts: { synchronous?: 'FULL' | 'NORMAL' }) => JobBackend;
@@ -61,9 +70,9 @@ type QueueCtor = new (
 };
 
 /** enqueue + lease + complete of N jobs on `b`; jobs/s. */
-async function lifecycle(b: JobBackend, what: string): Promise<number> {
+async function lifecycle(b: JobBackend, what: string, spread = false): Promise<number> {
   const t = performance.now();
-  for (const batch of batches()) await b.enqueue(batch);
+  for (const batch of batches(spread)) await b.enqueue(batch);
   let done = 0;
   for (let l = await b.lease('bench', LEASE_MS); l; l = await b.lease('bench', LEASE_MS)) {
     await b.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
@@ -112,7 +121,7 @@ async function commandCalls(redis: Redis): Promise<number> {
   return [...info.matchAll(/calls=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
-async function bullmq(): Promise<{ perS: number; commandsPerJob: number; commandsPerHeartbeat: number }> {
+async function bullmq(): Promise<{ perS: number; commandsPerJob: number; commandsPerHeartbeat: number; commandsPerJob3Lanes: number }> {
   const server = await startRedis();
   const probe = new Redis(server.url);
   try {
@@ -128,7 +137,13 @@ async function bullmq(): Promise<{ perS: number; commandsPerJob: number; command
     for (let i = 0; i < beats; i++) await b.heartbeat(held.job.jobId, 'bench', LEASE_MS, { fraction: i / beats });
     const commandsPerHeartbeat = ((await commandCalls(probe)) - hb0 - 1) / beats;
     await b.close();
-    return { perS, commandsPerJob: commands / N, commandsPerHeartbeat };
+    // the same over three lanes, on a fresh prefix: lease() then orders the lanes (scripts.ts LANES)
+    const b3 = await createBullMqBackend({ url: server.url, prefix: 'lanes3' });
+    const c3 = await commandCalls(probe);
+    await lifecycle(b3, 'bullmq over 3 lanes', true);
+    const commandsPerJob3Lanes = ((await commandCalls(probe)) - c3 - 1) / N;
+    await b3.close();
+    return { perS, commandsPerJob: commands / N, commandsPerHeartbeat, commandsPerJob3Lanes };
   } finally {
     probe.disconnect();
     await server.remove();
@@ -147,6 +162,8 @@ console.log(`  BullMQ (appendfsync always)     ${fmt(bull.perS)}   BullMQ/SQLite
 console.log(
   `  Redis commands per job          ${bull.commandsPerJob.toFixed(1)}   target ≤ ${TARGET_COMMANDS_PER_JOB} → ${pass ? 'PASS' : 'FAIL'}`,
 );
+console.log(`  … over 3 lanes                  ${bull.commandsPerJob3Lanes.toFixed(1)}   (lease orders the lanes)`);
+console.log(`  Redis commands per heartbeat    ${bull.commandsPerHeartbeat.toFixed(1)}   (with progress; on top of the above)`);
 console.log(
   `BENCH_RESULT ${JSON.stringify({
     bench: 'queue-backends',
@@ -155,6 +172,7 @@ console.log(
     bullmqPerS: Math.round(bull.perS),
     ratio: +ratio.toFixed(2),
     redisCommandsPerJob: +bull.commandsPerJob.toFixed(1),
+    redisCommandsPerJob3Lanes: +bull.commandsPerJob3Lanes.toFixed(1),
     redisCommandsPerHeartbeat: +bull.commandsPerHeartbeat.toFixed(1),
     targetCommandsPerJob: TARGET_COMMANDS_PER_JOB,
     pass,
