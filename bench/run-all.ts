@@ -63,6 +63,8 @@ function keyFigure(r: Record<string, unknown>): string {
     const runs = r['runs'] as { concurrency?: unknown; archiverS?: unknown }[];
     return `${runs.map((x) => `${x.archiverS} s @${x.concurrency}`).join(', ')} vs ${r['baselineS']} s baseline`;
   }
+  if (num(r['redisCommandsPerJob']) && num(r['bullmqPerS']))
+    return `BullMQ ${r['bullmqPerS']} vs SQLite ${r['sqlitePerS']} jobs/s, ${r['redisCommandsPerJob']} Redis cmds/job (≤ ${r['targetCommandsPerJob']})`;
   if (num(r['archiverS']) && num(r['baselineS'])) return `${r['archiverS']} s vs ${r['baselineS']} s baseline`;
   if (num(r['concurrentS']) && num(r['sequentialS'])) return `${r['concurrentS']} s vs ${r['sequentialS']} s sequential`;
   const skip = /^(bench|pass|ratio|target.*)$/;

@@ -14,7 +14,7 @@
  *   npx tsx bench/sheets-writes-shared.ts [--jobs 600] [--sheets 6] [--budget 50] [--scale 0.1]
  */
 import { parseArgs } from 'node:util';
-import { startRedis } from '../test/support/redisServer.js';
+import { startRedis } from '../test/support/redis.js';
 import { SheetsStandIn } from '../test/support/sheetsStandIn.js';
 import { addSheets, jobUpdate, maxInWindow, rowsWithStatus, sharedWorker } from '../test/support/sharedReporters.js';
 
@@ -136,5 +136,5 @@ try {
   );
   process.exitCode = pass ? 0 : 1;
 } finally {
-  await redis.stop();
+  await redis.remove();
 }

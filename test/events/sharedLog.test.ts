@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog, sqliteEventLog, type EventLog } from '../../worker/src/events/log.js';
 import { eventId, RedisEventLog, streamId } from '../../worker/src/events/redisLog.js';
 import type { ArchiverEvent, NewEvent } from '../../worker/src/events/types.js';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 
 const ev = (i: number, extra: Partial<NewEvent> = {}): NewEvent => ({
   type: 'job.progress',
@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.disconnect();
-  await server?.stop();
+  await server?.remove();
 });
 
 const makers: { name: string; open: () => EventLog; skip: boolean }[] = [

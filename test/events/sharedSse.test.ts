@@ -15,7 +15,7 @@ import { watchEvents } from '../../worker/src/events/sseClient.js';
 import type { ArchiverEvent, NewEvent } from '../../worker/src/events/types.js';
 import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../support/app.js';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { until } from '../support/wait.js';
 
 const SECRET = 'shared-sse-secret-0123456789';
@@ -71,7 +71,7 @@ describe.skipIf(missing)('/v1/events on a shared Redis Stream', () => {
     a?.close();
     b?.close();
     for (const c of clients) c.disconnect();
-    await redis?.stop();
+    await redis?.remove();
   });
 
   it("a client on B sees A's and B's events; it resumes on A from its Last-Event-ID", async () => {

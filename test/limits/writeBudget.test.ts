@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { RedisWriteBudget } from '../../worker/src/limits/redisWriteBudget.js';
 import { LocalWriteBudget, slidingWindowTake } from '../../worker/src/limits/writeBudget.js';
 import { createWriteBudget, sheetsAccountName } from '../../worker/src/limits/shared.js';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { loadConfig } from '../../worker/src/config/env.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,7 @@ describe.skipIf(missing)('RedisWriteBudget (real redis-server)', () => {
   });
   afterAll(async () => {
     for (const c of clients) c.disconnect();
-    await server.stop();
+    await server.remove();
   });
 
   it('three workers together get no more than the limit per window, then more once it slides', async () => {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { RedisStatusOutbox } from '../../worker/src/report/redisOutbox.js';
 import type { StatusOutbox, StatusUpdate } from '../../worker/src/sheets/types.js';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 
 function upd(rowId: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
   return {
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.disconnect();
-  await server?.stop();
+  await server?.remove();
 });
 
 interface Maker {

@@ -4,7 +4,7 @@
  * worker's memory, and all of them land in the sheet once it is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { addSheets, jobUpdate, rowsWithStatus, sharedWorker } from '../support/sharedReporters.js';
 import { until } from '../support/wait.js';
@@ -14,12 +14,12 @@ describe.skipIf(missing)('Redis killed and restarted mid-run', () => {
   let redis: RedisHandle;
   let stand: SheetsStandIn;
   beforeAll(async () => {
-    redis = await startRedis({ appendonly: true });
+    redis = await startRedis();
     stand = await SheetsStandIn.start();
   });
   afterAll(async () => {
     await stand?.close();
-    await redis?.stop();
+    await redis?.remove();
   });
 
   it('nothing accepted is lost', async () => {
@@ -34,7 +34,7 @@ describe.skipIf(missing)('Redis killed and restarted mid-run', () => {
       for (let i = 31; i <= 60; i++) await w.reporter.push(jobUpdate(sheet!, i, 'completed'));
       expect(await w.outbox.size()).toBeGreaterThanOrEqual(30); // rows 31–60 at least wait in Redis
 
-      await redis.kill();
+      await redis.kill9();
       // accepted while Redis is away (fire and forget, as the runner pushes): held in memory; a push never throws
       await Promise.all(Array.from({ length: 30 }, (_, k) => w.reporter.push(jobUpdate(sheet!, 61 + k, 'completed'))));
       expect(w.reporter.stats.held).toBe(30);

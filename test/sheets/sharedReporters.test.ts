@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { addSheets, jobUpdate, maxInWindow, rowsWithStatus, sharedWorker, type SharedWorker } from '../support/sharedReporters.js';
 import { until } from '../support/wait.js';
@@ -30,7 +30,7 @@ describe.skipIf(missing)('three workers, one Redis, one Sheets quota', () => {
     redis = await startRedis();
   });
   afterAll(async () => {
-    await redis?.stop();
+    await redis?.remove();
   });
   beforeEach(async () => {
     stand = await SheetsStandIn.start();

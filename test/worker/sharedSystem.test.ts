@@ -12,7 +12,7 @@ import { silentLogger } from '../../worker/src/log.js';
 import { RedisStatusOutbox } from '../../worker/src/report/redisOutbox.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createSystem, type System } from '../../worker/src/system.js';
-import { redisUnavailable, startRedis, type RedisHandle } from '../support/redisServer.js';
+import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { SheetsStandIn } from '../support/sheetsStandIn.js';
 import { addSheets, jobUpdate, rowsWithStatus } from '../support/sharedReporters.js';
 
@@ -27,7 +27,7 @@ describe.skipIf(missing)('createSystem with REDIS_URL', () => {
   });
   afterAll(async () => {
     await stand?.close();
-    await redis?.stop();
+    await redis?.remove();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
