@@ -51,6 +51,7 @@ describe.skipIf(missing)('createSystem with REDIS_URL', () => {
     const [a, b] = [await system(env), await system(env)];
     try {
       expect(a.outbox).toBeInstanceOf(RedisStatusOutbox);
+      expect(a.queue.kind).toBe('bullmq');
       // worker a accepts the updates; worker b sends them
       for (const s of sheets) await a.reporter.push(jobUpdate(s, 1, 'completed'));
       expect(await b.outbox.size()).toBe(3);

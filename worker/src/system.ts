@@ -20,8 +20,8 @@ import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
-import { createJobBackend } from './jobs/index.js';
-import type { SqliteJobBackend } from './jobs/sqlite.js';
+import type Database from 'better-sqlite3';
+import { createJobBackend, type JobBackend } from './jobs/index.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
 import { createWriteBudget, openSharedRedis, sheetsAccountName } from './limits/shared.js';
 import { SqliteOutbox } from './report/outbox.js';
@@ -48,7 +48,11 @@ export interface SystemOptions {
   log: Logger;
   /** write-back target; default from configuration (Google, CSV or off) */
   backend?: SheetBackend;
-  /** queue file; default `<ARCHIVER_DATA>/queue.db` */
+  /**
+   * queue file; default `<ARCHIVER_DATA>/queue.db`. An explicit file is a local run (`run`,
+   * `verify --repair`): its jobs stay in that file even with REDIS_URL, for no other worker could
+   * write their results back (the CSV, the repair journal).
+   */
   queuePath?: string;
   onEvent?: (e: RunnerEvent) => void;
   /** counts jobs, requests and bytes, and reads the queue gauges (metrics/); none when metrics are not exposed */
@@ -63,7 +67,13 @@ export interface SystemOptions {
 export interface System {
   config: Config;
   store: ObjectStore;
-  queue: SqliteJobBackend;
+  /** the job backend: SQLite in queue.db (embedded default), or BullMQ on Redis with REDIS_URL (docs/design.md §6) */
+  queue: JobBackend;
+  /**
+   * queue.db, this worker's own records: the event log, the webhook outbox, the status outbox
+   * without REDIS_URL, and the jobs without REDIS_URL.
+   */
+  db: Database.Database;
   /** in queue.db, or in Redis with REDIS_URL (shared by all workers: docs/design.md §6) */
   outbox: StatusOutbox;
   reporter: Reporter;
@@ -173,12 +183,22 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     sessionWrites.add(p);
   };
 
-  const queue = createJobBackend({ kind: 'sqlite', path: opts.queuePath ?? config.queuePath, laneConcurrency: config.laneConcurrency });
-  // With REDIS_URL the status outbox and the Sheets write budget are shared by every worker (design §6).
-  const redis = e.REDIS_URL ? openSharedRedis(e.REDIS_URL, log) : null;
-  const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(queue.db);
+  const local = createJobBackend({ kind: 'sqlite', path: opts.queuePath ?? config.queuePath, laneConcurrency: config.laneConcurrency });
+  const db = local.db;
+  // With REDIS_URL the jobs, the status outbox and the Sheets write budget are shared by every
+  // worker (design §6). The worker starts while Redis is away: calls answer 'unavailable' (the API
+  // 503) and the connections keep retrying with backoff until it is back.
+  // A local run (an explicit queue file, see queuePath) shares nothing.
+  const redisUrl = opts.queuePath ? undefined : e.REDIS_URL;
+  const bullmq = redisUrl ? await import('./jobs/bullmq/index.js') : null;
+  const queue: JobBackend =
+    bullmq && redisUrl
+      ? await bullmq.createBullMqBackend({ url: redisUrl, laneConcurrency: config.laneConcurrency, readyTimeoutMs: 0 })
+      : local;
+  const redis = redisUrl ? openSharedRedis(redisUrl, log) : null;
+  const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(db);
   const events = new JobEvents(
-    new EventBus(new SqliteEventLog(queue.db), {
+    new EventBus(new SqliteEventLog(db), {
       // /v1/events on any worker shows every worker's events (design §6)
       ...(redis
         ? {
@@ -300,7 +320,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     ...(runLogs ? { jobLog: (job: JobRecord) => runLogs.loggerFor(job) } : {}),
   });
   if (metrics) {
-    const gauges = new SqliteQueueGauges(queue.db);
+    const gauges = new SqliteQueueGauges(db);
     metrics.observeQueue({
       snapshot: (now) => gauges.snapshot(now),
       outboxSize: () => outbox.size(),
@@ -340,6 +360,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     config,
     store,
     queue,
+    db,
     outbox,
     reporter,
     backend,
@@ -369,6 +390,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await webhooks?.close();
       events.bus.closeAll();
       await queue.close();
+      if (queue !== local) await local.close();
       await runLogs?.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);

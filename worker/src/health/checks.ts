@@ -82,5 +82,7 @@ export async function checkQueue(queue: JobBackend): Promise<CheckResult> {
   const ok = await queue.ping();
   return ok
     ? { name: 'queue', ok, detail: `open (${await queue.openCount()} open jobs)` }
-    : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
+    : queue.kind === 'bullmq'
+      ? { name: 'queue', ok, detail: 'Redis not answering', hint: 'check REDIS_URL and that Redis runs (docs/scaling.md)' }
+      : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
 }
