@@ -4,6 +4,6 @@
  * Script execution). build.mjs points shared/'s `import { z } from 'zod'` here; the types are
  * zod's own, so nothing changes for the type checker.
  */
-import { array, boolean, enum as enumSchema, number, object, string, ZodError } from 'zod';
+import { array, boolean, enum as enumSchema, literal, number, object, string, ZodError } from 'zod';
 
-export const z = { array, boolean, enum: enumSchema, number, object, string, ZodError };
+export const z = { array, boolean, enum: enumSchema, literal, number, object, string, ZodError };

@@ -100,6 +100,11 @@ export class Runner {
     return this.running.size;
   }
 
+  /** Ids of the jobs running in this process (graceful shutdown, lifecycle/drain.ts). */
+  get runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /**
    * Kills a job running in this process (cancel). A cancelled job that is not running here (still
    * queued, or waiting to retry) gets its row written now, as `failed` with category `cancelled`.
