@@ -8,7 +8,6 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkYtDlpTool } from './tools.js';
 import type { ObjectStore } from '../storage/types.js';
-import type { JobQueue } from '../jobs/types.js';
 
 const run = promisify(execFile);
 
@@ -75,12 +74,4 @@ export async function checkDisk(dir: string, minFreeBytes = 1024 ** 3): Promise<
   } catch (err) {
     return { name: 'disk', ok: false, detail: (err as Error).message };
   }
-}
-
-/** The queue database answers. */
-export function checkQueue(queue: JobQueue): CheckResult {
-  const ok = queue.ping();
-  return ok
-    ? { name: 'queue', ok, detail: `open (${queue.openCount()} open jobs)` }
-    : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
 }
