@@ -39,6 +39,8 @@ export function workerEnv(o: {
     ARCHIVER_RETRY_SCALE: '0.01',
     // no alert.* events in tests that do not look for them (Debian's yt-dlp alone would raise ytdlp_age)
     ARCHIVER_ALERT_INTERVAL: 'off',
+    // a SIGTERM in a test's clean-up hands running jobs back after 3 s instead of the default 30
+    ARCHIVER_SHUTDOWN_S: '3',
     ...(o.mediaHost ? { ARCHIVER_ALLOWED_HOSTS: o.mediaHost } : {}),
     ...(o.sheetsUrl || o.drive ? { GOOGLE_ACCESS_TOKEN: 'test-token' } : {}),
     ...(o.sheetsUrl ? { GOOGLE_SHEETS_ROOT_URL: o.sheetsUrl } : {}),
