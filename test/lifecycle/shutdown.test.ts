@@ -2,6 +2,7 @@
  * Graceful shutdown's order and deadline (worker/src/lifecycle/shutdown.ts), with fake parts.
  */
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { gracefulShutdown, onStopSignals, type Drainable } from '../../worker/src/lifecycle/shutdown.js';
 
@@ -111,5 +112,15 @@ describe('onStopSignals', () => {
     handlers.get('SIGTERM')!();
     await new Promise((r) => setTimeout(r, 0));
     expect(exits).toEqual([1]);
+  });
+});
+
+describe('ARCHIVER_SHUTDOWN_S', () => {
+  it('defaults to 30 s, takes whole seconds 0…3600, and names itself when bad', () => {
+    expect(loadConfig({}).env.ARCHIVER_SHUTDOWN_S).toBe(30);
+    expect(loadConfig({ ARCHIVER_SHUTDOWN_S: '0' }).env.ARCHIVER_SHUTDOWN_S).toBe(0);
+    expect(loadConfig({ ARCHIVER_SHUTDOWN_S: '120' }).env.ARCHIVER_SHUTDOWN_S).toBe(120);
+    for (const bad of ['soon', '-1', '1.5', '3601'])
+      expect(() => loadConfig({ ARCHIVER_SHUTDOWN_S: bad }), bad).toThrow(/ARCHIVER_SHUTDOWN_S/);
   });
 });
