@@ -71,10 +71,14 @@ async function serveWithRunningJob(name: string, row: number, shutdownS: number)
   return { proc, env, dataDir, jobId };
 }
 
-async function sigterm(proc: ServeProcess): Promise<{ code: number | null; ms: number }> {
+async function sigterm(proc: ServeProcess, whileDraining?: () => Promise<void>): Promise<{ code: number | null; ms: number }> {
   const t0 = Date.now();
   const exited = new Promise<number | null>((r) => proc.child.once('exit', (code) => r(code)));
   proc.child.kill('SIGTERM');
+  if (whileDraining) {
+    await until('draining', () => (proc.stderr().includes('shutdown: stopped leasing') ? true : undefined), 10_000);
+    await whileDraining();
+  }
   const code = await exited;
   if (process.env['DEBUG_SHUTDOWN']) console.log(proc.stderr());
   return { code, ms: Date.now() - t0 };
@@ -96,7 +100,13 @@ const logLines = (proc: ServeProcess) =>
 describe('SIGTERM with a job running', () => {
   it('lets the job finish within ARCHIVER_SHUTDOWN_S, flushes its status and exits 0', async () => {
     const { proc, dataDir, jobId } = await serveWithRunningJob('finish', 0, 30);
-    const { code, ms } = await sigterm(proc);
+    let readyz: { status: number; body: { checks: Record<string, { ok: boolean }> } } | undefined;
+    const { code, ms } = await sigterm(proc, async () => {
+      // while it drains, /readyz sends the load balancer elsewhere; the API still answers
+      const res = await fetch(`${proc.baseUrl}/readyz`);
+      readyz = { status: res.status, body: (await res.json()) as never };
+    });
+    expect(readyz).toMatchObject({ status: 503, body: { checks: { shutdown: { ok: false } } } });
     expect(code).toBe(0);
     expect(ms).toBeLessThan(30_000);
     const q = new SqliteQueue(join(dataDir, 'queue.db'));

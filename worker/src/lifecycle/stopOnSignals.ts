@@ -16,24 +16,25 @@ export interface StopOptions {
   /** background loops stopped before the outboxes flush (alert monitor, verify schedule) */
   loops?: Closer[];
   log: Logger;
+  /** called first on the signal: `serve` makes /readyz answer 503 so a load balancer drains it */
+  onStopping?: () => void;
 }
 
 /** Installs the SIGTERM/SIGINT handlers; the process exits 0 once everything is flushed. */
 export function stopOnSignals(o: StopOptions): void {
   const { system, log } = o;
-  onStopSignals(
-    () =>
-      gracefulShutdown({
-        ...(o.runsJobs ? { runner: drainableRunner(system.runner, system.queue) } : {}),
-        deadlineMs: system.config.env.ARCHIVER_SHUTDOWN_S * 1000,
-        listeners: o.listeners,
-        flush: [
-          ...(o.loops ?? []),
-          // flushes the status outbox to the sheet, the webhook outbox, the event bus; closes the queue
-          { name: 'status reporter, webhooks, events and queue', close: () => system.close({ abortRunning: true }) },
-        ],
-        log,
-      }),
-    log,
-  );
+  onStopSignals(() => {
+    o.onStopping?.();
+    return gracefulShutdown({
+      ...(o.runsJobs ? { runner: drainableRunner(system.runner, system.queue) } : {}),
+      deadlineMs: system.config.env.ARCHIVER_SHUTDOWN_S * 1000,
+      listeners: o.listeners,
+      flush: [
+        ...(o.loops ?? []),
+        // flushes the status outbox to the sheet, the webhook outbox, the event bus; closes the queue
+        { name: 'status reporter, webhooks, events and queue', close: () => system.close({ abortRunning: true }) },
+      ],
+      log,
+    });
+  }, log);
 }

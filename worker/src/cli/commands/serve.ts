@@ -13,7 +13,7 @@ import { VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
-import { createApp } from '../../server/app.js';
+import { createApp, type Readiness } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
 import { listenerCloser } from '../../lifecycle/drain.js';
@@ -28,6 +28,9 @@ export interface ServeOptions {
   /** false (`--no-runner`): API only, runs no jobs; `sheet-archiver work` runs them (docs/scaling.md) */
   runner?: boolean;
 }
+
+/** What /readyz answers once SIGTERM arrived. */
+const SHUTTING_DOWN: Readiness = { ready: false, checks: { shutdown: { ok: false, detail: 'shutting down' } } };
 
 export async function serveAction(o: ServeOptions): Promise<void> {
   const config = configWith({ PORT: o.port, HOST: o.host });
@@ -66,13 +69,15 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     log,
     intervalMs: alertIntervalMs ?? 60_000,
   });
+  let stopping = false;
   const app = createApp({
     secret,
     queue: system.queue,
     log,
     maxBodyBytes: e.ARCHIVER_MAX_BODY_BYTES,
     startedAt: Date.now(),
-    readiness: () => system.readiness(),
+    // while shutting down /readyz answers 503: a load balancer sends the next requests elsewhere
+    readiness: () => (stopping ? Promise.resolve(SHUTTING_DOWN) : system.readiness()),
     onEnqueued: () => system.runner.wake(),
     abortJob: (jobId) => system.runner.abort(jobId),
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
@@ -143,5 +148,6 @@ export async function serveAction(o: ServeOptions): Promise<void> {
       ...(verifier ? [{ name: 'verify schedule', close: () => verifier.stop() }] : []),
     ],
     log,
+    onStopping: () => (stopping = true),
   });
 }
