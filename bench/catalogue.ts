@@ -17,7 +17,7 @@ import { assetsOf, personOf } from '../worker/src/catalogue/assets.js';
 import type { CatalogueTarget } from '../worker/src/catalogue/db.js';
 import { rebuildCatalogue } from '../worker/src/catalogue/rebuild.js';
 import { Catalogue } from '../worker/src/catalogue/repository.js';
-import { SqliteQueue } from '../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../worker/src/jobs/sqlite.js';
 import { signRequest } from '../worker/src/server/signature.js';
 import { metadataKey, objectKey } from '../worker/src/storage/layout.js';
 import { LocalStore } from '../worker/src/storage/local.js';
@@ -114,7 +114,7 @@ async function measure(
   store: ObjectStore,
 ): Promise<{ personP99: number; searchP99: number; personP50: number; searchP50: number; assets: number }> {
   const cat = await Catalogue.open(target);
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   try {
     let t = performance.now();
     await populate(cat, store);

@@ -14,7 +14,7 @@ import { DispatchOptionsSchema } from '../shared/schemas.js';
 import { silentLogger } from '../worker/src/log.js';
 import { startMetricsListener } from '../worker/src/metrics/expose.js';
 import { ArchiverMetrics } from '../worker/src/metrics/registry.js';
-import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { SqliteJobBackend, type NewJob } from '../worker/src/jobs/index.js';
 import { SqliteQueueGauges } from '../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../worker/src/report/outbox.js';
 
@@ -55,27 +55,34 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
 try {
   // NORMAL only to fill the file faster; scrapes only read.
-  const queue = new SqliteQueue(join(dir, 'queue.db'), {
+  const queue = new SqliteJobBackend(join(dir, 'queue.db'), {
     synchronous: 'NORMAL',
   });
   const outbox = new SqliteOutbox(queue.db);
   let t = performance.now();
-  queue.enqueue(Array.from({ length: N }, (_, i) => job(i)));
+  await queue.enqueue(Array.from({ length: N }, (_, i) => job(i)));
   // a mix: 20 % completed, 5 % failed, 5 % retrying, the rest (70 %) still queued
   const done = Math.floor(N * 0.3);
-  // one outer transaction: the queue's own transactions nest as savepoints
-  queue.db.transaction(() => {
-    for (let k = 0; k < done; k++) {
-      const l = queue.lease('bench', 60_000)!;
-      if (k % 6 < 4)
-        queue.complete(l.job.jobId, 'bench', {
-          files: [`${l.job.rowId}/x`],
-          mediaIds: [l.job.rowId],
-        });
-      else if (k % 6 === 4) queue.fail(l.job.jobId, 'bench', { category: 'not_found', message: 'gone' }, null);
-      else queue.fail(l.job.jobId, 'bench', { category: 'rate_limit', message: '429' }, Date.now() + 3_600_000);
-    }
-  })();
+  // one outer transaction: the backend's own transactions nest as savepoints
+  queue.db.exec('BEGIN');
+  for (let k = 0; k < done; k++) {
+    const l = (await queue.lease('bench', 60_000))!;
+    if (k % 6 < 4)
+      await queue.complete(l.job.jobId, 'bench', {
+        files: [`${l.job.rowId}/x`],
+        mediaIds: [l.job.rowId],
+      });
+    else if (k % 6 === 4)
+      await queue.fail(l.job.jobId, 'bench', { category: 'not_found', message: 'gone' }, { action: 'fail', reason: 'bench' });
+    else
+      await queue.fail(
+        l.job.jobId,
+        'bench',
+        { category: 'rate_limit', message: '429' },
+        { action: 'retry', atMs: Date.now() + 3_600_000, reason: 'bench' },
+      );
+  }
+  queue.db.exec('COMMIT');
   for (let k = 0; k < 500; k++)
     outbox.push({
       spreadsheetId: 'bench',
@@ -94,7 +101,7 @@ try {
   metrics.observeQueue({
     snapshot: (now) => gauges.snapshot(now),
     outboxSize: () => outbox.size(),
-    pausedLanes: () => ['youtube'],
+    pausedLanes: async () => [{ lane: 'youtube' }],
   });
   const listener = (await startMetricsListener(
     metrics,

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DispatchOptionsSchema } from '../shared/schemas.js';
-import { SqliteQueue, type NewJob } from '../worker/src/jobs/index.js';
+import { SqliteJobBackend, type NewJob } from '../worker/src/jobs/index.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const BATCH = Number(process.argv[3] ?? 50);
@@ -39,30 +39,30 @@ interface Result {
   leaseComplete: number;
 }
 
-function run(synchronous: 'FULL' | 'NORMAL'): Result {
+async function run(synchronous: 'FULL' | 'NORMAL'): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-queue-'));
   try {
-    const q = new SqliteQueue(join(dir, 'queue.db'), { synchronous });
+    const q = new SqliteJobBackend(join(dir, 'queue.db'), { synchronous });
     let t = performance.now();
-    for (let i = 0; i < N; i += BATCH) q.enqueue(Array.from({ length: Math.min(BATCH, N - i) }, (_, k) => job(i + k)));
+    for (let i = 0; i < N; i += BATCH) await q.enqueue(Array.from({ length: Math.min(BATCH, N - i) }, (_, k) => job(i + k)));
     const enqueue = N / ((performance.now() - t) / 1000);
     t = performance.now();
     let done = 0;
-    for (let l = q.lease('bench', 60_000); l; l = q.lease('bench', 60_000)) {
-      q.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
+    for (let l = await q.lease('bench', 60_000); l; l = await q.lease('bench', 60_000)) {
+      await q.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
       done++;
     }
     const leaseComplete = done / ((performance.now() - t) / 1000);
-    if (done !== N || q.stats().byStatus.completed !== N) throw new Error(`expected ${N} completed, got ${done}`);
-    q.close();
+    if (done !== N || (await q.stats()).byStatus.completed !== N) throw new Error(`expected ${N} completed, got ${done}`);
+    await q.close();
     return { enqueue, leaseComplete };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const normal = run('NORMAL');
-const full = run('FULL');
+const normal = await run('NORMAL');
+const full = await run('FULL');
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
 console.log(`queue bench: ${N} jobs, enqueue batches of ${BATCH}, on ${tmpdir()}`);
 console.log(

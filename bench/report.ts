@@ -3,10 +3,10 @@
  * 48 h: `npx tsx bench/report.ts`. Prints the median and worst of 10 reports, ms.
  */
 import Database from 'better-sqlite3';
-import { SqliteQueue } from '../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../worker/src/jobs/sqlite.js';
 import { buildReport, DEFAULT_THRESHOLDS } from '../worker/src/alerts/index.js';
 import { newJob } from '../test/jobs/helpers.js';
-const q = new SqliteQueue(':memory:', { synchronous: 'NORMAL' });
+const q = new SqliteJobBackend(':memory:', { synchronous: 'NORMAL' });
 const now = Date.now();
 const N = 100_000;
 q.db.transaction(() => {

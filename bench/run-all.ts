@@ -54,6 +54,8 @@ const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinit
 
 /** The figure a BENCH_RESULT is about, in words. */
 function keyFigure(r: Record<string, unknown>): string {
+  if (num(r['overheadPct']))
+    return `overhead ${r['overheadPct']} %${num(r['targetPct']) ? ` (target < ${r['targetPct']} %)` : ''}, ${r['observedS']} s vs ${r['baselineS']} s off`;
   if (num(r['peakRssMiB'])) return `peak RSS ${r['peakRssMiB']} MiB${num(r['targetMiB']) ? ` (target < ${r['targetMiB']})` : ''}`;
   if (num(r['archiverCpuPerClipS']) && num(r['baselineCpuPerClipS']))
     return `${r['archiverCpuPerClipS']} vs ${r['baselineCpuPerClipS']} CPU-s/clip baseline`;
@@ -61,6 +63,8 @@ function keyFigure(r: Record<string, unknown>): string {
     const runs = r['runs'] as { concurrency?: unknown; archiverS?: unknown }[];
     return `${runs.map((x) => `${x.archiverS} s @${x.concurrency}`).join(', ')} vs ${r['baselineS']} s baseline`;
   }
+  if (num(r['redisCommandsPerJob']) && num(r['bullmqPerS']))
+    return `BullMQ ${r['bullmqPerS']} vs SQLite ${r['sqlitePerS']} jobs/s, ${r['redisCommandsPerJob']} Redis cmds/job (≤ ${r['targetCommandsPerJob']})`;
   if (num(r['archiverS']) && num(r['baselineS'])) return `${r['archiverS']} s vs ${r['baselineS']} s baseline`;
   if (num(r['concurrentS']) && num(r['sequentialS'])) return `${r['concurrentS']} s vs ${r['sequentialS']} s sequential`;
   const skip = /^(bench|pass|ratio|target.*)$/;

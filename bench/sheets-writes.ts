@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   await Promise.all(pending);
   // Wait for the last window to go out (the reporter's own timer), then close.
   const deadline = Date.now() + 4 * WINDOW_MS + 5000;
-  while (outbox.size() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((await outbox.size()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await reporter.close();
   const elapsed = Date.now() - start;
 
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     batchedWrites * TARGET_UPDATES_PER_REQUEST <= JOBS &&
     maxDelay <= TARGET_MAX_DELAY_MS &&
     landed('batched') === JOBS &&
-    outbox.size() === 0;
+    (await outbox.size()) === 0;
 
   const pad = (s: string | number, n = 12) => String(s).padStart(n);
   console.log('');

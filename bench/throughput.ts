@@ -40,16 +40,15 @@
  * the archiver side is CPU-sensitive (a yt-dlp process per clip), the baseline is not, so other
  * work on the machine lowers the ratio.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { MediaHostOptions } from '../test/support/mediaHost.js';
+import { childCpuSeconds, cleanEnv, HostProcess, median, run, type Served } from './support/throttledHost.js';
 
 /** ratio targets per concurrency (issue 7); other concurrencies get 75 % of the ideal */
 const TARGETS: Record<number, number> = { 4: 3.6, 8: 6 };
@@ -58,7 +57,6 @@ const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), '..');
 const CLI = join(ROOT, 'bin/sheet-archiver.js');
 const BUNDLE = join(ROOT, 'worker/dist/cli.js');
-const HOST_PROGRAM = join(ROOT, 'bench/support/mediaHostProcess.ts');
 const YTDLP = process.env['YTDLP_PATH'] || 'yt-dlp';
 
 function arg(name: string): string | undefined {
@@ -81,20 +79,6 @@ const HOST_OPTIONS: MediaHostOptions = {
   firstByteDelayMs: Number(arg('--first-byte-ms') ?? 200),
 };
 
-interface Served {
-  baseUrl: string;
-  host: string;
-  clips: string[];
-  mediaDir: string;
-  clipBytes: Record<string, number>;
-}
-
-interface HostStats {
-  requests: number;
-  bytes: number;
-  byPath: Record<string, number>;
-}
-
 interface RunResult {
   ms: number;
   cpuS: number;
@@ -107,42 +91,6 @@ interface RunResult {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/** user + sys seconds of this process's reaped children (and theirs), from /proc/self/stat. */
-function childCpuSeconds(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17
-  return (Number(fields[13]) + Number(fields[14])) / 100; // CLK_TCK is 100 on Linux
-}
-
-/** Runs a command to completion, capturing its output. */
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ code: number | null; out: string; ms: number }> {
-  return new Promise((resolveRun, reject) => {
-    const t0 = performance.now();
-    const cp = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (d: Buffer) => {
-      out += d.toString();
-      if (out.length > 200_000) out = out.slice(-100_000);
-    };
-    cp.stdout.on('data', keep);
-    cp.stderr.on('data', keep);
-    cp.on('error', reject);
-    cp.on('close', (code) => resolveRun({ code, out, ms: performance.now() - t0 }));
-  });
-}
-
-/** The environment of the runs: no ARCHIVER_*, S3_* or GOOGLE_* settings from outside. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(ARCHIVER_|S3_|GOOGLE_)/.test(k)) env[k] = v;
-  return { ...env, NODE_NO_WARNINGS: '1', ...extra };
-}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -171,64 +119,6 @@ async function ensureBuilt(): Promise<void> {
     console.log(
       'NOTE: worker/dist/cli.js is older than worker/src or shared/: measuring the last build (npm run build, or --build, to refresh it)',
     );
-  }
-}
-
-class HostProcess {
-  private readonly lines: Interface;
-  private readonly waiting: ((line: string) => void)[] = [];
-  private readonly queued: string[] = [];
-  private stderr = '';
-
-  constructor(readonly cp: ChildProcess) {
-    this.lines = createInterface({ input: cp.stdout! });
-    this.lines.on('line', (l) => {
-      if (!l.startsWith('{')) return;
-      const w = this.waiting.shift();
-      if (w) w(l);
-      else this.queued.push(l);
-    });
-    cp.stderr!.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-20_000);
-    });
-  }
-
-  static start(options: MediaHostOptions): HostProcess {
-    const cp = spawn(process.execPath, ['--import', 'tsx', HOST_PROGRAM, JSON.stringify(options)], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    return new HostProcess(cp);
-  }
-
-  /** The next JSON line the host prints. */
-  next<T>(what: string): Promise<T> {
-    const q = this.queued.shift();
-    if (q) return Promise.resolve(JSON.parse(q) as T);
-    return new Promise<T>((res, rej) => {
-      const onExit = (code: number | null) => rej(new Error(`the media host exited (${code}) before ${what}:\n${this.stderr.trim()}`));
-      this.cp.once('exit', onExit);
-      this.waiting.push((l) => {
-        this.cp.off('exit', onExit);
-        res(JSON.parse(l) as T);
-      });
-    });
-  }
-
-  /** Requests served since the last call (the host resets its log). */
-  stats(): Promise<HostStats> {
-    this.cp.stdin!.write('stats\n');
-    return this.next<HostStats>('stats');
-  }
-
-  async stop(): Promise<void> {
-    if (this.cp.exitCode !== null || this.cp.signalCode !== null) return;
-    const exited = new Promise((r) => this.cp.once('exit', r));
-    this.cp.stdin!.end();
-    const t = setTimeout(() => this.cp.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
   }
 }
 
@@ -323,12 +213,6 @@ async function runArchiver(served: Served, host: HostProcess, tmp: string, round
     : `exit ${r.code}; CSV rows ${records.length}, completed ${completed.length}; listed files missing: ${missingListed.slice(0, 5).join(', ') || 'none'}; clips missing or wrong size: ${bad.join(', ') || 'none'}\n${r.out.slice(-3000)}`;
   await rm(dir, { recursive: true, force: true });
   return { ms: r.ms, cpuS, requests: st.requests, bytes: st.bytes, ok, detail };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,19 @@ await build({
   logLevel: 'warning',
 });
 
+// The operator dashboard's page (docs/dashboard.md): dashboard.js and dashboard.css (with
+// uPlot's), served by the worker at /ui/assets/ from worker/dist/ui.
+await build({
+  entryPoints: { dashboard: join(root, 'worker/src/dashboard/page/main.ts') },
+  outdir: join(root, 'worker/dist/ui'),
+  bundle: true,
+  platform: 'browser',
+  target: 'es2020',
+  format: 'esm',
+  minify: true,
+  logLevel: 'warning',
+});
+
 const addon = join(root, 'appsscript/build.mjs');
 if (existsSync(addon)) {
   const mod = await import(pathToFileURL(addon).href);

@@ -1,6 +1,7 @@
 /**
  * Error categories and their retry policy (design §4), plus the `download_errors` cell format
- * (design §1). Runtime-agnostic.
+ * (design §1). Runtime-agnostic. The policy is data only: the worker's jobs/retry.ts decideRetry
+ * is the one place that turns it into a decision, with shared/backoff.ts for the delay.
  */
 import type { SourceName } from './columns.js';
 
@@ -54,20 +55,8 @@ export function isErrorCategory(v: unknown): v is ErrorCategory {
   return typeof v === 'string' && (ERROR_CATEGORIES as readonly string[]).includes(v);
 }
 
-/**
- * Delay before the next automatic attempt, or null when the category or attempt count says stop.
- * @param attempt the attempt that just failed (1-based).
- * @param scale multiplies every delay (tests and the demo shorten them); default 1.
- * @param random jitter source in [0,1); default Math.random. Jitter is ±20 %.
- */
-export function retryDelayMs(category: ErrorCategory, attempt: number, scale = 1, random: () => number = Math.random): number | null {
-  const p = RETRY_POLICIES[category];
-  if (!p.retry || attempt >= p.maxAttempts) return null;
-  const raw = p.curve === 'exponential' ? p.baseMs * 2 ** (attempt - 1) : p.baseMs * attempt;
-  const capped = Math.min(raw, p.maxMs);
-  const jitter = 0.8 + 0.4 * random();
-  return Math.round(capped * jitter * scale);
-}
+/** Jitter of every job retry delay: ±20 % (shared/backoff.ts), so jobs failed together do not return together. */
+export const RETRY_JITTER: readonly [number, number] = [0.8, 1.2];
 
 /** One line of the `download_errors` cell. */
 export interface ErrorLine {

@@ -19,11 +19,11 @@ import { pino } from 'pino';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { testApp } from '../../test/support/app.js';
 
 const [secret, dbPath] = process.argv.slice(2) as [string, string];
-const queue = new SqliteQueue(dbPath);
+const queue = new SqliteJobBackend(dbPath);
 const bus = new EventBus(new SqliteEventLog(queue.db));
 const app = testApp({
   secret,

@@ -5,7 +5,8 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkSignature } from '../../worker/src/server/contentLinks.js';
 import { SheetModel, type SheetData } from '../support/sheetModel.js';
@@ -45,18 +46,7 @@ beforeAll(async () => {
   addon = loadAddon({ model, spreadsheetId: SPREADSHEET_ID, distDir: dist });
   addon.call('saveSettings', { workerUrl: worker.url, secret: SECRET });
   bridge = await startSidebarBridge(addon);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 300, height: 1000 }, deviceScaleFactor: 1 });
   await context.addInitScript(GOOGLE_SCRIPT_RUN_SHIM);
   page = await context.newPage();

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerReportView } from '../../appsscript/src/api.js';
 import { buildAddonFor } from '../support/appsScript/ensureBuilt.js';
@@ -107,18 +108,7 @@ describe("the worker's report in the add-on", () => {
 
   it('shows in the sidebar above the counts: the status in words and colour, each alert with advice', async () => {
     bridge = await startSidebarBridge(addon);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 300, height: 1000 } });
     await context.addInitScript(GOOGLE_SCRIPT_RUN_SHIM);
     const page = await context.newPage();

@@ -18,22 +18,22 @@ import {
 } from '../../worker/src/alerts/index.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { newJob, tempDir } from '../jobs/helpers.js';
 
 const H = 3600_000;
 const GIB = 1024 ** 3;
 let now = Date.UTC(2026, 0, 10, 12, 30);
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let tmp: ReturnType<typeof tempDir>;
 
-beforeEach(() => {
+beforeEach(async () => {
   now = Date.UTC(2026, 0, 10, 12, 30);
   tmp = tempDir();
-  queue = new SqliteQueue(join(tmp.dir, 'queue.db'), { now: () => now, synchronous: 'NORMAL' });
+  queue = new SqliteJobBackend(join(tmp.dir, 'queue.db'), { now: () => now, synchronous: 'NORMAL' });
 });
-afterEach(() => {
-  queue.close();
+afterEach(async () => {
+  await queue.close();
   tmp.cleanup();
 });
 
@@ -51,13 +51,13 @@ function deps(over: Partial<ReportDeps> & { t?: Partial<AlertThresholds> } = {})
 }
 
 /** Enqueues and finishes `n` jobs: completed, or failed with `error` (no retry). */
-function finish(n: number, error: JobError | null, over: Parameters<typeof newJob>[0] = {}): void {
+async function finish(n: number, error: JobError | null, over: Parameters<typeof newJob>[0] = {}): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const job = queue.enqueue([newJob(over)])[0]!.job;
-    const lease = queue.lease('w', 60_000, now, [])!;
+    const job = (await queue.enqueue([newJob(over)]))[0]!.job;
+    const lease = (await queue.lease('w', 60_000, now))!;
     expect(lease.job.jobId).toBe(job.jobId);
-    if (error) queue.fail(job.jobId, 'w', error, null);
-    else queue.complete(job.jobId, 'w', { files: [], mediaIds: [] });
+    if (error) await queue.fail(job.jobId, 'w', error, { action: 'fail', reason: 'test' });
+    else await queue.complete(job.jobId, 'w', { files: [], mediaIds: [] });
   }
 }
 
@@ -74,15 +74,15 @@ describe('health report', () => {
 
   it('gives success rates per source, failure categories with an example, and the trend per hour', async () => {
     now -= 3 * H;
-    finish(3, null);
-    finish(
+    await finish(3, null);
+    await finish(
       1,
       { category: 'not_found', message: 'HTTP Error 404: Not Found' },
       { source: 'drive', links: ['https://drive.google.com/file/d/abc/view'] },
     );
     now += 3 * H;
-    finish(2, null);
-    finish(2, { category: 'network', message: 'connection reset' });
+    await finish(2, null);
+    await finish(2, { category: 'network', message: 'connection reset' });
     const r = await buildReport(deps());
     expect(r.successRate).toMatchObject({ completed: 5, failed: 3, overall: 5 / 8 });
     expect(r.successRate.bySource.youtube).toEqual({ completed: 5, failed: 2, successRate: 5 / 7 });
@@ -111,8 +111,8 @@ describe('health report', () => {
     ];
     for (const [error, advice] of cases) {
       queue.db.exec('DELETE FROM jobs');
-      finish(7, null);
-      finish(3, error);
+      await finish(7, null);
+      await finish(3, error);
       const r = await buildReport(deps());
       const a = r.alerts.find((x) => x.kind === 'failure_rate');
       expect(a, error.category).toBeDefined();
@@ -122,14 +122,14 @@ describe('health report', () => {
     }
     // 20 % exactly does not exceed the threshold
     queue.db.exec('DELETE FROM jobs');
-    finish(8, null);
-    finish(2, { category: 'network', message: 'reset' });
+    await finish(8, null);
+    await finish(2, { category: 'network', message: 'reset' });
     expect((await buildReport(deps())).alerts).toEqual([]);
     // only the latest 100 count: 30 old failures, then 100 successes
     queue.db.exec('DELETE FROM jobs');
-    finish(30, { category: 'network', message: 'reset' });
+    await finish(30, { category: 'network', message: 'reset' });
     now += 1000;
-    finish(100, null);
+    await finish(100, null);
     const r = await buildReport(deps());
     expect(r.recent).toEqual({ finished: 100, failed: 0, failureRate: 0 });
     expect(r.alerts.find((x) => x.kind === 'failure_rate')).toBeUndefined();
@@ -143,7 +143,7 @@ describe('health report', () => {
   });
 
   it('raises pending above the maximum, and queued_age for a job queued too long', async () => {
-    queue.enqueue(Array.from({ length: 4 }, () => newJob()));
+    await queue.enqueue(Array.from({ length: 4 }, () => newJob()));
     let r = await buildReport(deps({ t: { maxPending: 3 } }));
     expect(r.jobs).toMatchObject({ pending: 4, queued: 4, stuckQueued: 0 });
     expect(r.alerts.map((a) => a.kind)).toEqual(['pending']);
@@ -159,25 +159,36 @@ describe('health report', () => {
   });
 
   it('counts a downloading job whose lease expired as stuck', async () => {
-    queue.enqueue([newJob()]);
-    queue.lease('w', 60_000, now, []);
+    await queue.enqueue([newJob()]);
+    await queue.lease('w', 60_000, now);
     now += 120_000;
     expect((await buildReport(deps())).jobs).toMatchObject({ running: 1, expiredLeases: 1 });
   });
 
   it('raises data_corruption for a refused status write', async () => {
-    finish(1, null);
-    const job = queue.list({}).jobs[0]!;
-    queue.markWriteRefused(job.jobId, { category: 'data_corruption', message: 'row_id changed' });
+    await finish(1, null);
+    const job = (await queue.list({})).jobs[0]!;
+    await queue.recordWriteBack(job.jobId, {
+      status: 'refused',
+      error: { category: 'data_corruption', message: 'row_id changed' },
+      at: new Date(now).toISOString(),
+    });
+    expect((await queue.get(job.jobId))!.status).toBe('completed');
     const r = await buildReport(deps());
     expect(r.alerts.map((a) => a.kind)).toContain('data_corruption');
     expect(r.alerts.find((a) => a.kind === 'data_corruption')!.advice).toMatch(/reset the rows/);
   });
 
   it('shows lane pauses, and raises lane_paused once a lane has been paused over an hour', async () => {
-    queue.enqueue([newJob()]);
-    const lease = queue.lease('w', 60_000, now, [])!;
-    queue.fail(lease.job.jobId, 'w', { category: 'rate_limit', message: 'HTTP Error 429' }, now + 2 * H);
+    await queue.enqueue([newJob()]);
+    const lease = (await queue.lease('w', 60_000, now))!;
+    await queue.fail(
+      lease.job.jobId,
+      'w',
+      { category: 'rate_limit', message: 'HTTP Error 429' },
+      { action: 'retry', atMs: now + 2 * H, reason: 'test' },
+    );
+    await queue.pauseLane({ lane: 'youtube', untilMs: now + 2 * H, reason: 'rate_limit: HTTP Error 429' });
     let r = await buildReport(deps());
     expect(r.lanes).toEqual([
       { lane: 'youtube', jobs: 1, since: new Date(now).toISOString(), until: new Date(now + 2 * H).toISOString(), pausedMs: 0 },
@@ -207,7 +218,7 @@ describe('health report', () => {
 });
 
 describe('thresholds from the environment', () => {
-  it('reads each variable, and names a bad one', () => {
+  it('reads each variable, and names a bad one', async () => {
     const t = thresholdsFromEnv({
       ARCHIVER_ALERT_FAILURE_RATE: '0.5',
       ARCHIVER_ALERT_MIN_DISK_GB: '2',

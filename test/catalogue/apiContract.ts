@@ -10,7 +10,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import type { CatalogueTarget } from '../../worker/src/catalogue/db.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
@@ -24,7 +24,7 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
   describe(`catalogue API (${engine})`, () => {
     let dir: string;
     let cat: Catalogue;
-    let queue: SqliteQueue;
+    let queue: SqliteJobBackend;
     let app: ReturnType<typeof createApp>;
     const call = async (method: string, path: string, body?: unknown, signed = true) => {
       const raw = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
@@ -37,7 +37,7 @@ export function catalogueApiContract(engine: string, fresh: () => Promise<Catalo
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `sa-cat-api-${engine}-`));
       cat = await Catalogue.open(await fresh());
-      queue = new SqliteQueue(':memory:');
+      queue = new SqliteJobBackend(':memory:');
       const store = new LocalStore(join(dir, 'archive'));
       attachMetadataSink(store, catalogueSink(cat));
       for (const [ss, rowId, mediaId, title] of [

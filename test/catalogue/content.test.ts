@@ -14,7 +14,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { assetIdOf } from '../../worker/src/catalogue/assets.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { linkSignature } from '../../worker/src/server/contentLinks.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { objectKey } from '../../worker/src/storage/layout.js';
@@ -36,9 +36,9 @@ interface Served {
 }
 
 /** An app on 127.0.0.1 over `store`, with row 151's video (bytes `video bytes of vid151`) and `NAME` stored. */
-async function serveArchive(dir: string, store: ObjectStore): Promise<Served & { queue: SqliteQueue; cat: Catalogue }> {
+async function serveArchive(dir: string, store: ObjectStore): Promise<Served & { queue: SqliteJobBackend; cat: Catalogue }> {
   const cat = await Catalogue.open({ engine: 'sqlite', path: join(dir, `catalogue-${store.kind}.db`) });
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   attachMetadataSink(store, catalogueSink(cat));
   await writeMetadata(store, '', await youtubeItem(store, { rowId: '151', mediaId: 'vid151', extraFiles: [NAME] }));
   const app = testApp({

@@ -25,7 +25,7 @@ import {
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { silentLogger } from '../../worker/src/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { Reporter } from '../../worker/src/report/reporter.js';
 import { createApp } from '../../worker/src/server/app.js';
@@ -73,7 +73,7 @@ for (const [kind, engine] of [
       let dir: string;
       let cat: Catalogue;
       let store: ObjectStore;
-      let queue: SqliteQueue;
+      let queue: SqliteJobBackend;
       let outbox: SqliteOutbox;
       let csv: string;
       let deps: EraseDeps;
@@ -110,7 +110,7 @@ for (const [kind, engine] of [
         }
         // an object under the row's prefix the catalogue does not know (a leftover): it goes too
         await store.put('152/youtube/vid152/stray.part', 'partial', { rowId: '152' });
-        queue = new SqliteQueue(join(dir, 'queue.db'));
+        queue = new SqliteJobBackend(join(dir, 'queue.db'));
         outbox = new SqliteOutbox(queue.db);
         csv = join(dir, 'sheet.csv');
         writeFileSync(
@@ -123,7 +123,7 @@ for (const [kind, engine] of [
       });
       afterEach(async () => {
         attachMetadataSink(store, null);
-        queue.close();
+        await queue.close();
         await cat.close();
         rmSync(dir, { recursive: true, force: true });
       });
@@ -131,23 +131,25 @@ for (const [kind, engine] of [
       const person = async (rowId: string, ss = 'ss-1') => (await cat.findPeople(rowId, ss))[0]!;
 
       it('a hard erase cancels open jobs, deletes every object under the prefix and the catalogue rows, and clears the cells', async () => {
-        const job = queue.enqueue([
-          {
-            dispatchId: '00000000-0000-4000-8000-000000000009',
-            spreadsheetId: 'ss-1',
-            sheetId: 0,
-            sheetName: 'People',
-            rowId: '152',
-            rowNumber: 3,
-            name: 'Person 152',
-            email: '152@example.org',
-            type: TYPE,
-            source: 'youtube',
-            links: ['https://youtu.be/vid152'],
-            attempt: 1,
-            options: DispatchOptionsSchema.parse({}),
-          },
-        ])[0]!.job;
+        const job = (
+          await queue.enqueue([
+            {
+              dispatchId: '00000000-0000-4000-8000-000000000009',
+              spreadsheetId: 'ss-1',
+              sheetId: 0,
+              sheetName: 'People',
+              rowId: '152',
+              rowNumber: 3,
+              name: 'Person 152',
+              email: '152@example.org',
+              type: TYPE,
+              source: 'youtube',
+              links: ['https://youtu.be/vid152'],
+              attempt: 1,
+              options: DispatchOptionsSchema.parse({}),
+            },
+          ])
+        )[0]!.job;
         const before151 = await keysUnder(store, rowPrefix('', '151'));
         const sheet151 = await row('151');
         expect(await keysUnder(store, '152/')).toHaveLength(5);
@@ -164,7 +166,7 @@ for (const [kind, engine] of [
           note: eraseNote(new Date()),
         });
         expect(done.finishedAt).not.toBeNull();
-        expect(queue.get(job.jobId)?.status).toBe('cancelled');
+        expect((await queue.get(job.jobId))?.status).toBe('cancelled');
         expect(await keysUnder(store, '152/')).toEqual([]);
         expect(await cat.findPeople('152')).toEqual([]);
         expect((await cat.listAssets({ rowId: '152', status: 'all' })).items).toEqual([]);
@@ -261,7 +263,7 @@ for (const [kind, engine] of [
           const res = await app.request(path, { method, headers });
           return { status: res.status, body: (await res.json()) as any };
         };
-        beforeEach(() => {
+        beforeEach(async () => {
           app = testApp({
             secret: SECRET,
             queue,

@@ -14,7 +14,7 @@ import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -27,6 +27,7 @@ import { DOC_MIME, driveLinks, startDriveStandIn, type DriveStandIn } from '../s
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE } from './fixtures.js';
+import { testEvents } from '../support/jobs.js';
 
 let dir: string;
 let host: MediaHost;
@@ -84,13 +85,13 @@ function job(spreadsheetId: string, rowId: string, source: 'youtube' | 'drive', 
 /** Archives a small sheet's worth of rows through the real runner into `store`, with the catalogue attached. */
 async function archive(store: ObjectStore, cat: Catalogue, name: string): Promise<void> {
   attachMetadataSink(store, catalogueSink(cat));
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   const runner = new Runner({
+    events: testEvents(new SqliteOutbox(queue.db)),
     queue,
     sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }), drive: driveSourceFor(drive) },
     store,
     prefix: '',
-    outbox: new SqliteOutbox(queue.db),
     workRoot: join(dir, `work-${name}`),
     concurrency: 2,
     leaseMs: 30_000,
@@ -100,7 +101,7 @@ async function archive(store: ObjectStore, cat: Catalogue, name: string): Promis
     pollMs: 50,
     launchGapMs: 0,
   });
-  queue.enqueue([
+  await queue.enqueue([
     job('ss-1', '151', 'youtube', [host.pageUrl(host.clips[0]!)]),
     job('ss-1', '151', 'drive', [links.pdf, links.doc]),
     job('ss-1', 'col/x', 'youtube', [host.clipUrl(host.clips[1]!)]),
@@ -110,12 +111,12 @@ async function archive(store: ObjectStore, cat: Catalogue, name: string): Promis
   runner.start();
   await runner.idle();
   await runner.stop();
-  const failed = queue.list({}).jobs.filter((j) => j.status !== 'completed');
+  const failed = (await queue.list({})).jobs.filter((j) => j.status !== 'completed');
   expect(
     failed.map((j) => [j.rowId, j.source, j.error]),
     'every job completed',
   ).toEqual([]);
-  queue.close();
+  await queue.close();
   attachMetadataSink(store, null);
 }
 

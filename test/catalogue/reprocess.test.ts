@@ -22,7 +22,7 @@ import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -84,9 +84,9 @@ function streamTypes(path: string): string[] {
     .filter(Boolean);
 }
 
-async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -114,7 +114,7 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
   const name = storeName.replace(/\W/g, '');
   let store: ObjectStore;
   let catalogue: Catalogue;
-  let queue: SqliteQueue;
+  let queue: SqliteJobBackend;
   let outbox: SqliteOutbox;
   let events: JobEvents;
   let runner: Runner;
@@ -126,15 +126,15 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     store = makeStore(name);
     catalogue = await Catalogue.open(await targetOf(`${name}-catalogue.db`)());
     attachMetadataSink(store, catalogueSink(catalogue));
-    queue = new SqliteQueue(join(dir, `${name}-queue.db`));
+    queue = new SqliteJobBackend(join(dir, `${name}-queue.db`));
     outbox = new SqliteOutbox(queue.db);
     events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
     runner = new Runner({
+      events: events,
       queue,
       sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }) },
       store,
       prefix: '',
-      outbox,
       workRoot: join(dir, `work-${name}`),
       concurrency: 1,
       leaseMs: 30_000,
@@ -143,7 +143,6 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
       log: silentLogger,
       pollMs: 50,
       launchGapMs: 0,
-      onEvent: (e) => events.onRunnerEvent(e),
     });
     const app = testApp({
       secret: SECRET,
@@ -159,10 +158,10 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     api = signedClient(base, SECRET);
     // archive the row for real: the page's clip and its subtitles, from the media host
-    queue.enqueue([archiveJob('151', host.pageUrl(host.clips[0]!))]);
+    await queue.enqueue([archiveJob('151', host.pageUrl(host.clips[0]!))]);
     runner.start();
     await runner.idle();
-    const archived = queue.list({}).jobs;
+    const archived = (await queue.list({})).jobs;
     expect(archived.map((j) => [j.status, j.error])).toEqual([['completed', null]]);
   }, 180_000);
 
@@ -177,17 +176,18 @@ describe.each(cases)('reprocess on %s', (storeName, makeStore, targetOf) => {
   /** Runs a reprocess request to its end; asserts the media host saw nothing meanwhile and the sheet got nothing. */
   async function reprocess(path: string): Promise<{ body: any; jobs: JobRecord[] }> {
     const hostRequests = host.requests.length;
-    const outboxBefore = outbox.peek(1000).map((e) => e.id);
+    const outboxBefore = (await outbox.peek(1000)).map((e) => e.id);
     const res = await api.request('POST', path);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const jobs: JobRecord[] = (res.body.jobs ?? [res.body]).map((j: unknown) => JobRecordSchema.parse(j));
     for (const j of jobs) expect(j.kind).toBe('reprocess');
-    await waitFor(() => jobs.every((j) => ['completed', 'failed'].includes(queue.get(j.jobId)!.status)));
-    const done = jobs.map((j) => queue.get(j.jobId)!);
+    const current = async () => Promise.all(jobs.map(async (j) => (await queue.get(j.jobId))!));
+    await waitFor(async () => (await current()).every((j) => ['completed', 'failed'].includes(j.status)));
+    const done = await current();
     expect(done.map((j) => [j.status, j.error])).toEqual(jobs.map(() => ['completed', null]));
     expect(host.requests.length, 'the media host saw no request during the reprocess').toBe(hostRequests);
     // a reprocess job writes nothing to the sheet: no status write-back was queued
-    expect(outbox.peek(1000).map((e) => e.id)).toEqual(outboxBefore);
+    expect((await outbox.peek(1000)).map((e) => e.id)).toEqual(outboxBefore);
     return { body: res.body, jobs: done };
   }
 

@@ -19,7 +19,7 @@ import { parseDuration, VerifySchedule } from '../../worker/src/catalogue/verify
 import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -30,6 +30,7 @@ import { runCli, startServe } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE } from './fixtures.js';
+import { testEvents } from '../support/jobs.js';
 
 let dir: string;
 let host: MediaHost;
@@ -221,13 +222,13 @@ function job(rowId: string, link: string): NewJob {
 /** Runs `jobs` through the real runner (real yt-dlp, media host) into `store`, with the catalogue attached. */
 async function runJobs(store: ObjectStore, cat: Catalogue, jobs: NewJob[], name: string): Promise<void> {
   attachMetadataSink(store, catalogueSink(cat));
-  const queue = new SqliteQueue(':memory:');
+  const queue = new SqliteJobBackend(':memory:');
   const runner = new Runner({
+    events: testEvents(new SqliteOutbox(queue.db)),
     queue,
     sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }), drive: createYtDlpSource({ allowedHosts: [] }) },
     store,
     prefix: '',
-    outbox: new SqliteOutbox(queue.db),
     workRoot: join(dir, `work-${name}`),
     concurrency: 2,
     leaseMs: 30_000,
@@ -237,17 +238,12 @@ async function runJobs(store: ObjectStore, cat: Catalogue, jobs: NewJob[], name:
     pollMs: 50,
     launchGapMs: 0,
   });
-  queue.enqueue(jobs);
+  await queue.enqueue(jobs);
   runner.start();
   await runner.idle();
   await runner.stop();
-  expect(
-    queue
-      .list({})
-      .jobs.filter((j) => j.status !== 'completed')
-      .map((j) => [j.rowId, j.error]),
-  ).toEqual([]);
-  queue.close();
+  expect((await queue.list({})).jobs.filter((j) => j.status !== 'completed').map((j) => [j.rowId, j.error])).toEqual([]);
+  await queue.close();
   attachMetadataSink(store, null);
 }
 

@@ -11,7 +11,7 @@ import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { rebuildCatalogue } from '../../worker/src/catalogue/rebuild.js';
 import { catalogueSink } from '../../worker/src/catalogue/sink.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { verifyArchive } from '../../worker/src/catalogue/verify.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
@@ -141,7 +141,7 @@ describe('drive source: versions', () => {
   it('the catalogue and GET /v1/assets?mediaId= list every version; a rebuild gives the same', async () => {
     const store = new LocalStore(join(dir, 'archive'));
     const cat = await Catalogue.open({ engine: 'sqlite', path: join(dir, 'catalogue.db') });
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     try {
       attachMetadataSink(store, catalogueSink(cat));
       const doc = standIn.addNative({ name: 'Plan', mimeType: DOC_MIME, exports: { [DOCX]: 'a1', [PDF]: 'b1' } });

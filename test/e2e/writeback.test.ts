@@ -1,6 +1,7 @@
 /**
  * Write-back safety through a real `serve` and the Sheets stand-in (design §1): a row whose type
- * changed since dispatch is never written, and the job reports data_corruption; a row that moved
+ * changed since dispatch is never written, and the job records the refusal as its write-back
+ * outcome (data_corruption), staying completed (design §4); a row that moved
  * (rows inserted above) is found again by row_id.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -67,7 +68,7 @@ describe('readiness', () => {
 });
 
 describe('status write-back', () => {
-  it('refuses a row whose type changed (data_corruption on the job) and finds a moved row by row_id', async () => {
+  it("refuses a row whose type changed (recorded as the job's writeBack; the job stays completed) and finds a moved row by row_id", async () => {
     const api = signedClient(worker.baseUrl, SECRET);
     const sh = model.sheet('sheet-1', 'People')!;
     // two rows inserted above after dispatch: row 302 is no longer at its rowNumber hint
@@ -93,14 +94,19 @@ describe('status write-back', () => {
       const rows = model.rowsOf(sh);
       return rows.find((r) => r[0] === '302')?.[rows[0]!.indexOf('youtube_status')];
     };
-    let refused: { status: string; error: { category: string; message: string } | null } | undefined;
+    let refused:
+      { status: string; error: unknown; writeBack?: { status: string; error: { category: string; message: string } } } | undefined;
     for (let i = 0; i < 150; i++) {
       refused = (await api.request('GET', `/v1/jobs/${refusedId}`)).body;
-      if (refused?.error?.category === 'data_corruption' && statusOf302() === 'completed') break;
+      if (refused?.writeBack?.error.category === 'data_corruption' && statusOf302() === 'completed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((await api.request('GET', `/v1/jobs/${movedId}`)).body.status).toBe('completed');
-    expect(refused).toMatchObject({ status: 'failed', error: { category: 'data_corruption', message: expect.stringMatching(/type/i) } });
+    expect(refused).toMatchObject({
+      status: 'completed',
+      error: null,
+      writeBack: { status: 'refused', error: { category: 'data_corruption', message: expect.stringMatching(/type/i) } },
+    });
 
     const rows = model.rowsOf(sh);
     const header = rows[0]!;

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import type { NewEvent } from '../../worker/src/events/types.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -33,7 +33,7 @@ const ev = (i: number, extra: Partial<NewEvent> = {}): NewEvent => ({
 describe('event log', () => {
   it('prunes by age and by count: old events go only beyond the newest keepCount', () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
-    const q = new SqliteQueue(queueFile());
+    const q = new SqliteJobBackend(queueFile());
     const log = new SqliteEventLog(q.db, { now: () => now, keepCount: 50, maxAgeMs: 24 * 3600_000, pruneEvery: 1_000_000 });
     for (let i = 0; i < 120; i++) log.append(ev(i));
     // all young: nothing goes, though there are more than keepCount
@@ -57,7 +57,7 @@ describe('event log', () => {
 
   it('keeps 10,000 by default and prunes on its own every pruneEvery appends', () => {
     let now = 0;
-    const q = new SqliteQueue(queueFile(), { synchronous: 'NORMAL' });
+    const q = new SqliteJobBackend(queueFile(), { synchronous: 'NORMAL' });
     const log = new SqliteEventLog(q.db, { now: () => now, pruneEvery: 500 });
     const insert = q.db.transaction(() => {
       for (let i = 0; i < 10_500; i++) log.append(ev(i));
@@ -72,11 +72,11 @@ describe('event log', () => {
 
   it('filters by jobId, rowId, spreadsheetId and survives reopening the file', () => {
     const file = queueFile();
-    let q = new SqliteQueue(file);
+    let q = new SqliteJobBackend(file);
     let log = new SqliteEventLog(q.db);
     for (let i = 0; i < 12; i++) log.append(ev(i, i === 11 ? { spreadsheetId: 'other' } : {}));
     q.close();
-    q = new SqliteQueue(file);
+    q = new SqliteJobBackend(file);
     log = new SqliteEventLog(q.db);
     expect(log.lastId()).toBe(12);
     expect(log.since(0, { jobId: 'j_1' }).map((e) => e.data['percent'])).toEqual([1, 4, 7, 10]);
@@ -92,7 +92,7 @@ describe('event log', () => {
 
 describe('event bus', () => {
   it('delivers in order to matching subscribers and drops one that falls behind, freeing its queue', async () => {
-    const q = new SqliteQueue(':memory:');
+    const q = new SqliteJobBackend(':memory:');
     const bus = new EventBus(new SqliteEventLog(q.db), { maxQueued: 5 });
     const fast = bus.subscribe({ rowId: 'r0' });
     const slow = bus.subscribe({});

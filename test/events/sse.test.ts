@@ -12,7 +12,7 @@ import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { watchEvents } from '../../worker/src/events/sseClient.js';
 import type { ArchiverEvent } from '../../worker/src/events/types.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { until } from '../support/wait.js';
@@ -21,11 +21,11 @@ import { testApp } from '../support/app.js';
 const SECRET = 'sse-secret-0123456789abcdef';
 let server: ServerType;
 let port: number;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let bus: EventBus;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   bus = new EventBus(new SqliteEventLog(queue.db), { maxQueued: 20 });
   const app = testApp({
     secret: SECRET,

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { newJob, tempDir, valid } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
@@ -56,8 +56,8 @@ afterEach(() => cleanup());
 describe('several processes on one queue file', () => {
   it('two processes leasing concurrently never lease a job twice', async () => {
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
-    const ids = q.enqueue(Array.from({ length: 200 }, () => newJob())).map((r) => r.job.jobId);
+    const q = new SqliteJobBackend(path);
+    const ids = (await q.enqueue(Array.from({ length: 200 }, () => newJob()))).map((r) => r.job.jobId);
     const a = child('lease-loop', path, 'A');
     const b = child('lease-loop', path, 'B');
     await Promise.all([a.waitFor((l) => l === 'ready'), b.waitFor((l) => l === 'ready')]);
@@ -79,65 +79,65 @@ describe('several processes on one queue file', () => {
     // every job completed once, by the process that leased it
     const owner = new Map([...byA.map((id) => [id, 'A'] as const), ...byB.map((id) => [id, 'B'] as const)]);
     for (const id of ids) {
-      const job = valid(q.get(id));
+      const job = valid(await q.get(id));
       expect(job.status).toBe('completed');
       expect(job.files).toEqual([`${owner.get(id)}/${id}`]);
     }
-    expect(q.stats().byStatus.completed).toBe(ids.length);
-    q.close();
+    expect((await q.stats()).byStatus.completed).toBe(ids.length);
+    await q.close();
   });
 
   it('jobs enqueued just before a SIGKILL are there after reopening', async () => {
     const path = join(dir, 'queue.db');
     const c = child('enqueue-kill', path, '50');
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
-    const q = new SqliteQueue(path);
-    const jobs = q.list({ limit: 500 }).jobs;
+    const q = new SqliteJobBackend(path);
+    const jobs = (await q.list({ limit: 500 })).jobs;
     expect(jobs).toHaveLength(50);
     expect(new Set(jobs.map((j) => j.rowId))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `crash-${i}`)));
     jobs.forEach((j) => expect(valid(j).status).toBe('queued'));
-    q.close();
+    await q.close();
   });
 
   it("with 100 jobs queued, a killed holder's job runs again within one lease plus one job, not after the backlog", async () => {
     const LEASE_MS = 600;
     const JOB_MS = 60;
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
-    const { jobId } = q.enqueue([newJob()])[0]!.job;
+    const q = new SqliteJobBackend(path);
+    const { jobId } = (await q.enqueue([newJob()]))[0]!.job;
     const c = child('lease-kill', path, 'doomed', String(LEASE_MS));
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(c.lines).toEqual([`leased ${jobId}`]);
-    q.enqueue(Array.from({ length: 100 }, () => newJob()));
+    await q.enqueue(Array.from({ length: 100 }, () => newJob()));
     // this process is the surviving worker: it runs the backlog one job at a time, JOB_MS of work each
     const order: string[] = [];
-    for (let lease = q.lease('survivor', 60_000); lease; lease = q.lease('survivor', 60_000)) {
+    for (let lease = await q.lease('survivor', 60_000); lease; lease = await q.lease('survivor', 60_000)) {
       order.push(lease.job.jobId);
       await new Promise((r) => setTimeout(r, JOB_MS));
-      q.complete(lease.job.jobId, 'survivor', { files: [], mediaIds: [] });
+      await q.complete(lease.job.jobId, 'survivor', { files: [], mediaIds: [] });
       if (lease.job.jobId === jobId) break;
     }
     // every job takes at least JOB_MS, so by the time the lease ran out at most LEASE/JOB jobs ran;
     // a slow machine only makes that number smaller
     expect(order.at(-1)).toBe(jobId);
     expect(order.length).toBeLessThanOrEqual(Math.ceil(LEASE_MS / JOB_MS) + 1);
-    expect(q.openCount()).toBeGreaterThanOrEqual(100 - Math.ceil(LEASE_MS / JOB_MS));
-    q.close();
+    expect(await q.openCount()).toBeGreaterThanOrEqual(100 - Math.ceil(LEASE_MS / JOB_MS));
+    await q.close();
   });
 
   it('a job held by a killed process comes back once its lease expires', async () => {
     const path = join(dir, 'queue.db');
-    const q = new SqliteQueue(path);
-    const { jobId } = q.enqueue([newJob()])[0]!.job;
+    const q = new SqliteJobBackend(path);
+    const { jobId } = (await q.enqueue([newJob()]))[0]!.job;
     const c = child('lease-kill', path, 'doomed', '300');
     expect(await exitOf(c.proc)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(c.lines).toEqual([`leased ${jobId}`]);
     const heldAt = Date.now();
-    expect(q.get(jobId)!.status).toBe('downloading');
-    expect(q.lease('survivor', 10_000, heldAt - 1_000)).toBeNull();
-    const lease = q.lease('survivor', 10_000, heldAt + 1_000)!;
+    expect((await q.get(jobId))!.status).toBe('downloading');
+    expect(await q.lease('survivor', 10_000, heldAt - 1_000)).toBeNull();
+    const lease = (await q.lease('survivor', 10_000, heldAt + 1_000))!;
     expect(lease.job).toMatchObject({ jobId, attempt: 1 });
-    expect(q.complete(jobId, 'survivor', { files: ['x'], mediaIds: [] }).status).toBe('completed');
-    q.close();
+    expect((await q.complete(jobId, 'survivor', { files: ['x'], mediaIds: [] })).status).toBe('completed');
+    await q.close();
   });
 });

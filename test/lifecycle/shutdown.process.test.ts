@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { SheetModel } from '../support/sheetModel.js';
@@ -109,11 +109,11 @@ describe('SIGTERM with a job running', () => {
     expect(readyz).toMatchObject({ status: 503, body: { checks: { shutdown: { ok: false } } } });
     expect(code).toBe(0);
     expect(ms).toBeLessThan(30_000);
-    const q = new SqliteQueue(join(dataDir, 'queue.db'));
+    const q = new SqliteJobBackend(join(dataDir, 'queue.db'));
     try {
-      expect(q.get(jobId)?.status).toBe('completed');
+      expect((await q.get(jobId))?.status).toBe('completed');
     } finally {
-      q.close();
+      await q.close();
     }
     // the completed status went out with the shutdown's flush (the window is a minute)
     expect(statusOf('r0')).toBe('completed');
@@ -134,13 +134,14 @@ describe('SIGTERM with a job running', () => {
     expect(code).toBe(0);
     // 1 s deadline, the abort, the flush: well under the download's own ~6 s
     expect(ms).toBeLessThan(5_000);
-    const q = new SqliteQueue(join(dataDir, 'queue.db'));
+    const q = new SqliteJobBackend(join(dataDir, 'queue.db'));
     try {
-      const job = q.get(jobId)!;
-      expect(['queued', 'downloading', 'retrying']).toContain(job.status);
+      const job = (await q.get(jobId))!;
+      // handed back (JobConsumer.release): queued again, same attempt, for the next worker
+      expect(job.status).toBe('queued');
       expect(job.attempt).toBe(1);
     } finally {
-      q.close();
+      await q.close();
     }
     // the `downloading` update was not lost: the shutdown flushed it
     expect(statusOf('r1')).toBe('downloading');

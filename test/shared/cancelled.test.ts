@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TRACKING_COLUMNS } from '../../shared/columns.js';
-import { ERROR_ADVICE, ERROR_CATEGORIES, RETRY_POLICIES, formatErrorLine, parseErrorLines, retryDelayMs } from '../../shared/errors.js';
+import { ERROR_ADVICE, ERROR_CATEGORIES, RETRY_POLICIES, formatErrorLine, parseErrorLines } from '../../shared/errors.js';
+import { decideRetry } from '../../worker/src/jobs/retry.js';
 import { planDispatch } from '../../shared/rows.js';
 import { ErrorCategorySchema, JobErrorSchema } from '../../shared/schemas.js';
 
@@ -12,7 +13,9 @@ describe('cancelled', () => {
   it('is a category with a policy that never retries and advice that says how to run it again', () => {
     expect(ERROR_CATEGORIES).toContain('cancelled');
     expect(RETRY_POLICIES.cancelled.retry).toBe(false);
-    expect(retryDelayMs('cancelled', 1)).toBeNull();
+    expect(
+      decideRetry({ jobId: 'j', attempt: 1, maxAttempts: 3 }, [{ category: 'cancelled', message: 'x' }], { now: 0 }).decision.action,
+    ).toBe('fail');
     expect(ERROR_ADVICE.cancelled).toMatch(/cancelled/i);
     expect(ERROR_ADVICE.cancelled).toMatch(/retry/i);
     expect(ErrorCategorySchema.parse('cancelled')).toBe('cancelled');

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TRACKING_COLUMNS, columnIndex, columnLetter, mapColumns, quoteSheetName } from '../../shared/columns.js';
-import { formatErrorLine, lastAttemptOf, mergeErrorLine, parseErrorLines, retryDelayMs } from '../../shared/errors.js';
+import { formatErrorLine, lastAttemptOf, mergeErrorLine, parseErrorLines } from '../../shared/errors.js';
+import { backoffMs } from '../../shared/backoff.js';
 import { planDispatch, toDispatchRows, validateSheet } from '../../shared/rows.js';
 import { DispatchRequestSchema, describeZodError } from '../../shared/schemas.js';
 import { bytesToHex, canonicalString, parseSignatureHeader } from '../../shared/signature.js';
@@ -46,13 +47,16 @@ describe('download_errors lines', () => {
     expect(line.length).toBe('drive#1 network: '.length + 300);
   });
 
-  it('retry delays follow the category policy', () => {
-    const fixed = () => 0.5;
-    expect(retryDelayMs('not_found', 1, 1, fixed)).toBeNull();
-    expect(retryDelayMs('network', 1, 1, fixed)).toBe(2000);
-    expect(retryDelayMs('network', 2, 1, fixed)).toBe(4000);
-    expect(retryDelayMs('network', 3, 1, fixed)).toBeNull();
-    expect(retryDelayMs('rate_limit', 2, 1, fixed)).toBeLessThanOrEqual(60_000);
+  it('one backoff formula: exponential or linear, capped before jitter and scale', () => {
+    const exp = { curve: 'exponential', baseMs: 2000, maxMs: 30_000 } as const;
+    expect(backoffMs(1, exp)).toBe(2000);
+    expect(backoffMs(2, exp)).toBe(4000);
+    expect(backoffMs(0, exp)).toBe(2000);
+    expect(backoffMs(10, exp)).toBe(30_000);
+    expect(backoffMs(3, { curve: 'linear', baseMs: 5000, maxMs: 12_000 })).toBe(12_000);
+    expect(backoffMs(2, { curve: 'linear', baseMs: 5000, maxMs: 20_000 }, 0.5)).toBe(5000);
+    expect(backoffMs(1, { ...exp, jitter: [0.8, 1.2] }, 1, () => 0)).toBe(1600);
+    expect(backoffMs(10, { ...exp, jitter: [0.5, 1.5] }, 1, () => 0.999999)).toBeLessThanOrEqual(45_000);
   });
 });
 

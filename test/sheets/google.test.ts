@@ -167,7 +167,7 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
     const batches = stand.requests.filter((r) => r.op === 'values.batchUpdate');
     expect(batches).toHaveLength(1);
     expect(stand.requests.length).toBeLessThanOrEqual(3);
-    expect(outbox.size()).toBe(0);
+    expect(await outbox.size()).toBe(0);
     for (let i = 1; i <= 100; i++) expect(cell(rowOf(String(100 + i)), 'youtube_status')).toBe('completed');
     expectOnlyTrackingWrites();
     await reporter.close();
@@ -201,9 +201,9 @@ describe('Google Sheets backend (real googleapis client vs the stand-in)', () =>
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 60));
     }
     const deadline = Date.now() + 15_000;
-    while (outbox.size() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await outbox.size()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await reporter.close();
-    expect(outbox.size()).toBe(0);
+    expect(await outbox.size()).toBe(0);
     expect(refused).toEqual([]);
     expect(stand.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(6);
     for (let i = 1; i <= 60; i++) expect(cell(rowOf(String(100 + i)), 'youtube_status')).toBe(i % 3 ? 'completed' : 'failed');

@@ -51,43 +51,6 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-describe('SqliteOutbox', () => {
-  it('coalesces per (spreadsheet, sheet, row, source): newer defined fields win', () => {
-    const o = new SqliteOutbox(db, { now: () => now });
-    o.push(upd('1', { status: 'downloading', files: ['a'], error: { source: 'youtube', attempt: 1, category: 'network', message: 'x' } }));
-    now += 10;
-    o.push(upd('1', { status: 'completed', error: null }));
-    o.push(upd('1', { source: 'drive', status: 'queued' }));
-    o.push(upd('2'));
-    expect(o.size()).toBe(3);
-    const [first] = o.peek(10);
-    expect(first!.update).toEqual(upd('1', { status: 'completed', files: ['a'], error: null }));
-    expect(first!.createdAt).toBe(1_000_000);
-  });
-
-  it('ack removes only entries not replaced since peek; defer hides entries for a while', () => {
-    const o = new SqliteOutbox(db, { now: () => now });
-    o.push(upd('1'));
-    o.push(upd('2'));
-    const seen = o.peek(10);
-    o.push(upd('1', { status: 'completed' })); // replaced while "in flight"
-    o.ack(seen);
-    expect(o.peek(10).map((e) => [e.update.rowId, e.update.status])).toEqual([['1', 'completed']]);
-    const again = o.peek(10);
-    o.defer(again, 5000);
-    expect(o.peek(10)).toEqual([]);
-    expect(o.peek(10, now + 5000)[0]!.tries).toBe(1);
-    expect(o.size()).toBe(1);
-  });
-
-  it('survives reopening the database file (durable)', () => {
-    const o = new SqliteOutbox(db);
-    o.push(upd('9'));
-    const o2 = new SqliteOutbox(db); // same handle, CREATE TABLE IF NOT EXISTS is harmless
-    expect(o2.size()).toBe(1);
-  });
-});
-
 describe('Reporter', () => {
   it('sends everything ready in one apply per maxBatch', async () => {
     const b = new FakeBackend();
@@ -96,7 +59,7 @@ describe('Reporter', () => {
     for (let i = 0; i < 100; i++) r.push(upd(String(i)));
     await r.flush();
     expect(b.calls.map((c) => c.length)).toEqual([40, 40, 20]);
-    expect(o.size()).toBe(0);
+    expect(await o.size()).toBe(0);
   });
 
   it('defers a failed batch with backoff (Retry-After wins) and never drops it', async () => {
@@ -107,7 +70,7 @@ describe('Reporter', () => {
     const r = new Reporter({ backend: b, outbox: o, logger: silentLogger, now: () => now, backoff: { baseMs: 100 } });
     r.push(upd('1'));
     await r.flush();
-    expect(o.size()).toBe(1);
+    expect(await o.size()).toBe(1);
     expect(r.stats.pausedUntil).toBeGreaterThanOrEqual(now + 3_000);
     await r.flush(); // still hidden by the backoff
     expect(b.calls).toHaveLength(1);
@@ -117,8 +80,8 @@ describe('Reporter', () => {
     now += 10_000;
     await r.flush();
     expect(b.calls).toHaveLength(3);
-    expect(o.size()).toBe(0);
-    expect(o.peek(10, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(await o.size()).toBe(0);
+    expect(await o.peek(10, Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   it('hands refused updates to onRefused and acknowledges them', async () => {
@@ -131,7 +94,7 @@ describe('Reporter', () => {
     r.push(upd('2'));
     await r.flush();
     expect(refused).toEqual([['2', 'data_corruption']]);
-    expect(o.size()).toBe(0);
+    expect(await o.size()).toBe(0);
   });
 
   it('flushes on its own every window, and close() makes a final attempt', async () => {
@@ -145,9 +108,9 @@ describe('Reporter', () => {
     b.failNext = 1;
     r.push(upd('2'));
     await new Promise((res) => setTimeout(res, 60));
-    expect(o.size()).toBe(1); // deferred after the failure
+    expect(await o.size()).toBe(1); // deferred after the failure
     await r.close();
-    expect(o.size()).toBe(0);
+    expect(await o.size()).toBe(0);
   });
 
   it('with write-back off, keeps updates in the outbox and never throws', async () => {
@@ -157,7 +120,7 @@ describe('Reporter', () => {
     r.push(upd('1'));
     await r.flush();
     await r.close();
-    expect(o.size()).toBe(1);
+    expect(await o.size()).toBe(1);
     expect(off.describe()).toMatch(/write-back is off/);
     await expect(off.apply([upd('1')])).rejects.toMatchObject({ category: 'permission' });
   });
@@ -176,11 +139,66 @@ describe('Reporter isolation', () => {
     // one apply per spreadsheet; the good sheet's updates landed, the bad one's wait for a retry
     expect(backend.calls.map((c) => c.map((u) => u.spreadsheetId))).toEqual([['viewer-only'], ['ok', 'ok']]);
     expect(r.stats.delivered).toBe(2);
-    expect(outbox.size()).toBe(1);
+    expect(await outbox.size()).toBe(1);
     expect(r.stats.pausedUntil).toBe(0); // not everything failed: timed flushes keep running
     r.push(upd('4', { spreadsheetId: 'ok' }));
     await r.flush();
     expect(r.stats.delivered).toBe(3);
-    expect(outbox.peek(10, Number.MAX_SAFE_INTEGER).map((e) => e.update.rowId)).toEqual(['1']);
+    expect((await outbox.peek(10, Number.MAX_SAFE_INTEGER)).map((e) => e.update.rowId)).toEqual(['1']);
+  });
+});
+
+describe('Reporter when the outbox cannot store', () => {
+  /** A SQLite outbox whose push fails while `down` (Redis away, disk full). */
+  class FlakyOutbox extends SqliteOutbox {
+    down = true;
+    override push(u: StatusUpdate): Promise<void> {
+      return this.down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : super.push(u);
+    }
+  }
+
+  it('holds updates in memory, merged per row in push order, and stores them once it is back', async () => {
+    const outbox = new FlakyOutbox(db);
+    const b = new FakeBackend();
+    const r = new Reporter({ backend: b, outbox, logger: silentLogger });
+    await r.push(upd('1', { status: 'downloading', files: ['old'] }));
+    await r.push(upd('2', { status: 'downloading' }));
+    expect(r.stats.held).toBe(2);
+    outbox.down = false;
+    // a newer update of a held row does not overtake it: it joins it
+    await r.push(upd('1', { status: 'completed' }));
+    await r.push(upd('3', { status: 'queued' })); // not held: straight to the outbox
+    expect(await outbox.size()).toBe(1);
+    await r.flush();
+    expect(r.stats.held).toBe(0);
+    const sent = b.calls.flat().map((u) => [u.rowId, u.status, u.files]);
+    expect(sent.sort()).toEqual([
+      ['1', 'completed', ['old']],
+      ['2', 'downloading', undefined],
+      ['3', 'queued', undefined],
+    ]);
+    expect(await outbox.size()).toBe(0);
+  });
+
+  it("asOutbox() is the outbox with the reporter's push: producers get the holding too", async () => {
+    const outbox = new FlakyOutbox(db);
+    const r = new Reporter({ backend: new FakeBackend(), outbox, logger: silentLogger });
+    const producers = r.asOutbox();
+    await expect(producers.push(upd('1'))).resolves.toBeUndefined();
+    expect(r.stats.held).toBe(1);
+    outbox.down = false;
+    await r.flush();
+    expect(await producers.size()).toBe(0);
+    expect(r.stats.delivered).toBe(1);
+  });
+
+  it('keeps holding while the outbox stays away, and never rejects', async () => {
+    const outbox = new FlakyOutbox(db);
+    const r = new Reporter({ backend: new FakeBackend(), outbox, logger: silentLogger });
+    await expect(r.push(upd('1'))).resolves.toBeUndefined();
+    await r.flush();
+    expect(r.stats.held).toBe(1);
+    await r.close();
+    expect(await new SqliteOutbox(db).size()).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
@@ -22,6 +22,7 @@ import { AttemptStore } from '../../worker/src/storage/attempt.js';
 import { startFaultyS3Proxy, type FaultyProxy } from '../support/faultyS3Proxy.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
+import { testEvents } from '../support/jobs.js';
 
 const MiB = 1024 * 1024;
 let s3: S3rverHandle;
@@ -144,14 +145,14 @@ describe('a batch of jobs with 45 % of S3 writes failing', () => {
   it('leaves no object in the bucket that no job lists, and no multipart upload open', async () => {
     const p = await proxy({ failRate: 0.45, seed: 3 });
     const store = s3.makeStore({ endpoint: p.endpoint, prefix: 'jobs', maxAttempts: 2 });
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const runner = new Runner({
+      events: testEvents(outbox),
       queue,
       sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }) },
       store,
       prefix: '',
-      outbox,
       workRoot: join(dir, 'work'),
       concurrency: 2,
       leaseMs: 20_000,
@@ -176,14 +177,14 @@ describe('a batch of jobs with 45 % of S3 writes failing', () => {
       attempt: 1,
       options: DispatchOptionsSchema.parse({}),
     }));
-    const ids = queue.enqueue(jobs).map((r) => r.job.jobId);
+    const ids = (await queue.enqueue(jobs)).map((r) => r.job.jobId);
     runner.start();
     try {
       await runner.idle();
     } finally {
       await runner.stop();
     }
-    const finished = ids.map((id) => queue.get(id)!);
+    const finished = await Promise.all(ids.map(async (id) => (await queue.get(id))!));
     expect(finished.every((j) => j.status === 'completed' || j.status === 'failed')).toBe(true);
     // the faults did bite: some attempt failed
     expect(finished.some((j) => j.attempt > 1 || j.status === 'failed')).toBe(true);
@@ -194,6 +195,6 @@ describe('a batch of jobs with 45 % of S3 writes failing', () => {
     // and every listed file is there
     for (const j of finished.filter((x) => x.status === 'completed')) for (const f of j.files) expect(inBucket).toContain(`jobs/${f}`);
     expect(p.openUploads()).toEqual([]);
-    queue.close();
+    await queue.close();
   }, 300_000);
 });

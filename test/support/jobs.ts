@@ -3,7 +3,10 @@
  * `FF-Fi/Se-CP/B(S) #4`), one factory for every test that needs a job.
  */
 import { DispatchOptionsSchema, type JobProgress, type JobRecord } from '../../shared/schemas.js';
+import { JobEvents, type JobLifecycleEvent } from '../../worker/src/events/jobEvents.js';
 import { silentLogger } from '../../worker/src/log.js';
+import { subscribeStatusWriteBack } from '../../worker/src/sheets/projector.js';
+import type { StatusOutbox } from '../../worker/src/sheets/types.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import type { SourceContext } from '../../worker/src/sources/types.js';
 import type { ObjectStore } from '../../worker/src/storage/types.js';
@@ -76,4 +79,15 @@ export function testContext(
     log: silentLogger,
     onProgress: (p) => opts.progress?.push(p),
   };
+}
+
+/**
+ * The job lifecycle emitter a test runner emits on, without a durable log: the status
+ * write-back (sheets/projector.ts) pushes to `outbox` when given, and `onEvent` sees every event.
+ */
+export function testEvents(outbox?: Pick<StatusOutbox, 'push'> | null, onEvent?: (e: JobLifecycleEvent) => void): JobEvents<null> {
+  const events = new JobEvents(null);
+  if (outbox) subscribeStatusWriteBack(events, outbox);
+  if (onEvent) events.on(onEvent);
+  return events;
 }

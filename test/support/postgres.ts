@@ -8,10 +8,9 @@
  * When the binaries are missing `postgresAvailable()` says why, for `describe.skipIf`.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, serverDir } from './servers.js';
 
 /** Where Debian installs the server; PG_BIN overrides. */
 export const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
@@ -42,17 +41,6 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs a server binary, as the postgres user when we are root. */
 function runPg(bin: string, args: string[]): string {
   const asRoot = process.getuid?.() === 0;
@@ -67,7 +55,7 @@ function runPg(bin: string, args: string[]): string {
 export async function startPostgres(): Promise<PostgresHandle> {
   const why = postgresUnavailable();
   if (why) throw new Error(why);
-  const dir = mkdtempSync(join(tmpdir(), 'sa-pg-'));
+  const { dir } = serverDir('sa-pg-');
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());

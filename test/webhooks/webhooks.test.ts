@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../../worker/src/config/env.js';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteQueueGauges } from '../../worker/src/jobs/sqliteGauges.js';
 import { backoffMs, WebhookDispatcher } from '../../worker/src/webhooks/dispatcher.js';
 import { parseWebhookUrls, wants, type WebhookEndpoint } from '../../worker/src/webhooks/endpoints.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
   await recv?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
+afterEach(async () => {
   recv.received.length = 0;
   recv.answer = () => 200;
 });
@@ -51,7 +51,7 @@ const ev = (type: 'job.queued' | 'job.failed' | 'job.completed' | 'alert.raised'
 let n = 0;
 /** A fresh queue file with its log, bus and a dispatcher on `endpoints`. */
 function open(endpoints: WebhookEndpoint[], allowedHosts = [`127.0.0.1:${recv.port}`], path = join(dir, `q${++n}.db`)) {
-  const queue = new SqliteQueue(path);
+  const queue = new SqliteJobBackend(path);
   const bus = new EventBus(new SqliteEventLog(queue.db));
   const d = new WebhookDispatcher({ endpoints, secret: SECRET, allowedHosts, bus, log, retryScale: 0.005 });
   return {
@@ -62,13 +62,13 @@ function open(endpoints: WebhookEndpoint[], allowedHosts = [`127.0.0.1:${recv.po
     async close() {
       await d.close();
       bus.closeAll();
-      queue.close();
+      await queue.close();
     },
   };
 }
 
 describe('ARCHIVER_WEBHOOK_URLS', () => {
-  it('parses several entries with optional filters', () => {
+  it('parses several entries with optional filters', async () => {
     const eps = parseWebhookUrls('https://a.example/hook|job.failed,job.completed  https://b.example/x\nhttps://c.example/y|alert.*', []);
     expect(eps.map((e) => [e.url, e.events])).toEqual([
       ['https://a.example/hook', ['job.failed', 'job.completed']],
@@ -81,7 +81,7 @@ describe('ARCHIVER_WEBHOOK_URLS', () => {
     expect(wants(eps[2]!, 'webhook.test')).toBe(true);
   });
 
-  it('refuses bad entries at start-up with a ConfigError naming the entry', () => {
+  it('refuses bad entries at start-up with a ConfigError naming the entry', async () => {
     const cfg =
       (urls: string, extra: Record<string, string> = {}) =>
       () =>
@@ -100,7 +100,7 @@ describe('ARCHIVER_WEBHOOK_URLS', () => {
     expect(cfg('http://127.0.0.1:9999/hook', { ARCHIVER_ALLOWED_HOSTS: '127.0.0.1:9999' })().webhooks).toHaveLength(1);
   });
 
-  it('signs as t=<s>,v1=<hex HMAC-SHA256("<t>.<body>")> and verifies within the window only', () => {
+  it('signs as t=<s>,v1=<hex HMAC-SHA256("<t>.<body>")> and verifies within the window only', async () => {
     const h = signWebhook(SECRET, '{"id":1}', 1_700_000_000);
     expect(h).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
     expect(verifyWebhook(SECRET, h, '{"id":1}', 300, 1_700_000_100)).toBe(true);
@@ -108,7 +108,7 @@ describe('ARCHIVER_WEBHOOK_URLS', () => {
     expect(verifyWebhook(SECRET, h, '{"id":1}', 300, 1_700_001_000)).toBe(false);
   });
 
-  it('backs off exponentially with jitter, capped at 1 h', () => {
+  it('backs off exponentially with jitter, capped at 1 h', async () => {
     expect(backoffMs(1, 1, () => 0)).toBe(2500);
     expect(backoffMs(1, 1, () => 1)).toBe(5000);
     expect(backoffMs(4, 1, () => 1)).toBe(40_000);
@@ -184,7 +184,7 @@ describe('the dispatcher', () => {
     metrics.observeQueue({
       snapshot: (now) => gauges.snapshot(now),
       outboxSize: () => 0,
-      pausedLanes: () => [],
+      pausedLanes: async () => [],
       webhookBacklog: () => w.d.backlog(),
     });
     const backlog = async () => sampleValue(parsePrometheusText((await metrics.render()).body), 'sheet_archiver_webhook_backlog');
@@ -201,7 +201,7 @@ describe('the dispatcher', () => {
   });
 
   it('marks a delivery dead once retrying would pass the 24 h horizon (scaled)', async () => {
-    const queue = new SqliteQueue(join(dir, `q${++n}.db`));
+    const queue = new SqliteJobBackend(join(dir, `q${++n}.db`));
     const bus = new EventBus(new SqliteEventLog(queue.db));
     const eps = parseWebhookUrls(recv.url('/down'), [`127.0.0.1:${recv.port}`]);
     // scale 1e-6: 24 h is ~86 ms, the first waits a few ms
@@ -221,7 +221,7 @@ describe('the dispatcher', () => {
     expect(d.store.list(eps)[0]).toMatchObject({ pending: 0, lastError: expect.stringContaining('HTTP 503') });
     await d.close();
     bus.closeAll();
-    queue.close();
+    await queue.close();
   });
 
   it('a 410 disables the endpoint (persisted across a restart) until the endpoint list changes or enable()', async () => {

@@ -36,4 +36,16 @@ describe('configuration', () => {
       expect((err as Error).message).not.toContain('short-s3cret');
     }
   });
+
+  it('parses ARCHIVER_LANE_CONCURRENCY into per-lane caps, and names the variable when it is malformed', () => {
+    expect(loadConfig({}).laneConcurrency).toEqual({});
+    expect(loadConfig({ ARCHIVER_LANE_CONCURRENCY: 'youtube=4, drive=8,media.example.org:8080=2' }).laneConcurrency).toEqual({
+      youtube: 4,
+      drive: 8,
+      'media.example.org:8080': 2,
+    });
+    for (const bad of ['youtube', 'youtube=0', 'youtube=four', 'youtube=4,youtube=5', '=3', 'drive=1001']) {
+      expect(() => loadConfig({ ARCHIVER_LANE_CONCURRENCY: bad }), bad).toThrow(/ARCHIVER_LANE_CONCURRENCY: /);
+    }
+  });
 });

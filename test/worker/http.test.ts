@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { dispatchBody, signedClient, type SignedClient } from '../support/signedFetch.js';
@@ -10,11 +10,11 @@ const SECRET = 'test-secret-0123456789abcdef';
 let server: ServerType;
 let base: string;
 let api: SignedClient;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let woken = 0;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   const app = createApp({
     secret: SECRET,
     queue,
@@ -164,6 +164,16 @@ describe('jobs API', () => {
     expect(stats.status).toBe(200);
     expect(stats.body.byStatus.queued).toBeGreaterThan(0);
     expect(stats.body.total).toBe(Object.values(stats.body.byStatus as Record<string, number>).reduce((a, b) => a + b, 0));
+    expect(stats.body.pausedLanes).toEqual([]);
+  });
+
+  it('stats show a paused lane and when it resumes (design §4)', async () => {
+    const untilMs = Date.now() + 60_000;
+    await queue.pauseLane({ lane: 'media.example.org:8080', untilMs, reason: 'rate_limit: HTTP Error 429 (job j_x)' });
+    const stats = await api.request('GET', '/v1/jobs/stats');
+    expect(stats.body.pausedLanes).toEqual([
+      { lane: 'media.example.org:8080', until: new Date(untilMs).toISOString(), reason: 'rate_limit: HTTP Error 429 (job j_x)' },
+    ]);
   });
 
   it('lookup needs a key and 404s an unknown one', async () => {

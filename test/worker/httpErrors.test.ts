@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { JobEvents } from '../../worker/src/events/jobEvents.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { createApp } from '../../worker/src/server/app.js';
 import { reporterFor } from '../../worker/src/alerts/index.js';
 import { loadConfig } from '../../worker/src/config/env.js';
@@ -37,13 +37,13 @@ const log = pino(
 
 let server: ServerType;
 let port: number;
-let queue: SqliteQueue;
+let queue: SqliteJobBackend;
 let app: ReturnType<typeof createApp>;
 let realJobId: string;
 let realCursor: string;
 
 beforeAll(async () => {
-  queue = new SqliteQueue(':memory:');
+  queue = new SqliteJobBackend(':memory:');
   app = testApp({
     secret: SECRET,
     queue,
@@ -68,7 +68,7 @@ beforeAll(async () => {
   realJobId = d.body.jobs[0].jobId;
   realCursor = (await api.request('GET', '/v1/jobs?limit=1')).body.nextCursor;
 });
-afterAll(() => {
+afterAll(async () => {
   server?.close();
   queue?.close();
 });
@@ -277,7 +277,7 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
 }
 
 describe('HTTP errors: malformed parameters are 400s naming the field (issue 9)', () => {
-  it('knows every route of the app', () => {
+  it('knows every route of the app', async () => {
     const routes = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`));
     expect([...routes].sort()).toEqual(Object.keys(ROUTES).sort());
   });
@@ -366,6 +366,6 @@ describe('a client that aborts mid-body (issue 9)', () => {
     expect(line.level).toBeLessThanOrEqual(30);
     expect(line.path).toBe('/v1/dispatch');
     // nothing was enqueued from the half body
-    expect(queue.list({ rowId: 'a0' }).jobs).toEqual([]);
+    expect((await queue.list({ rowId: 'a0' })).jobs).toEqual([]);
   });
 });

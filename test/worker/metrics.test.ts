@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiverMetrics } from '../../worker/src/metrics/registry.js';
-import { SqliteQueue } from '../../worker/src/jobs/index.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/index.js';
 import { SqliteQueueGauges } from '../../worker/src/jobs/sqliteGauges.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { newJob, tempDir } from '../jobs/helpers.js';
@@ -16,11 +16,15 @@ import { parsePrometheusText, sampleValue } from '../support/promText.js';
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
 
-function observed(queue: SqliteQueue, paused: string[] = []) {
+function observed(queue: SqliteJobBackend, paused: string[] = []) {
   const outbox = new SqliteOutbox(queue.db);
   const metrics = new ArchiverMetrics({ defaultMetrics: false });
   const gauges = new SqliteQueueGauges(queue.db);
-  metrics.observeQueue({ snapshot: (now) => gauges.snapshot(now), outboxSize: () => outbox.size(), pausedLanes: () => paused });
+  metrics.observeQueue({
+    snapshot: (now) => gauges.snapshot(now),
+    outboxSize: () => outbox.size(),
+    pausedLanes: async () => paused.map((lane) => ({ lane })),
+  });
   return { metrics, outbox, scrape: async () => parsePrometheusText((await metrics.render()).body) };
 }
 
@@ -29,9 +33,9 @@ describe('queue gauges', () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const t0 = Date.now() - 120_000; // enqueued two minutes ago
-    const queue = new SqliteQueue(join(dir, 'queue.db'), { now: () => t0 });
+    const queue = new SqliteJobBackend(join(dir, 'queue.db'), { now: () => t0 });
     cleanups.push(() => queue.close());
-    queue.enqueue([
+    await queue.enqueue([
       newJob({ links: ['https://www.youtube.com/watch?v=aaaaaaaaaaa'] }),
       newJob({ links: ['https://www.youtube.com/watch?v=bbbbbbbbbbb'] }),
       newJob({ links: ['https://media.example.org:8080/a.mp4'] }),
@@ -40,10 +44,13 @@ describe('queue gauges', () => {
       newJob({ source: 'drive', links: ['https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345/view'] }),
     ]);
     // one media-host job completes, one is rate limited and waits an hour to retry
-    const a = queue.lease('w', 60_000, t0, ['youtube', 'drive'])!;
-    queue.complete(a.job.jobId, 'w', { files: ['k'], mediaIds: ['a'] });
-    const b = queue.lease('w', 60_000, t0, ['youtube', 'drive'])!;
-    queue.fail(b.job.jobId, 'w', { category: 'rate_limit', message: 'HTTP 429' }, Date.now() + 3_600_000);
+    await queue.pauseLane({ lane: 'youtube', untilMs: t0 + 1, reason: 'test' });
+    await queue.pauseLane({ lane: 'drive', untilMs: t0 + 1, reason: 'test' });
+    const a = (await queue.lease('w', 60_000, t0))!;
+    await queue.complete(a.job.jobId, 'w', { files: ['k'], mediaIds: ['a'] });
+    const b = (await queue.lease('w', 60_000, t0))!;
+    const retryAt = { action: 'retry', atMs: Date.now() + 3_600_000, reason: 'test' } as const;
+    await queue.fail(b.job.jobId, 'w', { category: 'rate_limit', message: 'HTTP 429' }, retryAt);
     const { outbox, scrape } = observed(queue, ['media.example.org:8080']);
     outbox.push({
       spreadsheetId: 's',
@@ -75,7 +82,7 @@ describe('queue gauges', () => {
     expect(sampleValue(m, 'sheet_archiver_outbox_backlog')).toBe(1);
 
     // a second worker on the same file reports the same queue numbers
-    const other = new SqliteQueue(join(dir, 'queue.db'));
+    const other = new SqliteJobBackend(join(dir, 'queue.db'));
     cleanups.push(() => other.close());
     const m2 = await observed(other).scrape();
     for (const lane of ['youtube', 'media.example.org:8080', 'drive']) {
@@ -87,18 +94,18 @@ describe('queue gauges', () => {
   });
 
   it('follow the queue from scrape to scrape; a drained lane stays at 0; nothing waiting means age 0', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     cleanups.push(() => queue.close());
     const { scrape } = observed(queue);
-    queue.enqueue([newJob({ links: ['https://media.example.org/a.mp4'] })]);
+    await queue.enqueue([newJob({ links: ['https://media.example.org/a.mp4'] })]);
     expect(sampleValue(await scrape(), 'sheet_archiver_queue_depth', { lane: 'media.example.org' })).toBe(1);
     await new Promise((r) => setTimeout(r, 300)); // past the one-scrape snapshot cache
-    const l = queue.lease('w', 60_000)!;
+    const l = (await queue.lease('w', 60_000))!;
     let m = await scrape();
     expect(sampleValue(m, 'sheet_archiver_queue_depth', { lane: 'media.example.org' })).toBe(0);
     expect(sampleValue(m, 'sheet_archiver_jobs', { status: 'downloading', source: 'youtube' })).toBe(1);
     expect(sampleValue(m, 'sheet_archiver_oldest_queued_job_age_seconds')).toBe(0);
-    queue.complete(l.job.jobId, 'w', { files: [], mediaIds: [] });
+    await queue.complete(l.job.jobId, 'w', { files: [], mediaIds: [] });
     await new Promise((r) => setTimeout(r, 300));
     m = await scrape();
     expect(sampleValue(m, 'sheet_archiver_jobs', { status: 'completed', source: 'youtube' })).toBe(1);
@@ -109,9 +116,9 @@ describe('queue gauges', () => {
 describe('runner-event counters', () => {
   it('count finished attempts by outcome and category, retries, and durations', async () => {
     const metrics = new ArchiverMetrics({ defaultMetrics: false });
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     cleanups.push(() => queue.close());
-    const { job } = queue.enqueue([newJob()])[0]!;
+    const { job } = (await queue.enqueue([newJob()]))[0]!;
     metrics.onRunnerEvent({ type: 'started', job });
     metrics.onRunnerEvent({
       type: 'finished',
@@ -129,7 +136,7 @@ describe('runner-event counters', () => {
 });
 
 describe('the exposition reader', () => {
-  it('refuses text that is not the Prometheus format', () => {
+  it('refuses text that is not the Prometheus format', async () => {
     expect(() => parsePrometheusText('# TYPE x counter\nx 1\n')).not.toThrow();
     expect(() => parsePrometheusText('x 1\n')).toThrow(/before its # TYPE/);
     expect(() => parsePrometheusText('# TYPE x counter\nx{a="1} 1\n')).toThrow(/unterminated/);

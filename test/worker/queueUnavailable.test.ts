@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../../worker/src/jobs/errors.js';
-import type { JobQueue } from '../../worker/src/jobs/types.js';
+import type { JobBackend } from '../../worker/src/jobs/types.js';
 import { queueCheck } from '../../worker/src/health/queueCheck.js';
 import { UNAVAILABLE_RETRY_AFTER_S } from '../../worker/src/server/errors.js';
 import { testApp } from '../support/app.js';
@@ -16,11 +16,11 @@ import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 
 const SECRET = 'test-secret-unavailable-0123456789';
-const down = () => {
+const down = async () => {
   throw new QueueError('unavailable', 'connect ECONNREFUSED redis://:hunter2@10.0.0.9:6379');
 };
 /** Every queue call fails as a BullMQ backend does while Redis is gone. */
-const unreachable = new Proxy({} as JobQueue & { kind: string }, {
+const unreachable = new Proxy({} as JobBackend, {
   get: (_t, prop) => (prop === 'kind' ? 'bullmq' : prop === 'then' ? undefined : down),
 });
 

@@ -12,7 +12,7 @@ import type { RowArchiveOptions } from '../../shared/archiveOptions.js';
 import { DispatchOptionsSchema, DispatchRequestSchema } from '../../shared/schemas.js';
 import { idempotencyKey } from '../../worker/src/jobs/ids.js';
 import { migrate } from '../../worker/src/jobs/migrate.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { jobsOfDispatch } from '../../worker/src/server/app.js';
@@ -24,7 +24,7 @@ import { makeCtx } from './helpers.js';
 const dispatch = (o: Partial<ReturnType<typeof DispatchOptionsSchema.parse>> = {}) => DispatchOptionsSchema.parse(o);
 
 describe('itemOptions: the row wins over the dispatch', () => {
-  it('maps mode, max_height, subs and comments', () => {
+  it('maps mode, max_height, subs and comments', async () => {
     expect(itemOptions({ options: dispatch() })).toEqual({ mode: 'video', maxHeight: 1080 });
     expect(itemOptions({ options: dispatch({ transcriptOnly: true }) })).toMatchObject({ mode: 'transcript' });
     expect(itemOptions({ options: dispatch({ audioOnly: true }) })).toMatchObject({ mode: 'audio' });
@@ -43,7 +43,7 @@ describe('itemOptions: the row wins over the dispatch', () => {
     expect(itemOptions({ options: dispatch(), archiveOptions: { comments: true } }, { maxComments: 20 }).maxComments).toBe(20);
   });
 
-  it('builds the yt-dlp arguments for each option', () => {
+  it('builds the yt-dlp arguments for each option', async () => {
     const base = {
       url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
       playlist: false,
@@ -80,7 +80,7 @@ describe('itemOptions: the row wins over the dispatch', () => {
 describe('the job carries the row options', () => {
   const parts = { spreadsheetId: 's', sheetId: 0, rowId: '151', source: 'youtube' as const, links: ['https://youtu.be/dQw4w9WgXcQ'] };
 
-  it('idempotency: a row without options keeps its old key; other options are other work', () => {
+  it('idempotency: a row without options keeps its old key; other options are other work', async () => {
     const legacy = idempotencyKey(parts);
     expect(idempotencyKey({ ...parts, archiveOptions: {} })).toBe(legacy);
     const audio = idempotencyKey({ ...parts, archiveOptions: { mode: 'audio' } });
@@ -109,23 +109,23 @@ describe('the job carries the row options', () => {
     ...(archiveOptions ? { archiveOptions } : {}),
   });
 
-  it('the queue stores them, and dispatching the same row with other options makes a second job', () => {
-    const q = new SqliteQueue(':memory:');
-    const [a] = q.enqueue([newJob({ mode: 'audio', subs: ['en'] })]);
+  it('the queue stores them, and dispatching the same row with other options makes a second job', async () => {
+    const q = new SqliteJobBackend(':memory:');
+    const [a] = await q.enqueue([newJob({ mode: 'audio', subs: ['en'] })]);
     expect(a!.created).toBe(true);
-    expect(q.get(a!.job.jobId)!.archiveOptions).toEqual({ mode: 'audio', subs: ['en'] });
-    expect(q.enqueue([newJob({ mode: 'audio', subs: ['en'] })])[0]).toMatchObject({ created: false, job: { jobId: a!.job.jobId } });
-    const [b] = q.enqueue([newJob({ mode: 'transcript' })]);
+    expect((await q.get(a!.job.jobId))!.archiveOptions).toEqual({ mode: 'audio', subs: ['en'] });
+    expect((await q.enqueue([newJob({ mode: 'audio', subs: ['en'] })]))[0]).toMatchObject({ created: false, job: { jobId: a!.job.jobId } });
+    const [b] = await q.enqueue([newJob({ mode: 'transcript' })]);
     expect(b!.created).toBe(true);
-    const [c] = q.enqueue([newJob()]);
+    const [c] = await q.enqueue([newJob()]);
     expect(c!.created).toBe(true);
-    expect(q.get(c!.job.jobId)!.archiveOptions).toBeUndefined();
+    expect((await q.get(c!.job.jobId))!.archiveOptions).toBeUndefined();
     // the leased record (what the source sees) has them too
-    expect(q.lease('me', 10_000)!.job.archiveOptions).toEqual({ mode: 'audio', subs: ['en'] });
-    q.close();
+    expect((await q.lease('me', 10_000))!.job.archiveOptions).toEqual({ mode: 'audio', subs: ['en'] });
+    await q.close();
   });
 
-  it('a queue file from before options migrates, and its jobs read back without options', () => {
+  it('a queue file from before options migrates, and its jobs read back without options', async () => {
     const db = new Database(':memory:');
     migrate(db, JOBS_COMPONENT, JOBS_MIGRATIONS.slice(0, 2)); // schema v2
     db.prepare(
@@ -133,16 +133,16 @@ describe('the job carries the row options', () => {
          source, links, options, status, attempt, max_attempts, ready_at, created_at, updated_at)
        VALUES ('j_old', 'd', ?, 's', 0, 'People', '151', 2, 'Ana', '', 't', 'youtube', ?, ?, 'queued', 1, 3, 1, 1, 1)`,
     ).run(idempotencyKey(parts), JSON.stringify(parts.links), JSON.stringify(dispatch()));
-    const q = new SqliteQueue(db);
-    expect(q.get('j_old')!.archiveOptions).toBeUndefined();
+    const q = new SqliteJobBackend(db);
+    expect((await q.get('j_old'))!.archiveOptions).toBeUndefined();
     // the old open job is still found by a dispatch of the same row without options
-    expect(q.enqueue([newJob()])[0]).toMatchObject({ created: false, job: { jobId: 'j_old' } });
+    expect((await q.enqueue([newJob()]))[0]).toMatchObject({ created: false, job: { jobId: 'j_old' } });
     expect(db.prepare("SELECT version FROM schema_versions WHERE component = 'jobs'").get()).toEqual({ version: JOBS_MIGRATIONS.length });
-    q.close();
+    await q.close();
     db.close();
   });
 
-  it("a dispatch passes each row's options to its jobs; older requests without them stay valid", () => {
+  it("a dispatch passes each row's options to its jobs; older requests without them stay valid", async () => {
     const req = DispatchRequestSchema.parse({
       dispatchId: '00000000-0000-4000-8000-000000000001',
       spreadsheetId: 's',

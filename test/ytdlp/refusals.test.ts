@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeCtx } from './helpers.js';
-import { testNewJob } from '../support/jobs.js';
+import { testNewJob, testEvents } from '../support/jobs.js';
 
 const FILE_PAGE = '<html><head><title>Local file</title></head><body><video src="file:///etc/passwd"></video></body></html>';
 
@@ -72,14 +72,14 @@ describe('hostile links through the source and the host guard', () => {
 
 describe('hostile links through the runner', () => {
   it('both jobs fail on attempt 1 as validation, are never retried, and the row says what was refused', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const runner = new Runner({
+      events: testEvents(outbox),
       queue,
       sources: { youtube: createYtDlpSource({ allowedHosts: [host.host] }) },
       store: new LocalStore(join(dir, 'archive')),
       prefix: '',
-      outbox,
       workRoot: join(dir, 'work'),
       concurrency: 2,
       leaseMs: 10_000,
@@ -90,20 +90,21 @@ describe('hostile links through the runner', () => {
       launchGapMs: 0,
     });
     const newJob = (rowId: string, link: string): NewJob => testNewJob(rowId, link, { name: '' });
-    const jobs = queue.enqueue([newJob('2', host.redirectUrl('to-file')), newJob('3', host.extraUrl('file-video.html'))]).map((r) => r.job);
+    const jobs = (await queue.enqueue([newJob('2', host.redirectUrl('to-file')), newJob('3', host.extraUrl('file-video.html'))])).map(
+      (r) => r.job,
+    );
     const served = () => host.requests.filter((r) => r.path.startsWith('/redirect/') || r.path.startsWith('/x/')).length;
     runner.start();
     try {
       await runner.idle();
       const servedAtEnd = served();
       for (const j of jobs) {
-        const done = queue.get(j.jobId)!;
+        const done = (await queue.get(j.jobId))!;
         expect(done).toMatchObject({ status: 'failed', attempt: 1, nextRunAt: null, error: { category: 'validation' } });
       }
-      expect(queue.get(jobs[0]!.jobId)!.error!.message).toMatch(/refused a redirect to file:\/\/\/etc\/passwd/);
-      expect(queue.get(jobs[1]!.jobId)!.error!.message).toMatch(/refused a file:\/\/ URL/);
-      const lines = outbox
-        .peek(100, Number.MAX_SAFE_INTEGER)
+      expect((await queue.get(jobs[0]!.jobId))!.error!.message).toMatch(/refused a redirect to file:\/\/\/etc\/passwd/);
+      expect((await queue.get(jobs[1]!.jobId))!.error!.message).toMatch(/refused a file:\/\/ URL/);
+      const lines = (await outbox.peek(100, Number.MAX_SAFE_INTEGER))
         .map((e) => e.update)
         .filter((u) => u.status === 'failed')
         .map((u) => `${u.rowId} ${u.error?.source}#${u.error?.attempt} ${u.error?.category}`);
@@ -111,10 +112,10 @@ describe('hostile links through the runner', () => {
       // nothing comes back later: the links are not fetched again
       await new Promise((r) => setTimeout(r, 1000));
       expect(served()).toBe(servedAtEnd);
-      expect(queue.openCount()).toBe(0);
+      expect(await queue.openCount()).toBe(0);
     } finally {
       await runner.stop();
-      queue.close();
+      await queue.close();
     }
   }, 60_000);
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../worker/src/errors.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
-import { SqliteQueue } from '../../worker/src/jobs/sqlite.js';
+import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { StatusUpdate } from '../../worker/src/sheets/types.js';
@@ -20,7 +20,7 @@ import { makeCtx } from './helpers.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { until } from '../support/wait.js';
-import { testNewJob } from '../support/jobs.js';
+import { testNewJob, testEvents } from '../support/jobs.js';
 
 let host: MediaHost;
 let dir: string;
@@ -146,21 +146,21 @@ describe('completion through the runner, real yt-dlp', () => {
   const job = (rowId: string, link: string): NewJob => testNewJob(rowId, link);
 
   it('a cut MP4 and a file without audio fail as system, are retried, and are never completed', async () => {
-    const queue = new SqliteQueue(':memory:');
+    const queue = new SqliteJobBackend(':memory:');
     const outbox = new SqliteOutbox(queue.db);
     const pushed: StatusUpdate[] = [];
     const push = outbox.push.bind(outbox);
     outbox.push = (u) => {
       pushed.push(u);
-      push(u);
+      return push(u);
     };
     const store = new LocalStore(join(dir, 'archive'));
     const runner = new Runner({
+      events: testEvents(outbox),
       queue,
       sources: { youtube: createYtDlpSource({ allowedHosts: [host.host], socketTimeoutS: 10 }) },
       store,
       prefix: '',
-      outbox,
       workRoot: join(dir, 'work'),
       concurrency: 2,
       leaseMs: 10_000,
@@ -169,28 +169,33 @@ describe('completion through the runner, real yt-dlp', () => {
       log: silentLogger,
       pollMs: 50,
     });
-    const [cut, noAudio, whole] = queue
-      .enqueue([
+    const [cut, noAudio, whole] = (
+      await queue.enqueue([
         job('2', host.describedPageUrl('clip01', 'cut')),
         job('3', host.describedPageUrl('clip01', 'noaudio')),
         job('4', host.describedPageUrl('clip01', 'full')),
       ])
-      .map((r) => r.job);
+    ).map((r) => r.job);
     runner.start();
     try {
-      await until('the jobs to finish', () => (queue.openCount() === 0 && runner.active === 0 ? true : undefined), 90_000, 50);
+      await until(
+        'the jobs to finish',
+        async () => ((await queue.openCount()) === 0 && runner.active === 0 ? true : undefined),
+        90_000,
+        50,
+      );
     } finally {
       await runner.stop();
     }
     // the control: the same page with the whole file completes
-    expect(queue.get(whole!.jobId)).toMatchObject({ status: 'completed', error: null });
+    expect(await queue.get(whole!.jobId)).toMatchObject({ status: 'completed', error: null });
 
-    const c = queue.get(cut!.jobId)!;
+    const c = (await queue.get(cut!.jobId))!;
     expect(c).toMatchObject({ status: 'failed', attempt: 2, error: { category: 'system' } });
     expect(c.error!.message).toMatch(
       /^stored media clip01\.cut\.mp4 is \d+\.\d s long but the source says 10\.0 s: the download was cut short$/,
     );
-    const n = queue.get(noAudio!.jobId)!;
+    const n = (await queue.get(noAudio!.jobId))!;
     expect(n).toMatchObject({ status: 'failed', attempt: 2, error: { category: 'system' } });
     expect(n.error!.message).toMatch(/has no audio stream/);
 
@@ -204,7 +209,7 @@ describe('completion through the runner, real yt-dlp', () => {
       for await (const k of store.list(`${j.rowId}/`)) keys.push(k);
       expect(keys).toEqual([]);
     }
-    queue.close();
+    await queue.close();
   }, 120_000);
 
   it('in a collection, an entry that fails its check is a failed entry: the others are stored, it is not', async () => {

@@ -34,16 +34,36 @@ const REDACT = [
   '*.secretAccessKey',
 ];
 
+/** pino's redaction options: every logger of the worker uses them (run logs too, runs/runLog.ts). */
+export const REDACTION = { paths: REDACT, censor: '[redacted]' };
+
 /** Creates the root logger. Level from LOG_LEVEL (default info; `silent` in tests). */
 export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
   return pino(
     {
       name: opts.name ?? 'sheet-archiver',
       level: opts.level ?? process.env['LOG_LEVEL'] ?? 'info',
-      redact: { paths: REDACT, censor: '[redacted]' },
+      redact: REDACTION,
     },
     pino.destination(2),
   );
+}
+
+/**
+ * A logger that writes what `parent` writes (its destination, at its level, with its bindings)
+ * and also every line at `fileLevel` or above to `file` (a run's log, runs/runLog.ts). The
+ * redaction of `createLogger` applies to both.
+ */
+export function teeLogger(parent: Logger, file: pino.DestinationStream, fileLevel: pino.Level = 'info'): Logger {
+  const streams: pino.StreamEntry[] = [{ level: fileLevel, stream: file }];
+  const parentLevel = parent.level as pino.LevelWithSilent;
+  if (parentLevel !== 'silent') {
+    const own = (parent as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
+    if (own) streams.push({ level: parentLevel, stream: own });
+  }
+  const lowest = parentLevel !== 'silent' && parent.levelVal < pino.levels.values[fileLevel]! ? parentLevel : fileLevel;
+  const { name, ...bindings } = parent.bindings() as { name?: string } & Record<string, unknown>;
+  return pino({ ...(name ? { name } : {}), level: lowest, redact: REDACTION }, pino.multistream(streams)).child(bindings);
 }
 
 /** A logger that writes nothing, for tests and library use. */

@@ -7,10 +7,12 @@ import { resolve } from 'node:path';
 import { catalogueTarget, openCatalogueFor } from './catalogue/index.js';
 import { crashHookFromEnv, resumeErasures, type EraseDeps } from './catalogue/erase.js';
 import type { Catalogue } from './catalogue/repository.js';
+import type { JobRecord } from '../../shared/schemas.js';
 import type { Config } from './config/env.js';
 import { EventBus } from './events/bus.js';
 import { JobEvents } from './events/jobEvents.js';
 import { SqliteEventLog } from './events/log.js';
+import { RedisEventLog } from './events/redisLog.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
 import { checkDisk, checkFfmpeg, checkStorage, type CheckResult } from './health/checks.js';
@@ -19,14 +21,20 @@ import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
-import { SqliteQueue } from './jobs/sqlite.js';
+import type Database from 'better-sqlite3';
+import { createJobBackend, type JobBackend } from './jobs/index.js';
 import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
+import { createWriteBudget, openSharedRedis, sheetsAccountName } from './limits/shared.js';
 import { SqliteOutbox } from './report/outbox.js';
+import { RedisStatusOutbox } from './report/redisOutbox.js';
 import { Reporter } from './report/reporter.js';
+import { runLogDir } from './runs/ids.js';
+import { RunLogs } from './runs/runLogs.js';
 import type { Readiness } from './server/app.js';
 import { CsvSheetBackend } from './sheets/csv.js';
+import { subscribeStatusWriteBack } from './sheets/projector.js';
 import { OffSheetBackend } from './sheets/off.js';
-import type { SheetBackend } from './sheets/types.js';
+import type { SheetBackend, StatusOutbox } from './sheets/types.js';
 import { lazySource } from './sources/lazy.js';
 import { createYtDlpSource, YtDlpHelperPool } from './sources/ytdlp/index.js';
 import { toolConfigFromEnv } from './sources/ytdlp/toolArgs.js';
@@ -41,18 +49,34 @@ export interface SystemOptions {
   log: Logger;
   /** write-back target; default from configuration (Google, CSV or off) */
   backend?: SheetBackend;
-  /** queue file; default `<ARCHIVER_DATA>/queue.db` */
+  /**
+   * queue file; default `<ARCHIVER_DATA>/queue.db`. An explicit file is a local run (`run`,
+   * `verify --repair`): its jobs stay in that file even with REDIS_URL, for no other worker could
+   * write their results back (the CSV, the repair journal).
+   */
   queuePath?: string;
   onEvent?: (e: RunnerEvent) => void;
   /** counts jobs, requests and bytes, and reads the queue gauges (metrics/); none when metrics are not exposed */
   metrics?: ArchiverMetrics;
+  /**
+   * Internal (bench/events-overhead.ts): false leaves out job events and run logs, to measure what
+   * they cost. Default true.
+   */
+  observe?: boolean;
 }
 
 export interface System {
   config: Config;
   store: ObjectStore;
-  queue: SqliteQueue;
-  outbox: SqliteOutbox;
+  /** the job backend: SQLite in queue.db (embedded default), or BullMQ on Redis with REDIS_URL (docs/design.md §6) */
+  queue: JobBackend;
+  /**
+   * queue.db, this worker's own records: the event log, the webhook outbox, the status outbox
+   * without REDIS_URL, and the jobs without REDIS_URL.
+   */
+  db: Database.Database;
+  /** in queue.db, or in Redis with REDIS_URL (shared by all workers: docs/design.md §6) */
+  outbox: StatusOutbox;
   reporter: Reporter;
   backend: SheetBackend;
   google: GoogleCredentials;
@@ -63,6 +87,8 @@ export interface System {
   events: JobEvents;
   /** what erase (catalogue/erase.ts, DELETE /v1/people/…) works on */
   erase: EraseDeps;
+  /** the per-run log files and run ids of jobs (runs/runLogs.ts); null only when `observe` is false */
+  runLogs: RunLogs | null;
   /** webhook deliveries (docs/design.md §9); null without ARCHIVER_WEBHOOK_URLS. Sends once started. */
   webhooks: WebhookDispatcher | null;
   /** the checks /readyz reports */
@@ -138,7 +164,8 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const catalogue = await openCatalogueFor(store, catalogueTarget(config), log);
   const sessionWrites = new Set<Promise<void>>();
   const recordSession = (e: RunnerEvent): void => {
-    if (e.type === 'progress') return;
+    // what a run did: the attempts that started and how they ended
+    if (e.type !== 'started' && e.type !== 'finished') return;
     const j = e.job;
     const status = e.type === 'started' ? 'downloading' : j.status;
     const p = catalogue
@@ -157,9 +184,32 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     sessionWrites.add(p);
   };
 
-  const queue = new SqliteQueue(opts.queuePath ?? config.queuePath);
-  const outbox = new SqliteOutbox(queue.db);
-  const events = new JobEvents(new EventBus(new SqliteEventLog(queue.db)));
+  const local = createJobBackend({ kind: 'sqlite', path: opts.queuePath ?? config.queuePath, laneConcurrency: config.laneConcurrency });
+  const db = local.db;
+  // With REDIS_URL the jobs, the status outbox and the Sheets write budget are shared by every
+  // worker (design §6). The worker starts while Redis is away: calls answer 'unavailable' (the API
+  // 503) and the connections keep retrying with backoff until it is back.
+  // A local run (an explicit queue file, see queuePath) shares nothing.
+  const redisUrl = opts.queuePath ? undefined : e.REDIS_URL;
+  const bullmq = redisUrl ? await import('./jobs/bullmq/index.js') : null;
+  const queue: JobBackend =
+    bullmq && redisUrl
+      ? await bullmq.createBullMqBackend({ url: redisUrl, laneConcurrency: config.laneConcurrency, readyTimeoutMs: 0 })
+      : local;
+  const redis = redisUrl ? openSharedRedis(redisUrl, log) : null;
+  const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(db);
+  const events = new JobEvents(
+    new EventBus(new SqliteEventLog(db), {
+      // /v1/events on any worker shows every worker's events (design §6)
+      ...(redis
+        ? {
+            shared: new RedisEventLog({ redis }),
+            onSharedError: (err: unknown) => log.warn({ err: (err as Error).message }, 'event not added to the shared log'),
+          }
+        : {}),
+    }),
+    { log },
+  );
   const webhooks = config.webhooks.length
     ? new WebhookDispatcher({
         endpoints: config.webhooks,
@@ -170,11 +220,33 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
         retryScale: e.ARCHIVER_RETRY_SCALE,
       })
     : null;
+  const observe = opts.observe ?? true;
+  // run.finished (docs/design.md §9) when a run's summary line is written
+  const runLogs = observe
+    ? new RunLogs({
+        dir: runLogDir(config.dataDir),
+        log,
+        maxAgeDays: e.ARCHIVER_RUN_LOGS_MAX_AGE_DAYS,
+        maxBytes: e.ARCHIVER_RUN_LOGS_MAX_MB * 1e6,
+        onFinished: (s) => events.runFinished(s),
+      })
+    : null;
+  void runLogs?.rotate();
   const google = await googleFromConfig(config);
   const backend = opts.backend ?? (await backendFromConfig(config, google, log));
   const reporter = new Reporter({
     backend: metrics ? metrics.backend(backend) : backend,
     outbox,
+    // the budget is Google's write quota: a CSV file has none
+    ...(backend.kind === 'google'
+      ? {
+          budget: createWriteBudget({
+            limit: e.ARCHIVER_SHEETS_WRITES_PER_MINUTE,
+            account: sheetsAccountName(e.GOOGLE_APPLICATION_CREDENTIALS),
+            redis,
+          }),
+        }
+      : {}),
     windowMs: e.ARCHIVER_REPORT_WINDOW_MS,
     logger: log,
     onRefused: (update, outcome) => {
@@ -182,13 +254,24 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
         { rowId: update.rowId, source: update.source, jobId: update.jobId, category: outcome.category, reason: outcome.message },
         'status write refused',
       );
+      // a write-back outcome of the job, not a change of its status or error (design §4)
       if (update.jobId)
-        queue.markWriteRefused(update.jobId, {
-          category: 'data_corruption',
-          message: `status not written to the sheet: ${outcome.message}`,
-        });
+        queue
+          .recordWriteBack(update.jobId, {
+            status: 'refused',
+            error: { category: 'data_corruption', message: `status not written to the sheet: ${outcome.message}` },
+            at: new Date().toISOString(),
+          })
+          .catch((err: unknown) => log.warn({ jobId: update.jobId, err: (err as Error).message }, 'refused write not recorded on the job'));
     },
   });
+  // Subscribers of the job lifecycle events: the status write-back first, then the catalogue's
+  // sessions, the metrics and the caller's hook (the CLI's progress bar).
+  subscribeStatusWriteBack(events, reporter);
+  events.on(recordSession);
+  if (runLogs) events.on((ev) => runLogs.onRunnerEvent(ev));
+  if (metrics) events.on(metrics.onRunnerEvent);
+  if (opts.onEvent) events.on(opts.onEvent);
 
   const tools = { 'sheet-archiver': VERSION };
   // one idle yt-dlp helper per concurrent job at most (docs/decisions.md: start-up dominated the CPU)
@@ -223,10 +306,10 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
 
   const runner = new Runner({
     queue,
+    events,
     sources,
-    store: metrics ? metrics.store(store) : store,
+    store: runLogs ? runLogs.store(metrics ? metrics.store(store) : store) : metrics ? metrics.store(store) : store,
     prefix: e.ARCHIVER_PREFIX,
-    outbox,
     workRoot,
     concurrency: e.ARCHIVER_CONCURRENCY,
     leaseMs: e.ARCHIVER_LEASE_S * 1000,
@@ -235,20 +318,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     // the stagger spreads yt-dlp start-ups; a helper has none to spread (docs/decisions.md)
     ...(helpers ? { launchGapMs: 50 } : {}),
     log,
-    // events first: appended (synchronously) right after the queue change the runner just made
-    onEvent: (ev) => {
-      events.onRunnerEvent(ev);
-      recordSession(ev);
-      metrics?.onRunnerEvent(ev);
-      opts.onEvent?.(ev);
-    },
+    ...(runLogs ? { jobLog: (job: JobRecord) => runLogs.loggerFor(job) } : {}),
   });
   if (metrics) {
-    const gauges = new SqliteQueueGauges(queue.db);
+    const gauges = new SqliteQueueGauges(db);
     metrics.observeQueue({
       snapshot: (now) => gauges.snapshot(now),
       outboxSize: () => outbox.size(),
-      pausedLanes: () => runner.pausedLaneNames,
+      pausedLanes: () => queue.lanePauses(),
       ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}),
     });
   }
@@ -262,10 +339,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     store,
     queue,
+    // the outbox itself: a push that fails fails the erase step, which the journal retries
     outbox,
     prefix: e.ARCHIVER_PREFIX,
     abortJob: (jobId) => runner.abort(jobId),
-    onCancelled: (job) => events.cancelled(job),
+    onCancelled: (job) => {
+      events.cancelled(job);
+      runLogs?.cancelled(job.jobId);
+    },
     log,
     afterStep: crashHookFromEnv(),
   };
@@ -280,6 +361,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     config,
     store,
     queue,
+    db,
     outbox,
     reporter,
     backend,
@@ -288,6 +370,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     catalogue,
     events,
     erase,
+    runLogs,
     webhooks,
     async readiness() {
       const results: CheckResult[] = (
@@ -307,10 +390,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       await reporter.close();
       await webhooks?.close();
       events.bus.closeAll();
-      queue.close();
+      await queue.close();
+      if (queue !== local) await local.close();
+      await runLogs?.close();
       await Promise.all([...sessionWrites]);
       attachMetadataSink(store, null);
       await catalogue.close();
+      await events.bus.sharedSettled();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -28,7 +28,7 @@ export interface LanePause {
   since: number;
   /** when its jobs may run again, ms since epoch */
   until: number;
-  /** rate-limited jobs waiting in the lane */
+  /** jobs waiting in the lane */
   jobs: number;
 }
 
@@ -52,7 +52,7 @@ export interface QueueFacts {
   expiredLeases: number;
   lanes: LanePause[];
   trend: TrendBucket[];
-  /** data_corruption failures (status writes refused) in the window */
+  /** jobs with a data_corruption error or a refused status write (their writeBack) in the window */
   dataCorruption: number;
 }
 
@@ -138,11 +138,12 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
       .prepare(`SELECT COUNT(*) AS expired FROM jobs WHERE status IN ('downloading','uploading') AND lease_expires_at < ?`)
       .get(o.now) as { expired: number };
 
-    // design §4: a rate limit pauses the host's lane until the job's retry time
+    // design §4: a rate limit pauses the host's lane for every worker (jobs/sqlite.ts lane_pauses)
     const lanes = db
       .prepare(
-        `SELECT lane, MIN(updated_at) AS since, MAX(next_run_at) AS until, COUNT(*) AS jobs FROM jobs
-         WHERE status = 'retrying' AND next_run_at > ? AND ${CATEGORY} = 'rate_limit' GROUP BY lane ORDER BY lane`,
+        `SELECT p.lane AS lane, p.since_ms AS since, p.until_ms AS until,
+           (SELECT COUNT(*) FROM jobs j WHERE j.lane = p.lane AND j.status IN ('queued','retrying')) AS jobs
+         FROM lane_pauses p WHERE p.until_ms > ? ORDER BY p.lane`,
       )
       .all(o.now) as LanePause[];
 
@@ -159,7 +160,10 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
     }
 
     const { n: dataCorruption } = db
-      .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE updated_at >= ? AND ${CATEGORY} = 'data_corruption'`)
+      .prepare(
+        `SELECT COUNT(*) AS n FROM jobs WHERE updated_at >= ?
+           AND (${CATEGORY} = 'data_corruption' OR json_extract(write_back, '$.error.category') = 'data_corruption')`,
+      )
       .get(o.sinceMs) as { n: number };
 
     return {

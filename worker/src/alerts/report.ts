@@ -43,7 +43,7 @@ export interface HealthReport {
 }
 
 export interface ReportDeps {
-  /** the queue's database (SqliteQueue.db) */
+  /** the queue's database (SqliteJobBackend.db) */
   db: Database.Database;
   /** ARCHIVER_DATA: where free space is measured */
   dataDir: string;

@@ -13,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { SOURCES, type SourceName } from '../../../shared/columns.js';
 import { OPEN_JOB_STATUSES, type JobRecord } from '../../../shared/schemas.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { JobQueue } from '../jobs/types.js';
+import type { JobBackend } from '../jobs/types.js';
 import type { StatusOutbox } from '../sheets/types.js';
+import { projectErased } from '../sheets/projector.js';
 import { idSegment, parseKey, sanitizePath } from '../storage/layout.js';
 import { readMetadata } from '../storage/metadata.js';
 import type { ObjectStore } from '../storage/types.js';
@@ -65,7 +66,7 @@ export interface Erasure {
 export interface EraseDeps {
   catalogue: Catalogue;
   store: ObjectStore;
-  queue: Pick<JobQueue, 'list' | 'cancel'>;
+  queue: Pick<JobBackend, 'list' | 'cancel'>;
   /** the status outbox the reporter drains (report/outbox.ts) */
   outbox: Pick<StatusOutbox, 'push'>;
   /** key prefix, design §5 `<prefix>` (ARCHIVER_PREFIX; may be '') */
@@ -142,11 +143,11 @@ function toErasure(r: ErasuresTable, cancelledJobs: string[] = []): Erasure {
 }
 
 /** The open jobs of one (spreadsheet, row_id), every page of the queue. */
-function openJobsOf(queue: EraseDeps['queue'], spreadsheetId: string, rowId: string): JobRecord[] {
+async function openJobsOf(queue: EraseDeps['queue'], spreadsheetId: string, rowId: string): Promise<JobRecord[]> {
   const out: JobRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = queue.list({ rowId, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await queue.list({ rowId, limit: 500, ...(cursor ? { cursor } : {}) });
     for (const j of page.jobs) if (j.spreadsheetId === spreadsheetId && OPEN_JOB_STATUSES.includes(j.status)) out.push(j);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -154,10 +155,10 @@ function openJobsOf(queue: EraseDeps['queue'], spreadsheetId: string, rowId: str
 }
 
 /** The newest job of a (spreadsheet, row_id): where the row was last seen in the sheet. */
-function newestJobOf(queue: EraseDeps['queue'], spreadsheetId: string, rowId: string): JobRecord | null {
+async function newestJobOf(queue: EraseDeps['queue'], spreadsheetId: string, rowId: string): Promise<JobRecord | null> {
   let cursor: string | undefined;
   do {
-    const page = queue.list({ rowId, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await queue.list({ rowId, limit: 500, ...(cursor ? { cursor } : {}) });
     const hit = page.jobs.find((j) => j.spreadsheetId === spreadsheetId);
     if (hit) return hit;
     cursor = page.nextCursor ?? undefined;
@@ -270,7 +271,7 @@ async function beginErase(deps: EraseDeps, person: Person): Promise<ErasuresTabl
     .where('finished_at', 'is', null)
     .executeTakeFirst();
   if (open) return open;
-  const job = newestJobOf(deps.queue, person.spreadsheetId, person.rowId);
+  const job = await newestJobOf(deps.queue, person.spreadsheetId, person.rowId);
   const row: ErasedRow = {
     sheetId: job?.sheetId ?? person.sheetId ?? 0,
     sheetName: job?.sheetName ?? person.sheetName,
@@ -350,8 +351,8 @@ async function runSteps(deps: EraseDeps, start: ErasuresTable): Promise<Erasure>
   };
 
   if (Number(r.step) < 1) {
-    for (const job of openJobsOf(deps.queue, r.spreadsheet_id, r.row_id)) {
-      const done = deps.queue.cancel(job.jobId);
+    for (const job of await openJobsOf(deps.queue, r.spreadsheet_id, r.row_id)) {
+      const done = await deps.queue.cancel(job.jobId);
       deps.abortJob?.(job.jobId);
       if (done?.status === 'cancelled') {
         cancelled.push(job.jobId);
@@ -386,17 +387,7 @@ async function runSteps(deps: EraseDeps, start: ErasuresTable): Promise<Erasure>
     const row = JSON.parse(r.row) as ErasedRow;
     // the normal write-back: the reporter sends it with the next window (cells.ts writes the cells)
     for (const source of SOURCES as readonly SourceName[]) {
-      deps.outbox.push({
-        spreadsheetId: r.spreadsheet_id,
-        sheetId: row.sheetId,
-        sheetName: row.sheetName,
-        rowId: r.row_id,
-        type: row.type,
-        rowNumberHint: row.rowNumber,
-        source,
-        status: 'pending',
-        erased: r.note,
-      });
+      await deps.outbox.push(projectErased({ ...row, spreadsheetId: r.spreadsheet_id, rowId: r.row_id }, source, r.note));
     }
     await advance(4);
   }

@@ -12,6 +12,7 @@ import { UsageError, nonNegativeInt, parseSources, portNumber, positiveInt } fro
 // that command runs, so --help, --version and the quick commands start fast.
 const commands = {
   catalogue: () => import('./commands/catalogue.js'),
+  dashboard: () => import('./commands/dashboard.js'),
   doctor: () => import('./commands/doctor.js'),
   download: () => import('./commands/download.js'),
   erase: () => import('./commands/erase.js'),
@@ -19,6 +20,7 @@ const commands = {
   report: () => import('./commands/report.js'),
   reset: () => import('./commands/reset.js'),
   run: () => import('./commands/run.js'),
+  runs: () => import('./commands/runs.js'),
   serve: () => import('./commands/serve.js'),
   sheet: () => import('./commands/sheet.js'),
   updateTools: () => import('./commands/updateTools.js'),
@@ -263,6 +265,27 @@ program
   )
   .addOption(new Option('--json', 'print each event as one JSON line on stdout'))
   .action(async (o) => (await commands.watch()).watchAction(o));
+
+program
+  .command('dashboard')
+  .description('print a login link to the operator dashboard at /ui, signed with ARCHIVER_SECRET, good for 15 minutes')
+  .option('--url <url>', "the worker's address as your browser reaches it (default $ARCHIVER_WORKER_URL, else http://127.0.0.1:$PORT)")
+  .addOption(json)
+  .action(async (o) => (await commands.dashboard()).dashboardAction(o));
+const runs = program
+  .command('runs')
+  .description('recent runs (each `run`, each dispatch to `serve`) from ARCHIVER_DATA/logs/runs, newest first')
+  .option('--limit <n>', 'at most this many runs (default 20)', positiveInt('--limit'))
+  .addOption(json)
+  .action(async (o) => (await commands.runs()).runsAction(o));
+runs
+  .command('show')
+  .description("one run's summary and every log line of its jobs")
+  .argument('<id>', 'the run id (r_… or a dispatch id), as `runs` lists it')
+  .option('--follow', 'keep printing new lines until the run ends')
+  .addOption(json)
+  // `runs` has a --json of its own too: commander hands it to whichever command it reads it with
+  .action(async (id, _o, cmd: Command) => (await commands.runs()).runsShowAction(id, cmd.optsWithGlobals()));
 
 const webhooks = program
   .command('webhooks')

@@ -113,6 +113,8 @@ export const EnvSchema = z.object({
   ARCHIVER_DATA: z.string().default('./data'),
   ARCHIVER_ALLOWED_HOSTS: list.default([]),
   ARCHIVER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** per-lane caps on jobs running at once across every worker, `youtube=4,drive=8` (parsed by parseLaneConcurrency) */
+  ARCHIVER_LANE_CONCURRENCY: optional,
   /** per-job limit, seconds */
   ARCHIVER_JOB_TIMEOUT_S: z.coerce.number().int().min(5).default(3600),
   /** job lease, seconds: a job held by a dead process comes back after this */
@@ -128,6 +130,15 @@ export const EnvSchema = z.object({
     .default(2 * 1024 * 1024),
   /** status write-back flush window, ms */
   ARCHIVER_REPORT_WINDOW_MS: z.coerce.number().int().min(10).default(2000),
+  /** values:batchUpdate calls a minute for the service account, all workers together (limits/writeBudget.ts) */
+  ARCHIVER_SHEETS_WRITES_PER_MINUTE: z.coerce
+    .number({ error: 'must be a whole number of writes a minute, e.g. 50' })
+    .int('must be a whole number of writes a minute, e.g. 50')
+    .min(1, 'must be at least 1 write a minute')
+    .max(10_000, "must be at most 10000 (Google's default quota is 60 a minute per user)")
+    .default(50),
+  /** Redis shared by all workers (docs/design.md §6): the status outbox and the Sheets write budget live there */
+  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'must be a redis://[user:password@]host:port[/db] URL'),
   ARCHIVER_STORAGE: z.enum(['local', 's3']).default('local'),
   ARCHIVER_ARCHIVE_DIR: optional,
   ARCHIVER_PREFIX: z.string().default(''),
@@ -186,6 +197,10 @@ export const EnvSchema = z.object({
   ARCHIVER_WEBHOOK_SECRET: optional,
   /** verify the archive in the background of `serve`, a full pass this often (`12h`, `7d`); unset: never (catalogue/verifySchedule.ts) */
   ARCHIVER_VERIFY_EVERY: optional.refine((v) => v === undefined || parseDuration(v) !== null, 'must be a duration such as 12h or 7d'),
+  /** run logs (`<ARCHIVER_DATA>/logs/runs/`, runs/rotate.ts) older than this many days are removed */
+  ARCHIVER_RUN_LOGS_MAX_AGE_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  /** the run logs together stay under this many MB (10^6 bytes); the oldest are removed first */
+  ARCHIVER_RUN_LOGS_MAX_MB: z.coerce.number().min(0).max(1_000_000).default(500),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** GET /metrics on its own listener at this port (0: any free port); unset: no separate listener (metrics/expose.ts) */
   METRICS_PORT: z.preprocess(
@@ -210,6 +225,28 @@ export interface Config {
   allowedHosts: string[];
   /** parsed ARCHIVER_WEBHOOK_URLS (empty: no webhooks) */
   webhooks: WebhookEndpoint[];
+  /** parsed ARCHIVER_LANE_CONCURRENCY: lane → most jobs of it running at once across every worker (empty: no caps) */
+  laneConcurrency: Record<string, number>;
+}
+
+/**
+ * Parses ARCHIVER_LANE_CONCURRENCY: comma-separated `lane=N` pairs (lanes as jobs/lanes.ts names
+ * them: `youtube`, `drive`, `reprocess`, or an allowed host such as `media.example:8080`), N a
+ * whole number 1…1000. Empty or unset: no caps.
+ * @throws Error saying which pair is malformed.
+ */
+export function parseLaneConcurrency(value: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const raw of (value ?? '').split(',')) {
+    const pair = raw.trim();
+    if (!pair) continue;
+    const m = /^([A-Za-z0-9.:_-]+)\s*=\s*(\d{1,4})$/.exec(pair);
+    const n = m ? Number(m[2]) : NaN;
+    if (!m || n < 1 || n > 1000) throw new Error(`"${pair}" is not lane=N with N from 1 to 1000 (e.g. youtube=4,drive=8)`);
+    if (m[1]! in out) throw new Error(`lane "${m[1]}" is named twice`);
+    out[m[1]!] = n;
+  }
+  return out;
 }
 
 /** Thrown when the environment does not validate; the message names every bad variable. */
@@ -247,6 +284,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       'invalid configuration:\n  ARCHIVER_WEBHOOK_SECRET: required with ARCHIVER_WEBHOOK_URLS, at least 16 characters (`openssl rand -hex 32`)',
     );
   }
+  let laneConcurrency: Record<string, number>;
+  try {
+    laneConcurrency = parseLaneConcurrency(e.ARCHIVER_LANE_CONCURRENCY);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ARCHIVER_LANE_CONCURRENCY: ${(err as Error).message}`);
+  }
   const dataDir = resolve(e.ARCHIVER_DATA);
   return {
     env: e,
@@ -256,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workDir: `${dataDir}/work`,
     allowedHosts: e.ARCHIVER_ALLOWED_HOSTS,
     webhooks,
+    laneConcurrency,
   };
 }
 

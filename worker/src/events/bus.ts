@@ -6,8 +6,12 @@
  * Each subscriber has a bounded queue: a reader that falls `maxQueued` events behind is dropped
  * (its queue is freed at once) and resumes from the log with Last-Event-ID. A slow client can
  * never make the worker hold more than `maxQueued` events for it.
+ *
+ * With a shared log (REDIS_URL: events/redisLog.ts) each event is also appended there, in publish
+ * order, a moment later; `/v1/events` then streams the shared log, so any worker shows every
+ * worker's events (docs/design.md §6). Webhooks stay on the local log: each worker delivers its own.
  */
-import type { SqliteEventLog } from './log.js';
+import type { SharedEventLog, SqliteEventLog } from './log.js';
 import { matches, type ArchiverEvent, type EventFilter, type NewEvent } from './types.js';
 
 /** A live reader's end of the bus. */
@@ -74,17 +78,27 @@ class Sub implements Subscription {
 export interface EventBusOptions {
   /** events a subscriber may fall behind before it is dropped (default 1000) */
   maxQueued?: number;
+  /** the log all workers share; none: this process's log only */
+  shared?: SharedEventLog;
+  /** told when an event could not be appended to the shared log (it stays in the local one) */
+  onSharedError?: (err: unknown) => void;
 }
 
 export class EventBus {
   private readonly subs = new Set<Sub>();
   private readonly maxQueued: number;
+  /** the log all workers share, or null */
+  readonly shared: SharedEventLog | null;
+  private readonly onSharedError: (err: unknown) => void;
+  private mirrored: Promise<void> = Promise.resolve();
 
   constructor(
     readonly log: SqliteEventLog,
     opts: EventBusOptions = {},
   ) {
     this.maxQueued = Math.max(1, opts.maxQueued ?? 1000);
+    this.shared = opts.shared ?? null;
+    this.onSharedError = opts.onSharedError ?? (() => undefined);
   }
 
   /**
@@ -94,7 +108,14 @@ export class EventBus {
   publish(e: NewEvent): ArchiverEvent {
     const stored = this.log.append(e);
     for (const s of this.subs) s.push(stored);
+    const shared = this.shared;
+    if (shared) this.mirrored = this.mirrored.then(() => shared.append(e).then(() => undefined, this.onSharedError));
     return stored;
+  }
+
+  /** Resolves once every event published so far is in the shared log (or its failure was reported). */
+  sharedSettled(): Promise<void> {
+    return this.mirrored;
   }
 
   /**

@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
 import { migrate, type MigrationStep } from '../jobs/migrate.js';
+import { promised } from '../promised.js';
 import type { ArchiverEvent, EventFilter, EventType, NewEvent } from './types.js';
 
 export const EVENTS_COMPONENT = 'events';
@@ -71,6 +72,39 @@ const toEvent = (r: Row): ArchiverEvent => ({
   data: JSON.parse(r.data) as Record<string, unknown>,
 });
 
+/**
+ * The event log behind one asynchronous interface, so that a shared store fits: the SQLite one
+ * (this file, the embedded default; `sqliteEventLog()` wraps it) and the Redis Stream one every
+ * worker shares with REDIS_URL (events/redisLog.ts). Ids are numbers that only increase: the SSE
+ * `id`, resumed with Last-Event-ID.
+ */
+export interface EventLog {
+  /** Stores an event; durable when the promise resolves. @returns it with its id and time */
+  append(e: NewEvent): Promise<ArchiverEvent>;
+  /** Events with id > afterId matching the filter, oldest first, at most `limit` (default 500). */
+  since(afterId: number, filter?: EventFilter, limit?: number): Promise<ArchiverEvent[]>;
+  /** The newest id given so far (0 when none). */
+  lastId(): Promise<number>;
+  /** Events stored now. */
+  count(): Promise<number>;
+}
+
+/** A log every worker writes to: besides the EventLog, a live tail of everyone's events (events/redisLog.ts). */
+export interface SharedEventLog extends EventLog {
+  /** Events appended after `afterId` by any worker, as they come, until `signal` aborts. */
+  follow(afterId: number, signal: AbortSignal): AsyncIterable<ArchiverEvent>;
+}
+
+/** The SQLite log seen through the shared interface (each call is synchronous underneath). */
+export function sqliteEventLog(log: SqliteEventLog): EventLog {
+  return {
+    append: (e) => promised(() => log.append(e)),
+    since: (afterId, filter, limit) => promised(() => log.since(afterId, filter, limit)),
+    lastId: () => promised(() => log.lastId()),
+    count: () => promised(() => log.count()),
+  };
+}
+
 export class SqliteEventLog {
   private readonly now: () => number;
   private readonly maxAgeMs: number;
@@ -81,7 +115,7 @@ export class SqliteEventLog {
   private readonly pruneStmt: Database.Statement;
 
   /**
-   * @param db an open better-sqlite3 handle (the queue's: SqliteQueue.db, which sets WAL and
+   * @param db an open better-sqlite3 handle (the queue's: SqliteJobBackend.db, which sets WAL and
    *   synchronous=FULL); the caller owns and closes it.
    * @throws Error when the file's `events` schema is newer than this code.
    */

@@ -41,7 +41,7 @@ export class SqliteQueueGauges {
   private readonly oldestDue: Database.Statement<[number], { t: number | null }>;
 
   /**
-   * @param db the queue's open handle (SqliteQueue.db); the `jobs` table must exist.
+   * @param db the queue's open handle (SqliteJobBackend.db); the `jobs` table must exist.
    * @throws Error when the gauges' schema component is newer than this code.
    */
   constructor(db: Database.Database) {

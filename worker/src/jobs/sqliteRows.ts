@@ -40,6 +40,12 @@ export interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   next_run_at: number | null;
+  /** schema v2; '' for jobs enqueued before lanes */
+  lane: string;
+  /** schema v5: 0 automatic, 1 manual retry, 2 handed back by a stopping worker */
+  priority: number;
+  /** schema v5: JSON JobRecord['writeBack'], or NULL */
+  write_back: string | null;
 }
 
 /** ms since epoch → ISO 8601 UTC; null stays null. */
@@ -78,6 +84,8 @@ export function rowToJob(r: JobRow): JobRecord {
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
     nextRunAt: isoOrNull(r.next_run_at),
+    ...(r.lane ? { lane: r.lane } : {}),
+    ...(r.write_back ? { writeBack: JSON.parse(r.write_back) as NonNullable<JobRecord['writeBack']> } : {}),
   };
 }
 

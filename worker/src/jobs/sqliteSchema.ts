@@ -69,4 +69,21 @@ export const JOBS_MIGRATIONS: readonly MigrationStep[] = [
   (db) => {
     db.exec(`ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'archive'`);
   },
+  // v5: manual retries and handed-back jobs first (design §4: 0 automatic, 1 manual retry, 2 released
+  // by a stopping worker); the sheet's refusal of a status write, kept apart from the job's own
+  // error (JSON {status,error,at}); lane pauses shared by every process on the file.
+  (db) => {
+    db.exec(`
+      ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN write_back TEXT;
+      CREATE INDEX jobs_first ON jobs (priority DESC, ready_at) WHERE priority > 0 AND ready_at IS NOT NULL;
+      CREATE INDEX jobs_lane_leased ON jobs (lane) WHERE status IN ('downloading','uploading');
+      CREATE TABLE lane_pauses (
+        lane     TEXT    PRIMARY KEY,
+        since_ms INTEGER NOT NULL,            -- when this pause began (extensions keep it)
+        until_ms INTEGER NOT NULL,
+        reason   TEXT    NOT NULL
+      );
+    `);
+  },
 ];

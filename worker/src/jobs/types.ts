@@ -1,6 +1,6 @@
 /**
- * The durable job queue (design §4, §6). One interface; the embedded default is SQLite
- * (jobs/sqlite.ts); a BullMQ/Redis implementation can sit behind the same interface.
+ * The durable job queue (design §4, §6). One contract, JobBackend; the embedded default is SQLite
+ * (jobs/sqlite.ts), the scale-out one BullMQ on Redis (jobs/bullmq/).
  * Times are ms since epoch unless named otherwise.
  */
 import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
@@ -57,53 +57,10 @@ export interface Lease {
   leaseExpiresAt: number;
 }
 
-export interface JobQueue {
-  /**
-   * Adds jobs atomically. Idempotent: a job whose (spreadsheet, sheet, row, source, links, row
-   * archive options) matches an open job returns that job with `created: false`.
-   */
-  enqueue(jobs: NewJob[]): { job: JobRecord; created: boolean }[];
-  /**
-   * Claims the next runnable job (queued, or retrying whose nextRunAt has passed, or leased by a
-   * dead holder), moving it to downloading.
-   * @param skipLanes lanes (jobs/lanes.ts) paused after a rate limit: their jobs wait.
-   */
-  lease(owner: string, leaseMs: number, now?: number, skipLanes?: readonly string[]): Lease | null;
-  /** Extends a lease; false when the lease was lost (expired and taken, or the job was cancelled). */
-  heartbeat(jobId: string, owner: string, leaseMs: number, progress?: JobProgress | null): boolean;
-  /** Moves a leased job to downloading/uploading. */
-  setStatus(jobId: string, owner: string, status: 'downloading' | 'uploading'): void;
-  /** Records success. Files and media ids are the job's full set so far. */
-  complete(jobId: string, owner: string, result: { files: string[]; mediaIds: string[] }): JobRecord;
-  /**
-   * Records a failed attempt: `retryAt` set → status retrying with attempt+1; null → failed.
-   * Partial files/media ids are kept.
-   */
-  fail(jobId: string, owner: string, error: JobError, retryAt: number | null, partial?: { files: string[]; mediaIds: string[] }): JobRecord;
-  get(jobId: string): JobRecord | null;
-  list(filter: JobFilter): { jobs: JobRecord[]; nextCursor: string | null };
-  stats(): JobStats;
-  /**
-   * Manual retry of a failed or cancelled job: a new attempt, up to MAX_MANUAL_ATTEMPTS.
-   * @throws Error with `code` 'not_found' | 'conflict' | 'attempts_exhausted'.
-   */
-  retry(jobId: string): JobRecord;
-  /** Cancels an open job. Returns the job, or null if unknown. A running holder sees it on its next heartbeat. */
-  cancel(jobId: string): JobRecord | null;
-  /** Stores a refused status write (data_corruption) on the job; a completed job becomes failed. */
-  markWriteRefused(jobId: string, error: JobError): JobRecord | null;
-  /** Count of jobs not yet finished (queued, leased, retrying). */
-  openCount(): number;
-  /** True when the database answers (for /readyz). */
-  ping(): boolean;
-  close(): void;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The job lifecycle's backend contract (docs/design.md §4, §6). Asynchronous, because the
 // scale-out backend (BullMQ on Redis) answers over the network; the SQLite backend answers at
-// once. `JobQueue` above is the synchronous SQLite shape this replaces; it goes once every caller
-// speaks JobBackend.
+// once.
 // ---------------------------------------------------------------------------------------------
 
 /** One answer of enqueue: the job, and whether this call created it (false: an open twin existed). */

@@ -13,12 +13,12 @@ import { PREFIX } from './names.js';
 export interface QueueGaugeSource {
   /** the queue's counts now (SqliteQueueGauges.snapshot) */
   snapshot(now: number): QueueGaugeSnapshot;
-  /** pending status updates (StatusOutbox.size) */
-  outboxSize(): number;
+  /** pending status updates (StatusOutbox.size; asynchronous for the Redis outbox) */
+  outboxSize(): number | Promise<number>;
   /** pending webhook deliveries of enabled endpoints (WebhookDispatcher.backlog); absent: no webhooks */
   webhookBacklog?(): number;
-  /** lanes this worker holds back after a rate limit (Runner.pausedLaneNames) */
-  pausedLanes(): string[];
+  /** lanes paused now for every worker after a rate limit (JobAdmin.lanePauses) */
+  pausedLanes(): Promise<readonly { lane: string }[]>;
 }
 
 /** Lanes always reported, so a dashboard has a series before the first job. */
@@ -32,16 +32,22 @@ const laneName = (lane: string) => lane || 'unknown';
 export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, clock: () => number = Date.now): void {
   const registers = [registry];
   // prom-client collects each metric in turn: the first gauge takes the snapshot, the others reuse it.
-  let cached: { at: number; snap: QueueGaugeSnapshot; paused: string[] } | null = null;
+  let cached: Promise<{ at: number; snap: QueueGaugeSnapshot; paused: string[] }> | null = null;
+  let cachedAt = 0;
   // Every lane seen keeps its series (at 0 once drained) rather than vanishing; lanes are bounded
   // by YouTube, Drive and ARCHIVER_ALLOWED_HOSTS.
   const lanes = new Set(FIXED_LANES);
   const current = () => {
     const now = clock();
-    if (!cached || now - cached.at > 250) {
-      cached = { at: now, snap: src.snapshot(now), paused: src.pausedLanes() };
-      for (const r of cached.snap.depthByLane) lanes.add(laneName(r.lane));
-      for (const lane of cached.paused) lanes.add(lane);
+    if (!cached || now - cachedAt > 250) {
+      cachedAt = now;
+      const snap = src.snapshot(now);
+      for (const r of snap.depthByLane) lanes.add(laneName(r.lane));
+      cached = src.pausedLanes().then((pauses) => {
+        const paused = pauses.map((p) => p.lane);
+        for (const lane of paused) lanes.add(lane);
+        return { at: now, snap, paused };
+      });
     }
     return cached;
   };
@@ -51,9 +57,9 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     help: 'Jobs in the queue by status and source (shared queue: the same on every worker)',
     labelNames: ['status', 'source'],
     registers,
-    collect() {
+    async collect() {
       cached = null; // first gauge of a scrape: fresh numbers
-      const { snap } = current();
+      const { snap } = await current();
       for (const status of JOB_STATUSES) for (const source of SOURCES) this.set({ status, source }, 0);
       for (const r of snap.jobs) this.set({ status: r.status, source: r.source }, r.n);
     },
@@ -64,8 +70,8 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     help: 'Jobs waiting to run (queued or retrying) by lane',
     labelNames: ['lane'],
     registers,
-    collect() {
-      const { snap } = current();
+    async collect() {
+      const { snap } = await current();
       for (const lane of lanes) this.set({ lane }, 0);
       for (const r of snap.depthByLane) this.set({ lane: laneName(r.lane) }, r.n);
     },
@@ -73,11 +79,11 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
 
   new Gauge({
     name: `${PREFIX}lane_paused`,
-    help: 'Whether this worker holds a lane back after a rate limit (1) or not (0)',
+    help: 'Whether a lane is paused for every worker after a rate limit (1) or not (0)',
     labelNames: ['lane'],
     registers,
-    collect() {
-      const { paused } = current();
+    async collect() {
+      const { paused } = await current();
       for (const lane of lanes) this.set({ lane }, 0);
       for (const lane of paused) this.set({ lane }, 1);
     },
@@ -87,8 +93,8 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     name: `${PREFIX}oldest_queued_job_age_seconds`,
     help: 'How long the longest-waiting runnable job (queued, or retrying and due) has waited, seconds; 0 when none waits',
     registers,
-    collect() {
-      const { at, snap } = current();
+    async collect() {
+      const { at, snap } = await current();
       this.set(snap.oldestWaitingSince === null ? 0 : Math.max(0, (at - snap.oldestWaitingSince) / 1000));
     },
   });
@@ -97,8 +103,9 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     name: `${PREFIX}outbox_backlog`,
     help: 'Status updates waiting in the outbox to be written to the sheet',
     registers,
-    collect() {
-      this.set(src.outboxSize());
+    // prom-client awaits an asynchronous collect
+    async collect() {
+      this.set(await src.outboxSize());
     },
   });
 

@@ -4,7 +4,8 @@
  */
 import type { Counter } from 'prom-client';
 import type { SheetBackend } from '../sheets/types.js';
-import type { ObjectStore, StoredObject } from '../storage/types.js';
+import { tapStore } from '../storage/tap.js';
+import type { ObjectStore } from '../storage/types.js';
 
 /**
  * Wraps a SheetBackend: every apply() is one request (outcome ok or error); its updates count as
@@ -38,20 +39,7 @@ export function countingBackend(
 
 /** Wraps an ObjectStore: the size of every object put is added to `bytes` (label `store`: local or s3). */
 export function countingStore(inner: ObjectStore, bytes: Counter<'store'>): ObjectStore {
-  const count = (o: StoredObject): StoredObject => {
+  return tapStore(inner, (o) => {
     if (o.size > 0) bytes.inc({ store: inner.kind }, o.size);
-    return o;
-  };
-  return {
-    kind: inner.kind,
-    describe: () => inner.describe(),
-    put: async (key, body, opts) => count(await inner.put(key, body, opts)),
-    putFile: async (key, path, opts) => count(await inner.putFile(key, path, opts)),
-    head: (key) => inner.head(key),
-    getText: (key) => inner.getText(key),
-    remove: (key) => inner.remove(key),
-    list: (prefix) => inner.list(prefix),
-    checkWritable: () => inner.checkWritable(),
-    locate: (key) => inner.locate(key),
-  };
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * Runs one job's links through its source, one link after another, and gathers what was
- * archived. A failing link does not stop the others: the job reports the first error.
+ * archived. A failing link does not stop the others: every link's error is kept, and
+ * jobs/retry.ts decideRetry picks the one that decides (a retryable one wins).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface JobOutcome {
   mediaIds: string[];
   /** the first error, or null when every link archived */
   error: ArchiveError | null;
+  /** every link's error, in link order (empty when every link archived); decideRetry reads them all */
+  errors: ArchiveError[];
 }
 
 export interface ExecuteDeps {
@@ -40,9 +43,10 @@ export async function executeJob(
 ): Promise<JobOutcome> {
   const files = new Set<string>();
   const mediaIds = new Set<string>();
-  let error: ArchiveError | null = null;
+  const errors: ArchiveError[] = [];
   if (!deps.source) {
-    return { files: [], mediaIds: [], error: new ArchiveError('validation', `the ${job.source} source is not configured on this worker`) };
+    const error = new ArchiveError('validation', `the ${job.source} source is not configured on this worker`);
+    return { files: [], mediaIds: [], error, errors: [error] };
   }
   const workDir = join(deps.workRoot, job.jobId);
   await mkdir(workDir, { recursive: true });
@@ -64,19 +68,19 @@ export async function executeJob(
         });
         r.files.forEach((f) => files.add(f.key));
         r.mediaIds.forEach((m) => mediaIds.add(m));
-        if (r.error) error ??= r.error;
+        if (r.error) errors.push(r.error);
       } catch (err) {
         if (signal.aborted) throw signal.reason ?? err;
         const e = toArchiveError(err);
         log.warn({ link: redactLink(link), category: e.category, err: e.message }, 'link failed');
-        error ??= e;
+        errors.push(e);
       }
       onProgress({ fraction: (i + 1) / job.links.length });
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  return { files: [...files], mediaIds: [...mediaIds], error };
+  return { files: [...files], mediaIds: [...mediaIds], error: errors[0] ?? null, errors };
 }
 
 /** Links may carry tokens in their query (resource keys, signed URLs): log host and path only. */

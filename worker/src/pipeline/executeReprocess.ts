@@ -53,7 +53,7 @@ function derivedOf(meta: MediaMetadata): Derived[] {
 /**
  * Reprocesses every media folder of `job` (job.kind `reprocess`).
  * @param onProgress fraction 0…1 across folders and steps; `message` names the step.
- * @returns the outcome: keys written (derived files and metadata.json), media ids, first error.
+ * @returns the outcome: keys written (derived files and metadata.json), media ids, first error and every error.
  *   Never throws for a folder's failure; rethrows an abort.
  */
 export async function executeReprocess(
@@ -65,7 +65,7 @@ export async function executeReprocess(
   const steps = deps.steps ?? DEFAULT_REPROCESS_STEPS;
   const files = new Set<string>();
   const mediaIds = new Set<string>();
-  let error: ArchiveError | null = null;
+  const errors: ArchiveError[] = [];
   const workDir = join(deps.workRoot, job.jobId);
   const log = deps.log.child({ jobId: job.jobId, rowId: job.rowId, source: job.source, kind: 'reprocess' });
   await mkdir(workDir, { recursive: true });
@@ -85,14 +85,14 @@ export async function executeReprocess(
         if (signal.aborted) throw signal.reason ?? err;
         const e = toArchiveError(err);
         log.warn({ metadataKey: key, category: e.category, err: e.message }, 'reprocess of a media folder failed');
-        error ??= e;
+        errors.push(e);
       }
       onProgress({ fraction: (i + 1) / job.links.length, message: 'reprocess' });
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  return { files: [...files], mediaIds: [...mediaIds], error };
+  return { files: [...files], mediaIds: [...mediaIds], error: errors[0] ?? null, errors };
 }
 
 /** One media folder through every step. @returns the keys written and the folder's media id. @throws ArchiveError */

@@ -1,18 +1,19 @@
 /**
- * The job runner: leases jobs from the durable queue up to a concurrency limit, keeps each lease
- * alive with heartbeats, runs the job, and records the outcome in the queue and the status outbox.
- * A job whose lease is lost (its process died) comes back through the queue on its own.
+ * The job runner: leases jobs from the backend up to a concurrency limit, keeps each lease alive
+ * with heartbeats, runs the job, and records the outcome as jobs/retry.ts decides. It emits the
+ * job's lifecycle events (events/jobEvents.ts); the status write-back and every other observer
+ * subscribe there. A job whose lease is lost (its process died) comes back through the backend.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { SourceName } from '../../../shared/columns.js';
-import { MAX_AUTO_ATTEMPTS, retryDelayMs } from '../../../shared/errors.js';
-import { sheetStatusOf, type JobProgress, type JobRecord } from '../../../shared/schemas.js';
+import type { JobProgress, JobRecord } from '../../../shared/schemas.js';
 import { ArchiveError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { JobEvents, JobLifecycleEvent } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
-import { laneOf } from '../jobs/lanes.js';
-import type { JobQueue } from '../jobs/types.js';
-import type { StatusOutbox, StatusUpdate } from '../sheets/types.js';
+import { decideRetry } from '../jobs/retry.js';
+import type { JobBackend } from '../jobs/types.js';
 import type { Source } from '../sources/types.js';
 import { AttemptStore } from '../storage/attempt.js';
 import type { ObjectStore } from '../storage/types.js';
@@ -20,13 +21,16 @@ import { executeJob, type JobOutcome } from './executeJob.js';
 import { executeReprocess } from './executeReprocess.js';
 import type { ReprocessStep, ReprocessTools } from './reprocess/types.js';
 
+export { isoSeconds } from '../sheets/projector.js';
+
 export interface RunnerOptions {
-  queue: JobQueue;
+  queue: JobBackend;
+  /** where the runner emits started, progress and finished (the status write-back subscribes there) */
+  events: JobEvents<EventBus | null>;
   sources: Partial<Record<SourceName, Source>>;
   store: ObjectStore;
   /** design §5 `<prefix>` */
   prefix: string;
-  outbox: StatusOutbox;
   /** parent folder for per-job scratch space */
   workRoot: string;
   concurrency: number;
@@ -44,31 +48,20 @@ export interface RunnerOptions {
    * CPU-heavy start-ups (yt-dlp is a Python program) from all landing on the cores at once.
    */
   launchGapMs?: number;
-  /** notified as jobs start, progress and finish (CLI progress bar) */
-  onEvent?: (e: RunnerEvent) => void;
+  /** the logger of one job's lines (runs/runLogs.ts: with its run id, into its run's file); default `log` */
+  jobLog?: (job: JobRecord) => Logger;
   /** `reprocess` jobs (executeReprocess.ts): the steps (default DEFAULT_REPROCESS_STEPS) and ffmpeg/ffprobe */
   reprocess?: { steps?: readonly ReprocessStep[]; tools?: ReprocessTools };
 }
 
-export type RunnerEvent =
-  { type: 'started'; job: JobRecord } | { type: 'progress'; job: JobRecord; progress: JobProgress } | { type: 'finished'; job: JobRecord };
+/** What runner observers see: the job lifecycle events (kept under this name for its subscribers). */
+export type RunnerEvent = JobLifecycleEvent;
 
-/** The sheet's files cell lists archived objects; metadata.json is implied by the folder. */
-const isListedFile = (key: string) => !key.endsWith('/metadata.json');
-
-/** ISO 8601 UTC without milliseconds, e.g. 2026-11-21T09:15:02Z (design §1). */
-export function isoSeconds(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** The `download_errors` line of a cancelled job (docs/design.md §4: never retried automatically). */
-function cancelledLine(job: JobRecord) {
-  return {
-    source: job.source,
-    attempt: job.attempt,
-    category: 'cancelled' as const,
-    message: 'cancelled on request; retry it to archive it again',
-  };
+/** Why a running job was stopped, when it was not its own failure. */
+class Interrupt extends Error {
+  constructor(readonly why: 'lease_lost' | 'stopping') {
+    super(why === 'lease_lost' ? 'lease lost' : 'worker stopping');
+  }
 }
 
 export class Runner {
@@ -76,9 +69,9 @@ export class Runner {
   private readonly running = new Map<string, AbortController>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private ticking = false;
+  private again = false;
   private idleWaiters: (() => void)[] = [];
-  /** lane → ms since epoch until which its jobs wait (design §4: a rate limit pauses the host's lane) */
-  private readonly pausedLanes = new Map<string, number>();
   private lastLaunch = 0;
 
   constructor(private readonly o: RunnerOptions) {}
@@ -106,65 +99,84 @@ export class Runner {
   }
 
   /**
-   * Kills a job running in this process (cancel). A cancelled job that is not running here (still
-   * queued, or waiting to retry) gets its row written now, as `failed` with category `cancelled`.
+   * Kills a job running in this process (cancel): the reason, a `cancelled` ArchiveError, is what
+   * the runner records. A job not running here needs nothing: its cancel event already projected
+   * the row (sheets/projector.ts).
    * @returns whether it was running here.
    */
   abort(jobId: string, reason = 'cancelled on request'): boolean {
     const ac = this.running.get(jobId);
-    if (ac) {
-      ac.abort(new ArchiveError('cancelled', reason));
-      return true;
-    }
-    const job = this.o.queue.get(jobId);
-    if (job?.status === 'cancelled') this.update(job, { status: 'failed', error: cancelledLine(job) });
-    return false;
+    if (!ac) return false;
+    ac.abort(new ArchiveError('cancelled', reason));
+    return true;
   }
 
   /**
-   * Stops leasing; running jobs are aborted when `abortRunning`, else awaited.
-   * Aborted jobs keep their lease and come back after it expires.
+   * Stops leasing; running jobs are aborted when `abortRunning` (and handed back to the backend
+   * for another worker: JobConsumer.release), else awaited.
    */
   async stop(abortRunning = false): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (abortRunning) for (const ac of this.running.values()) ac.abort(new Error('worker stopping'));
-    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 50));
+    if (abortRunning) for (const ac of this.running.values()) ac.abort(new Interrupt('stopping'));
+    while (this.running.size > 0 || this.ticking) await new Promise((r) => setTimeout(r, 50));
   }
 
-  /** Resolves when nothing runs here and the queue has no open job (retries included). */
+  /** Resolves when nothing runs here and the backend has no open job (retries included). */
   idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+    return new Promise((r) => {
+      this.idleWaiters.push(r);
+      void this.checkIdle();
+    });
   }
 
-  private isIdle(): boolean {
-    return this.running.size === 0 && this.o.queue.openCount() === 0;
+  private async checkIdle(): Promise<void> {
+    if (!this.idleWaiters.length || this.running.size > 0) return;
+    if ((await this.o.queue.openCount()) === 0 && this.running.size === 0) this.idleWaiters.splice(0).forEach((r) => r());
   }
 
   private tick(): void {
     if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const now = Date.now();
-    for (const [lane, until] of this.pausedLanes) if (until <= now) this.pausedLanes.delete(lane);
-    const paused = [...this.pausedLanes.keys()];
+    this.fill()
+      .catch((err: unknown) => {
+        this.o.log.warn({ err: (err as Error).message }, 'runner could not lease; trying again');
+        return this.o.pollMs ?? 500;
+      })
+      .then(async (wait) => {
+        await this.checkIdle().catch(() => undefined);
+        this.ticking = false;
+        if (this.stopped) return;
+        if (this.again) {
+          this.again = false;
+          setImmediate(() => this.tick());
+        } else this.timer = setTimeout(() => this.tick(), wait);
+      });
+  }
+
+  /** Leases and launches jobs up to the concurrency limit. @returns how long to wait before the next look, ms. */
+  private async fill(): Promise<number> {
     const gap = this.o.launchGapMs ?? 250;
     let wait = this.o.pollMs ?? 500;
-    while (this.running.size < this.o.concurrency) {
+    while (!this.stopped && this.running.size < this.o.concurrency) {
       const sinceLast = Date.now() - this.lastLaunch;
       if (sinceLast < gap) {
         wait = Math.min(wait, gap - sinceLast);
         break;
       }
-      const lease = this.o.queue.lease(this.owner, this.o.leaseMs, now, paused);
+      const lease = await this.o.queue.lease(this.owner, this.o.leaseMs);
       if (!lease) break;
       this.lastLaunch = Date.now();
       this.launch(lease.job);
     }
-    if (this.isIdle()) this.idleWaiters.splice(0).forEach((r) => r());
-    this.timer = setTimeout(() => this.tick(), wait);
+    return wait;
   }
 
   private launch(job: JobRecord): void {
@@ -178,29 +190,12 @@ export class Runner {
       });
   }
 
-  private update(job: JobRecord, fields: Pick<StatusUpdate, 'status'> & Partial<StatusUpdate>): void {
-    // A reprocess job downloads nothing: the row's download status, files and errors describe the
-    // download and stay as they are; what it derived is in metadata.json and the catalogue.
-    if (job.kind === 'reprocess') return;
-    this.o.outbox.push({
-      jobId: job.jobId,
-      spreadsheetId: job.spreadsheetId,
-      sheetId: job.sheetId,
-      sheetName: job.sheetName,
-      rowId: job.rowId,
-      type: job.type,
-      rowNumberHint: job.rowNumber,
-      source: job.source,
-      ...fields,
-    });
-  }
-
   private async run(job: JobRecord, ac: AbortController): Promise<void> {
-    const { queue, log } = this.o;
+    const { queue, events } = this.o;
+    const log = this.o.jobLog?.(job) ?? this.o.log;
     const started = Date.now();
-    queue.setStatus(job.jobId, this.owner, 'downloading');
-    this.update(job, { status: 'downloading', lastAttempt: isoSeconds(started) });
-    this.o.onEvent?.({ type: 'started', job });
+    await queue.setStatus(job.jobId, this.owner, 'downloading');
+    events.emit({ type: 'started', job });
     log.info(
       {
         jobId: job.jobId,
@@ -214,13 +209,16 @@ export class Runner {
     );
 
     let progress: JobProgress | null = null;
-    let lostLease = false;
     const beat = setInterval(
       () => {
-        if (!queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress)) {
-          lostLease = true;
-          ac.abort(new ArchiveError('cancelled', 'lease lost'));
-        }
+        queue.heartbeat(job.jobId, this.owner, this.o.leaseMs, progress).then(
+          (answer) => {
+            if (answer === 'cancelled') ac.abort(new ArchiveError('cancelled', 'cancelled on request'));
+            else if (answer === 'lost') ac.abort(new Interrupt('lease_lost'));
+          },
+          (err: unknown) =>
+            log.warn({ jobId: job.jobId, err: (err as Error).message }, 'heartbeat failed; the lease runs on until it expires'),
+        );
       },
       Math.max(50, Math.floor(this.o.leaseMs / 3)),
     );
@@ -230,13 +228,15 @@ export class Runner {
     );
 
     let outcome: JobOutcome | null = null;
-    let abortReason: unknown = null;
     const store = new AttemptStore(this.o.store);
     try {
+      let abortReason: unknown = null;
       try {
         const onProgress = (p: JobProgress) => {
+          // a killed download may still flush output: after the abort (a cancel) no progress is news
+          if (ac.signal.aborted) return;
           progress = p;
-          this.o.onEvent?.({ type: 'progress', job, progress: p });
+          events.emit({ type: 'progress', job, progress: p });
         };
         const common = { store, prefix: this.o.prefix, workRoot: this.o.workRoot, log };
         outcome =
@@ -249,101 +249,70 @@ export class Runner {
         clearTimeout(timeout);
       }
 
-      if (abortReason !== null) {
-        const current = queue.get(job.jobId);
-        if (current?.status === 'cancelled') {
-          await this.discard(job, store, []);
-          this.update(job, {
-            status: 'failed',
-            error: cancelledLine(job),
-          });
-          this.o.onEvent?.({ type: 'finished', job: current });
-          log.info({ jobId: job.jobId }, 'job cancelled');
-          return;
-        }
-        if (lostLease || this.stopped) {
+      if (abortReason instanceof Interrupt) {
+        if (abortReason.why === 'stopping') {
+          // graceful stop: back to the front of its lane for another worker, at the same attempt
+          await queue.release(job.jobId, this.owner).catch(() => undefined);
+          log.warn({ jobId: job.jobId }, 'job interrupted by the stop; handed back to the queue');
+        } else {
           // another worker may hold the job now and write the same keys: leave the objects to it
-          log.warn({ jobId: job.jobId }, 'job interrupted; it returns to the queue when its lease expires');
-          return;
+          log.warn({ jobId: job.jobId }, 'job interrupted: its lease was lost');
         }
-        // A timeout or an unexpected throw is a failed attempt like any other.
-        outcome = {
-          files: [],
-          mediaIds: [],
-          error:
-            abortReason instanceof ArchiveError
-              ? abortReason
-              : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason)),
-        };
+        return;
+      }
+      if (abortReason !== null) {
+        // a cancel (the reason is a `cancelled` ArchiveError), a timeout, or an unexpected throw:
+        // a failed attempt like any other; decideRetry never retries a cancel
+        const error =
+          abortReason instanceof ArchiveError
+            ? abortReason
+            : new ArchiveError('system', String((abortReason as Error)?.message ?? abortReason));
+        outcome = { files: [], mediaIds: [], error, errors: [error] };
       }
       // Still holding the lease (the heartbeat runs on): take back what a failed attempt wrote and no row will list.
-      if (outcome!.error && !lostLease) await this.discard(job, store, outcome!.files);
+      if (outcome!.error) await this.discard(job, store, outcome!.error.category === 'cancelled' ? [] : outcome!.files, log);
     } finally {
       clearInterval(beat);
     }
-    this.record(job, outcome!, started);
+    await this.record(job, outcome!, started, log);
   }
 
   /**
    * Deletes the objects a failed or cancelled attempt created, keeping `reported` (the items it
    * archived, recorded on the job) and every file earlier attempts recorded (job.files).
    */
-  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[]): Promise<void> {
+  private async discard(job: JobRecord, store: AttemptStore, reported: readonly string[], log: Logger): Promise<void> {
     const r = await store.discard([...job.files, ...reported]);
     if (r.removed.length || r.failed.length) {
-      this.o.log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
+      log.info({ jobId: job.jobId, attempt: job.attempt, removed: r.removed.length }, 'removed the objects of a failed attempt');
     }
-    for (const f of r.failed)
-      this.o.log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
+    for (const f of r.failed) log.warn({ jobId: job.jobId, key: f.key, err: f.message }, 'could not remove an object of a failed attempt');
   }
 
-  /** Holds back the other jobs of `job`'s lane until `until` (ms since epoch). */
-  private pauseLane(job: JobRecord, until: number): void {
-    const lane = laneOf(job.source, job.links, job.kind);
-    this.pausedLanes.set(lane, Math.max(until, this.pausedLanes.get(lane) ?? 0));
-    this.o.log.warn({ lane, jobId: job.jobId, untilMs: until - Date.now() }, 'rate limited: pausing the lane');
-  }
-
-  /** Lanes paused now (for tests and diagnostics). */
-  get pausedLaneNames(): string[] {
-    const now = Date.now();
-    return [...this.pausedLanes].filter(([, until]) => until > now).map(([lane]) => lane);
-  }
-
-  private record(job: JobRecord, outcome: JobOutcome, started: number): void {
-    const { queue, log } = this.o;
-    const partial = { files: outcome.files, mediaIds: outcome.mediaIds };
+  private async record(job: JobRecord, outcome: JobOutcome, started: number, log: Logger): Promise<void> {
+    const { queue } = this.o;
+    const cancelled = outcome.error?.category === 'cancelled';
+    // a cancelled attempt records nothing it archived: discard() removed it
+    const partial = cancelled ? { files: [], mediaIds: [] } : { files: outcome.files, mediaIds: outcome.mediaIds };
     let finished: JobRecord;
     try {
       if (!outcome.error) {
-        finished = queue.complete(job.jobId, this.owner, partial);
+        finished = await queue.complete(job.jobId, this.owner, partial);
       } else {
-        const e = outcome.error;
-        const automatic = job.attempt < Math.min(job.maxAttempts, MAX_AUTO_ATTEMPTS);
-        const delay = automatic ? retryDelayMs(e.category, job.attempt, this.o.retryScale) : null;
-        const retryAt = delay === null ? null : Date.now() + Math.max(delay, (e.retryAfterMs ?? 0) * this.o.retryScale);
-        if (e.category === 'rate_limit')
-          this.pauseLane(job, retryAt ?? Date.now() + Math.max(1000, (e.retryAfterMs ?? 60_000) * this.o.retryScale));
-        finished = queue.fail(job.jobId, this.owner, { category: e.category, message: e.message }, retryAt, partial);
+        const errors = outcome.errors.length ? outcome.errors : [outcome.error];
+        const v = decideRetry(job, errors, { now: Date.now(), retryScale: this.o.retryScale });
+        if (v.pause) {
+          await queue.pauseLane(v.pause);
+          log.warn({ lane: v.pause.lane, jobId: job.jobId, untilMs: v.pause.untilMs - Date.now() }, 'rate limited: pausing the lane');
+        }
+        finished = await queue.fail(job.jobId, this.owner, { category: v.error.category, message: v.error.message }, v.decision, partial);
       }
     } catch (err) {
       // The lease moved to another process (we were presumed dead): its result wins.
       log.warn({ jobId: job.jobId, err: (err as Error).message }, 'result not recorded: lease lost');
       return;
     }
-    const sheetFiles = finished.files.filter(isListedFile);
-    this.update(finished, {
-      status: sheetStatusOf(finished.status),
-      files: sheetFiles,
-      mediaIds: finished.mediaIds,
-      error:
-        finished.status === 'cancelled'
-          ? cancelledLine(job)
-          : outcome.error
-            ? { source: job.source, attempt: job.attempt, category: outcome.error.category, message: outcome.error.message }
-            : null,
-    });
-    this.o.onEvent?.({ type: 'finished', job: finished });
+    this.o.events.emit({ type: 'finished', job: finished });
     log.info(
       {
         jobId: job.jobId,
@@ -352,7 +321,7 @@ export class Runner {
         ms: Date.now() - started,
         category: outcome.error?.category,
       },
-      'job finished',
+      finished.status === 'cancelled' ? 'job cancelled' : 'job finished',
     );
   }
 }

@@ -9,6 +9,7 @@
  * being sent keeps the newer fields and is sent next.
  */
 import type Database from 'better-sqlite3';
+import { promised } from '../promised.js';
 import type { OutboxEntry, StatusOutbox, StatusUpdate } from '../sheets/types.js';
 
 const SCHEMA = `
@@ -68,7 +69,7 @@ export class SqliteOutbox implements StatusOutbox {
   private readonly deferTx: Database.Transaction<(ids: number[], notBefore: number) => void>;
 
   /**
-   * @param db an open better-sqlite3 handle (the queue's: SqliteQueue.db); the table
+   * @param db an open better-sqlite3 handle (the queue's: SqliteJobBackend.db); the table
    *   `status_outbox` is created if missing. The caller owns and closes the handle.
    */
   constructor(
@@ -102,40 +103,54 @@ export class SqliteOutbox implements StatusOutbox {
     });
   }
 
-  /** Stores an update, merging it into a pending one for the same (spreadsheet, sheet, row, source). Durable on return. */
-  push(update: StatusUpdate): void {
-    this.pushTx.immediate(update);
+  /**
+   * Stores an update, merging it into a pending one for the same (spreadsheet, sheet, row, source).
+   * Committed before the call returns (the promise only carries the outcome).
+   */
+  push(update: StatusUpdate): Promise<void> {
+    return promised(() => this.pushTx.immediate(update));
   }
 
   /**
    * Entries whose backoff has passed, oldest first push first.
    * @param limit at most this many; @param now ms since epoch (default the clock).
    */
-  peek(limit: number, now: number = this.now()): OutboxEntry[] {
-    return this.peekStmt.all(now, Math.max(0, Math.floor(limit))).map((r) => ({
-      id: r.id,
-      update: JSON.parse(r.update_json) as StatusUpdate,
-      tries: r.tries,
-      createdAt: r.created_at,
-    }));
+  peek(limit: number, now: number = this.now()): Promise<OutboxEntry[]> {
+    return promised(() =>
+      this.peekStmt.all(now, Math.max(0, Math.floor(limit))).map((r) => ({
+        id: r.id,
+        update: JSON.parse(r.update_json) as StatusUpdate,
+        tries: r.tries,
+        createdAt: r.created_at,
+      })),
+    );
   }
 
   /** Removes delivered entries by id; an entry replaced by a newer push since peek has a new id and stays. */
-  ack(entries: OutboxEntry[]): void {
-    if (entries.length) this.ackTx.immediate(entries.map((e) => e.id));
+  ack(entries: OutboxEntry[]): Promise<void> {
+    return promised(() => {
+      if (entries.length) this.ackTx.immediate(entries.map((e) => e.id));
+    });
   }
 
   /** Counts a failed try and hides the entries for `delayMs` (ms). Replaced entries are not affected. */
-  defer(entries: OutboxEntry[], delayMs: number): void {
-    if (entries.length)
-      this.deferTx.immediate(
-        entries.map((e) => e.id),
-        this.now() + Math.max(0, delayMs),
-      );
+  defer(entries: OutboxEntry[], delayMs: number): Promise<void> {
+    return promised(() => {
+      if (entries.length)
+        this.deferTx.immediate(
+          entries.map((e) => e.id),
+          this.now() + Math.max(0, delayMs),
+        );
+    });
+  }
+
+  /** Nothing to give back: one process drains this outbox, so peek claims nothing. */
+  release(_entries: OutboxEntry[]): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Pending entries, ready or waiting. */
-  size(): number {
-    return this.countStmt.get()!.n;
+  size(): Promise<number> {
+    return promised(() => this.countStmt.get()!.n);
   }
 }

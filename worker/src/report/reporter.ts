@@ -5,11 +5,18 @@
  * Retry-After wins when longer) and is never dropped; refused rows (data_corruption, not_found)
  * are acknowledged and handed to `onRefused` so the runner can mark the job.
  *
+ * Before each apply() the reporter asks the write budget (limits/writeBudget.ts), shared by all
+ * workers with REDIS_URL (docs/design.md §6): when it says wait, the spreadsheets not yet sent are
+ * given back to the outbox untouched and timed flushes pause until the budget has room again.
+ *
  * Nothing here throws into the caller: a failing write-back is logged and retried; the archive
  * goes on.
  */
+import { backoffMs } from '../../../shared/backoff.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { WriteBudget } from '../limits/writeBudget.js';
+import { mergeUpdates, outboxKey } from './outbox.js';
 import type { OutboxEntry, SheetBackend, StatusOutbox, StatusUpdate, UpdateOutcome } from '../sheets/types.js';
 
 export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
@@ -17,6 +24,8 @@ export type RefusedOutcome = Extract<UpdateOutcome, { ok: false }>;
 export interface ReporterOptions {
   backend: SheetBackend;
   outbox: StatusOutbox;
+  /** asked before each apply() (one values:batchUpdate per spreadsheet); none: no limit (CSV, tests) */
+  budget?: WriteBudget;
   /** flush cadence, ms; default 2000 (an update waits at most about this long plus one request) */
   windowMs?: number;
   /** most updates per apply(); default 500 */
@@ -42,6 +51,12 @@ export interface ReporterStats {
   failedBatches: number;
   /** ms since epoch until which timed flushes pause after a failure; 0 when not paused */
   pausedUntil: number;
+  /** times the write budget said wait */
+  budgetWaits: number;
+  /** ms since epoch until which timed flushes wait for the write budget; 0 when not waiting */
+  budgetUntil: number;
+  /** updates held in memory because the outbox could not store them (Redis away); stored again every window */
+  held: number;
 }
 
 export class Reporter {
@@ -62,7 +77,22 @@ export class Reporter {
   /** consecutive failed sends per spreadsheet, for backoff */
   private readonly failures = new Map<string, number>();
   private offLogged = false;
-  readonly stats: ReporterStats = { batches: 0, delivered: 0, refused: 0, failedBatches: 0, pausedUntil: 0 };
+  /** pushes not yet stored: a flush or close waits for them */
+  private readonly storing = new Set<Promise<void>>();
+  /** per outbox key, the last push: pushes of one key are stored in order */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** per outbox key, what the outbox could not store yet (merged, so bounded by the rows) */
+  private readonly held = new Map<string, StatusUpdate>();
+  readonly stats: ReporterStats = {
+    batches: 0,
+    delivered: 0,
+    refused: 0,
+    failedBatches: 0,
+    pausedUntil: 0,
+    budgetWaits: 0,
+    budgetUntil: 0,
+    held: 0,
+  };
 
   /** Does nothing until start() or flush(); see ReporterOptions for the defaults. */
   constructor(opts: ReporterOptions) {
@@ -78,13 +108,86 @@ export class Reporter {
     this.random = opts.random ?? Math.random;
   }
 
-  /** Stores an update in the outbox; it goes out with the next window. Never throws (a storage failure is logged). */
-  push(update: StatusUpdate): void {
-    try {
-      this.outbox.push(update);
-    } catch (err) {
-      this.log.error({ err, rowId: update.rowId, source: update.source }, 'status update could not be stored in the outbox');
+  /**
+   * Stores an update in the outbox; it goes out with the next window. Fire and forget: the promise
+   * resolves once the update is stored and never rejects, so a caller may ignore it, or await it
+   * to know the update is durable. When the outbox cannot store it (Redis away, disk full) the
+   * update is held in memory, merged per row as the outbox does, and stored again every window
+   * until the outbox takes it; later updates of that row join it, so none overtakes another.
+   */
+  push(update: StatusUpdate): Promise<void> {
+    const key = outboxKey(update);
+    return this.inOrder(key, () => this.store(key, update));
+  }
+
+  /**
+   * The outbox as producers should see it (the runner, erase): its `push` is this reporter's, so
+   * an update the outbox cannot take now is held, not lost; the rest is the outbox's own.
+   */
+  asOutbox(): StatusOutbox {
+    const o = this.outbox;
+    return {
+      push: (u) => this.push(u),
+      peek: (limit, now) => o.peek(limit, now),
+      ack: (entries) => o.ack(entries),
+      defer: (entries, delayMs) => o.defer(entries, delayMs),
+      release: (entries) => o.release(entries),
+      size: () => o.size(),
+    };
+  }
+
+  /** Runs `fn` after the pending pushes of `key`; never rejects. */
+  private inOrder(key: string, fn: () => Promise<void>): Promise<void> {
+    const p = (this.chains.get(key) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
+      this.log.error({ err: (err as Error).message }, 'status update could not be stored');
+    });
+    this.chains.set(key, p);
+    this.storing.add(p);
+    void p.finally(() => {
+      this.storing.delete(p);
+      if (this.chains.get(key) === p) this.chains.delete(key);
+    });
+    return p;
+  }
+
+  private async store(key: string, update: StatusUpdate): Promise<void> {
+    const held = this.held.get(key);
+    if (held) {
+      this.held.set(key, mergeUpdates(held, update));
+      return;
     }
+    try {
+      await this.outbox.push(update);
+    } catch (err) {
+      this.held.set(key, update);
+      this.stats.held = this.held.size;
+      this.log.error(
+        { err: (err as Error).message, rowId: update.rowId, source: update.source, held: this.held.size },
+        'status outbox unreachable: update held in memory, stored again every window',
+      );
+    }
+  }
+
+  /** Stores again what the outbox could not take before; what it takes now leaves memory. */
+  private async storeHeld(): Promise<void> {
+    const keys = [...this.held.keys()];
+    await Promise.all(
+      keys.map((key) =>
+        this.inOrder(key, async () => {
+          const u = this.held.get(key);
+          if (!u) return;
+          try {
+            await this.outbox.push(u);
+            this.held.delete(key);
+          } catch {
+            // still unreachable: kept, tried again next window (logged once below)
+          }
+        }),
+      ),
+    );
+    this.stats.held = this.held.size;
+    if (this.held.size) this.log.warn({ held: this.held.size }, 'status outbox still unreachable: updates stay held in memory');
+    else this.log.info({ stored: keys.length }, 'status outbox reachable again: held updates stored');
   }
 
   /** Starts the timed flushes (every windowMs). The timer does not keep the process alive. Idempotent. */
@@ -97,7 +200,7 @@ export class Reporter {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      const paused = this.now() < this.stats.pausedUntil;
+      const paused = this.now() < Math.max(this.stats.pausedUntil, this.stats.budgetUntil);
       const run = paused || this.busy ? Promise.resolve() : this.enqueue(() => this.drain(false));
       void run.finally(() => this.schedule());
     }, this.windowMs);
@@ -115,6 +218,11 @@ export class Reporter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.enqueue(() => this.drain(true));
+    if (this.held.size)
+      this.log.error(
+        { lost: this.held.size },
+        'status updates the outbox never took are lost with this process (the rows are reported again on their next change)',
+      );
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
@@ -133,30 +241,46 @@ export class Reporter {
   }
 
   private backoffMs(err: ArchiveError, failures: number): number {
-    const exp = Math.min(this.maxMs, this.baseMs * 2 ** Math.max(0, failures - 1));
-    const jittered = Math.round(exp * (0.5 + this.random()));
+    const jittered = backoffMs(
+      failures,
+      { curve: 'exponential', baseMs: this.baseMs, maxMs: this.maxMs, jitter: [0.5, 1.5] },
+      1,
+      this.random,
+    );
     return Math.max(err.retryAfterMs ?? 0, jittered);
   }
 
   /** @param final include deferred entries (the last try before closing). */
   private async drain(final: boolean): Promise<void> {
+    if (this.held.size) await this.storeHeld();
+    await Promise.all([...this.storing]);
     if (this.backend.kind === 'off') {
       if (!this.offLogged) {
         this.offLogged = true;
-        this.log.warn({ pending: safeSize(this.outbox) }, 'Sheets write-back is off: status updates are kept in the outbox');
+        this.log.warn({ pending: await safeSize(this.outbox) }, 'Sheets write-back is off: status updates are kept in the outbox');
       }
       return;
     }
     for (;;) {
-      const batch = this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : this.now());
+      const batch = await this.outbox.peek(this.maxBatch, final ? Number.MAX_SAFE_INTEGER : this.now());
       if (batch.length === 0) return;
       // One apply() per spreadsheet: a sheet that cannot be written (unshared, deleted, over quota)
       // defers only its own updates, never another sheet's.
-      const groups = new Map<string, OutboxEntry[]>();
-      for (const e of batch) groups.set(e.update.spreadsheetId, [...(groups.get(e.update.spreadsheetId) ?? []), e]);
+      const bySheet = new Map<string, OutboxEntry[]>();
+      for (const e of batch) bySheet.set(e.update.spreadsheetId, [...(bySheet.get(e.update.spreadsheetId) ?? []), e]);
+      const groups = [...bySheet];
       let failedGroups = 0;
       let minDelay = Infinity;
-      for (const [spreadsheetId, entries] of groups) {
+      for (const [k, [spreadsheetId, entries]] of groups.entries()) {
+        const granted = await this.takeBudget().catch(async (err: unknown) => {
+          await this.outbox.release(groups.slice(k).flatMap(([, es]) => es)).catch(() => undefined);
+          throw err;
+        });
+        if (!granted) {
+          // The budget is spent: what is not sent yet goes back untouched, for whichever worker has room first.
+          await this.outbox.release(groups.slice(k).flatMap(([, es]) => es));
+          return;
+        }
         const delay = await this.send(spreadsheetId, entries);
         if (delay !== null) {
           failedGroups++;
@@ -164,10 +288,24 @@ export class Reporter {
         }
       }
       // Everything failed: most likely the network or auth, so timed flushes pause too.
-      this.stats.pausedUntil = failedGroups === groups.size ? this.now() + minDelay : 0;
+      this.stats.pausedUntil = failedGroups === groups.length ? this.now() + minDelay : 0;
       if (failedGroups > 0 && final) return;
       if (batch.length < this.maxBatch) return;
     }
+  }
+
+  /** One write from the budget; false (and timed flushes wait) when it has none now. */
+  private async takeBudget(): Promise<boolean> {
+    if (!this.opts.budget) return true;
+    const answer = await this.opts.budget.take();
+    if (answer.ok) {
+      this.stats.budgetUntil = 0;
+      return true;
+    }
+    this.stats.budgetWaits++;
+    this.stats.budgetUntil = this.now() + answer.retryInMs;
+    this.log.debug({ retryInMs: answer.retryInMs }, 'Sheets write budget spent; waiting');
+    return false;
   }
 
   /**
@@ -186,7 +324,7 @@ export class Reporter {
       this.failures.set(spreadsheetId, failures);
       this.stats.failedBatches++;
       const delay = this.backoffMs(e, failures);
-      this.outbox.defer(batch, delay);
+      await this.outbox.defer(batch, delay);
       this.log.warn(
         { spreadsheetId, category: e.category, err: e.message, updates: batch.length, retryInMs: delay },
         'status write-back failed; will retry',
@@ -194,7 +332,7 @@ export class Reporter {
       return delay;
     }
     this.failures.delete(spreadsheetId);
-    this.outbox.ack(batch);
+    await this.outbox.ack(batch);
     this.stats.batches++;
     outcomes.forEach((o, k) => {
       if (o.ok) {
@@ -219,9 +357,9 @@ export class Reporter {
   }
 }
 
-function safeSize(o: StatusOutbox): number | undefined {
+async function safeSize(o: StatusOutbox): Promise<number | undefined> {
   try {
-    return o.size();
+    return await o.size();
   } catch {
     return undefined;
   }

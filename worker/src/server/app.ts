@@ -6,19 +6,29 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SOURCES } from '../../../shared/columns.js';
-import { JOB_KINDS, JOB_STATUSES, OPEN_JOB_STATUSES, DispatchRequestSchema, type DispatchRequest } from '../../../shared/schemas.js';
+import {
+  JOB_KINDS,
+  JOB_STATUSES,
+  OPEN_JOB_STATUSES,
+  DispatchRequestSchema,
+  type DispatchRequest,
+  type JobRecord,
+} from '../../../shared/schemas.js';
+import type { EventBus } from '../events/bus.js';
 import type { JobEvents } from '../events/jobEvents.js';
 import type { Logger } from '../log.js';
-import type { NewJob, JobQueue } from '../jobs/types.js';
+import type { NewJob, JobBackend } from '../jobs/types.js';
 import { VERSION } from '../version.js';
 import { HttpError, httpErrorHandler, notFound } from './errors.js';
 import { mountEvents } from './events.js';
+import { mountDashboard, type DashboardOptions } from '../dashboard/routes.js';
 import { signatureMiddleware, type AppEnv } from './signed.js';
 import { catalogueRoutes, type CatalogueRouteDeps } from './routes/catalogue.js';
 import { contentRoutes } from './routes/content.js';
 import { reprocessRoutes } from './routes/reprocess.js';
 import { eraseRoutes, type EraseRouteDeps } from './routes/erase.js';
 import { reportRoutes, type ReportFn } from './routes/report.js';
+import { runsRoutes } from './routes/runs.js';
 import { JobIdParam, NoQuery, validParam, validQuery, validSignedJson } from './validate.js';
 
 export type { AppEnv } from './signed.js';
@@ -31,12 +41,17 @@ export interface Readiness {
 
 export interface AppDeps {
   secret: string;
-  queue: JobQueue;
+  queue: JobBackend;
   log: Logger;
   maxBodyBytes: number;
   /** ms since epoch the process started */
   startedAt: number;
   readiness: () => Promise<Readiness>;
+  /**
+   * An accepted dispatch and what its enqueue answered (serve: the dispatch's run log,
+   * runs/runLogs.ts); called before the 202 is sent.
+   */
+  onDispatched?: (req: DispatchRequest, results: readonly { job: JobRecord; created: boolean }[]) => void;
   /** wakes the runner after an enqueue */
   onEnqueued?: () => void;
   /** kills a running job in this process */
@@ -48,15 +63,19 @@ export interface AppDeps {
   /** DELETE of people and assets (routes/erase.ts); absent: those routes answer 404 */
   erase?: EraseRouteDeps;
   /** job events (docs/design.md §9): recorded on dispatch, retry and cancel; streamed at /v1/events */
-  events?: JobEvents;
+  events?: JobEvents<EventBus | null>;
   /** SSE heartbeat interval, ms (default 15 s) */
   sseHeartbeatMs?: number;
   /** middleware run before every route (HTTP request metrics, metrics/registry.ts) */
   before?: MiddlewareHandler[];
   /** adds routes outside /v1 before the not-found handler (GET /metrics with its token, metrics/expose.ts) */
   routes?: (app: Hono<AppEnv>) => void;
+  /** the run logs folder (runs/ids.ts runLogDir) behind GET /v1/runs and /v1/runs/:runId; absent: 404 */
+  runLogDir?: string;
   /** the health report (alerts/report.ts) behind GET /v1/report; absent: that route answers 404 */
   report?: ReportFn;
+  /** the operator dashboard at /ui (dashboard/routes.ts, docs/dashboard.md); absent: no /ui */
+  dashboard?: Omit<DashboardOptions, 'secret' | 'log'>;
 }
 
 /** Query of `GET /v1/jobs`. Numbers are plain decimal digits (no `1e2`, `0x10`, spaces). */
@@ -138,11 +157,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', signatureMiddleware(deps.secret, deps.log));
 
-  app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), (c) => {
+  app.post('/v1/dispatch', validQuery(NoQuery), validSignedJson(DispatchRequestSchema), async (c) => {
     const req = c.req.valid('json');
-    const results = deps.queue.enqueue(jobsOfDispatch(req));
+    const results = await deps.queue.enqueue(jobsOfDispatch(req));
     // in the log before the 202 is sent (docs/design.md §9)
     for (const r of results) if (r.created) deps.events?.queued(r.job);
+    deps.onDispatched?.(req, results);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     deps.log.info(
       {
@@ -159,28 +179,35 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  app.get('/v1/jobs', validQuery(ListQuerySchema), (c) => c.json(deps.queue.list(c.req.valid('query'))));
+  app.get('/v1/jobs', validQuery(ListQuerySchema), async (c) => c.json(await deps.queue.list(c.req.valid('query'))));
 
-  app.get('/v1/jobs/stats', validQuery(NoQuery), (c) => c.json(deps.queue.stats()));
+  // the counts, and the lanes paused now with when each resumes (design §4)
+  app.get('/v1/jobs/stats', validQuery(NoQuery), async (c) => {
+    const [stats, pauses] = await Promise.all([deps.queue.stats(), deps.queue.lanePauses()]);
+    return c.json({
+      ...stats,
+      pausedLanes: pauses.map((p) => ({ lane: p.lane, until: new Date(p.untilMs).toISOString(), reason: p.reason })),
+    });
+  });
 
-  app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+  app.get('/v1/jobs/:jobId', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
     const { jobId } = c.req.valid('param');
-    const job = deps.queue.get(jobId);
+    const job = await deps.queue.get(jobId);
     if (!job) throw notFound(`no job ${jobId}`);
     return c.json(job);
   });
 
-  app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), (c) => {
-    const job = deps.queue.retry(c.req.valid('param').jobId);
+  app.post('/v1/jobs/:jobId/retry', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
+    const job = await deps.queue.retry(c.req.valid('param').jobId);
     deps.events?.queued(job);
     deps.onEnqueued?.();
     return c.json(job, 202);
   });
 
-  app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), (c) => {
+  app.post('/v1/jobs/:jobId/cancel', validParam(JobIdParam), validQuery(NoQuery), async (c) => {
     const { jobId } = c.req.valid('param');
-    const wasOpen = OPEN.has(deps.queue.get(jobId)?.status ?? '');
-    const job = deps.queue.cancel(jobId);
+    const wasOpen = OPEN.has((await deps.queue.get(jobId))?.status ?? '');
+    const job = await deps.queue.cancel(jobId);
     if (!job) throw notFound(`no job ${jobId}`);
     if (wasOpen && job.status === 'cancelled') deps.events?.cancelled(job);
     const killed = deps.abortJob?.(jobId) ?? false;
@@ -211,9 +238,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.erase) app.route('/', eraseRoutes(deps.erase));
   if (deps.report) app.route('/', reportRoutes(deps.report));
-  if (deps.events)
+  if (deps.runLogDir) app.route('/', runsRoutes(deps.runLogDir));
+  if (deps.events?.bus)
     mountEvents(app, { bus: deps.events.bus, log: deps.log, ...(deps.sseHeartbeatMs ? { heartbeatMs: deps.sseHeartbeatMs } : {}) });
 
+  if (deps.dashboard) mountDashboard(app, { secret: deps.secret, log: deps.log, ...deps.dashboard });
   deps.routes?.(app);
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(httpErrorHandler(deps.log));

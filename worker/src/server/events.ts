@@ -8,12 +8,16 @@
  * starts with the next event. A comment line every `heartbeatMs` (15 s) keeps proxies from
  * closing an idle stream. A client that falls `maxQueued` events behind is disconnected and
  * resumes with Last-Event-ID; it never makes the worker buffer more than that.
+ *
+ * With a shared log (REDIS_URL, events/redisLog.ts) the stream reads it instead: every worker's
+ * events, with the shared ids, so a client behind a load balancer resumes on any worker. The live
+ * part then follows the Redis Stream at the client's pace (nothing is buffered for it).
  */
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../events/bus.js';
-import type { ArchiverEvent, EventFilter } from '../events/types.js';
+import { matches, type ArchiverEvent, type EventFilter } from '../events/types.js';
 import type { Logger } from '../log.js';
 import { badRequest } from './errors.js';
 import type { AppEnv } from './signed.js';
@@ -84,8 +88,9 @@ export function mountEvents(app: Hono<AppEnv>, o: EventsRouteOptions): void {
         sub?.close();
       };
       stream.onAbort(finish);
+      const shared = o.bus.shared;
       // a batch goes out in few writes (one per WRITE_CHUNK): a burst is not one syscall per event per client
-      let last = after ?? o.bus.log.lastId();
+      let last = after ?? (shared ? await shared.lastId() : o.bus.log.lastId());
       const sendAll = async (events: readonly ArchiverEvent[]) => {
         let chunk = '';
         for (const e of events) {
@@ -103,6 +108,19 @@ export function mountEvents(app: Hono<AppEnv>, o: EventsRouteOptions): void {
       const beat = setInterval(() => void stream.write(': heartbeat\n\n'), o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       try {
         await stream.write(': connected\n\n');
+        if (shared) {
+          const ac = new AbortController();
+          stream.onAbort(() => ac.abort());
+          for (let page = await shared.since(last, filter, PAGE); page.length; page = await shared.since(last, filter, PAGE)) {
+            await sendAll(page);
+            if (done || page.length < PAGE) break;
+          }
+          for await (const e of shared.follow(last, ac.signal)) {
+            if (done) break;
+            if (matches(e, filter)) await sendAll([e]);
+          }
+          return;
+        }
         // replay the log page by page while the client reads
         for (;;) {
           const page = o.bus.log.since(last, filter, PAGE);

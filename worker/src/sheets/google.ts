@@ -16,6 +16,7 @@
 // The Sheets module alone, not the googleapis root (which loads every Google API, ~100 MiB RSS).
 import { sheets, type sheets_v4 } from 'googleapis/build/src/apis/sheets/index.js';
 import type { Auth } from 'googleapis';
+import { backoffMs } from '../../../shared/backoff.js';
 import { columnLetter, mapColumns, quoteSheetName, type ColumnMap } from '../../../shared/columns.js';
 import type { ErrorCategory } from '../../../shared/errors.js';
 import { ArchiveError, toArchiveError } from '../errors.js';
@@ -456,8 +457,8 @@ export class GoogleSheetsBackend implements SheetBackend {
             ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
           });
         }
-        const backoff = Math.min(r.maxMs, r.baseMs * 2 ** (attempt - 1)) * (0.5 + r.random());
-        const delay = Math.max(c.retryAfterMs ?? 0, Math.round(backoff));
+        const wait = backoffMs(attempt, { curve: 'exponential', baseMs: r.baseMs, maxMs: r.maxMs, jitter: [0.5, 1.5] }, 1, r.random);
+        const delay = Math.max(c.retryAfterMs ?? 0, wait);
         this.log.warn({ what, status: c.status, attempt, delayMs: delay }, 'Sheets request failed; backing off');
         await r.sleep(delay);
       }

@@ -63,14 +63,23 @@ export interface OutboxEntry {
 /**
  * Pending status updates, stored durably (design §6: no status update is lost). Updates for the
  * same (spreadsheet, sheet, row, source) coalesce: fields of a newer update override the older one's.
+ *
+ * Asynchronous so that a shared store fits (report/redisOutbox.ts, with REDIS_URL): there `peek`
+ * also claims the spreadsheets it returns entries for (a lock with expiry, so only one worker sends
+ * a spreadsheet's updates at a time) and `ack`, `defer` and `release` give the claim back. The
+ * SQLite outbox (one process) has nothing to claim.
  */
 export interface StatusOutbox {
-  push(update: StatusUpdate): void;
-  /** Entries ready to send (not waiting for a retry backoff), oldest first. */
-  peek(limit: number, now?: number): OutboxEntry[];
+  /** Stores an update, merged into a pending one for the same key. Durable when the promise resolves. */
+  push(update: StatusUpdate): Promise<void>;
+  /** Entries ready to send (not waiting for a retry backoff), oldest first. @param now ms since epoch */
+  peek(limit: number, now?: number): Promise<OutboxEntry[]>;
   /** Removes delivered entries, unless a newer update replaced them since peek. */
-  ack(entries: OutboxEntry[]): void;
-  /** Puts entries back to wait `delayMs` before the next try. */
-  defer(entries: OutboxEntry[], delayMs: number): void;
-  size(): number;
+  ack(entries: OutboxEntry[]): Promise<void>;
+  /** Counts a failed try and puts entries back to wait `delayMs` (ms) before the next try. */
+  defer(entries: OutboxEntry[], delayMs: number): Promise<void>;
+  /** Gives peeked entries back untouched (no try counted): they were not sent, e.g. the write budget said wait. */
+  release(entries: OutboxEntry[]): Promise<void>;
+  /** Pending entries, ready or waiting. */
+  size(): Promise<number>;
 }

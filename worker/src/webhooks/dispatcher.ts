@@ -5,6 +5,7 @@
  * ends a delivery; a 410 disables its endpoint (persisted, logged at warn) until the endpoint list
  * changes or `webhooks enable`. Pending rows resume at start-up; a kill -9 mid-POST re-sends it.
  */
+import { backoffMs as backoff } from '../../../shared/backoff.js';
 import type { EventBus, Subscription } from '../events/bus.js';
 import type { Logger } from '../log.js';
 import { displayUrl, type WebhookEndpoint } from './endpoints.js';
@@ -20,8 +21,7 @@ export const GIVE_UP_MS = 24 * 3600_000;
  * blog, "Exponential Backoff and Jitter"), at least half the cap so retries never bunch at 0.
  */
 export function backoffMs(attempts: number, scale = 1, random: () => number = Math.random): number {
-  const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempts - 1));
-  return Math.round(cap * (0.5 + random() / 2) * scale);
+  return backoff(attempts, { curve: 'exponential', baseMs: BASE_DELAY_MS, maxMs: MAX_DELAY_MS, jitter: [0.5, 1] }, scale, random);
 }
 
 export interface WebhookDispatcherOptions {

@@ -79,7 +79,7 @@ export class WebhookStore {
   private readonly now: () => number;
 
   /**
-   * @param db the queue's handle (SqliteQueue.db); the caller owns and closes it.
+   * @param db the queue's handle (SqliteJobBackend.db); the caller owns and closes it.
    * @throws Error when the file's `webhooks` schema is newer than this code.
    */
   constructor(

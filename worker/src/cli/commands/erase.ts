@@ -58,7 +58,7 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
       const past = (await listErasures(system.catalogue, { spreadsheetId, rowId: o.rowId }))[0];
       if (o.hard && past?.finishedAt) {
         await system.reporter.flush();
-        if (o.json) return printJson({ hard: true, erasure: past, sheetUpdatesPending: system.outbox.size() });
+        if (o.json) return printJson({ hard: true, erasure: past, sheetUpdatesPending: await system.outbox.size() });
         process.stdout.write(
           `Row ${o.rowId} of ${spreadsheetId} is erased (${past.note}; ${past.files} file(s), ${formatBytes(past.bytes)}).\n`,
         );
@@ -91,7 +91,7 @@ export async function eraseAction(o: EraseOptions): Promise<void> {
     const erasure = await hardErase(system.erase, person);
     // the sheet's cells go out through the normal write-back, now
     await system.reporter.flush();
-    const pending = system.outbox.size();
+    const pending = await system.outbox.size();
     if (o.json) return printJson({ hard: true, erasure, sheetUpdatesPending: pending });
     process.stdout.write(
       `Erased row ${person.rowId} of ${spreadsheetId}: ${erasure.files} file(s), ${formatBytes(erasure.bytes)} deleted; ` +

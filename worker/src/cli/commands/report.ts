@@ -6,7 +6,7 @@
 import { parseDuration, reporterFor, ThresholdError, type HealthReport } from '../../alerts/index.js';
 import { formatDuration } from '../../alerts/duration.js';
 import { MAX_REPORT_WINDOW_MS } from '../../server/routes/report.js';
-import { SqliteQueue } from '../../jobs/sqlite.js';
+import { SqliteJobBackend } from '../../jobs/sqlite.js';
 import { configWith, UsageError } from '../context.js';
 import { formatBytes, formatTable, printJson } from '../output.js';
 
@@ -29,7 +29,7 @@ async function load(o: ReportOptions): Promise<HealthReport> {
   if (ms === null || ms > MAX_REPORT_WINDOW_MS)
     throw new UsageError(`--since: "${since}" is not a duration like 90m, 24h or 7d (at most 30d)`);
   const config = configWith();
-  const queue = new SqliteQueue(config.queuePath);
+  const queue = new SqliteJobBackend(config.queuePath);
   try {
     let report: ReturnType<typeof reporterFor>;
     try {

@@ -4,14 +4,15 @@
  * them through the durable queue, writes statuses into the same file, and prints a summary.
  * Exits 0 when the run finished, even with failed rows.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ERROR_ADVICE, parseErrorLines } from '../../../../shared/errors.js';
 import { mapColumns, readStatus, sourceColumns, type SourceName } from '../../../../shared/columns.js';
 import { planDispatch, toDispatchRows, validateSheet, type PlannedJob } from '../../../../shared/rows.js';
 import { DispatchOptionsSchema } from '../../../../shared/schemas.js';
-import { isoSeconds } from '../../pipeline/runner.js';
 import type { NewJob } from '../../jobs/types.js';
+import type { ArchiverMetrics } from '../../metrics/registry.js';
+import { newRunId } from '../../runs/ids.js';
 import { CsvSheetBackend, readCsvSheet } from '../../sheets/csv.js';
 import { createSystem } from '../../system.js';
 import { cliLogger, configWith, existingCsv, UsageError } from '../context.js';
@@ -28,9 +29,13 @@ export interface RunOptions {
   transcriptOnly?: boolean;
   maxHeight?: number;
   json?: boolean;
+  /** internal, for bench/events-overhead.ts: events and run logs off, or metrics on (SystemOptions) */
+  internal?: { observe?: boolean; metrics?: ArchiverMetrics };
 }
 
 export interface RunSummary {
+  /** the run id: its log is `sheet-archiver runs show <runId>` */
+  runId: string;
   sheet: string;
   archive: string;
   durationMs: number;
@@ -93,7 +98,8 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     ...(o.maxHeight ? { maxHeight: o.maxHeight } : {}),
     retry: o.retryFailed ? 'manual' : 'auto',
   });
-  const dispatchId = randomUUID();
+  // the run id (runs/ids.ts): every job of this run carries it as its dispatchId
+  const dispatchId = newRunId();
   const spreadsheetId = csvSpreadsheetId(path);
   const newJobs: NewJob[] = toDispatchRows(planned).flatMap((row) =>
     o.sources
@@ -118,17 +124,14 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
 
   const queuePath = runQueuePath(config.dataDir, path);
   let progress: ReturnType<typeof createProgress> | null = null;
-  // the session's counts for `run.finished` (docs/design.md §9): each job's last finished attempt
-  const outcomes = new Map<string, string>();
   const system = await createSystem({
     config,
     log,
     backend,
     queuePath,
-    onEvent: (e) => {
-      if (e.type === 'finished') outcomes.set(e.job.jobId, e.job.status);
-      progress?.onEvent(e);
-    },
+    onEvent: (e) => progress?.onEvent(e),
+    ...(o.internal?.observe === false ? { observe: false } : {}),
+    ...(o.internal?.metrics ? { metrics: o.internal.metrics } : {}),
   });
   await system.catalogue.openSession({
     sessionId: dispatchId,
@@ -137,23 +140,17 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     sheetName: basename(path),
     request: { options, rows: new Set(newJobs.map((j) => j.rowId)).size, jobs: newJobs.length },
   });
-  const now = isoSeconds();
-  for (const { job, created } of system.queue.enqueue(newJobs)) {
-    if (created)
-      system.reporter.push({
-        jobId: job.jobId,
-        spreadsheetId,
-        sheetId: 0,
-        sheetName: job.sheetName,
-        rowId: job.rowId,
-        type: job.type,
-        rowNumberHint: job.rowNumber,
-        source: job.source,
-        status: 'queued',
-        lastAttempt: now,
-      });
-  }
-  const total = system.queue.openCount();
+  const enqueued = await system.queue.enqueue(newJobs);
+  // the run's log (runs/runLogs.ts); jobs a killed earlier run of this sheet left are logged into it too
+  system.runLogs?.open(
+    { runId: dispatchId, kind: 'run', spreadsheetId, sheetName: basename(path) },
+    enqueued.filter((r) => r.created).map((r) => r.job),
+    { autoFinish: false, existing: enqueued.filter((r) => !r.created).length },
+  );
+  system.runLogs?.setDefault(dispatchId);
+  // queued events: the status write-back marks the new jobs' rows queued (sheets/projector.ts)
+  for (const { job, created } of enqueued) if (created) system.events.queued(job);
+  const total = await system.queue.openCount();
   if (!o.json) {
     process.stderr.write(
       `sheet-archiver: ${total} job(s) from ${new Set(planned.map((j) => j.rowId)).size} row(s) of ${basename(path)} → ${system.store.describe()}\n`,
@@ -171,19 +168,8 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   await system.runner.idle();
   progress?.stop();
   process.off('SIGINT', stop);
-  const counts = { completed: 0, failed: 0, cancelled: 0, other: 0 };
-  for (const st of outcomes.values()) {
-    if (st === 'completed' || st === 'failed' || st === 'cancelled') counts[st]++;
-    else counts.other++;
-  }
-  system.events.bus.publish({
-    type: 'run.finished',
-    jobId: null,
-    rowId: null,
-    spreadsheetId,
-    source: null,
-    data: { runId: dispatchId, kind: 'run', sheetName: basename(path), jobs: newJobs.length, ...counts, durationMs: Date.now() - started },
-  });
+  // the summary line of the run log, and run.finished with the session's counts (docs/design.md §9)
+  system.runLogs?.finish(dispatchId);
   if (system.webhooks) {
     // what is not sent by then stays in this sheet's queue file and goes out on the next run
     const left = await system.webhooks.drain(WEBHOOK_DRAIN_MS);
@@ -193,6 +179,7 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
   await system.close();
 
   return summarize(
+    dispatchId,
     path,
     system.store.describe(),
     started,
@@ -203,6 +190,7 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
 }
 
 async function summarize(
+  runId: string,
   path: string,
   archive: string,
   started: number,
@@ -242,7 +230,7 @@ async function summarize(
         .filter((f) => f.trim()).length;
     }
   });
-  return { sheet: path, archive, durationMs: Date.now() - started, jobs, bySource, failed, skipped };
+  return { runId, sheet: path, archive, durationMs: Date.now() - started, jobs, bySource, failed, skipped };
 }
 
 /** Prints the summary as a person reads it. */
@@ -271,6 +259,7 @@ export function printSummary(s: RunSummary): void {
     '',
     `Finished ${s.jobs} new job(s) in ${formatDuration(s.durationMs)}.`,
     `Archive:     ${s.archive}`,
+    `Run log:     sheet-archiver runs show ${s.runId}`,
     `Updated CSV: ${s.sheet}`,
     '',
   );

@@ -13,6 +13,7 @@ import { VerifySchedule } from '../../catalogue/verifySchedule.js';
 import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
+import { runLogDir } from '../../runs/ids.js';
 import { createApp, type Readiness } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
@@ -52,7 +53,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   }
   let report: ReturnType<typeof reporterFor>;
   try {
-    report = reporterFor(system.queue.db, config);
+    report = reporterFor(system.db, config);
   } catch (err) {
     if (err instanceof ThresholdError) throw new UsageError(err.message);
     throw err;
@@ -79,13 +80,28 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     // while shutting down /readyz answers 503: a load balancer sends the next requests elsewhere
     readiness: () => (stopping ? Promise.resolve(SHUTTING_DOWN) : system.readiness()),
     onEnqueued: () => system.runner.wake(),
-    abortJob: (jobId) => system.runner.abort(jobId),
+    // each accepted dispatch is a run (runs/runLogs.ts): its log file, run.finished when its jobs are done
+    onDispatched: (req, results) =>
+      system.runLogs?.open(
+        { runId: req.dispatchId, kind: 'dispatch', spreadsheetId: req.spreadsheetId, sheetName: req.sheetName },
+        results.filter((r) => r.created).map((r) => r.job),
+        { autoFinish: true, existing: results.filter((r) => !r.created).length },
+      ),
+    abortJob: (jobId) => {
+      const killed = system.runner.abort(jobId);
+      // a job cancelled before it ran is finished for its run too
+      if (!killed) system.runLogs?.cancelled(jobId);
+      return killed;
+    },
     lookup: (key) => lookup(system.store, key, e.ARCHIVER_PREFIX),
     catalogue: { catalogue: system.catalogue, store: system.store },
     erase: system.erase,
     events: system.events,
     ...(metrics ? { before: [metrics.httpMiddleware()], routes: (a) => mountOnMainApp(a, metrics, e) } : {}),
     report: (since, sinceMs) => report(since, sinceMs),
+    // /ui (docs/dashboard.md); ARCHIVER_WORKER_URL's origin is accepted behind a TLS proxy
+    dashboard: process.env['ARCHIVER_WORKER_URL'] ? { publicUrl: process.env['ARCHIVER_WORKER_URL'] } : {},
+    runLogDir: runLogDir(config.dataDir),
   });
 
   const server = serveHttp({ fetch: app.fetch, port: e.PORT, hostname: e.HOST });

@@ -147,11 +147,11 @@ export async function verifyAction(o: VerifyCliOptions): Promise<void> {
   if (plan && plan.jobs.length) {
     if (!o.json) process.stderr.write(`verify: downloading ${plan.jobs.length} item(s) again…\n`);
     const system = await createSystem({ config, log, queuePath: join(config.dataDir, 'repair.db') });
-    system.queue.enqueue(plan.jobs);
+    await system.queue.enqueue(plan.jobs);
     system.reporter.start();
     system.runner.start();
     await system.runner.idle();
-    for (const j of system.queue.list({ limit: 500 }).jobs) {
+    for (const j of (await system.queue.list({ limit: 500 })).jobs) {
       if (j.dispatchId === plan.jobs[0]!.dispatchId)
         jobs.push({
           rowId: j.rowId,

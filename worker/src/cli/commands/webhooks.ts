@@ -5,7 +5,7 @@
  * (not through the outbox: it is not retried) and prints each answer. Exit 1 when one is not 2xx.
  */
 import { randomUUID } from 'node:crypto';
-import { SqliteQueue } from '../../jobs/sqlite.js';
+import { SqliteJobBackend } from '../../jobs/sqlite.js';
 import { postWebhook } from '../../webhooks/deliver.js';
 import { displayUrl, endpointId, TEST_EVENT_TYPE, urlProblem, type WebhookEndpoint } from '../../webhooks/endpoints.js';
 import { WebhookStore } from '../../webhooks/store.js';
@@ -19,7 +19,7 @@ export interface WebhooksCliOptions {
 
 function withStore<T>(fn: (store: WebhookStore, endpoints: WebhookEndpoint[]) => T): T {
   const config = configWith();
-  const queue = new SqliteQueue(config.queuePath);
+  const queue = new SqliteJobBackend(config.queuePath);
   try {
     return fn(new WebhookStore(queue.db), config.webhooks);
   } finally {

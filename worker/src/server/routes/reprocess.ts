@@ -12,18 +12,19 @@ import { z } from 'zod';
 import type { SourceName } from '../../../../shared/columns.js';
 import { DispatchOptionsSchema, type JobRecord } from '../../../../shared/schemas.js';
 import type { Catalogue, Person } from '../../catalogue/repository.js';
+import type { EventBus } from '../../events/bus.js';
 import type { JobEvents } from '../../events/jobEvents.js';
 import type { Logger } from '../../log.js';
-import type { JobQueue, NewJob } from '../../jobs/types.js';
+import type { JobBackend, NewJob } from '../../jobs/types.js';
 import { HttpError, notFound } from '../errors.js';
 import type { AppEnv } from '../signed.js';
 import { NoQuery, validParam, validQuery } from '../validate.js';
 
 export interface ReprocessRouteDeps {
   catalogue: Catalogue;
-  queue: JobQueue;
+  queue: JobBackend;
   log: Logger;
-  events?: JobEvents;
+  events?: JobEvents<EventBus | null>;
   /** wakes the runner after an enqueue */
   onEnqueued?: () => void;
 }
@@ -64,8 +65,8 @@ export function reprocessRoutes(deps: ReprocessRouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { catalogue, queue } = deps;
 
-  const enqueue = (jobs: NewJob[]): JobRecord[] => {
-    const results = queue.enqueue(jobs);
+  const enqueue = async (jobs: NewJob[]): Promise<JobRecord[]> => {
+    const results = await queue.enqueue(jobs);
     for (const r of results) if (r.created) deps.events?.queued(r.job);
     if (results.some((r) => r.created)) deps.onEnqueued?.();
     return results.map((r) => r.job);
@@ -77,7 +78,7 @@ export function reprocessRoutes(deps: ReprocessRouteDeps): Hono<AppEnv> {
     if (!asset || asset.status !== 'stored') throw notFound(`no stored asset ${assetId}`);
     const person = await catalogue.getPerson(asset.personId);
     if (!person) throw notFound(`no person for asset ${assetId}`);
-    const [job] = enqueue(reprocessJobsOf(person, [asset]));
+    const [job] = await enqueue(reprocessJobsOf(person, [asset]));
     deps.log.info({ assetId, jobId: job!.jobId, rowId: person.rowId }, 'reprocess accepted');
     return c.json(job!, 202);
   });
@@ -94,7 +95,7 @@ export function reprocessRoutes(deps: ReprocessRouteDeps): Hono<AppEnv> {
     const withAssets = await catalogue.personWithAssets(found[0]!.personId);
     const folders = Object.values(withAssets?.sources ?? {}).flatMap((groups) => groups.flatMap((g) => g.assets));
     if (!withAssets || folders.length === 0) throw notFound(`row_id ${rowId} has no stored assets to reprocess`);
-    const jobs = enqueue(reprocessJobsOf(withAssets.person, folders));
+    const jobs = await enqueue(reprocessJobsOf(withAssets.person, folders));
     deps.log.info({ rowId, jobs: jobs.map((j) => j.jobId) }, 'reprocess accepted');
     return c.json({ jobs }, 202);
   });

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
+import { backoffMs } from '../../../../shared/backoff.js';
 import { ArchiveError } from '../../errors.js';
 import type { ObjectStore, PutOptions, StoredObject } from '../../storage/types.js';
 import { isAbortError } from './errors.js';
@@ -124,7 +125,7 @@ export function resumableBody(open: RangeOpener, opts: ResumableOptions): Resuma
   let offset = 0;
   let total = opts.expectedSize;
   let resumes = 0;
-  const delay = opts.resumeDelayMs ?? ((n: number) => Math.min(5_000, 250 * 2 ** (n - 1)));
+  const delay = opts.resumeDelayMs ?? ((n: number) => backoffMs(n, { curve: 'exponential', baseMs: 250, maxMs: 5_000 }));
 
   const run = async (): Promise<ResumableResult> => {
     let first = opts.first;
