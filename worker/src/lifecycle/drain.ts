@@ -13,8 +13,10 @@ interface Releasing {
 }
 
 /**
- * The runner as shutdown drives it. `release` is offered when the queue has one (the JobBackend
- * contract's `release(jobId, owner)`); without it an aborted job returns when its lease expires.
+ * The runner as shutdown drives it. The runner's stop(true) already hands each aborted job back
+ * (JobConsumer.release); `release` here repeats it once the job has wound down, which is a no-op
+ * for a job no longer held and covers a hand-back the runner could not make. A queue without
+ * release (none today) leaves aborted jobs to their lease.
  */
 export function drainableRunner(runner: Runner, queue: object): Drainable {
   const q = queue as Releasing;
