@@ -2,19 +2,15 @@
  * docker-compose.yml, the scale-out shape (docs/scaling.md): parsed and checked always (services,
  * commands, Redis settings BullMQ needs, no secret written in it), and `docker compose config -q`
  * where the docker client has the compose plugin.
- *
- * The YAML parser is js-yaml from node_modules (present as a dependency of the toolchain, not
- * one of ours): the test says so and fails when it is gone rather than skipping silently.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
 const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-const yaml = createRequire(import.meta.url)('js-yaml') as { load(s: string): unknown };
 
 interface Service {
   image?: string;
