@@ -114,7 +114,9 @@ export function emptyTrend(now: number): TrendBucket[] {
  * The recent failure summary of the latest finished jobs, newest first: each failed job counts in
  * its category (none recorded: `system`), the example is the newest message of the category.
  */
-export function summarizeRecent(rows: readonly { status: string; category: ErrorCategory | null; message: string | null }[]): QueueFacts['recent'] {
+export function summarizeRecent(
+  rows: readonly { status: string; category: ErrorCategory | null; message: string | null }[],
+): QueueFacts['recent'] {
   const cats = new Map<ErrorCategory, FailureCategory>();
   let failed = 0;
   for (const r of rows) {
