@@ -3,7 +3,8 @@
  * against a real redis-server. The same jobs go through the contract (enqueue, lease, setStatus,
  * complete, fail, retry, cancel, recordWriteBack, pauseLane) on both, and the report's facts and
  * the gauges' counts must say what happened and agree between the two. Then a BullMQ-backed
- * system (createSystem with REDIS_URL) shows its jobs on GET /metrics and GET /v1/report.
+ * system (createSystem with REDIS_URL) shows its jobs on GET /metrics and GET /v1/report, and the
+ * built CLI's `report --json` with REDIS_URL shows them too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { signRequest } from '../../worker/src/server/signature.js';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
 import { createSystem } from '../../worker/src/system.js';
 import { testApp } from '../support/app.js';
+import { runCli } from '../support/cli.js';
 import { parsePrometheusText, sampleValue } from '../support/promText.js';
 import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 import { newJob, tempDir } from './helpers.js';
@@ -233,9 +235,10 @@ describe.skipIf(missing !== null)('queue read model on both backends', () => {
       expect(system.queue.kind).toBe('bullmq');
       // the system starts without waiting for Redis (readyTimeoutMs 0)
       for (let i = 0; i < 100 && !(await system.queue.ping()); i++) await new Promise((r) => setTimeout(r, 20));
-      await system.queue.enqueue([newJob(yt('s1')), newJob(yt('s2')), newJob(drive('s3'))]);
+      await system.queue.enqueue([newJob(yt('s1')), newJob(yt('s2'))]);
       const l = (await system.queue.lease('w', 60_000))!;
       await system.queue.fail(l.job.jobId, 'w', err('not_found', 'HTTP Error 404'), { action: 'fail', reason: 'test' });
+      await system.queue.enqueue([newJob(drive('s3'))]);
       const secret = 'x'.repeat(32);
       const app = testApp({
         secret,
@@ -264,6 +267,13 @@ describe.skipIf(missing !== null)('queue read model on both backends', () => {
       expect(r.successRate.failed).toBe(1);
       expect(r.failures).toEqual([{ category: 'not_found', count: 1, example: 'HTTP Error 404' }]);
       expect(r.jobs).toMatchObject({ pending: 2, queued: 2 });
+
+      // the CLI opens the same backend from REDIS_URL
+      const cli = await runCli(['report', '--json'], { ARCHIVER_DATA: dir, REDIS_URL: redis.url });
+      expect(cli.code, cli.stderr).toBe(0);
+      const c = JSON.parse(cli.stdout) as typeof r;
+      expect(c.successRate.failed).toBe(1);
+      expect(c.jobs).toMatchObject({ pending: 2, queued: 2 });
     } finally {
       await system.close();
       rmSync(dir, { recursive: true, force: true });
