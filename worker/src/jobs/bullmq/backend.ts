@@ -188,7 +188,7 @@ export class BullMqJobBackend implements JobBackend {
         queueNameOf(s.r.lane!),
         s.r.kind ?? 'archive',
         JSON.stringify(s),
-        counterField('queued', s.r.source, s.r.lane),
+        counterField('queued', s.r.source, s.r.lane) ?? '',
       ]);
       const answers = await this.redis.saEnqueue(this.keys.base, String(now), ...args);
       const mine = new Map(stored.map((s) => [s.r.jobId, s]));

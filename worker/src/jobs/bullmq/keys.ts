@@ -15,7 +15,8 @@
  *
  * The read indexes of the report and the gauges (readIndexes.ts, read by readModel.ts), kept by
  * the same scripts:
- * - `jobs:counts`                  hash `<status>|<source>|<lane>` → jobs
+ * - `jobs:counts`                  hash `<status>|<source>|<lane>` → jobs (YouTube jobs of the youtube
+ *                                  lane are not counted: they are the rest of each `st:` set)
  * - `jobs:fin:<status>:<source>`   completed / failed jobs by finishedAt (ms)
  * - `jobs:fail:<category>`         failed jobs by finishedAt, per error category
  * - `jobs:ready`                   queued jobs by the time they became queued

@@ -18,9 +18,13 @@ export const IDX = {
   dc: 'dc',
 } as const;
 
-/** The `jobs:counts` field of a job: `<status>|<source>|<lane>`. */
-export function counterField(status: JobStatus, source: SourceName, lane: string | undefined): string {
-  return `${status}|${source}|${lane ?? ''}`;
+/**
+ * The `jobs:counts` field of a job, `<status>|<source>|<lane>`, or null for a YouTube job in the
+ * youtube lane: those, the bulk, are not counted (the counts are 2 Redis commands per status
+ * change); readModel.ts takes them as the rest of the status set's size.
+ */
+export function counterField(status: JobStatus, source: SourceName, lane: string | undefined): string | null {
+  return source === 'youtube' && lane === 'youtube' ? null : `${status}|${source}|${lane ?? ''}`;
 }
 
 /** Parses a counter field back. */
@@ -53,7 +57,8 @@ export function indexesOf(r: JobRecord): Map<string, number> {
 
 /**
  * What the commit script must do to move a job from `before` to `after`, as flat triples: `a
- * <suffix> <score>` (ZADD), `r <suffix> ''` (ZREM), `c <counter field> <±1>` (HINCRBY jobs:counts).
+ * <suffix> <score>` (ZADD), `r <suffix> ''` (ZREM), `c <counter field> <±1>` (HINCRBY jobs:counts;
+ * none for an uncounted job, see counterField).
  * Empty when no index changes (most heartbeats).
  */
 export function indexOps(before: JobRecord, after: JobRecord): string[] {
@@ -64,6 +69,9 @@ export function indexOps(before: JobRecord, after: JobRecord): string[] {
   for (const suffix of b.keys()) if (!a.has(suffix)) ops.push('r', suffix, '');
   const from = counterField(before.status, before.source, before.lane);
   const to = counterField(after.status, after.source, after.lane);
-  if (from !== to) ops.push('c', from, '-1', 'c', to, '1');
+  if (from !== to) {
+    if (from !== null) ops.push('c', from, '-1');
+    if (to !== null) ops.push('c', to, '1');
+  }
   return ops;
 }

@@ -1,14 +1,14 @@
 /**
  * The report's facts and the gauges' counts (jobs/readModel.ts) from the BullMQ backend's Redis
  * keys (keys.ts; docs/design.md §6): sizes of the status sets, counts and ranges of the read
- * indexes (readIndexes.ts), the `jobs:counts` counters and the lane pauses. One MULTI (a
+ * indexes (readIndexes.ts), the `jobs:counts` counters with the status set sizes, and the lane pauses. One MULTI (a
  * consistent snapshot) plus one pipeline for the few records it needs (the example messages, the
  * latest `window` failures, the leased jobs); no job is scanned. Times are ms since epoch.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import { SOURCES, type SourceName } from '../../../../shared/columns.js';
 import { ERROR_CATEGORIES, type ErrorCategory } from '../../../../shared/errors.js';
-import type { JobStatus } from '../../../../shared/schemas.js';
+import { JOB_STATUSES, type JobStatus } from '../../../../shared/schemas.js';
 import {
   emptyBySource,
   emptyTrend,
@@ -69,17 +69,31 @@ export class BullMqReadModel implements QueueReadModel {
     return out;
   }
 
-  /** Waiting jobs (queued, retrying) per lane and jobs per status and source, from `jobs:counts`. */
-  private static counted(h: Record<string, string>): { byStatusSource: Map<string, number>; waitingByLane: Map<string, number> } {
+  /**
+   * Jobs per status and source and waiting jobs (queued, retrying) per lane, from `jobs:counts`
+   * and the status set sizes: what the counters leave out are YouTube jobs of the youtube lane
+   * (readIndexes.ts counterField).
+   */
+  private static counted(
+    h: Record<string, string>,
+    sizes: Readonly<Partial<Record<JobStatus, number>>>,
+  ): { byStatusSource: Map<string, number>; waitingByLane: Map<string, number> } {
     const byStatusSource = new Map<string, number>();
     const waitingByLane = new Map<string, number>();
+    const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+    const rest = new Map(Object.entries(sizes).map(([st, n]) => [st, n ?? 0]));
     for (const [f, v] of Object.entries(h)) {
       const n = Number(v);
       if (!(n > 0)) continue;
       const c = parseCounterField(f);
-      const k = `${c.status}|${c.source}`;
-      byStatusSource.set(k, (byStatusSource.get(k) ?? 0) + n);
-      if (c.status === 'queued' || c.status === 'retrying') waitingByLane.set(c.lane, (waitingByLane.get(c.lane) ?? 0) + n);
+      add(byStatusSource, `${c.status}|${c.source}`, n);
+      if (c.status === 'queued' || c.status === 'retrying') add(waitingByLane, c.lane, n);
+      rest.set(c.status, (rest.get(c.status) ?? 0) - n);
+    }
+    for (const [st, n] of rest) {
+      if (n <= 0) continue;
+      add(byStatusSource, `${st}|youtube`, n);
+      if (st === 'queued' || st === 'retrying') add(waitingByLane, 'youtube', n);
     }
     return { byStatusSource, waitingByLane };
   }
@@ -130,7 +144,7 @@ export class BullMqReadModel implements QueueReadModel {
     const leased = [...(next() as string[]), ...(next() as string[])];
     const laneHash = next() as Record<string, string>;
     const sinceHash = next() as Record<string, string>;
-    const { waitingByLane } = BullMqReadModel.counted(next() as Record<string, string>);
+    const { waitingByLane } = BullMqReadModel.counted(next() as Record<string, string>, { queued: open.queued, retrying: open.retrying });
     for (const b of trend)
       for (const f of fin) {
         const n = Number(next());
@@ -183,10 +197,13 @@ export class BullMqReadModel implements QueueReadModel {
     const k = this.keys;
     const m = this.redis.multi();
     m.hgetall(k.index('counts'));
+    for (const st of JOB_STATUSES) m.zcard(k.status(st));
     m.zrange(k.index(IDX.ready), 0, 0, 'WITHSCORES');
     m.zrangebyscore(k.index(IDX.due), '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1);
     const next = await replies(m);
-    const { byStatusSource, waitingByLane } = BullMqReadModel.counted(next() as Record<string, string>);
+    const h = next() as Record<string, string>;
+    const sizes = Object.fromEntries(JOB_STATUSES.map((st) => [st, Number(next())]));
+    const { byStatusSource, waitingByLane } = BullMqReadModel.counted(h, sizes);
     const times = [scored(next())[0]?.score, scored(next())[0]?.score].filter((t): t is number => typeof t === 'number');
     return {
       jobs: [...byStatusSource].map(([f, n]) => {

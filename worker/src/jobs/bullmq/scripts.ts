@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 /**
  * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 7 values:
  * idempotency key, job id, lane, lane queue name ('' when the lane is known already), kind,
- * stored JSON, its `jobs:counts` field (readIndexes.ts). A new job also goes to `jobs:ready` at now. Per job answers 0 when created, else the id of the open job holding the key (one
+ * stored JSON, its `jobs:counts` field ('' when not counted, readIndexes.ts counterField). A new job also goes to `jobs:ready` at now. Per job answers 0 when created, else the id of the open job holding the key (one
  * earlier in the same call included). The ids created go to `pending` as one member (`id,id,…`)
  * until their BullMQ jobs exist. Only kinds other than `archive` are counted (archive = the rest).
  * An idempotency key stays after its job finished (deleting
@@ -34,7 +34,7 @@ for i = 3, #ARGV, 7 do
     redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq, 't', 'queued')
     redis.call('ZADD', base .. 'st:queued', seq, id)
     redis.call('ZADD', base .. 'ready', now, id)
-    redis.call('HINCRBY', base .. 'counts', ARGV[i + 6], 1)
+    if ARGV[i + 6] ~= '' then redis.call('HINCRBY', base .. 'counts', ARGV[i + 6], 1) end
     if ARGV[i + 4] ~= 'archive' then redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1) end
     if ARGV[i + 3] ~= '' then redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3]) end
     created[#created + 1] = id
