@@ -21,6 +21,10 @@ local base = ARGV[1]
 local now = ARGV[2]
 local out = {}
 local created = {}
+local queued, ready = {}, {}
+-- one INCRBY for the call: a twin leaves its seq unused (seqs only order jobs)
+local n = (#ARGV - 2) / 7
+local seq = redis.call('INCRBY', base .. 'seq', n) - n
 local open = {queued = true, downloading = true, uploading = true, retrying = true}
 for i = 3, #ARGV, 7 do
   local id = ARGV[i + 1]
@@ -30,16 +34,24 @@ for i = 3, #ARGV, 7 do
     out[#out + 1] = holder
   else
     if holder then redis.call('SET', idem, id) end
-    local seq = redis.call('INCR', base .. 'seq')
+    seq = seq + 1
     redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq, 't', 'queued')
-    redis.call('ZADD', base .. 'st:queued', seq, id)
-    redis.call('ZADD', base .. 'ready', now, id)
+    queued[#queued + 1] = seq
+    queued[#queued + 1] = id
+    ready[#ready + 1] = now
+    ready[#ready + 1] = id
     if ARGV[i + 6] ~= '' then redis.call('HINCRBY', base .. 'counts', ARGV[i + 6], 1) end
     if ARGV[i + 4] ~= 'archive' then redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1) end
     if ARGV[i + 3] ~= '' then redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3]) end
     created[#created + 1] = id
     out[#out + 1] = 0
   end
+end
+-- one ZADD per set and 500 jobs (unpack's stack limit), not one per job
+for c = 1, #queued, 1000 do
+  local last = math.min(c + 999, #queued)
+  redis.call('ZADD', base .. 'st:queued', unpack(queued, c, last))
+  redis.call('ZADD', base .. 'ready', unpack(ready, c, last))
 end
 if #created > 0 then redis.call('ZADD', base .. 'pending', now, table.concat(created, ',')) end
 return out
