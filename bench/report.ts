@@ -2,7 +2,6 @@
  * Health report build time (issue 11 item 2) with 100,000 jobs in the queue, 90 % finished over
  * 48 h: `npx tsx bench/report.ts`. Prints the median and worst of 10 reports, ms.
  */
-import Database from 'better-sqlite3';
 import { SqliteJobBackend } from '../worker/src/jobs/sqlite.js';
 import { buildReport, DEFAULT_THRESHOLDS } from '../worker/src/alerts/index.js';
 import { newJob } from '../test/jobs/helpers.js';
@@ -17,7 +16,7 @@ q.db.exec(`UPDATE jobs SET status = CASE WHEN seq % 7 = 0 THEN 'failed' ELSE 'co
   finished_at = ${now} - (seq * 1727) % ${48 * 3600_000}, error = CASE WHEN seq % 7 = 0 THEN '{"category":"not_found","message":"HTTP Error 404"}' END
   WHERE seq % 10 != 0`);
 const d = {
-  db: q.db as Database.Database,
+  queue: q,
   dataDir: '/tmp',
   thresholds: DEFAULT_THRESHOLDS,
   freeBytes: async () => 1e12,

@@ -40,7 +40,7 @@ afterEach(async () => {
 function deps(over: Partial<ReportDeps> & { t?: Partial<AlertThresholds> } = {}): ReportDeps {
   const { t, ...rest } = over;
   return {
-    db: queue.db,
+    queue,
     dataDir: tmp.dir,
     thresholds: { ...DEFAULT_THRESHOLDS, ...t },
     now: () => now,

@@ -52,7 +52,7 @@ beforeAll(async () => {
     lookup: async () => null,
     events: new JobEvents(new EventBus(new SqliteEventLog(queue.db))),
     // the real report on this queue; free space and yt-dlp's age pinned (no statfs or yt-dlp per fuzzed request)
-    report: reporterFor(queue.db, loadConfig({ ARCHIVER_DATA: tmpdir() }), {
+    report: reporterFor(queue, loadConfig({ ARCHIVER_DATA: tmpdir() }), {
       env: {},
       freeBytes: async () => 1024 ** 4,
       ytdlp: async () => ({ version: null, ageDays: null }),

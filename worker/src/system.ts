@@ -23,7 +23,6 @@ import type { ArchiverMetrics } from './metrics/registry.js';
 import { Runner, type RunnerEvent } from './pipeline/runner.js';
 import type Database from 'better-sqlite3';
 import { createJobBackend, type JobBackend } from './jobs/index.js';
-import { SqliteQueueGauges } from './jobs/sqliteGauges.js';
 import { createWriteBudget, openSharedRedis, sheetsAccountName } from './limits/shared.js';
 import { SqliteOutbox } from './report/outbox.js';
 import { RedisStatusOutbox } from './report/redisOutbox.js';
@@ -321,9 +320,9 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
     ...(runLogs ? { jobLog: (job: JobRecord) => runLogs.loggerFor(job) } : {}),
   });
   if (metrics) {
-    const gauges = new SqliteQueueGauges(db);
+    // from the backend: with REDIS_URL every worker reads the same Redis (docs/design.md §6)
     metrics.observeQueue({
-      snapshot: (now) => gauges.snapshot(now),
+      snapshot: (now) => queue.gauges(now),
       outboxSize: () => outbox.size(),
       pausedLanes: () => queue.lanePauses(),
       ...(webhooks ? { webhookBacklog: () => webhooks.backlog() } : {}),

@@ -5,7 +5,7 @@
 import type { AlertThresholds } from './thresholds.js';
 import { failureAdvice } from './advice.js';
 import { formatDuration } from './duration.js';
-import type { QueueFacts } from './queueFacts.js';
+import type { QueueFacts } from '../jobs/readModel.js';
 
 export const ALERT_KINDS = [
   'failure_rate',

@@ -2,9 +2,9 @@
  * Health report and alerts (issue 11), wired from the worker's configuration: one function the
  * CLI, GET /v1/report and the serve-side monitor share.
  */
-import type Database from 'better-sqlite3';
 import type { Config } from '../config/env.js';
 import { ytdlpAge } from '../health/tools.js';
+import type { QueueReadModel } from '../jobs/readModel.js';
 import { buildReport, type HealthReport, type ReportDeps } from './report.js';
 import { thresholdsFromEnv, type AlertThresholds } from './thresholds.js';
 
@@ -18,12 +18,12 @@ export { parseDuration, formatDuration } from './duration.js';
 const YTDLP_TTL_MS = 10 * 60_000;
 
 /**
- * A report builder for this worker: its queue database, ARCHIVER_DATA, YTDLP_COOKIES and the
- * ARCHIVER_ALERT_* thresholds.
+ * A report builder for this worker: its job backend (SQLite, or BullMQ with REDIS_URL), ARCHIVER_DATA,
+ * YTDLP_COOKIES and the ARCHIVER_ALERT_* thresholds.
  * @throws ThresholdError when a threshold variable does not parse.
  */
 export function reporterFor(
-  db: Database.Database,
+  queue: QueueReadModel,
   config: Config,
   o: { env?: NodeJS.ProcessEnv; thresholds?: AlertThresholds } & Pick<ReportDeps, 'freeBytes' | 'now' | 'ytdlp'> = {},
 ): (since?: string, sinceMs?: number) => Promise<HealthReport> {
@@ -37,7 +37,7 @@ export function reporterFor(
       return cached.value;
     });
   const deps: ReportDeps = {
-    db,
+    queue,
     dataDir: config.dataDir,
     thresholds,
     cookiesPath: config.env.YTDLP_COOKIES,

@@ -5,11 +5,10 @@
  * Readings that need I/O (disk, yt-dlp, cookies) are injectable so tests can pin them.
  */
 import { mkdir, statfs } from 'node:fs/promises';
-import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
 import { cookiesAgeMs, ytdlpAge } from '../health/tools.js';
 import { evaluateAlerts, type Alert, type Readings } from './alerts.js';
-import { queueFacts, type FailureCategory, type LanePause, type SourceCounts, type TrendBucket } from './queueFacts.js';
+import type { FailureCategory, LanePause, QueueReadModel, SourceCounts, TrendBucket } from '../jobs/readModel.js';
 import type { AlertThresholds } from './thresholds.js';
 
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
@@ -43,8 +42,8 @@ export interface HealthReport {
 }
 
 export interface ReportDeps {
-  /** the queue's database (SqliteJobBackend.db) */
-  db: Database.Database;
+  /** the job backend the facts come from (JobBackend: SQLite or BullMQ, docs/design.md §6) */
+  queue: QueueReadModel;
   /** ARCHIVER_DATA: where free space is measured */
   dataDir: string;
   thresholds: AlertThresholds;
@@ -84,7 +83,7 @@ export async function buildReport(d: ReportDeps, since = '24h', sinceMs = 24 * 3
     cookiesAgeMs({ YTDLP_COOKIES: d.cookiesPath }, now),
   ]);
   const t = d.thresholds;
-  const f = queueFacts(d.db, { now, sinceMs: now - sinceMs, window: t.failureWindow, maxQueuedAgeMs: t.maxQueuedAgeMs });
+  const f = await d.queue.facts({ now, sinceMs: now - sinceMs, window: t.failureWindow, maxQueuedAgeMs: t.maxQueuedAgeMs });
   const readings: Readings = { diskFreeBytes: free, ytdlpAgeDays: yt.ageDays, cookiesAgeMs: cookies };
   const alerts = evaluateAlerts(f, readings, t, now);
   const completed = f.bySource.youtube.completed + f.bySource.drive.completed;

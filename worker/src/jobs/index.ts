@@ -26,6 +26,16 @@ export { idempotencyKey, newJobId, type IdempotencyParts } from './ids.js';
 export { migrate, type MigrationStep } from './migrate.js';
 export { decideRetry, decidingError, manualRetryRefusal, type AttemptError, type RetryContext, type RetryVerdict } from './retry.js';
 export { laneOf } from './lanes.js';
+export type {
+  FactsOptions,
+  FailureCategory,
+  LanePause as LanePauseFact,
+  QueueFacts,
+  QueueGaugeSnapshot,
+  QueueReadModel,
+  SourceCounts,
+  TrendBucket,
+} from './readModel.js';
 
 /** SQLite settings. `path` is a SQLite file (e.g. `${ARCHIVER_DATA}/queue.db`) or an open handle to share. */
 export interface SqliteBackendConfig extends SqliteJobBackendOptions {

@@ -28,6 +28,9 @@ import { laneOf } from './lanes.js';
 import { migrate } from './migrate.js';
 import { manualRetryRefusal } from './retry.js';
 import { decodeCursor, encodeCursor, rowToJob, unionJson, type JobRow } from './sqliteRows.js';
+import type { FactsOptions, QueueFacts, QueueGaugeSnapshot } from './readModel.js';
+import { sqliteQueueFacts } from './sqliteFacts.js';
+import { SqliteQueueGauges } from './sqliteGauges.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS, OPEN_STATUS_SQL } from './sqliteSchema.js';
 import type { EnqueueResult, JobBackend, JobFilter, JobPage, JobStats, LanePause, Lease, NewJob, RetryDecision } from './types.js';
 
@@ -72,6 +75,8 @@ export class SqliteJobBackend implements JobBackend {
   private readonly maxReclaims: number;
   private readonly laneCaps: [string, number][];
   private readonly stmts = new Map<string, Database.Statement>();
+  /** made on the first gauges() call: its index is created only by workers that expose metrics */
+  private gaugeReader: SqliteQueueGauges | null = null;
 
   /**
    * @param target a file path (parent folders are created; `:memory:` works for tests) or an
@@ -530,6 +535,17 @@ export class SqliteJobBackend implements JobBackend {
    */
   async recordWriteBack(jobId: string, writeBack: NonNullable<JobRecord['writeBack']>): Promise<void> {
     this.stmt('UPDATE jobs SET write_back = ?, updated_at = ? WHERE job_id = ?').run(JSON.stringify(writeBack), this.now(), jobId);
+  }
+
+  /** See QueueReadModel.facts (jobs/readModel.ts): SQL over this file (sqliteFacts.ts). */
+  async facts(o: FactsOptions): Promise<QueueFacts> {
+    return sqliteQueueFacts(this.db, o);
+  }
+
+  /** See QueueReadModel.gauges: covering-index counts (sqliteGauges.ts). */
+  async gauges(now: number): Promise<QueueGaugeSnapshot> {
+    this.gaugeReader ??= new SqliteQueueGauges(this.db);
+    return this.gaugeReader.snapshot(now);
   }
 
   /** Jobs not finished yet: queued, downloading, uploading, retrying. */

@@ -1,5 +1,6 @@
 /**
- * Point-in-time counts of the SQLite queue for the Prometheus gauges (metrics/collectors.ts).
+ * Point-in-time counts of the SQLite queue for the Prometheus gauges (metrics/collectors.ts;
+ * SqliteJobBackend.gauges, jobs/readModel.ts).
  * Read at scrape time from the shared file, so every worker on the same queue reports the same
  * numbers. Each query is one covering-index scan: a scrape stays well under 50 ms with 100,000
  * jobs (bench/metrics-scrape.ts).
@@ -10,6 +11,7 @@
 import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
 import type { JobStatus } from '../../../shared/schemas.js';
+import type { QueueGaugeSnapshot } from './readModel.js';
 import { migrate, type MigrationStep } from './migrate.js';
 
 export const GAUGES_COMPONENT = 'queue_gauges';
@@ -23,15 +25,7 @@ const GAUGES_MIGRATIONS: readonly MigrationStep[] = [
     `),
 ];
 
-/** What the gauges show. Times are ms since epoch. */
-export interface QueueGaugeSnapshot {
-  /** jobs per (status, source); absent pairs are 0 */
-  jobs: { status: JobStatus; source: SourceName; n: number }[];
-  /** jobs waiting to run (queued or retrying) per lane (jobs/lanes.ts); '' for jobs older than lanes */
-  depthByLane: { lane: string; n: number }[];
-  /** the earliest time a job now runnable (queued, or retrying and due) became runnable; null when none waits */
-  oldestWaitingSince: number | null;
-}
+export type { QueueGaugeSnapshot } from './readModel.js';
 
 type CountRow = { status: JobStatus; source: SourceName; lane: string; n: number };
 

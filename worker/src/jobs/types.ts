@@ -6,6 +6,7 @@
 import type { RowArchiveOptions } from '../../../shared/archiveOptions.js';
 import type { SourceName } from '../../../shared/columns.js';
 import type { DispatchOptions, JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
+import type { QueueReadModel } from './readModel.js';
 
 /** What a dispatch asks for: one (row, source). */
 export interface NewJob {
@@ -140,8 +141,11 @@ export interface JobConsumer {
   pauseLane(pause: LanePause): Promise<void>;
 }
 
-/** The admin side: API routes, CLI commands, the dashboard, report and metrics. */
-export interface JobAdmin {
+/**
+ * The admin side: API routes, CLI commands, the dashboard, and (QueueReadModel: facts, gauges)
+ * the health report and the metrics, read from this backend's own store.
+ */
+export interface JobAdmin extends QueueReadModel {
   get(jobId: string): Promise<JobRecord | null>;
   /** @throws QueueError 'invalid_argument' (field `cursor`) for a cursor this backend did not hand out. */
   list(filter: JobFilter): Promise<JobPage>;

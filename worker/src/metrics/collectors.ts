@@ -1,18 +1,18 @@
 /**
  * Gauges computed at scrape time (prom-client `collect`): jobs by status and source, queue depth
  * and pause state per lane, the age of the oldest waiting job, and the status outbox and webhook backlogs.
- * The queue counts come from the shared queue file, so every worker on it reports the same values;
- * lane pauses are this worker's own (the runner holds them in memory, docs/design.md §4).
+ * The queue counts and lane pauses come from the job backend (the shared queue file, or Redis with
+ * REDIS_URL: docs/design.md §6), so every worker on it reports the same values.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { SOURCES } from '../../../shared/columns.js';
 import { JOB_STATUSES } from '../../../shared/schemas.js';
-import type { QueueGaugeSnapshot } from '../jobs/sqliteGauges.js';
+import type { QueueGaugeSnapshot } from '../jobs/readModel.js';
 import { PREFIX } from './names.js';
 
 export interface QueueGaugeSource {
-  /** the queue's counts now (SqliteQueueGauges.snapshot) */
-  snapshot(now: number): QueueGaugeSnapshot;
+  /** the queue's counts now (JobBackend.gauges; asynchronous for BullMQ) */
+  snapshot(now: number): QueueGaugeSnapshot | Promise<QueueGaugeSnapshot>;
   /** pending status updates (StatusOutbox.size; asynchronous for the Redis outbox) */
   outboxSize(): number | Promise<number>;
   /** pending webhook deliveries of enabled endpoints (WebhookDispatcher.backlog); absent: no webhooks */
@@ -41,9 +41,8 @@ export function registerQueueGauges(registry: Registry, src: QueueGaugeSource, c
     const now = clock();
     if (!cached || now - cachedAt > 250) {
       cachedAt = now;
-      const snap = src.snapshot(now);
-      for (const r of snap.depthByLane) lanes.add(laneName(r.lane));
-      cached = src.pausedLanes().then((pauses) => {
+      cached = Promise.all([src.snapshot(now), src.pausedLanes()]).then(([snap, pauses]) => {
+        for (const r of snap.depthByLane) lanes.add(laneName(r.lane));
         const paused = pauses.map((p) => p.lane);
         for (const lane of paused) lanes.add(lane);
         return { at: now, snap, paused };

@@ -1,12 +1,14 @@
 /**
  * `sheet-archiver report` and `sheet-archiver alerts` (issue 11): the health report of this
- * worker's queue (ARCHIVER_DATA/queue.db), as a table with a 24-hour trend, or as JSON. `alerts`
+ * worker's queue (ARCHIVER_DATA/queue.db, or BullMQ on Redis with REDIS_URL: docs/design.md §6),
+ * as a table with a 24-hour trend, or as JSON. `alerts`
  * exits 1 while an alert holds and 0 when all is clear, for cron and monitoring.
  */
 import { parseDuration, reporterFor, ThresholdError, type HealthReport } from '../../alerts/index.js';
 import { formatDuration } from '../../alerts/duration.js';
 import { MAX_REPORT_WINDOW_MS } from '../../server/routes/report.js';
 import { SqliteJobBackend } from '../../jobs/sqlite.js';
+import type { JobBackend } from '../../jobs/types.js';
 import { configWith, UsageError } from '../context.js';
 import { formatBytes, formatTable, printJson } from '../output.js';
 
@@ -29,19 +31,30 @@ async function load(o: ReportOptions): Promise<HealthReport> {
   if (ms === null || ms > MAX_REPORT_WINDOW_MS)
     throw new UsageError(`--since: "${since}" is not a duration like 90m, 24h or 7d (at most 30d)`);
   const config = configWith();
-  const queue = new SqliteJobBackend(config.queuePath);
+  const queue = await openQueue(config.env.REDIS_URL, config.queuePath);
   try {
     let report: ReturnType<typeof reporterFor>;
     try {
-      report = reporterFor(queue.db, config);
+      report = reporterFor(queue, config);
     } catch (err) {
       if (err instanceof ThresholdError) throw new UsageError(err.message);
       throw err;
     }
     return await report(since, ms);
   } finally {
-    queue.close();
+    await queue.close();
   }
+}
+
+/**
+ * The backend the worker's jobs are in: BullMQ with REDIS_URL (loaded only then, so the CLI
+ * starts fast without Redis), else queue.db. @throws QueueError 'unavailable' when Redis does not
+ * answer within 5 s.
+ */
+async function openQueue(redisUrl: string | undefined, queuePath: string): Promise<JobBackend> {
+  if (!redisUrl) return new SqliteJobBackend(queuePath);
+  const { createBullMqBackend } = await import('../../jobs/bullmq/index.js');
+  return createBullMqBackend({ url: redisUrl, readyTimeoutMs: 5000 });
 }
 
 /** The report as text: status, rates, failures, jobs, tools, lanes, trend, alerts. */

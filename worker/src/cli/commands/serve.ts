@@ -53,7 +53,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   }
   let report: ReturnType<typeof reporterFor>;
   try {
-    report = reporterFor(system.db, config);
+    report = reporterFor(system.queue, config);
   } catch (err) {
     if (err instanceof ThresholdError) throw new UsageError(err.message);
     throw err;

@@ -19,10 +19,13 @@ import type { JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../..
 import { QueueError } from '../errors.js';
 import { newJobId } from '../ids.js';
 import { decodeCursor, encodeCursor } from '../sqliteRows.js';
+import type { FactsOptions, QueueFacts, QueueGaugeSnapshot } from '../readModel.js';
 import type { EnqueueResult, JobBackend, JobFilter, JobPage, JobStats, LanePause, Lease, NewJob, RetryDecision } from '../types.js';
 import { fastClient, guarded, redisOptionsOf } from './connection.js';
-import { Keys, queueNameOf } from './keys.js';
+import { Keys, parsePause, queueNameOf } from './keys.js';
 import { LaneQueues } from './laneQueues.js';
+import { counterField, indexOps } from './readIndexes.js';
+import { BullMqReadModel } from './readModel.js';
 import { withScripts, type ScriptClient } from './scripts.js';
 import { OPEN, isLeased, isOpen, newStoredJob, nextBullId, union, PRIORITY_MANUAL, type StoredJob } from './stored.js';
 
@@ -89,6 +92,7 @@ export class BullMqJobBackend implements JobBackend {
   private lastRepair = 0;
   /** lanes this process has seen in `jobs:lanes` (enqueue then skips writing them) */
   private readonly knownLanes = new Set<string>();
+  private readonly readModel: BullMqReadModel;
 
   /** @throws QueueError 'invalid_argument' (field `REDIS_URL`) for a malformed URL; RangeError for a lane cap below 1. */
   constructor(opts: BullMqBackendOptions) {
@@ -104,6 +108,7 @@ export class BullMqJobBackend implements JobBackend {
     client.on('error', onError);
     this.redis = withScripts(client);
     this.keys = new Keys(prefix);
+    this.readModel = new BullMqReadModel(this.redis, this.keys);
     this.lanes = new LaneQueues({
       prefix,
       client,
@@ -159,6 +164,7 @@ export class BullMqJobBackend implements JobBackend {
         p.durationMs === undefined ? '' : String(Math.max(0, Math.round(p.durationMs))),
         p.pending ? String(Date.now()) : '',
         cur.seq,
+        ...indexOps(cur.s.r, p.write.r),
       );
       if (res === 1) return p.value;
       if (typeof res === 'string' && res !== '0')
@@ -182,6 +188,7 @@ export class BullMqJobBackend implements JobBackend {
         queueNameOf(s.r.lane!),
         s.r.kind ?? 'archive',
         JSON.stringify(s),
+        counterField('queued', s.r.source, s.r.lane) ?? '',
       ]);
       const answers = await this.redis.saEnqueue(this.keys.base, String(now), ...args);
       const mine = new Map(stored.map((s) => [s.r.jobId, s]));
@@ -494,6 +501,7 @@ export class BullMqJobBackend implements JobBackend {
     return this.run('pauseLane', async () => {
       await this.redis.saPauseLane(
         this.keys.lanes,
+        this.keys.laneSince,
         String(Math.floor(pause.untilMs)),
         String(Date.now()),
         pause.reason,
@@ -510,10 +518,6 @@ export class BullMqJobBackend implements JobBackend {
    */
   private async laneStates(): Promise<{ lane: string; pause: LanePause | null; order: string }[]> {
     const k = this.keys;
-    const parsePause = (lane: string, v: string): LanePause | null => {
-      const bar = v.indexOf('|');
-      return bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
-    };
     const ordered = async () => {
       const flat = await this.redis.saLanes(k.lanes, `${k.prefix}:`, String(Date.now()));
       const out: { lane: string; pause: LanePause | null; order: string }[] = [];
@@ -692,6 +696,16 @@ export class BullMqJobBackend implements JobBackend {
       const now = Date.now();
       return (await this.laneStates()).flatMap((l) => (l.pause && l.pause.untilMs > now ? [l.pause] : []));
     });
+  }
+
+  /** See QueueReadModel.facts (jobs/readModel.ts): counts and ranges of the read indexes (readModel.ts). */
+  facts(o: FactsOptions): Promise<QueueFacts> {
+    return this.run('facts', () => this.readModel.facts(o));
+  }
+
+  /** See QueueReadModel.gauges: one HGETALL of the counters and two range lookups. */
+  gauges(now: number): Promise<QueueGaugeSnapshot> {
+    return this.run('gauges', () => this.readModel.gauges(now));
   }
 
   /** True when Redis answers PING within the command deadline. */

@@ -11,6 +11,17 @@
  * - `jobs:lanes`         hash: every lane ever used → its BullMQ queue name, and per paused
  *                        lane `!p:<lane>` → `<untilMs>|<reason>` (over once now passes untilMs)
  * - `jobs:pending`       sorted set of `id,id,…` (one enqueue or retry each) whose BullMQ jobs may not exist yet
+ * - `jobs:lanesince`     hash: paused lane → when its pause began (ms), for the report
+ *
+ * The read indexes of the report and the gauges (readIndexes.ts, read by readModel.ts), kept by
+ * the same scripts:
+ * - `jobs:counts`                  hash `<status>|<source>|<lane>` → jobs (YouTube jobs of the youtube
+ *                                  lane are not counted: they are the rest of each `st:` set)
+ * - `jobs:fin:<status>:<source>`   completed / failed jobs by finishedAt (ms)
+ * - `jobs:fail:<category>`         failed jobs by finishedAt, per error category
+ * - `jobs:ready`                   queued jobs by the time they became queued
+ * - `jobs:due`                     retrying jobs by nextRunAt
+ * - `jobs:dc`                      jobs with a data_corruption error or refused write, by last change
  *
  * The scripts build keys from the prefix, so the layout is for one Redis (no Cluster slots).
  */
@@ -39,6 +50,13 @@ export class Keys {
   get pending(): string {
     return `${this.base}pending`;
   }
+  get laneSince(): string {
+    return `${this.base}lanesince`;
+  }
+  /** a read index by its suffix (readIndexes.ts) */
+  index(suffix: string): string {
+    return `${this.base}${suffix}`;
+  }
 }
 
 /**
@@ -47,4 +65,13 @@ export class Keys {
  */
 export function queueNameOf(lane: string): string {
   return `lane-${encodeURIComponent(lane)}`;
+}
+
+/**
+ * A lane's pause as stored in `jobs:lanes` (`!p:<lane>` = `<untilMs>|<reason>`), or null when the
+ * value is not one.
+ */
+export function parsePause(lane: string, v: string): { lane: string; untilMs: number; reason: string } | null {
+  const bar = v.indexOf('|');
+  return bar > 0 ? { lane, untilMs: Number(v.slice(0, bar)), reason: v.slice(bar + 1) } : null;
 }

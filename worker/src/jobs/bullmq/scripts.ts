@@ -7,9 +7,9 @@
 import type { Redis } from 'ioredis';
 
 /**
- * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 6 values:
+ * enqueue: ARGV[1] key base (`<prefix>:jobs:`), ARGV[2] now (ms), then per job 7 values:
  * idempotency key, job id, lane, lane queue name ('' when the lane is known already), kind,
- * stored JSON. Per job answers 0 when created, else the id of the open job holding the key (one
+ * stored JSON, its `jobs:counts` field ('' when not counted, readIndexes.ts counterField). A new job also goes to `jobs:ready` at now. Per job answers 0 when created, else the id of the open job holding the key (one
  * earlier in the same call included). The ids created go to `pending` as one member (`id,id,…`)
  * until their BullMQ jobs exist. Only kinds other than `archive` are counted (archive = the rest).
  * An idempotency key stays after its job finished (deleting
@@ -21,8 +21,12 @@ local base = ARGV[1]
 local now = ARGV[2]
 local out = {}
 local created = {}
+local queued, ready = {}, {}
+-- one INCRBY for the call: a twin leaves its seq unused (seqs only order jobs)
+local n = (#ARGV - 2) / 7
+local seq = redis.call('INCRBY', base .. 'seq', n) - n
 local open = {queued = true, downloading = true, uploading = true, retrying = true}
-for i = 3, #ARGV, 6 do
+for i = 3, #ARGV, 7 do
   local id = ARGV[i + 1]
   local idem = base .. 'idem:' .. ARGV[i]
   local holder = redis.call('SET', idem, id, 'NX', 'GET')
@@ -30,14 +34,24 @@ for i = 3, #ARGV, 6 do
     out[#out + 1] = holder
   else
     if holder then redis.call('SET', idem, id) end
-    local seq = redis.call('INCR', base .. 'seq')
+    seq = seq + 1
     redis.call('HSET', base .. 'rec:' .. id, 'j', ARGV[i + 5], 's', seq, 't', 'queued')
-    redis.call('ZADD', base .. 'st:queued', seq, id)
+    queued[#queued + 1] = seq
+    queued[#queued + 1] = id
+    ready[#ready + 1] = now
+    ready[#ready + 1] = id
+    if ARGV[i + 6] ~= '' then redis.call('HINCRBY', base .. 'counts', ARGV[i + 6], 1) end
     if ARGV[i + 4] ~= 'archive' then redis.call('HINCRBY', base .. 'stats', 'k:' .. ARGV[i + 4], 1) end
     if ARGV[i + 3] ~= '' then redis.call('HSET', base .. 'lanes', ARGV[i + 2], ARGV[i + 3]) end
     created[#created + 1] = id
     out[#out + 1] = 0
   end
+end
+-- one ZADD per set and 500 jobs (unpack's stack limit), not one per job
+for c = 1, #queued, 1000 do
+  local last = math.min(c + 999, #queued)
+  redis.call('ZADD', base .. 'st:queued', unpack(queued, c, last))
+  redis.call('ZADD', base .. 'ready', unpack(ready, c, last))
 end
 if #created > 0 then redis.call('ZADD', base .. 'pending', now, table.concat(created, ',')) end
 return out
@@ -48,7 +62,9 @@ return out
  * ARGV: 1 the JSON read before, 2 the new JSON, 3 old status, 4 new status, 5 job id, 6 key base,
  * 7 idempotency: `set` (the job reopens: fails with the twin's id when another open job holds
  * the key) or ``, 8 a completed job's duration in ms or
- * ``, 9 now when the job needs a fresh BullMQ job (goes to `pending`) or ``, 10 the job's seq.
+ * ``, 9 now when the job needs a fresh BullMQ job (goes to `pending`) or ``, 10 the job's seq,
+ * then the read-index operations as triples (readIndexes.ts indexOps): `a` suffix score → ZADD,
+ * `r` suffix → ZREM, `c` field delta → HINCRBY `jobs:counts`.
  * Answers 1 when written, 0 when the job changed meanwhile (read again), or the twin's id.
  */
 const COMMIT = `
@@ -69,11 +85,18 @@ if ARGV[3] ~= ARGV[4] then
 end
 if ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[2], 'dsum', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[4], ARGV[9], id) end
+for i = 11, #ARGV, 3 do
+  local op = ARGV[i]
+  if op == 'a' then redis.call('ZADD', ARGV[6] .. ARGV[i + 1], ARGV[i + 2], id)
+  elseif op == 'r' then redis.call('ZREM', ARGV[6] .. ARGV[i + 1], id)
+  else redis.call('HINCRBY', ARGV[6] .. 'counts', ARGV[i + 1], ARGV[i + 2]) end
+end
 return 1
 `;
 
 /**
- * pauseLane: KEYS[1] lanes hash; ARGV untilMs, now, reason, lane, lane queue name. The pause is
+ * pauseLane: KEYS[1] lanes hash, KEYS[2] lanesince hash; ARGV untilMs, now, reason, lane, lane
+ * queue name. A pause that starts anew (none, or the last one over) records its start in KEYS[2]. The pause is
  * the hash field `!p:<lane>` = `<untilMs>|<reason>` ('!' is in no host name, so no lane clashes);
  * it ends by itself because every reader compares untilMs with now. A later pause extends, an
  * earlier one is ignored. Answers 1 when set.
@@ -83,6 +106,7 @@ local untilMs = tonumber(ARGV[1])
 if untilMs <= tonumber(ARGV[2]) then return 0 end
 local v = redis.call('HGET', KEYS[1], '!p:' .. ARGV[4])
 if v and tonumber(string.match(v, '^(%d+)')) >= untilMs then return 0 end
+if not v or tonumber(string.match(v, '^(%d+)')) <= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2], ARGV[4], ARGV[2]) end
 redis.call('HSET', KEYS[1], '!p:' .. ARGV[4], ARGV[1] .. '|' .. ARGV[3], ARGV[4], ARGV[5])
 return 1
 `;
@@ -132,7 +156,7 @@ return out
 export interface ScriptClient extends Redis {
   saEnqueue(...args: string[]): Promise<(0 | string)[]>;
   saCommit(k1: string, k2: string, k3: string, k4: string, ...args: string[]): Promise<0 | 1 | string>;
-  saPauseLane(k1: string, ...args: string[]): Promise<0 | 1>;
+  saPauseLane(k1: string, k2: string, ...args: string[]): Promise<0 | 1>;
   saLanes(k1: string, bullPrefix: string, now: string): Promise<string[]>;
 }
 
@@ -142,7 +166,7 @@ export function withScripts(redis: Redis): ScriptClient {
   if (typeof c.saEnqueue !== 'function') {
     redis.defineCommand('saEnqueue', { numberOfKeys: 0, lua: ENQUEUE });
     redis.defineCommand('saCommit', { numberOfKeys: 4, lua: COMMIT });
-    redis.defineCommand('saPauseLane', { numberOfKeys: 1, lua: PAUSE_LANE });
+    redis.defineCommand('saPauseLane', { numberOfKeys: 2, lua: PAUSE_LANE });
     redis.defineCommand('saLanes', { numberOfKeys: 1, lua: LANES });
   }
   return c;

@@ -1,62 +1,24 @@
 /**
- * What the health report reads from the SQLite queue (docs/design.md §4, §6), in a handful of
- * indexed queries: finished jobs by `finished_at` (indexes this module adds if missing: ensureReportIndexes), open
- * jobs by `status` (jobs_status), lane pauses from the rate-limited retrying jobs. Times are ms
- * since epoch.
+ * The report's facts (jobs/readModel.ts) from the SQLite queue (docs/design.md §4, §6), in a
+ * handful of indexed queries: finished jobs by `finished_at` (indexes this module adds if
+ * missing: ensureReportIndexes), open jobs by `status` (jobs_status), lane pauses from
+ * `lane_pauses`. Times are ms since epoch.
  */
 import type Database from 'better-sqlite3';
 import type { SourceName } from '../../../shared/columns.js';
 import type { ErrorCategory } from '../../../shared/errors.js';
+import {
+  emptyBySource,
+  emptyTrend,
+  HOUR_MS as HOUR,
+  summarizeRecent,
+  withRates,
+  type FactsOptions,
+  type FailureCategory,
+  type LanePause,
+  type QueueFacts,
+} from './readModel.js';
 
-export interface SourceCounts {
-  completed: number;
-  failed: number;
-  /** completed / (completed + failed), 0…1; null when none finished */
-  successRate: number | null;
-}
-
-export interface FailureCategory {
-  category: ErrorCategory;
-  count: number;
-  /** one job's error message of that category (the latest) */
-  example: string;
-}
-
-export interface LanePause {
-  lane: string;
-  /** when the first of its rate-limited jobs was put back, ms since epoch */
-  since: number;
-  /** when its jobs may run again, ms since epoch */
-  until: number;
-  /** jobs waiting in the lane */
-  jobs: number;
-}
-
-export interface TrendBucket {
-  /** start of the hour bucket, ms since epoch */
-  start: number;
-  completed: number;
-  failed: number;
-}
-
-export interface QueueFacts {
-  bySource: Record<SourceName, SourceCounts>;
-  failures: FailureCategory[];
-  /** the latest `window` finished jobs: how many, how many failed, and their failures by category */
-  recent: { finished: number; failed: number; byCategory: FailureCategory[] };
-  open: { queued: number; retrying: number; downloading: number; uploading: number; total: number };
-  /** queued jobs waiting longer than the threshold, and the oldest wait (ms; null when none queued) */
-  stuckQueued: number;
-  oldestQueuedMs: number | null;
-  /** leased jobs whose lease expired (their worker died or hangs) */
-  expiredLeases: number;
-  lanes: LanePause[];
-  trend: TrendBucket[];
-  /** jobs with a data_corruption error or a refused status write (their writeBack) in the window */
-  dataCorruption: number;
-}
-
-const HOUR = 3600_000;
 const CATEGORY = "json_extract(error, '$.category')";
 
 /** Ensures the index on finished_at the windowed queries use (idempotent, outside the queue's migrations). */
@@ -74,26 +36,18 @@ export function ensureReportIndexes(db: Database.Database): void {
 /** handles whose index was checked: once per handle, so a report takes no write lock after the first */
 const indexed = new WeakSet<Database.Database>();
 
-/**
- * Reads the report's facts in one read transaction (a consistent snapshot).
- * @param sinceMs window start for success rates, failure categories and data_corruption
- * @param window how many of the latest finished jobs the recent failure rate covers
- * @param maxQueuedAgeMs a queued job older than this counts as stuck
- */
-export function queueFacts(db: Database.Database, o: { now: number; sinceMs: number; window: number; maxQueuedAgeMs: number }): QueueFacts {
+/** Reads the report's facts (see FactsOptions) in one read transaction (a consistent snapshot). */
+export function sqliteQueueFacts(db: Database.Database, o: FactsOptions): QueueFacts {
   ensureReportIndexes(db);
   return db.transaction(() => {
-    const bySource: Record<SourceName, SourceCounts> = {
-      youtube: { completed: 0, failed: 0, successRate: null },
-      drive: { completed: 0, failed: 0, successRate: null },
-    };
+    const bySource = emptyBySource();
     const rows = db
       .prepare(
         `SELECT source, status, COUNT(*) AS n FROM jobs INDEXED BY jobs_report_finished WHERE finished_at >= ? AND status IN ('completed','failed') GROUP BY source, status`,
       )
       .all(o.sinceMs) as { source: SourceName; status: 'completed' | 'failed'; n: number }[];
     for (const r of rows) if (bySource[r.source]) bySource[r.source][r.status] = r.n;
-    for (const c of Object.values(bySource)) c.successRate = c.completed + c.failed ? c.completed / (c.completed + c.failed) : null;
+    withRates(bySource);
 
     // SQLite's bare-column rule: with one max() aggregate, `example` comes from the latest failure
     const failures = (
@@ -111,16 +65,6 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
          WHERE finished_at IS NOT NULL AND status IN ('completed','failed') ORDER BY finished_at DESC LIMIT ?`,
       )
       .all(o.window) as { status: string; category: ErrorCategory | null; message: string | null }[];
-    const cats = new Map<ErrorCategory, FailureCategory>();
-    let failed = 0;
-    for (const r of recentRows) {
-      if (r.status !== 'failed') continue;
-      failed++;
-      const cat = r.category ?? 'system';
-      const f = cats.get(cat) ?? { category: cat, count: 0, example: r.message ?? '' };
-      f.count++;
-      cats.set(cat, f);
-    }
 
     const open = { queued: 0, retrying: 0, downloading: 0, uploading: 0, total: 0 };
     for (const r of db
@@ -147,8 +91,8 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
       )
       .all(o.now) as LanePause[];
 
-    const trendStart = Math.floor(o.now / HOUR) * HOUR - 23 * HOUR;
-    const trend: TrendBucket[] = Array.from({ length: 24 }, (_, i) => ({ start: trendStart + i * HOUR, completed: 0, failed: 0 }));
+    const trend = emptyTrend(o.now);
+    const trendStart = trend[0]!.start;
     for (const r of db
       .prepare(
         `SELECT (finished_at - ?) / ${HOUR} AS bucket, status, COUNT(*) AS n FROM jobs INDEXED BY jobs_report_finished
@@ -169,7 +113,7 @@ export function queueFacts(db: Database.Database, o: { now: number; sinceMs: num
     return {
       bySource,
       failures,
-      recent: { finished: recentRows.length, failed, byCategory: [...cats.values()].sort((a, b) => b.count - a.count) },
+      recent: summarizeRecent(recentRows),
       open,
       stuckQueued: q.stuck ?? 0,
       oldestQueuedMs: q.oldest === null ? null : Math.max(0, o.now - q.oldest),
