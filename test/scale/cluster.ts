@@ -47,7 +47,13 @@ export interface Cluster {
  * each linking clip `i % clipCount` (the row id in the query string makes every link, hence every
  * job, distinct while the bytes stay the same clip).
  */
-export async function startCluster(o: { rows: number; media: MediaHostOptions; env?: Record<string, string> }): Promise<Cluster> {
+export async function startCluster(o: {
+  rows: number;
+  media: MediaHostOptions;
+  env?: Record<string, string>;
+  /** a Drive stand-in the workers fetch Drive links from */
+  drive?: { rootUrl: string; publicBaseUrl: string };
+}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sa-scale-'));
   const redis = await startRedis();
   const host = await startMediaHost(o.media);
@@ -78,6 +84,7 @@ export async function startCluster(o: { rows: number; media: MediaHostOptions; e
         dataDir: join(dir, `data-${workers.length}`),
         mediaHost: host.host,
         sheetsUrl: sheets.url,
+        ...(o.drive ? { drive: o.drive } : {}),
         extra: { REDIS_URL: redis.url, ARCHIVER_ARCHIVE_DIR: archiveDir, LOG_LEVEL: 'info', ...o.env, ...extra },
       });
       const w = await startServe(env);
