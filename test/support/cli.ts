@@ -39,6 +39,8 @@ export function workerEnv(o: {
     ARCHIVER_RETRY_SCALE: '0.01',
     // no alert.* events in tests that do not look for them (Debian's yt-dlp alone would raise ytdlp_age)
     ARCHIVER_ALERT_INTERVAL: 'off',
+    // a SIGTERM in a test's clean-up hands running jobs back after 3 s instead of the default 30
+    ARCHIVER_SHUTDOWN_S: '3',
     ...(o.mediaHost ? { ARCHIVER_ALLOWED_HOSTS: o.mediaHost } : {}),
     ...(o.sheetsUrl || o.drive ? { GOOGLE_ACCESS_TOKEN: 'test-token' } : {}),
     ...(o.sheetsUrl ? { GOOGLE_SHEETS_ROOT_URL: o.sheetsUrl } : {}),
@@ -83,10 +85,10 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `sheet-archiver serve` on a free port and waits until /healthz answers. */
-export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
+/** Starts `sheet-archiver serve` (with `args`, e.g. `--no-runner`) on a free port and waits until it listens. */
+export async function startServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
     env: childEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -119,6 +121,50 @@ export async function startServe(env: Record<string, string>): Promise<ServeProc
     },
     async stop() {
       child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface WorkProcess {
+  child: ChildProcess;
+  /** everything written to stderr so far */
+  stderr(): string;
+  /** SIGTERM; resolves with the exit code */
+  stop(): Promise<number | null>;
+  /** SIGKILL, no cleanup */
+  kill(): Promise<void>;
+}
+
+/** Starts `sheet-archiver work` (runner only, no API) and waits until it runs. */
+export async function startWork(env: Record<string, string>): Promise<WorkProcess> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, 'work'], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`work did not start:\n${err}`)), 30_000);
+    child.stderr!.on('data', () => {
+      if (/sheet-archiver \S+ working/.test(err)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`work exited with ${code}:\n${err}`));
+    });
+  });
+  return {
+    child,
+    stderr: () => err,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
       await exited;
     },
   };

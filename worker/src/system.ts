@@ -15,7 +15,8 @@ import { SqliteEventLog } from './events/log.js';
 import { RedisEventLog } from './events/redisLog.js';
 import { ownDir, sweepDeadProcessDirs } from './fs/processDirs.js';
 import type { GoogleCredentials } from './google/auth.js';
-import { checkDisk, checkFfmpeg, checkQueue, checkStorage, type CheckResult } from './health/checks.js';
+import { checkDisk, checkFfmpeg, checkStorage, type CheckResult } from './health/checks.js';
+import { queueCheck } from './health/queueCheck.js';
 import { toolChecks } from './health/tools.js';
 import type { Logger } from './log.js';
 import type { ArchiverMetrics } from './metrics/registry.js';
@@ -382,7 +383,7 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
       const results: CheckResult[] = (
         await Promise.all([toolChecks(e), checkFfmpeg(), checkStorage(store), checkDisk(config.dataDir)])
       ).flat();
-      results.push(await checkQueue(queue));
+      results.push(await queueCheck(queue));
       return {
         ready: results.every((r) => r.ok),
         checks: Object.fromEntries(

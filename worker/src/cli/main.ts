@@ -27,6 +27,7 @@ const commands = {
   verify: () => import('./commands/verify.js'),
   watch: () => import('./commands/watch.js'),
   webhooks: () => import('./commands/webhooks.js'),
+  work: () => import('./commands/work.js'),
 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -44,7 +45,21 @@ program
   .description('run the worker: signed HTTP API, durable queue, downloads, status write-back')
   .option('--port <n>', 'port to listen on; 0 picks a free one (env PORT, default 8080)', portNumber('--port'))
   .option('--host <addr>', 'address to listen on (env HOST, default 0.0.0.0)')
+  .option('--no-runner', 'API only: accept dispatches and serve the admin routes, run no jobs (run `work` processes for them)')
+  .addHelpText(
+    'after',
+    '\nSIGTERM/SIGINT: stop leasing, let running jobs finish within ARCHIVER_SHUTDOWN_S (default 30), hand back the rest, flush statuses, exit 0.',
+  )
   .action(async (o) => (await commands.serve()).serveAction(o));
+
+program
+  .command('work')
+  .description('run jobs only: runner and status write-back, no HTTP API (METRICS_PORT adds a /metrics listener); see docs/scaling.md')
+  .addHelpText(
+    'after',
+    '\nSIGTERM/SIGINT: stop leasing, let running jobs finish within ARCHIVER_SHUTDOWN_S (default 30), hand back the rest, flush statuses, exit 0.',
+  )
+  .action(async () => (await commands.work()).workAction());
 
 program
   .command('run')

@@ -119,6 +119,8 @@ export const EnvSchema = z.object({
   ARCHIVER_JOB_TIMEOUT_S: z.coerce.number().int().min(5).default(3600),
   /** job lease, seconds: a job held by a dead process comes back after this */
   ARCHIVER_LEASE_S: z.coerce.number().min(1).default(60),
+  /** graceful shutdown (lifecycle/shutdown.ts): seconds running jobs may take to finish after SIGTERM before they are handed back */
+  ARCHIVER_SHUTDOWN_S: z.coerce.number().int('must be a whole number of seconds').min(0).max(3600).default(30),
   /** multiplies retry backoff delays (tests and the demo shorten them) */
   ARCHIVER_RETRY_SCALE: z.coerce.number().min(0).max(100).default(1),
   ARCHIVER_MAX_BODY_BYTES: z.coerce

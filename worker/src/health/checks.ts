@@ -8,7 +8,6 @@ import { mkdir, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { checkYtDlpTool } from './tools.js';
 import type { ObjectStore } from '../storage/types.js';
-import type { JobBackend } from '../jobs/types.js';
 
 const run = promisify(execFile);
 
@@ -75,14 +74,4 @@ export async function checkDisk(dir: string, minFreeBytes = 1024 ** 3): Promise<
   } catch (err) {
     return { name: 'disk', ok: false, detail: (err as Error).message };
   }
-}
-
-/** The queue database answers. */
-export async function checkQueue(queue: JobBackend): Promise<CheckResult> {
-  const ok = await queue.ping();
-  return ok
-    ? { name: 'queue', ok, detail: `open (${await queue.openCount()} open jobs)` }
-    : queue.kind === 'bullmq'
-      ? { name: 'queue', ok, detail: 'Redis not answering', hint: 'check REDIS_URL and that Redis runs (docs/scaling.md)' }
-      : { name: 'queue', ok, detail: 'database not answering', hint: 'check ARCHIVER_DATA' };
 }

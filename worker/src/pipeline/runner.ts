@@ -93,6 +93,11 @@ export class Runner {
     return this.running.size;
   }
 
+  /** Ids of the jobs running in this process (graceful shutdown, lifecycle/drain.ts). */
+  get runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /**
    * Kills a job running in this process (cancel): the reason, a `cancelled` ArchiveError, is what
    * the runner records. A job not running here needs nothing: its cancel event already projected

@@ -77,6 +77,12 @@ const QUEUE_STATUS: Record<QueueErrorCode, { status: ContentfulStatusCode; code:
 };
 
 /**
+ * Seconds a client is told to wait (`Retry-After`) when the queue backend cannot be reached: about
+ * one reconnect of the backend's client with backoff (docs/scaling.md "When Redis goes away").
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/**
  * True when the request failed because the client went away (aborted or reset mid-body): the
  * client's fault, and nobody is left to read an answer.
  */
@@ -101,6 +107,14 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof QueueError) {
     const m = QUEUE_STATUS[err.code];
+    // the backend's own message may name its address: the caller gets a fixed one
+    if (err.code === 'unavailable')
+      return new HttpError(
+        m.status,
+        m.code,
+        `the job queue cannot be reached right now; nothing was changed. Try again in ${UNAVAILABLE_RETRY_AFTER_S} s`,
+        { cause: err },
+      );
     const field = err.code === 'invalid_argument' ? (err.field ?? 'query') : undefined;
     return new HttpError(m.status, m.code, err.message, { cause: err, ...(field ? { field } : {}) });
   }
@@ -128,7 +142,11 @@ export function httpErrorHandler(log: Logger): ErrorHandler {
       return c.body(null, 499 as ContentfulStatusCode);
     }
     const h = toHttpError(err);
-    if (h.status >= 500) log.error({ path, method: c.req.method, err: (err as Error)?.message }, 'request failed');
+    if (h.code === 'unavailable') {
+      // a 503 says when to come back (RFC 9110 §10.2.3); the add-on and load balancers honour it
+      log.warn({ path, method: c.req.method, err: (err as Error)?.message }, 'queue unavailable: answered 503');
+      c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+    } else if (h.status >= 500) log.error({ path, method: c.req.method, err: (err as Error)?.message }, 'request failed');
     else log.debug({ path, method: c.req.method, status: h.status, code: h.code, field: h.field }, 'request refused');
     return c.json(h.body(), h.status);
   };

@@ -18,11 +18,21 @@ export interface DiscardResult {
   failed: { key: string; message: string }[];
 }
 
-/** The real store under any AttemptStore wrappers (for what depends on the store's identity or kind). */
+/** Set on a store that wraps another (AttemptStore, storage/tap.ts): the store it wraps. */
+export const WRAPPED_STORE = Symbol('wrapped store');
+
+/**
+ * The real store under any wrappers (AttemptStore, tapStore: metrics, run logs), for what depends
+ * on the store's identity or kind (the catalogue's metadata sink, presigned links).
+ */
 export function underlyingStore(store: ObjectStore): ObjectStore {
   let s = store;
-  while (s instanceof AttemptStore) s = s.inner;
+  for (let inner = wrappedBy(s); inner; inner = wrappedBy(s)) s = inner;
   return s;
+}
+
+function wrappedBy(store: ObjectStore): ObjectStore | undefined {
+  return (store as { [WRAPPED_STORE]?: ObjectStore })[WRAPPED_STORE];
 }
 
 export class AttemptStore implements ObjectStore {
@@ -31,6 +41,10 @@ export class AttemptStore implements ObjectStore {
   private readonly touched = new Set<string>();
   /** keys this attempt created: absent before its first write */
   private readonly created = new Set<string>();
+
+  get [WRAPPED_STORE](): ObjectStore {
+    return this.inner;
+  }
 
   constructor(readonly inner: ObjectStore) {
     this.kind = inner.kind;

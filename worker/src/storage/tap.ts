@@ -1,4 +1,5 @@
 /** An ObjectStore that tells someone about every object it writes (metrics, run logs). */
+import { WRAPPED_STORE } from './attempt.js';
 import type { ObjectStore, PutOptions, StoredObject } from './types.js';
 
 /**
@@ -10,7 +11,9 @@ export function tapStore(inner: ObjectStore, onStored: (o: StoredObject, opts: P
     onStored(o, opts);
     return o;
   };
-  return {
+  const tapped: ObjectStore & { [WRAPPED_STORE]: ObjectStore } = {
+    // underlyingStore() sees through it: the catalogue's metadata sink is attached to `inner`
+    [WRAPPED_STORE]: inner,
     kind: inner.kind,
     describe: () => inner.describe(),
     put: async (key, body, opts) => seen(await inner.put(key, body, opts), opts),
@@ -22,4 +25,5 @@ export function tapStore(inner: ObjectStore, onStored: (o: StoredObject, opts: P
     checkWritable: () => inner.checkWritable(),
     locate: (key) => inner.locate(key),
   };
+  return tapped;
 }

@@ -1,9 +1,11 @@
 /**
  * `sheet-archiver serve`: the worker. Accepts signed dispatches, runs jobs from the durable queue,
- * writes statuses back. SIGTERM/SIGINT stop it cleanly; a kill -9 loses nothing (jobs return when
- * their lease expires, status updates wait in the outbox).
+ * writes statuses back; with `--no-runner` the API only (jobs run in `work`). SIGTERM/SIGINT stop it
+ * gracefully (lifecycle/shutdown.ts); a kill -9 loses nothing (jobs return when their lease expires,
+ * status updates wait in the outbox).
  */
 import { serve as serveHttp } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AlertMonitor, parseDuration, reporterFor, ThresholdError } from '../../alerts/index.js';
@@ -12,9 +14,11 @@ import { requireSecret } from '../../config/env.js';
 import { metricsEnabled, mountOnMainApp, startMetricsListener } from '../../metrics/expose.js';
 import { ArchiverMetrics } from '../../metrics/registry.js';
 import { runLogDir } from '../../runs/ids.js';
-import { createApp } from '../../server/app.js';
+import { createApp, type Readiness } from '../../server/app.js';
 import { OffSheetBackend } from '../../sheets/off.js';
 import { lookup } from '../../storage/lookup.js';
+import { listenerCloser } from '../../lifecycle/drain.js';
+import { stopOnSignals } from '../../lifecycle/stopOnSignals.js';
 import { createSystem } from '../../system.js';
 import { VERSION } from '../../version.js';
 import { cliLogger, configWith, UsageError } from '../context.js';
@@ -22,7 +26,12 @@ import { cliLogger, configWith, UsageError } from '../context.js';
 export interface ServeOptions {
   port?: number;
   host?: string;
+  /** false (`--no-runner`): API only, runs no jobs; `sheet-archiver work` runs them (docs/scaling.md) */
+  runner?: boolean;
 }
+
+/** What /readyz answers once SIGTERM arrived. */
+const SHUTTING_DOWN: Readiness = { ready: false, checks: { shutdown: { ok: false, detail: 'shutting down' } } };
 
 export async function serveAction(o: ServeOptions): Promise<void> {
   const config = configWith({ PORT: o.port, HOST: o.host });
@@ -61,13 +70,15 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     log,
     intervalMs: alertIntervalMs ?? 60_000,
   });
+  let stopping = false;
   const app = createApp({
     secret,
     queue: system.queue,
     log,
     maxBodyBytes: e.ARCHIVER_MAX_BODY_BYTES,
     startedAt: Date.now(),
-    readiness: () => system.readiness(),
+    // while shutting down /readyz answers 503: a load balancer sends the next requests elsewhere
+    readiness: () => (stopping ? Promise.resolve(SHUTTING_DOWN) : system.readiness()),
     onEnqueued: () => system.runner.wake(),
     // each accepted dispatch is a run (runs/runLogs.ts): its log file, run.finished when its jobs are done
     onDispatched: (req, results) =>
@@ -106,7 +117,8 @@ export async function serveAction(o: ServeOptions): Promise<void> {
       })
     : null;
   system.reporter.start();
-  system.runner.start();
+  const runsJobs = o.runner !== false;
+  if (runsJobs) system.runner.start();
   system.webhooks?.start();
   if (alertIntervalMs !== null) monitor.start();
   const verifyEvery = e.ARCHIVER_VERIFY_EVERY ? parseDuration(e.ARCHIVER_VERIFY_EVERY) : null;
@@ -128,29 +140,30 @@ export async function serveAction(o: ServeOptions): Promise<void> {
       storage: system.store.describe(),
       writeBack: system.backend.kind,
       google: system.google.kind,
-      concurrency: e.ARCHIVER_CONCURRENCY,
+      concurrency: runsJobs ? e.ARCHIVER_CONCURRENCY : 0,
       allowedHosts: config.allowedHosts,
       webhooks: config.webhooks.length,
     },
-    'sheet-archiver worker listening',
+    runsJobs ? 'sheet-archiver worker listening' : 'sheet-archiver API listening (no runner)',
   );
   process.stderr.write(
-    `sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind})\n`,
+    `sheet-archiver ${VERSION} listening on http://${e.HOST}:${port} (storage ${system.store.describe()}, write-back ${system.backend.kind}${runsJobs ? '' : ', API only: jobs run in `sheet-archiver work`'})\n`,
   );
   if (metricsListener) process.stderr.write(`sheet-archiver metrics on ${metricsListener.url}\n`);
   else if (metrics) process.stderr.write(`sheet-archiver metrics on http://${e.HOST}:${port}/metrics (bearer token)\n`);
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: running jobs are interrupted and resume on the next start');
-    server.close();
-    void metricsListener?.close();
-    void Promise.all([monitor.stop(), verifier?.stop()])
-      .then(() => system.close({ abortRunning: true }))
-      .finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals({
+    system,
+    runsJobs,
+    listeners: [
+      listenerCloser('HTTP API', server as Server),
+      ...(metricsListener ? [{ name: 'metrics listener', close: metricsListener.close }] : []),
+    ],
+    loops: [
+      { name: 'alert monitor', close: () => monitor.stop() },
+      ...(verifier ? [{ name: 'verify schedule', close: () => verifier.stop() }] : []),
+    ],
+    log,
+    onStopping: () => (stopping = true),
+  });
 }
