@@ -114,7 +114,10 @@ try {
   const served = await host.next<Served>('serving');
   const warm = await run(process.execPath, [join(process.cwd(), 'bin/sheet-archiver.js'), '--version']);
   if (warm.code !== 0) throw new Error(`sheet-archiver --version failed (npm run build?):\n${warm.out}`);
-  const bytes = Array.from({ length: JOBS }, (_, i) => served.clipBytes[served.clips[i % served.clips.length]!]!).reduce((a, b) => a + b, 0);
+  const bytes = Array.from({ length: JOBS }, (_, i) => served.clipBytes[served.clips[i % served.clips.length]!]!).reduce(
+    (a, b) => a + b,
+    0,
+  );
   const rate = HOST_OPTIONS.throttleBytesPerSec!;
   const floor = (conns: number) => (bytes / rate + (JOBS * HOST_OPTIONS.firstByteDelayMs!) / 1000) / conns;
   const load0 = loadavg()[0]!;

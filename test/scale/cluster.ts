@@ -65,7 +65,10 @@ export async function startCluster(o: {
   model.addSpreadsheet(SPREADSHEET, [
     {
       title: 'People',
-      rows: [['row_id', 'name', 'email', 'type', 'video'], ...rows.map((r) => [r.rowId, `Person ${r.rowId}`, `p${r.rowId}@example.org`, TYPE, r.link])],
+      rows: [
+        ['row_id', 'name', 'email', 'type', 'video'],
+        ...rows.map((r) => [r.rowId, `Person ${r.rowId}`, `p${r.rowId}@example.org`, TYPE, r.link]),
+      ],
     },
   ]);
   const sheets = await SheetsStandIn.start({ model });
@@ -169,7 +172,9 @@ export function sheetRows(sheets: SheetsStandIn): Map<string, Record<string, str
 }
 
 /** Every job of the shared queue (pages of 500 through `GET /v1/jobs`). */
-export async function allJobs(api: SignedClient): Promise<{ jobId: string; rowId: string; status: string; attempt: number; files: string[] }[]> {
+export async function allJobs(
+  api: SignedClient,
+): Promise<{ jobId: string; rowId: string; status: string; attempt: number; files: string[] }[]> {
   const out = [];
   let cursor: string | undefined;
   for (;;) {

@@ -49,7 +49,11 @@ describe.skipIf(redisUnavailable())('a killed worker’s job with 100 queued', (
     const again = await until('the held job started on the survivor', () => started(survivor).find((l) => l['jobId'] === held), 60_000, 50);
     const delayMs = Number(again['time']) - killedAt;
     // one job's time on the survivor: the longest finished job so far
-    const jobMs = Math.max(...logLines(survivor).filter((l) => l['msg'] === 'job finished').map((l) => Number(l['ms'])));
+    const jobMs = Math.max(
+      ...logLines(survivor)
+        .filter((l) => l['msg'] === 'job finished')
+        .map((l) => Number(l['ms'])),
+    );
     expect(delayMs).toBeLessThanOrEqual(LEASE_S * 1000 + STALLED_MS + jobMs + 1000);
     // most of the backlog is still there
     const open = (await allJobs(c.api(survivor))).filter((j) => j.status !== 'completed');

@@ -28,7 +28,12 @@ describe.skipIf(redisUnavailable())('Redis killed and restarted during a run', (
     const accepted = await a.request('POST', '/v1/dispatch', c.body(0, ROWS));
     expect(accepted.status).toBe(202);
     const ids: string[] = accepted.body.jobs.map((j: { jobId: string }) => j.jobId);
-    await until('a few jobs completed', async () => ((await allJobs(b)).filter((j) => j.status === 'completed').length >= 3 ? true : undefined), 60_000, 200);
+    await until(
+      'a few jobs completed',
+      async () => ((await allJobs(b)).filter((j) => j.status === 'completed').length >= 3 ? true : undefined),
+      60_000,
+      200,
+    );
 
     await c.redis.kill9();
     const down = await b.request('POST', '/v1/dispatch', c.body(ROWS, ROWS + 1));
@@ -36,13 +41,18 @@ describe.skipIf(redisUnavailable())('Redis killed and restarted during a run', (
     const ready = await fetch(`${c.workers[0]!.baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     const { checks } = (await ready.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
-    expect(checks['queue']).toMatchObject({ ok: false, detail: 'Redis not answering' });
+    expect(checks['queue']).toMatchObject({ ok: false, detail: expect.stringMatching(/unreachable|not answering/) });
     // the workers keep running (they retry the connection), a few seconds without Redis
     await new Promise((r) => setTimeout(r, 3000));
     expect(c.workers.every((w) => w.child.exitCode === null)).toBe(true);
 
     await c.redis.restart();
-    await until('/readyz ready again', async () => ((await fetch(`${c.workers[1]!.baseUrl}/readyz`)).status === 200 ? true : undefined), 30_000, 200);
+    await until(
+      '/readyz ready again',
+      async () => ((await fetch(`${c.workers[1]!.baseUrl}/readyz`)).status === 200 ? true : undefined),
+      30_000,
+      200,
+    );
     const again = await b.request('POST', '/v1/dispatch', c.body(ROWS, ROWS + 1));
     expect(again.status).toBe(202);
     const all = await until(
