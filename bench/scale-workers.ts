@@ -15,6 +15,7 @@
  *    between the two phases; every phase gets fresh data and archive folders;
  *  - `--jobs` rows, each linking one of `--clips` clips (a row id in the query string keeps every
  *    job distinct); the workers are started and ready before the clock starts;
+ *  - BENCH_RESULT: baselineS is the 1-worker wall time, archiverS the 3-worker one;
  *  - the wall time runs from the first dispatch to `GET /v1/jobs/stats` counting every job
  *    completed (polled every 100 ms); no Sheets write-back (ARCHIVER_SHEET off);
  *  - CPU seconds of the workers and their yt-dlp children (reaped, from /proc/self/stat) and the
@@ -145,7 +146,7 @@ try {
       bench: 'scale-workers',
       jobs: JOBS,
       baselineS: +(one.ms / 1000).toFixed(2),
-      observedS: +(three.ms / 1000).toFixed(2),
+      archiverS: +(three.ms / 1000).toFixed(2),
       ratio: +ratio.toFixed(2),
       idealRatio: IDEAL,
       targetRatio: TARGET,
