@@ -36,6 +36,20 @@ describe('sliding window log', () => {
     expect(() => new LocalWriteBudget({ windowMs: 1.5 })).toThrow(/windowMs must be a positive integer/);
   });
 
+  it('a write is counted from when it was sent: sent() moves its grant to now', async () => {
+    let now = 0;
+    const b = new LocalWriteBudget({ limit: 1, windowMs: 60_000, now: () => now });
+    const a = await b.take();
+    expect(a).toEqual({ ok: true, grant: '0' });
+    now = 5_000; // the reads and header writes before the batchUpdate took 5 s
+    await b.sent((a as { grant: string }).grant);
+    now = 60_000;
+    expect(await b.take()).toEqual({ ok: false, retryInMs: 5_000 });
+    now = 65_000;
+    expect((await b.take()).ok).toBe(true);
+    await b.sent('12345'); // unknown grants are ignored
+  });
+
   it('ARCHIVER_SHEETS_WRITES_PER_MINUTE is validated with an error naming it; the default is 50', () => {
     expect(loadConfig({}).env.ARCHIVER_SHEETS_WRITES_PER_MINUTE).toBe(50);
     expect(loadConfig({ ARCHIVER_SHEETS_WRITES_PER_MINUTE: '12' }).env.ARCHIVER_SHEETS_WRITES_PER_MINUTE).toBe(12);
@@ -91,6 +105,21 @@ describe.skipIf(missing)('RedisWriteBudget (real redis-server)', () => {
     // another service account has its own quota
     expect((await new RedisWriteBudget({ redis: client(), account: 'other@x', limit: 4, windowMs: 600 }).take()).ok).toBe(true);
     expect(createWriteBudget({ limit: 4, account: 'sa@x', redis: client() })).toBeInstanceOf(RedisWriteBudget);
+  });
+
+  it('sent() counts a write from when it went out, for every worker', async () => {
+    const [a, b] = [0, 1].map(() => new RedisWriteBudget({ redis: client(), account: 'sent@x', limit: 1, windowMs: 600 }));
+    const granted = await a!.take();
+    expect(granted.ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    await a!.sent((granted as { grant: string }).grant);
+    await new Promise((r) => setTimeout(r, 350));
+    // 650 ms after the grant but only 350 ms after the send: still counted
+    const refused = await b!.take();
+    expect(refused.ok).toBe(false);
+    expect((refused as { retryInMs: number }).retryInMs).toBeGreaterThan(100);
+    await new Promise((r) => setTimeout(r, (refused as { retryInMs: number }).retryInMs + 5));
+    expect((await b!.take()).ok).toBe(true);
   });
 
   it('the log key expires with its window (nothing left behind)', async () => {

@@ -132,6 +132,7 @@ function recorded(b: WriteBudget, onGrant?: (at: number) => void): WriteBudget {
       if (a.ok) onGrant(Date.now());
       return a;
     },
+    sent: (grant) => b.sent(grant),
   };
 }
 

@@ -193,7 +193,14 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   const bullmq = redisUrl ? await import('./jobs/bullmq/index.js') : null;
   const queue: JobBackend =
     bullmq && redisUrl
-      ? await bullmq.createBullMqBackend({ url: redisUrl, laneConcurrency: config.laneConcurrency, readyTimeoutMs: 0 })
+      ? await bullmq.createBullMqBackend({
+          url: redisUrl,
+          laneConcurrency: config.laneConcurrency,
+          readyTimeoutMs: 0,
+          // a dead holder's job is back about one lease plus two checks later (design §6): checking
+          // every quarter lease keeps that near one lease even with a short ARCHIVER_LEASE_S
+          stalledIntervalMs: Math.min(5000, Math.max(250, (e.ARCHIVER_LEASE_S * 1000) / 4)),
+        })
       : local;
   const redis = redisUrl ? openSharedRedis(redisUrl, log) : null;
   const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(db);

@@ -26,6 +26,14 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + win - now)
 `;
 
+/** KEYS[1] the log; ARGV windowMs, the grant's member. Moves a grant still in the log to now. */
+const SENT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZADD', KEYS[1], 'XX', 'CH', now, ARGV[2]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0
+`;
+
 export interface RedisWriteBudgetOptions {
   /** an ioredis client; the caller owns (and quits) it */
   redis: Redis;
@@ -45,6 +53,7 @@ export class RedisWriteBudget implements WriteBudget {
   /** the sorted set holding the grants */
   readonly key: string;
   private readonly call: LuaCall;
+  private readonly sentCall: LuaCall;
   private readonly self = randomUUID();
   private seq = 0;
 
@@ -54,11 +63,18 @@ export class RedisWriteBudget implements WriteBudget {
     this.windowMs = checkPositive('windowMs', opts.windowMs ?? MINUTE_MS);
     this.key = `${opts.prefix ?? 'sheet-archiver:'}sheets-writes:${opts.account}`;
     this.call = luaCommand(opts.redis, 'sheetArchiverTakeWrite', 1, TAKE);
+    this.sentCall = luaCommand(opts.redis, 'sheetArchiverWriteSent', 1, SENT);
   }
 
   /** @throws the ioredis error when Redis cannot be reached */
   async take(): Promise<BudgetAnswer> {
-    const wait = Number(await this.call([this.key], [this.limit, this.windowMs, `${this.self}:${++this.seq}`]));
-    return wait === 0 ? { ok: true } : { ok: false, retryInMs: wait };
+    const member = `${this.self}:${++this.seq}`;
+    const wait = Number(await this.call([this.key], [this.limit, this.windowMs, member]));
+    return wait === 0 ? { ok: true, grant: member } : { ok: false, retryInMs: wait };
+  }
+
+  /** @throws the ioredis error when Redis cannot be reached */
+  async sent(grant: string): Promise<void> {
+    await this.sentCall([this.key], [this.windowMs, grant]);
   }
 }

@@ -13,8 +13,11 @@
  * the log in Redis so all workers share it.
  */
 
-/** The budget's answer: go ahead (the write is counted), or wait `retryInMs` (ms) and ask again. */
-export type BudgetAnswer = { ok: true } | { ok: false; retryInMs: number };
+/**
+ * The budget's answer: go ahead (the write is counted; `grant` names it for `sent`), or wait
+ * `retryInMs` (ms) and ask again.
+ */
+export type BudgetAnswer = { ok: true; grant?: string } | { ok: false; retryInMs: number };
 
 export interface WriteBudget {
   /** writes allowed per window */
@@ -23,6 +26,13 @@ export interface WriteBudget {
   readonly windowMs: number;
   /** Asks for one write. A granted write is counted at once. Rejects only when the store is unreachable. */
   take(): Promise<BudgetAnswer>;
+  /**
+   * Moves a granted write to now, once it was sent. Google counts a write when it arrives, and the
+   * reporter's reads and header writes can come between the grant and the batchUpdate; counting
+   * the write from when it went out keeps any `windowMs` of arrivals within `limit` (design §6).
+   * Unknown or expired grants are ignored. Rejects only when the store is unreachable.
+   */
+  sent(grant: string): Promise<void>;
 }
 
 /** Defaults: 50 writes a minute (ARCHIVER_SHEETS_WRITES_PER_MINUTE). */
@@ -66,7 +76,19 @@ export class LocalWriteBudget implements WriteBudget {
   }
 
   take(): Promise<BudgetAnswer> {
-    return Promise.resolve(slidingWindowTake(this.grants, this.now(), this.limit, this.windowMs));
+    const now = this.now();
+    const answer = slidingWindowTake(this.grants, now, this.limit, this.windowMs);
+    return Promise.resolve(answer.ok ? { ok: true, grant: String(now) } : answer);
+  }
+
+  sent(grant: string): Promise<void> {
+    // grants are times; any of equal value stands for this one, and now is the newest
+    const i = this.grants.indexOf(Number(grant));
+    if (i >= 0) {
+      this.grants.splice(i, 1);
+      this.grants.push(this.now());
+    }
+    return Promise.resolve();
   }
 }
 

@@ -282,6 +282,11 @@ export class Reporter {
           return;
         }
         const delay = await this.send(spreadsheetId, entries);
+        // counted from when it went out, not from the grant (limits/writeBudget.ts)
+        if (typeof granted === 'string')
+          await this.opts
+            .budget!.sent(granted)
+            .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'Sheets write not re-stamped in the budget'));
         if (delay !== null) {
           failedGroups++;
           minDelay = Math.min(minDelay, delay);
@@ -294,13 +299,13 @@ export class Reporter {
     }
   }
 
-  /** One write from the budget; false (and timed flushes wait) when it has none now. */
-  private async takeBudget(): Promise<boolean> {
+  /** One write from the budget (its grant id, or true); false (and timed flushes wait) when it has none now. */
+  private async takeBudget(): Promise<boolean | string> {
     if (!this.opts.budget) return true;
     const answer = await this.opts.budget.take();
     if (answer.ok) {
       this.stats.budgetUntil = 0;
-      return true;
+      return answer.grant ?? true;
     }
     this.stats.budgetWaits++;
     this.stats.budgetUntil = this.now() + answer.retryInMs;
