@@ -20,7 +20,8 @@ export type {
   NewJob,
   RetryDecision,
 } from './types.js';
-export { SqliteJobBackend, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type SqliteJobBackendOptions } from './sqlite.js';
+export { SqliteJobBackend, type SqliteJobBackendOptions } from './sqlite.js';
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './backendCommon.js';
 export { QueueError, isQueueError, type QueueErrorCode } from './errors.js';
 export { idempotencyKey, newJobId, type IdempotencyParts } from './ids.js';
 export { migrate, type MigrationStep } from './migrate.js';

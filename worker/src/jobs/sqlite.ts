@@ -22,6 +22,7 @@ import Database from 'better-sqlite3';
 import { JOB_KINDS, JOB_STATUSES } from '../../../shared/schemas.js';
 import type { JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../shared/schemas.js';
 import { MAX_AUTO_ATTEMPTS, MAX_MANUAL_ATTEMPTS } from '../../../shared/errors.js';
+import { CANCELLED_ERROR, listLimit } from './backendCommon.js';
 import { QueueError } from './errors.js';
 import { idempotencyKey, newJobId } from './ids.js';
 import { laneOf } from './lanes.js';
@@ -54,14 +55,9 @@ export interface SqliteJobBackendOptions {
   laneConcurrency?: Record<string, number>;
 }
 
-export const DEFAULT_LIST_LIMIT = 50;
-export const MAX_LIST_LIMIT = 500;
-
 const LEASED_SQL = "('downloading','uploading')";
 /** `priority` values (schema v5): handed-back jobs, then manual retries, then automatic work. */
 const PRIORITY = { automatic: 0, manual: 1, released: 2 } as const;
-/** What a cancel records on the job (docs/design.md §4). */
-const CANCELLED_ERROR: JobError = { category: 'cancelled', message: 'cancelled on request' };
 
 /** True when a new job carries row options worth storing (an empty object is none). */
 const hasOptions = (j: NewJob) => !!j.archiveOptions && Object.keys(j.archiveOptions).length > 0;
@@ -424,7 +420,7 @@ export class SqliteJobBackend implements JobBackend {
    * @throws QueueError 'invalid_argument' for a malformed cursor.
    */
   async list(filter: JobFilter): Promise<JobPage> {
-    const limit = Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT)));
+    const limit = listLimit(filter.limit);
     const where: string[] = [];
     const params: (string | number)[] = [];
     const add = (clause: string, value: string | number): void => {

@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import { MAX_MANUAL_ATTEMPTS } from '../../../../shared/errors.js';
 import { JOB_KINDS, JOB_STATUSES } from '../../../../shared/schemas.js';
 import type { JobError, JobKind, JobProgress, JobRecord, JobStatus } from '../../../../shared/schemas.js';
+import { CANCELLED_ERROR, listLimit } from '../backendCommon.js';
 import { QueueError } from '../errors.js';
 import { newJobId } from '../ids.js';
 import { decodeCursor, encodeCursor } from '../sqliteRows.js';
@@ -54,10 +55,6 @@ export interface BullMqBackendOptions {
   onError?: (err: Error) => void;
 }
 
-/** What a cancel records on the job (design §4). */
-const CANCELLED_ERROR: JobError = { category: 'cancelled', message: 'cancelled on request' };
-const LIST_DEFAULT = 50;
-const LIST_MAX = 500;
 const BULL_JOB_NAME = 'job';
 
 /** One planned change of a stored job: what to write (null: nothing) and what to answer. */
@@ -545,7 +542,7 @@ export class BullMqJobBackend implements JobBackend {
   /** See JobAdmin.list: newest first by creation seq; the status filter reads its own index, other filters skip. */
   list(filter: JobFilter): Promise<JobPage> {
     return this.run('list', async () => {
-      const limit = Math.min(LIST_MAX, Math.max(1, Math.floor(filter.limit ?? LIST_DEFAULT)));
+      const limit = listLimit(filter.limit);
       let max = '+inf';
       if (filter.cursor !== undefined && filter.cursor !== '') {
         const seq = decodeCursor(filter.cursor);
