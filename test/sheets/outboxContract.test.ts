@@ -9,22 +9,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { RedisStatusOutbox } from '../../worker/src/report/redisOutbox.js';
-import type { StatusOutbox, StatusUpdate } from '../../worker/src/sheets/types.js';
+import type { StatusOutbox } from '../../worker/src/sheets/types.js';
 import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
-
-function upd(rowId: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
-  return {
-    spreadsheetId: 's',
-    sheetId: 0,
-    sheetName: 'S',
-    rowId,
-    type: 'T',
-    rowNumberHint: 2,
-    source: 'youtube',
-    status: 'queued',
-    ...extra,
-  };
-}
+import { upd } from '../support/statusUpdate.js';
 
 const missing = redisUnavailable();
 let server: RedisHandle | null = null;

@@ -6,20 +6,7 @@ import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import { Reporter } from '../../worker/src/report/reporter.js';
 import { OffSheetBackend } from '../../worker/src/sheets/off.js';
 import type { SheetBackend, StatusUpdate, UpdateOutcome } from '../../worker/src/sheets/types.js';
-
-function upd(rowId: string, extra: Partial<StatusUpdate> = {}): StatusUpdate {
-  return {
-    spreadsheetId: 's',
-    sheetId: 0,
-    sheetName: 'S',
-    rowId,
-    type: 'T',
-    rowNumberHint: 2,
-    source: 'youtube',
-    status: 'queued',
-    ...extra,
-  };
-}
+import { upd } from '../support/statusUpdate.js';
 
 class FakeBackend implements SheetBackend {
   readonly kind = 'google' as const;
