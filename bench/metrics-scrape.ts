@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { benchJob } from './support/benchJob.js';
 import { silentLogger } from '../worker/src/log.js';
 import { startMetricsListener } from '../worker/src/metrics/expose.js';
 import { ArchiverMetrics } from '../worker/src/metrics/registry.js';
@@ -27,7 +27,6 @@ import { startRedis } from '../test/support/redis.js';
 const N = Number(process.argv[2] ?? 100_000);
 const SCRAPES = Number(process.argv[3] ?? 50);
 const TARGET_MS = 50;
-const options = DispatchOptionsSchema.parse({});
 const HOSTS = ['media-a.example.org', 'media-b.example.org:8443', 'media-c.example.org'];
 
 function job(i: number): NewJob {
@@ -39,21 +38,7 @@ function job(i: number): NewJob {
       : kind === 0 || kind === 1
         ? `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`
         : `https://${HOSTS[kind - 2]}/clip${i}.mp4`;
-  return {
-    dispatchId: '00000000-0000-4000-8000-000000000000',
-    spreadsheetId: 'bench',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId: String(i),
-    rowNumber: i + 2,
-    name: 'n',
-    email: 'e@example.org',
-    type: 't',
-    source,
-    links: [link],
-    attempt: 1,
-    options,
-  };
+  return benchJob(i, source, link);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { benchJob } from './support/benchJob.js';
 import { createBullMqBackend } from '../worker/src/jobs/bullmq/index.js';
 import type { JobBackend, NewJob } from '../worker/src/jobs/types.js';
 import { startRedis } from '../test/support/redis.js';
@@ -24,33 +24,18 @@ import { serverDir } from '../test/support/servers.js';
 const N = Number(process.argv[2] ?? 2000);
 const BATCH = Number(process.argv[3] ?? 50);
 const TARGET_COMMANDS_PER_JOB = 60;
-const options = DispatchOptionsSchema.parse({});
 const LEASE_MS = 60_000;
 
 /** Job i; with `spread`, the jobs go round three lanes (youtube, drive, a media host). */
 function job(i: number, spread = false): NewJob {
   const lane = spread ? i % 3 : 0;
-  return {
-    dispatchId: '00000000-0000-4000-8000-000000000000',
-    spreadsheetId: 'bench',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId: String(i),
-    rowNumber: i + 2,
-    name: 'n',
-    email: 'e@example.org',
-    type: 't',
-    source: lane === 1 ? 'drive' : 'youtube',
-    links: [
-      lane === 1
-        ? `https://drive.google.com/file/d/f${i}/view`
-        : lane === 2
-          ? `http://127.0.0.1:9/clip${i}.mp4`
-          : `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`,
-    ],
-    attempt: 1,
-    options,
-  };
+  const link =
+    lane === 1
+      ? `https://drive.google.com/file/d/f${i}/view`
+      : lane === 2
+        ? `http://127.0.0.1:9/clip${i}.mp4`
+        : `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`;
+  return benchJob(i, lane === 1 ? 'drive' : 'youtube', link);
 }
 const batches = (spread = false): NewJob[][] =>
   Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>

@@ -9,29 +9,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DispatchOptionsSchema } from '../shared/schemas.js';
+import { benchJob } from './support/benchJob.js';
 import { SqliteJobBackend, type NewJob } from '../worker/src/jobs/index.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const BATCH = Number(process.argv[3] ?? 50);
-const options = DispatchOptionsSchema.parse({});
 
 function job(i: number): NewJob {
-  return {
-    dispatchId: '00000000-0000-4000-8000-000000000000',
-    spreadsheetId: 'bench',
-    sheetId: 0,
-    sheetName: 'People',
-    rowId: String(i),
-    rowNumber: i + 2,
-    name: 'n',
-    email: 'e@example.org',
-    type: 't',
-    source: 'youtube',
-    links: [`https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`],
-    attempt: 1,
-    options,
-  };
+  return benchJob(i, 'youtube', `https://www.youtube.com/watch?v=${String(i).padStart(11, '0')}`);
 }
 
 interface Result {
