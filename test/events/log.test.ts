@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../worker/src/events/bus.js';
 import { SqliteEventLog } from '../../worker/src/events/log.js';
-import type { NewEvent } from '../../worker/src/events/types.js';
 import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
+import { ev } from '../support/events.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,16 +19,6 @@ function queueFile(): string {
   dirs.push(d);
   return join(d, 'queue.db');
 }
-
-const ev = (i: number, extra: Partial<NewEvent> = {}): NewEvent => ({
-  type: 'job.progress',
-  jobId: `j_${i % 3}`,
-  rowId: `r${i % 2}`,
-  spreadsheetId: 'sheet-1',
-  source: 'youtube',
-  data: { percent: i },
-  ...extra,
-});
 
 describe('event log', () => {
   it('prunes by age and by count: old events go only beyond the newest keepCount', () => {

@@ -8,19 +8,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventLog, sqliteEventLog, type EventLog } from '../../worker/src/events/log.js';
 import { eventId, RedisEventLog, streamId } from '../../worker/src/events/redisLog.js';
-import type { ArchiverEvent, NewEvent } from '../../worker/src/events/types.js';
+import type { ArchiverEvent } from '../../worker/src/events/types.js';
 import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
 
-const ev = (i: number, extra: Partial<NewEvent> = {}): NewEvent => ({
-  type: 'job.progress',
-  jobId: `j_${i % 3}`,
-  rowId: `r${i % 2}`,
-  spreadsheetId: 'sheet-1',
-  source: 'youtube',
-  data: { percent: i },
-  ...extra,
-});
-
+import { ev } from '../support/events.js';
 const missing = redisUnavailable();
 let server: RedisHandle | null = null;
 const clients: Redis[] = [];
