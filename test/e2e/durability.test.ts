@@ -7,8 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SheetModel } from '../support/sheetModel.js';
-import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { peopleSheetStandIn, type SheetsStandIn } from '../support/sheetsStandIn.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
 import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
@@ -30,17 +29,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-durability-'));
   // ~1.4 MB clips at 400 KB/s per connection: each download takes a few seconds.
   host = await startMediaHost({ clipCount: ROWS, clipSeconds: 2, clipKbps: 6000, throttleBytesPerSec: 400_000 });
-  const model = new SheetModel();
-  model.addSpreadsheet('sheet-1', [
-    {
-      title: 'People',
-      rows: [
-        ['row_id', 'name', 'email', 'type', 'video'],
-        ...host.clips.map((c, i) => [String(200 + i), `Person ${i}`, `p${i}@example.org`, 'FF-Fi/Se-CP/B(S) #4', host.clipUrl(c)]),
-      ],
-    },
-  ]);
-  sheets = await SheetsStandIn.start({ model });
+  sheets = await peopleSheetStandIn(
+    host.clips.map((c) => host.clipUrl(c)),
+    { rowId: (i) => String(200 + i), name: (i) => `Person ${i}` },
+  );
   env = workerEnv({
     secret: SECRET,
     dataDir: join(dir, 'data'),

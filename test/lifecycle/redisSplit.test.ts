@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, startWork, workerEnv, type ServeProcess, type WorkProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { redisUnavailable, startRedis, type RedisHandle } from '../support/redis.js';
-import { SheetModel } from '../support/sheetModel.js';
-import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { peopleSheetStandIn, type SheetsStandIn } from '../support/sheetsStandIn.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
 import { until } from '../support/wait.js';
 
@@ -33,17 +32,10 @@ describe.skipIf(missing)('serve --no-runner and two `work` on one Redis', () => 
     redis = await startRedis();
     // ~1.5 MB clips at 250 KB/s: about 6 s a download
     host = await startMediaHost({ clipCount: 3, clipSeconds: 2, clipKbps: 6000, throttleBytesPerSec: 250_000 });
-    const model = new SheetModel();
-    model.addSpreadsheet('sheet-1', [
-      {
-        title: 'People',
-        rows: [
-          ['row_id', 'name', 'email', 'type', 'video'],
-          ...host.clips.map((c, i) => [`q${i}`, `P ${i}`, `p${i}@example.org`, TYPE, host.clipUrl(c)]),
-        ],
-      },
-    ]);
-    sheets = await SheetsStandIn.start({ model });
+    sheets = await peopleSheetStandIn(
+      host.clips.map((c) => host.clipUrl(c)),
+      { rowId: (i) => `q${i}`, type: TYPE },
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
-import { SheetModel } from '../support/sheetModel.js';
-import { SheetsStandIn } from '../support/sheetsStandIn.js';
+import { peopleSheetStandIn, type SheetsStandIn } from '../support/sheetsStandIn.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
 import { until } from '../support/wait.js';
 
@@ -26,17 +25,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-shutdown-'));
   // ~1.5 MB clips at 250 KB/s: a download takes about 6 s
   host = await startMediaHost({ clipCount: 2, clipSeconds: 2, clipKbps: 6000, throttleBytesPerSec: 250_000 });
-  const model = new SheetModel();
-  model.addSpreadsheet('sheet-1', [
-    {
-      title: 'People',
-      rows: [
-        ['row_id', 'name', 'email', 'type', 'video'],
-        ...host.clips.map((c, i) => [`r${i}`, `P ${i}`, `p${i}@example.org`, 'FF-Fi/Se-CP/B(S) #4', host.clipUrl(c)]),
-      ],
-    },
-  ]);
-  sheets = await SheetsStandIn.start({ model });
+  sheets = await peopleSheetStandIn(
+    host.clips.map((c) => host.clipUrl(c)),
+    { rowId: (i) => `r${i}` },
+  );
 }, 120_000);
 
 afterAll(async () => {

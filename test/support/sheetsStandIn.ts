@@ -802,3 +802,24 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * A started stand-in holding spreadsheet `sheet-1` with one `People` sheet: the header
+ * row_id, name, email, type, video, then one row per URL in `videos` (row i: `rowId(i)`,
+ * `name(i)`, `p<i>@example.org`, `type`, videos[i]). The process tests dispatch those rows.
+ */
+export function peopleSheetStandIn(
+  videos: string[],
+  opts: { rowId: (i: number) => string; name?: (i: number) => string; type?: string },
+): Promise<SheetsStandIn> {
+  const name = opts.name ?? ((i: number) => `P ${i}`);
+  const type = opts.type ?? 'FF-Fi/Se-CP/B(S) #4';
+  const model = new SheetModel();
+  model.addSpreadsheet('sheet-1', [
+    {
+      title: 'People',
+      rows: [['row_id', 'name', 'email', 'type', 'video'], ...videos.map((v, i) => [opts.rowId(i), name(i), `p${i}@example.org`, type, v])],
+    },
+  ]);
+  return SheetsStandIn.start({ model });
+}
