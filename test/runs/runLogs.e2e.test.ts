@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, workerEnv } from '../support/cli.js';
+import { runCli, startServe, workerEnv, type ServeProcess } from '../support/cli.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { dispatchBody, signedClient } from '../support/signedFetch.js';
 import { until } from '../support/wait.js';
@@ -31,6 +31,23 @@ afterAll(async () => {
   await host?.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** `serve` on `data` that may fetch from the media host and posts run.finished to the receiver's `hookPath`. */
+function serveWithHook(data: string, hookPath: string, extra: Record<string, string> = {}): Promise<ServeProcess> {
+  return startServe(
+    workerEnv({
+      secret: SECRET,
+      dataDir: data,
+      extra: {
+        ARCHIVER_ALLOWED_HOSTS: `${host.host},127.0.0.1:${recv.port}`,
+        ARCHIVER_WEBHOOK_URLS: `${recv.url(hookPath)}|run.finished`,
+        ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET,
+        ...extra,
+        LOG_LEVEL: 'error',
+      },
+    }),
+  );
+}
 
 const lines = (path: string) =>
   readFileSync(path, 'utf8')
@@ -118,18 +135,7 @@ describe('run logs', () => {
 
   it('each dispatch to `serve` is a run: its own file, run.finished with its counts once its jobs are done, GET /v1/runs', async () => {
     const data = join(dir, 'serve-data');
-    const s = await startServe(
-      workerEnv({
-        secret: SECRET,
-        dataDir: data,
-        extra: {
-          ARCHIVER_ALLOWED_HOSTS: `${host.host},127.0.0.1:${recv.port}`,
-          ARCHIVER_WEBHOOK_URLS: `${recv.url('/runs')}|run.finished`,
-          ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET,
-          LOG_LEVEL: 'error',
-        },
-      }),
-    );
+    const s = await serveWithHook(data, '/runs');
     try {
       const api = signedClient(s.baseUrl, SECRET);
       const a = dispatchBody([
@@ -179,19 +185,7 @@ describe('run logs', () => {
 
   it('a dispatch whose jobs are cancelled (one running, one still queued) finishes with both cancels counted', async () => {
     const data = join(dir, 'cancel-data');
-    const s = await startServe(
-      workerEnv({
-        secret: SECRET,
-        dataDir: data,
-        extra: {
-          ARCHIVER_ALLOWED_HOSTS: `${host.host},127.0.0.1:${recv.port}`,
-          ARCHIVER_WEBHOOK_URLS: `${recv.url('/cancel')}|run.finished`,
-          ARCHIVER_WEBHOOK_SECRET: HOOK_SECRET,
-          ARCHIVER_CONCURRENCY: '1',
-          LOG_LEVEL: 'error',
-        },
-      }),
-    );
+    const s = await serveWithHook(data, '/cancel', { ARCHIVER_CONCURRENCY: '1' });
     try {
       const api = signedClient(s.baseUrl, SECRET);
       const d = dispatchBody([
