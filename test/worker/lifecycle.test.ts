@@ -36,6 +36,11 @@ afterAll(async () => {
 });
 
 /** A runner on its own backend file; the second backend is another process's view of the same file. */
+/** Waits (30 s at most) until job `jobId` is downloading. */
+async function downloadStarted(queue: SqliteJobBackend, jobId: string): Promise<void> {
+  await until('the download to start', async () => ((await queue.get(jobId))!.status === 'downloading' ? true : undefined), 30_000, 20);
+}
+
 function setup(name: string) {
   const path = join(dir, `${name}.db`);
   const queue = new SqliteJobBackend(path);
@@ -71,12 +76,7 @@ describe('cancel through the abort reason', () => {
     try {
       const [r] = await queue.enqueue([testNewJob('5', host.slowUrl())]);
       runner.start();
-      await until(
-        'the download to start',
-        async () => ((await queue.get(r!.job.jobId))!.status === 'downloading' ? true : undefined),
-        30_000,
-        20,
-      );
+      await downloadStarted(queue, r!.job.jobId);
       await new Promise((res) => setTimeout(res, 300));
       const cancelled = await queue.cancel(r!.job.jobId);
       expect(cancelled!.status).toBe('cancelled');
@@ -98,12 +98,7 @@ describe('cancel through the abort reason', () => {
     try {
       const [r] = await queue.enqueue([testNewJob('6', host.slowUrl())]);
       runner.start();
-      await until(
-        'the download to start',
-        async () => ((await queue.get(r!.job.jobId))!.status === 'downloading' ? true : undefined),
-        30_000,
-        20,
-      );
+      await downloadStarted(queue, r!.job.jobId);
       // the API of another worker process cancels; nothing calls this runner's abort()
       await elsewhere.cancel(r!.job.jobId);
       await until('the runner to let go', () => (seen.some((e) => e.type === 'finished') ? true : undefined), 30_000, 20);
