@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
-import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import {
   eraseNote,
   hardErase,
@@ -38,6 +37,7 @@ import { postgresUnavailable, startPostgres, type PostgresHandle } from '../supp
 import { startS3rver, type S3rverHandle } from '../support/s3rver.js';
 import { TYPE, youtubeItem } from './fixtures.js';
 import { testApp } from '../support/app.js';
+import { testNewJob } from '../support/jobs.js';
 
 const SECRET = 'erase-test-secret-0123456789abcdef';
 const TRACKING =
@@ -133,21 +133,13 @@ for (const [kind, engine] of [
       it('a hard erase cancels open jobs, deletes every object under the prefix and the catalogue rows, and clears the cells', async () => {
         const job = (
           await queue.enqueue([
-            {
+            testNewJob('152', 'https://youtu.be/vid152', {
               dispatchId: '00000000-0000-4000-8000-000000000009',
               spreadsheetId: 'ss-1',
-              sheetId: 0,
-              sheetName: 'People',
-              rowId: '152',
               rowNumber: 3,
-              name: 'Person 152',
               email: '152@example.org',
               type: TYPE,
-              source: 'youtube',
-              links: ['https://youtu.be/vid152'],
-              attempt: 1,
-              options: DispatchOptionsSchema.parse({}),
-            },
+            }),
           ])
         )[0]!.job;
         const before151 = await keysUnder(store, rowPrefix('', '151'));

@@ -8,14 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DispatchOptionsSchema } from '../../shared/schemas.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { Runner } from '../../worker/src/pipeline/runner.js';
 import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { SqliteOutbox } from '../../worker/src/report/outbox.js';
 import type { Source } from '../../worker/src/sources/types.js';
 import { LocalStore } from '../../worker/src/storage/local.js';
-import { testEvents } from '../support/jobs.js';
+import { testEvents, testNewJob } from '../support/jobs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sa-cancel-queued-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,25 +46,7 @@ describe('cancel of a queued job', () => {
       log: silentLogger,
       pollMs: 20,
     });
-    const job = (
-      await queue.enqueue([
-        {
-          dispatchId: 'd',
-          spreadsheetId: 's',
-          sheetId: 0,
-          sheetName: 'People',
-          rowId: '7',
-          rowNumber: 7,
-          name: '',
-          email: '',
-          type: 'FF-Fi/Se-CP/B(S) #4',
-          source: 'youtube',
-          links: ['https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
-          attempt: 1,
-          options: DispatchOptionsSchema.parse({}),
-        },
-      ])
-    )[0]!.job;
+    const job = (await queue.enqueue([testNewJob('7', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', { name: '' })]))[0]!.job;
     const cancelled = await queue.cancel(job.jobId);
     expect(cancelled).toMatchObject({ status: 'cancelled', error: { category: 'cancelled' } });
     // what the cancel route does: the event, then the kill where it runs
