@@ -85,36 +85,52 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `sheet-archiver serve` (with `args`, e.g. `--no-runner`) on a free port and waits until it listens. */
-export async function startServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+/**
+ * Spawns the CLI with `argv` (stderr collected, stdout ignored) and waits (30 s at most) until
+ * its stderr matches `ready`. @throws Error with the stderr so far when it times out or exits first.
+ */
+async function spawnReady(
+  name: string,
+  argv: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string; exited: Promise<number | null> }> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: childEnv(env),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(process.execPath, [CLI, ...argv], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const port: number = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 30_000);
-    const check = () => {
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${err}`)), 30_000);
+    child.stderr!.on('data', () => {
+      const m = ready.exec(err);
       if (m) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve(m);
       }
-    };
-    child.stderr!.on('data', check);
-    child.on('exit', (code) => {
+    });
+    void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${err}`));
+      reject(new Error(`${name} exited with ${code}:\n${err}`));
     });
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, match, stderr: () => err, exited };
+}
+
+/** Starts `sheet-archiver serve` (with `args`, e.g. `--no-runner`) on a free port and waits until it listens. */
+export async function startServe(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+  const { child, match, stderr, exited } = await spawnReady(
+    'serve',
+    ['serve', '--port', '0', '--host', '127.0.0.1', ...args],
+    env,
+    /listening on http:\/\/[^:]+:(\d+)/,
+  );
+  const port = Number(match[1]);
   return {
     child,
     port,
     baseUrl: `http://127.0.0.1:${port}`,
-    stderr: () => err,
+    stderr,
     async kill() {
       child.kill('SIGKILL');
       await exited;
@@ -138,27 +154,10 @@ export interface WorkProcess {
 
 /** Starts `sheet-archiver work` (runner only, no API) and waits until it runs. */
 export async function startWork(env: Record<string, string>): Promise<WorkProcess> {
-  assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'work'], { env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`work did not start:\n${err}`)), 30_000);
-    child.stderr!.on('data', () => {
-      if (/sheet-archiver \S+ working/.test(err)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`work exited with ${code}:\n${err}`));
-    });
-  });
+  const { child, stderr, exited } = await spawnReady('work', ['work'], env, /sheet-archiver \S+ working/);
   return {
     child,
-    stderr: () => err,
+    stderr,
     async stop() {
       child.kill('SIGTERM');
       return exited;
