@@ -19,13 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { createDriveSource, DRIVE_DEFAULTS } from '../worker/src/sources/drive/index.js';
 import { LocalStore } from '../worker/src/storage/local.js';
 import { driveLinks, startDriveStandIn, testAuth, testContext } from '../test/support/driveStandIn.js';
+import { arg } from './support/children.js';
 
 const TARGET_RATIO = 4;
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 interface Served {
   rootUrl: string;

@@ -29,6 +29,7 @@ import type { MediaHostOptions } from '../test/support/mediaHost.js';
 import { startServe, workerEnv, type ServeProcess } from '../test/support/cli.js';
 import { startRedis } from '../test/support/redis.js';
 import { dispatchBody, signedClient } from '../test/support/signedFetch.js';
+import { arg } from './support/children.js';
 import { childCpuSeconds, HostProcess, run, type Served } from './support/throttledHost.js';
 
 const SECRET = 'bench-scale-secret-0123456789';
@@ -37,10 +38,6 @@ const WORKERS = 3;
 const IDEAL = WORKERS;
 const TARGET = 2.7;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const JOBS = Number(arg('--jobs') ?? 36);
 const HOST_OPTIONS: MediaHostOptions = {
   clipCount: Number(arg('--clips') ?? 6),

@@ -48,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { MediaHostOptions } from '../test/support/mediaHost.js';
+import { arg } from './support/children.js';
 import { childCpuSeconds, cleanEnv, HostProcess, median, run, type Served } from './support/throttledHost.js';
 
 /** ratio targets per concurrency (issue 7); other concurrencies get 75 % of the ideal */
@@ -58,11 +59,6 @@ const ROOT = resolve(dirname(HERE), '..');
 const CLI = join(ROOT, 'bin/sheet-archiver.js');
 const BUNDLE = join(ROOT, 'worker/dist/cli.js');
 const YTDLP = process.env['YTDLP_PATH'] || 'yt-dlp';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 const CLIPS = Number(arg('--clips') ?? 40);
 const CONCURRENCIES = (arg('--concurrency') ?? '4,8')
