@@ -3,9 +3,10 @@
  * beside the target and are renamed into place, so a crash never leaves a half-written object
  * under its final key.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,13 +55,18 @@ export class LocalStore implements ObjectStore {
     // leaves nothing half-written under a real key; `sweepIncoming` clears them on start.
     const tmp = join(this.root, INCOMING, String(process.pid), `${randomBytes(8).toString('hex')}.tmp`);
     const hasher = new HashingStream({ md5: opts.md5, onBytes: opts.onBytes });
+    let out: WriteStream | null = null;
     try {
       await mkdir(dirname(target), { recursive: true });
       await mkdir(join(this.root, INCOMING, String(process.pid)), { recursive: true });
       const src = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
-      await pipeline(src, hasher, createWriteStream(tmp), { signal: opts.signal });
+      out = createWriteStream(tmp);
+      await pipeline(src, hasher, out, { signal: opts.signal });
       await rename(tmp, target);
     } catch (err) {
+      // A source that fails at once can fail before the write stream has opened its file: wait for
+      // the stream to close, or the open would create the temp file after the rm below.
+      if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined); // cleanup must not mask the real error (ENOTDIR…)
       if ((err as Error).name === 'AbortError') throw err;
       const e = toArchiveError(err, 'file_io');
