@@ -64,6 +64,9 @@ export interface SystemOptions {
   observe?: boolean;
 }
 
+/** How long start-up waits for Redis before going on without it, ms. */
+const REDIS_READY_WAIT_MS = 10_000;
+
 export interface System {
   config: Config;
   store: ObjectStore;
@@ -191,17 +194,27 @@ export async function createSystem(opts: SystemOptions): Promise<System> {
   // A local run (an explicit queue file, see queuePath) shares nothing.
   const redisUrl = opts.queuePath ? undefined : e.REDIS_URL;
   const bullmq = redisUrl ? await import('./jobs/bullmq/index.js') : null;
-  const queue: JobBackend =
-    bullmq && redisUrl
-      ? await bullmq.createBullMqBackend({
-          url: redisUrl,
-          laneConcurrency: config.laneConcurrency,
-          readyTimeoutMs: 0,
-          // a dead holder's job is back about one lease plus two checks later (design §6): checking
-          // every quarter lease keeps that near one lease even with a short ARCHIVER_LEASE_S
-          stalledIntervalMs: Math.min(5000, Math.max(250, (e.ARCHIVER_LEASE_S * 1000) / 4)),
-        })
-      : local;
+  const shared = bullmq
+    ? await bullmq.createBullMqBackend({
+        url: redisUrl!,
+        laneConcurrency: config.laneConcurrency,
+        readyTimeoutMs: 0,
+        // a dead holder's job is back about one lease plus two checks later (design §6): checking
+        // every quarter lease keeps that near one lease even with a short ARCHIVER_LEASE_S
+        stalledIntervalMs: Math.min(5000, Math.max(250, (e.ARCHIVER_LEASE_S * 1000) / 4)),
+      })
+    : null;
+  // Wait a moment for Redis so the first dispatches after start-up are not answered 503; a Redis
+  // that stays away does not stop the start (the connections keep retrying).
+  if (
+    shared &&
+    !(await shared.ready(REDIS_READY_WAIT_MS).then(
+      () => true,
+      () => false,
+    ))
+  )
+    log.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'Redis (REDIS_URL) not reachable yet: dispatch answers 503 until it is');
+  const queue: JobBackend = shared ?? local;
   const redis = redisUrl ? openSharedRedis(redisUrl, log) : null;
   const outbox: StatusOutbox = redis ? new RedisStatusOutbox({ redis }) : new SqliteOutbox(db);
   const events = new JobEvents(
