@@ -8,15 +8,13 @@
  * lanes, and what one heartbeat with progress costs on top
  * (a runner sends one every few seconds while a job runs).
  *
- * The SQLite figure is SqliteJobBackend's when worker/src/jobs/sqlite.ts exports it, else the
- * synchronous SqliteQueue's (the tree before the lifecycle refactor); the line says which.
- *
  *   npx tsx bench/queue-backends.ts [jobs=2000] [batch=50]
  */
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { benchJob } from './support/benchJob.js';
 import { createBullMqBackend } from '../worker/src/jobs/bullmq/index.js';
+import { SqliteJobBackend } from '../worker/src/jobs/sqlite.js';
 import type { JobBackend, NewJob } from '../worker/src/jobs/types.js';
 import { startRedis } from '../test/support/redis.js';
 import { serverDir } from '../test/support/servers.js';
@@ -42,18 +40,6 @@ const batches = (spread = false): NewJob[][] =>
     Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, k) => job(b * BATCH + k, spread)),
   );
 
-type BackendCtor = new (path: string, opts: { synchronous?: 'FULL' | 'NORMAL' }) => JobBackend;
-/** The synchronous SqliteQueue of the tree before the lifecycle refactor, as far as this bench uses it. */
-type QueueCtor = new (
-  path: string,
-  opts: { synchronous?: 'FULL' | 'NORMAL' },
-) => {
-  enqueue(jobs: NewJob[]): unknown;
-  lease(owner: string, leaseMs: number): { job: { jobId: string; rowId: string } } | null;
-  complete(jobId: string, owner: string, result: { files: string[]; mediaIds: string[] }): unknown;
-  close(): void;
-};
-
 /** enqueue + lease + complete of N jobs on `b`; jobs/s. */
 async function lifecycle(b: JobBackend, what: string, spread = false): Promise<number> {
   const t = performance.now();
@@ -68,33 +54,14 @@ async function lifecycle(b: JobBackend, what: string, spread = false): Promise<n
   return perS;
 }
 
-/** SQLite jobs/s: the JobBackend (SqliteJobBackend) when this tree has it, else the synchronous SqliteQueue. */
+/** SQLite jobs/s (SqliteJobBackend, synchronous=FULL). */
 async function sqlite(): Promise<{ perS: number; impl: string }> {
   const { dir, remove } = serverDir('bench-backends-');
   try {
-    // whichever of the two this tree has (imported by name, so the bench compiles with either)
-    const mod = (await import('../worker/src/jobs/sqlite.js')) as unknown as Record<string, unknown>;
-    const Backend = mod['SqliteJobBackend'] as BackendCtor | undefined;
-    const SqliteQueue = mod['SqliteQueue'] as QueueCtor | undefined;
-    if (!Backend && !SqliteQueue) throw new Error('worker/src/jobs/sqlite.ts exports neither SqliteJobBackend nor SqliteQueue');
-    if (Backend) {
-      const b = new Backend(join(dir, 'queue.db'), { synchronous: 'FULL' });
-      const perS = await lifecycle(b, 'sqlite');
-      await b.close();
-      return { perS, impl: 'SqliteJobBackend' };
-    }
-    const q = new SqliteQueue!(join(dir, 'queue.db'), { synchronous: 'FULL' });
-    const t = performance.now();
-    for (const b of batches()) q.enqueue(b);
-    let done = 0;
-    for (let l = q.lease('bench', LEASE_MS); l; l = q.lease('bench', LEASE_MS)) {
-      q.complete(l.job.jobId, 'bench', { files: [`k/${l.job.rowId}`], mediaIds: [l.job.rowId] });
-      done++;
-    }
-    const perS = N / ((performance.now() - t) / 1000);
-    if (done !== N) throw new Error(`sqlite: expected ${N} completed, got ${done}`);
-    q.close();
-    return { perS, impl: 'SqliteQueue' };
+    const b = new SqliteJobBackend(join(dir, 'queue.db'), { synchronous: 'FULL' });
+    const perS = await lifecycle(b, 'sqlite');
+    await b.close();
+    return { perS, impl: 'SqliteJobBackend' };
   } finally {
     remove();
   }
