@@ -7,26 +7,15 @@ import type { Http2Server } from 'node:http2';
 import type { Runner } from '../pipeline/runner.js';
 import type { Closer, Drainable } from './shutdown.js';
 
-/** The part of JobConsumer (jobs/types.ts) that hands a held job back; the SQLite queue may lack it. */
-interface Releasing {
-  release?: (jobId: string, owner: string) => Promise<void> | void;
-}
-
 /**
- * The runner as shutdown drives it. The runner's stop(true) already hands each aborted job back
- * (JobConsumer.release); `release` here repeats it once the job has wound down, which is a no-op
- * for a job no longer held and covers a hand-back the runner could not make. A queue without
- * release (none today) leaves aborted jobs to their lease.
+ * The runner as shutdown drives it. Its stop(true) aborts the running jobs and hands each back
+ * itself once it has wound down (JobConsumer.release, pipeline/runner.ts), so no `release` here.
  */
-export function drainableRunner(runner: Runner, queue: object): Drainable {
-  const q = queue as Releasing;
+export function drainableRunner(runner: Runner): Drainable {
   return {
     stopLeasing: () => void runner.stop(false),
     running: () => runner.runningIds,
     abortAll: () => void runner.stop(true),
-    ...(typeof q.release === 'function'
-      ? { release: async (jobId: string) => void (await q.release!.call(queue, jobId, runner.owner)) }
-      : {}),
   };
 }
 

@@ -19,7 +19,7 @@ export interface Drainable {
   abortAll(): void;
   /**
    * Hands a job this process held back to the front of its lane at the same attempt
-   * (JobConsumer.release). Absent: an aborted job comes back when its lease expires.
+   * (JobConsumer.release). Absent: `abortAll` hands them back itself (the Runner does).
    */
   release?(jobId: string): Promise<void>;
 }
@@ -99,7 +99,7 @@ export async function gracefulShutdown(plan: ShutdownPlan): Promise<ShutdownResu
           log.warn({ jobId: id, err: (err as Error).message }, 'shutdown: job not handed back; it returns when its lease expires');
         }
       }
-      if (!runner.release) log.info({ jobs: left }, 'shutdown: the queue cannot hand jobs back; they return when their lease expires');
+      if (!runner.release) log.info({ jobs: left }, 'shutdown: the aborted jobs were handed back as they stopped');
     } else {
       log.info({ finished: result.finished.length }, 'shutdown: running jobs finished');
     }

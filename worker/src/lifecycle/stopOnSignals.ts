@@ -26,7 +26,7 @@ export function stopOnSignals(o: StopOptions): void {
   onStopSignals(() => {
     o.onStopping?.();
     return gracefulShutdown({
-      ...(o.runsJobs ? { runner: drainableRunner(system.runner, system.queue) } : {}),
+      ...(o.runsJobs ? { runner: drainableRunner(system.runner) } : {}),
       deadlineMs: system.config.env.ARCHIVER_SHUTDOWN_S * 1000,
       listeners: o.listeners,
       flush: [
