@@ -98,7 +98,13 @@ describe('status write-back', () => {
       { status: string; error: unknown; writeBack?: { status: string; error: { category: string; message: string } } } | undefined;
     for (let i = 0; i < 150; i++) {
       refused = (await api.request('GET', `/v1/jobs/${refusedId}`)).body;
-      if (refused?.writeBack?.error.category === 'data_corruption' && statusOf302() === 'completed') break;
+      // The started write is refused too, before the job completes: wait for the completed one.
+      if (
+        refused?.status === 'completed' &&
+        refused.writeBack?.error.category === 'data_corruption' &&
+        statusOf302() === 'completed'
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((await api.request('GET', `/v1/jobs/${movedId}`)).body.status).toBe('completed');
