@@ -99,11 +99,7 @@ describe('status write-back', () => {
     for (let i = 0; i < 150; i++) {
       refused = (await api.request('GET', `/v1/jobs/${refusedId}`)).body;
       // The started write is refused too, before the job completes: wait for the completed one.
-      if (
-        refused?.status === 'completed' &&
-        refused.writeBack?.error.category === 'data_corruption' &&
-        statusOf302() === 'completed'
-      )
+      if (refused?.status === 'completed' && refused.writeBack?.error.category === 'data_corruption' && statusOf302() === 'completed')
         break;
       await new Promise((r) => setTimeout(r, 200));
     }
