@@ -1,17 +1,19 @@
 /**
  * The run log files themselves (runs/): rotation by age and by size on real files with set
  * mtimes, the redaction of log.ts in a run's file, a run that ends with a cancelled job, and a
- * run interrupted by a stop and resumed by the next process.
+ * run interrupted by a stop and resumed by the next process, and one whose process was killed.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatLine } from '../../worker/src/cli/commands/runs.js';
 import { loadConfig } from '../../worker/src/config/env.js';
 import { silentLogger } from '../../worker/src/log.js';
 import { newRunId } from '../../worker/src/runs/ids.js';
-import { readRun } from '../../worker/src/runs/read.js';
+import { describeRun, followRun, readRun } from '../../worker/src/runs/read.js';
 import { rotateRunLogs } from '../../worker/src/runs/rotate.js';
 import { RunLogs } from '../../worker/src/runs/runLogs.js';
 import type { RunSummary } from '../../worker/src/runs/summary.js';
@@ -133,6 +135,43 @@ describe('run logs', () => {
     expect(run.lines.every((l) => l['runId'] === runId)).toBe(true);
     expect(run.info).toMatchObject({ status: 'finished', jobs: { total: 1, completed: 1 } });
   });
+
+  it('a run whose process was killed (kill -9, no end line) reads as interrupted, and following it ends', async () => {
+    const runId = crypto.randomUUID();
+    const script = join(dir, 'writer.ts');
+    const runLogUrl = pathToFileURL(join(process.cwd(), 'worker/src/runs/runLog.ts')).href;
+    const logUrl = pathToFileURL(join(process.cwd(), 'worker/src/log.ts')).href;
+    writeFileSync(
+      script,
+      `import { RunLog } from ${JSON.stringify(runLogUrl)};
+       import { silentLogger } from ${JSON.stringify(logUrl)};
+       const run = new RunLog(${JSON.stringify(join(dir, `${runId}.jsonl`))}, ${JSON.stringify(meta(runId))}, silentLogger, { resumed: false, jobs: 1 });
+       run.log.info({ jobId: 'j_k' }, 'job started');
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+    });
+    // alive: still running, and a follower waits
+    expect((await readRun(dir, runId))!.info.status).toBe('running');
+    let followed = false;
+    const follow = followRun(dir, runId, () => {}, { pollMs: 20 }).then(() => (followed = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(followed).toBe(false);
+
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const info = (await readRun(dir, runId))!.info;
+    expect(info).toMatchObject({ status: 'interrupted', jobs: { total: 1, completed: 0 } });
+    await follow;
+    expect(followed).toBe(true);
+    // the same lines written on another host are not known to be gone
+    const lines = (await readRun(dir, runId))!.lines.map((l) => ({ ...l, hostname: 'elsewhere' }));
+    expect(describeRun(runId, lines, 0).status).toBe('running');
+  }, 30_000);
 });
 
 describe('runs show lines', () => {

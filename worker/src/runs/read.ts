@@ -3,6 +3,7 @@
  * (runs/runLog.ts) say what the run was and how it ended; lines are pino JSON.
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RUN_ID_PATTERN, runLogPath } from './ids.js';
 import { RUN_FINISHED, RUN_INTERRUPTED, RUN_RESUMED, RUN_STARTED } from './runLog.js';
@@ -13,7 +14,11 @@ const MARKERS = new Set([RUN_STARTED, RUN_RESUMED, RUN_FINISHED, RUN_INTERRUPTED
 /** One log line as written (pino: `level` number, `time` ms, `msg`, `runId`, and its fields). */
 export type RunLine = Record<string, unknown> & { level?: number; time?: number; msg?: string };
 
-/** `running`: no end line yet; `interrupted`: the process stopped mid-run; `finished`: the summary is there. */
+/**
+ * `running`: no end line yet and its process may still be at it; `interrupted`: the process
+ * stopped mid-run (an end line says so, or it was killed on this host and left none); `finished`:
+ * the summary is there.
+ */
 export type RunStatus = 'running' | 'interrupted' | 'finished';
 
 /** A run as listed. Times ISO 8601 UTC. */
@@ -48,14 +53,60 @@ export function parseLines(text: string): RunLine[] {
   return out;
 }
 
-/** What a run's lines say about it. */
-export function describeRun(runId: string, lines: readonly RunLine[], bytes: number): RunInfo {
+/** Whether process `pid` exists here (signal 0 checks without sending; EPERM: it exists, not ours). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** How describeRun tells whether the writer of a run still lives (tests pass their own). */
+export interface WriterProbe {
+  host: string;
+  alive: (pid: number) => boolean;
+}
+
+const LOCAL_PROBE: WriterProbe = { host: hostname(), alive: pidAlive };
+
+/**
+ * Whether every process that wrote `lines` (pino's `pid` and `hostname`) is known to be gone: each
+ * ran on this host and its pid is not alive. A line from another host, or without a pid, is not
+ * known gone (that run may still be at work there).
+ */
+export function writersGone(lines: readonly RunLine[], probe: WriterProbe = LOCAL_PROBE): boolean {
+  if (!lines.length) return false;
+  const pids = new Set<number>();
+  for (const l of lines) {
+    const pid = l['pid'];
+    if (typeof pid !== 'number' || l['hostname'] !== probe.host || pid === process.pid) return false;
+    pids.add(pid);
+  }
+  return [...pids].every((pid) => !probe.alive(pid));
+}
+
+/**
+ * What a run's lines say about it.
+ * @param probe tells a run whose process was killed (kill -9 writes no end line) from one still running
+ */
+export function describeRun(runId: string, lines: readonly RunLine[], bytes: number, probe: WriterProbe = LOCAL_PROBE): RunInfo {
   const first = lines.find((l) => l.msg === RUN_STARTED || l.msg === RUN_RESUMED);
   const run = (first?.['run'] ?? {}) as Partial<RunSummary>;
   const last = [...lines].reverse().find((l) => l.msg === RUN_FINISHED || l.msg === RUN_INTERRUPTED || l.msg === RUN_RESUMED);
   const ended = last && last.msg !== RUN_RESUMED ? last : undefined;
   const summary = (ended?.['summary'] as RunSummary | undefined) ?? null;
-  const status: RunStatus = !ended ? 'running' : ended.msg === RUN_FINISHED ? 'finished' : 'interrupted';
+  // lines since the run was last (re)opened: their writers are the ones that could still end it
+  let openedAt = lines.length - 1;
+  while (openedAt > 0 && lines[openedAt]!.msg !== RUN_STARTED && lines[openedAt]!.msg !== RUN_RESUMED) openedAt--;
+  const status: RunStatus = ended
+    ? ended.msg === RUN_FINISHED
+      ? 'finished'
+      : 'interrupted'
+    : writersGone(lines.slice(Math.max(0, openedAt)), probe)
+      ? 'interrupted'
+      : 'running';
   let jobs: RunInfo['jobs'];
   if (summary && status === 'finished') {
     jobs = {
@@ -129,18 +180,22 @@ export async function readRun(dir: string, runId: string): Promise<{ info: RunIn
 
 /**
  * Follows a run's log: calls `onLines` with what is there, then with each new complete line, until
- * the run finishes, it is interrupted, or `signal` aborts. Polls every `pollMs` (default 250).
+ * the run finishes, it is interrupted (an end line, or its writers were killed on this host), or
+ * `signal` aborts. Polls every `pollMs` (default 250).
  */
 export async function followRun(
   dir: string,
   runId: string,
   onLines: (lines: RunLine[]) => void,
-  opts: { signal?: AbortSignal; pollMs?: number } = {},
+  opts: { signal?: AbortSignal; pollMs?: number; probe?: WriterProbe } = {},
 ): Promise<void> {
+  const probe = opts.probe ?? LOCAL_PROBE;
   const path = runLogPath(dir, runId);
   let offset = 0;
   let rest = '';
   let ended = false;
+  // one line per writer since the run was last (re)opened: enough to tell whether they are gone
+  const writers = new Map<string, RunLine>();
   const fh = await open(path, 'r');
   try {
     for (;;) {
@@ -154,10 +209,14 @@ export async function followRun(
         rest = text.slice(cut + 1);
         const lines = parseLines(text.slice(0, cut + 1));
         if (lines.length) onLines(lines);
+        for (const l of lines) {
+          if (l.msg === RUN_STARTED || l.msg === RUN_RESUMED) writers.clear();
+          writers.set(`${String(l['hostname'])}:${String(l['pid'])}`, l);
+        }
         // a finished run may be resumed (a retried job): only the last marker line counts
         const marker = [...lines].reverse().find((l) => MARKERS.has(String(l.msg)));
         if (marker) ended = marker.msg === RUN_FINISHED || marker.msg === RUN_INTERRUPTED;
-      }
+      } else if (writersGone([...writers.values()], probe)) return;
       if (ended || opts.signal?.aborted) return;
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
     }
