@@ -90,10 +90,12 @@ describe('dashboard in Chromium', () => {
   it('logs in through the signed link: the cookie is HttpOnly, SameSite=Strict, Path=/ui; the page loads under its CSP', async () => {
     const link = await printedLink();
     expect(link).toMatch(new RegExp(`^${worker.baseUrl}/ui/login\\?token=[0-9]+\\.[\\w-]+\\.[\\w-]+$`));
-    const res = await page.goto(link);
-    expect(page.url()).toBe(`${worker.baseUrl}/ui`);
-    expect(res!.status()).toBe(200);
-    expect(res!.headers()['content-security-policy']).toContain("script-src 'self'");
+    const opened = page.waitForResponse((r) => r.url() === `${worker.baseUrl}/ui`);
+    expect((await page.goto(link))!.status()).toBe(200); // the signed-in page, which opens /ui
+    const res = await opened;
+    await page.waitForURL(`${worker.baseUrl}/ui`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: 'sa_dashboard', httpOnly: true, sameSite: 'Strict', path: '/ui', secure: false });
     await expect.poll(() => page.locator('#live').innerText()).toBe('Live');
@@ -103,6 +105,25 @@ describe('dashboard in Chromium', () => {
     expect(cspErrors).toEqual([]);
     expect(await page.content()).not.toContain(SECRET);
     expect(await page.evaluate(() => document.cookie)).toBe(''); // HttpOnly: the script cannot read it
+  });
+
+  it('opens from a link on another site (mail, chat): the session cookie is SameSite=Strict, yet the first click is in', async () => {
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    try {
+      const link = await printedLink();
+      // a page on another site holding the link, as a mail or chat client would (Playwright answers for it)
+      await p.route('http://mail.example.test/**', (r) =>
+        r.fulfill({ contentType: 'text/html', body: `<!doctype html><a id="open" href="${link}">Open the dashboard</a>` }),
+      );
+      await p.goto('http://mail.example.test/inbox');
+      await p.click('#open');
+      await p.waitForURL(`${worker.baseUrl}/ui`, { timeout: 10_000 });
+      await expect.poll(() => p.locator('#live').innerText(), { timeout: 10_000 }).toBe('Live');
+      expect(await p.locator('h1').first().innerText()).not.toMatch(/sign in/i);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses an expired, a forged and a reused link; without the session every /ui route is 401', async () => {
@@ -224,6 +245,7 @@ describe('dashboard in Chromium', () => {
     try {
       const p = await phone.newPage();
       await p.goto(await printedLink());
+      await p.waitForURL(`${worker.baseUrl}/ui`);
       await expect.poll(() => p.locator(`#running li[data-job-id="${slow}"]`).count()).toBe(1);
       await expect.poll(() => p.locator('#live').innerText()).toBe('Live');
       const widths = await p.evaluate(() => ({

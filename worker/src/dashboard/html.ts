@@ -19,6 +19,22 @@ export function messagePage(title: string, text: string): string {
 }
 
 /**
+ * The answer to a good login link: a page that moves on to /ui by itself. Not a redirect: when
+ * the link was clicked on another site (mail, chat), the browser counts a redirect chain as that
+ * site's navigation and leaves the SameSite=Strict session cookie out of the /ui request; a
+ * navigation this page starts is same-site, so the cookie goes with it (RFC 6265bis §5.2,
+ * "same-site" requests). A meta refresh needs no script, so the CSP stays as it is.
+ */
+export function signedInPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0; url=/ui">
+<title>Signed in · Sheet Archiver</title></head>
+<body><main><h1>Signed in</h1><p>Opening the dashboard… If nothing happens, <a href="/ui">open it here</a>.</p></main></body></html>
+`;
+}
+
+/**
  * The dashboard shell. Sections are filled by dashboard.js; the CSRF token travels in a meta
  * tag (read by the script, sent back in X-CSRF-Token).
  */

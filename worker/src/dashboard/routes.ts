@@ -2,7 +2,7 @@
  * The operator dashboard's routes under /ui (docs/dashboard.md, issue 11 item 6):
  *
  * - `GET /ui/login?token=…` checks a login link (login.ts), sets the session cookie (session.ts)
- *   and redirects to /ui; the only way in.
+ *   and answers a page that opens /ui (html.ts signedInPage); the only way in.
  * - `GET /ui`, `/ui/assets/*`, `GET /ui/api/overview`, `GET /ui/api/events` (SSE) need the
  *   session; without it they answer 401.
  * - `POST /ui/api/jobs/:jobId/retry|cancel` and `POST /ui/logout` also need the session's CSRF
@@ -24,7 +24,7 @@ import type { AppEnv } from '../server/signed.js';
 import { signRequest } from '../server/signature.js';
 import { JobIdSchema } from '../server/validate.js';
 import { ASSET_TYPES, assetLoader, defaultUiDir, type AssetName } from './assets.js';
-import { dashboardPage, messagePage } from './html.js';
+import { dashboardPage, messagePage, signedInPage } from './html.js';
 import { checkLoginToken, LoginNonces } from './login.js';
 import {
   clearSessionCookie,
@@ -122,7 +122,8 @@ export function mountDashboard(app: Hono<AppEnv>, o: DashboardOptions): void {
     }
     setSessionCookie(c, newSessionValue(o.secret));
     o.log.info({}, 'dashboard: signed in');
-    return c.redirect('/ui', 303);
+    // a page that moves on, not a redirect: see signedInPage
+    return c.html(signedInPage());
   });
 
   // every other /ui route needs the session
