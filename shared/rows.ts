@@ -31,7 +31,7 @@ export function rowLinks(map: ColumnMap, row: readonly unknown[], allowedHosts: 
 
 /** A problem found in the sheet. `rowNumber` is 1-based (the header is row 1); 1 for header problems. */
 export interface SheetIssue {
-  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options';
+  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options' | 'erased';
   rowNumber: number;
   rowId: string;
   message: string;
@@ -123,6 +123,19 @@ export function validateSheet(
   return { issues, linkColumns: [...linkCols].sort((a, b) => a - b).map((c) => map.headers[c] ?? ''), rowCount };
 }
 
+/**
+ * The download_errors note a hard erase leaves (docs/design.md §1, "Erase"): `erased on 2026-12-02`
+ * (UTC date). The planner reads it back (erasedOn), so the two agree.
+ */
+export function eraseNote(at: Date): string {
+  return `erased on ${at.toISOString().slice(0, 10)}`;
+}
+
+/** The date of an erase note (`erased on 2026-12-02` → `2026-12-02`), or null for any other cell text. */
+export function erasedOn(cell: unknown): string | null {
+  return /^erased on (\d{4}-\d{2}-\d{2})$/.exec(cellText(cell).trim())?.[1] ?? null;
+}
+
 /** Why a (row, source) is picked. `rearchive`: a completed Drive row past `driveRearchiveAfterMs`. */
 export type DispatchReason = 'pending' | 'retry' | 'lease_expired' | 'rearchive';
 
@@ -171,8 +184,8 @@ function toMillis(v: unknown): number {
  * pending (empty) with a link; failed with attempts left (read from download_errors) in a
  * category that retries automatically (any category in manual mode);
  * queued/downloading past the lease; with `driveRearchiveAfterMs`, completed Drive rows last
- * attempted that long ago (or with no readable time). Rows with an empty or duplicate row_id are
- * skipped and reported.
+ * attempted that long ago (or with no readable time). Rows with an empty or duplicate row_id, bad
+ * archive_options, or a hard erase's note (erasedOn) over a pending source are skipped and reported.
  */
 export function planDispatch(
   headers: readonly unknown[],
@@ -216,6 +229,18 @@ export function planDispatch(
     }
     const archiveOptions = rowArchiveOptions(map, r);
     const errors = get(r, 'download_errors');
+    // A hard-erased row keeps its links (they are the owner's), but is not archived again until
+    // someone clears the note: otherwise the next scheduled run would undo the erase.
+    const erased = erasedOn(errors);
+    if (erased && sources.some((s) => links[s].length > 0 && readStatus(get(r, sourceColumns(s).status)) === 'pending')) {
+      skipped.push({
+        kind: 'erased',
+        rowNumber,
+        rowId,
+        message: `row_id "${rowId}" was erased on ${erased}: not archived again; clear its download_errors cell to archive its links again`,
+      });
+      return;
+    }
     const lastAttemptAt = toMillis(get(r, 'last_download_attempt'));
     for (const source of sources) {
       if (links[source].length === 0) continue;

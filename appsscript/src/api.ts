@@ -68,7 +68,7 @@ export interface IssueView {
   /** 1-based; 1 is the header */
   rowNumber: number;
   rowId: string;
-  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options';
+  kind: 'missing_header' | 'empty_row_id' | 'duplicate_row_id' | 'malformed_link' | 'bad_options' | 'erased';
   message: string;
 }
 

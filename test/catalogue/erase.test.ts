@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER } from '../../shared/signature.js';
+import { eraseNote } from '../../shared/rows.js';
 import {
-  eraseNote,
   hardErase,
   listErasures,
   purgeDeleted,

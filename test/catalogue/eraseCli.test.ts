@@ -2,14 +2,16 @@
  * `sheet-archiver erase` from the built CLI, on what a real `run` archived (yt-dlp on media ffmpeg
  * made, served on 127.0.0.1): it refuses without --yes when stdin is not a terminal; a hard erase
  * killed (SIGKILL) right after step 2 is finished by the next start; the CSV's tracking cells are
- * cleared with the note through the normal write-back, and the other row is untouched. Soft
+ * cleared with the note through the normal write-back, and the other row is untouched; later runs
+ * skip the erased row until its note is cleared. Soft
  * delete hides, `catalogue purge` removes later.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eraseNote, listErasures } from '../../worker/src/catalogue/erase.js';
+import { eraseNote } from '../../shared/rows.js';
+import { listErasures } from '../../worker/src/catalogue/erase.js';
 import { Catalogue } from '../../worker/src/catalogue/repository.js';
 import { readCsvSheet } from '../../worker/src/sheets/csv.js';
 import { runCli } from '../support/cli.js';
@@ -120,6 +122,32 @@ describe('sheet-archiver erase', () => {
     expect(filesUnder(join(archive, '152'))).toEqual(before152);
     expect(await cells('152')).toEqual(cells152);
   });
+
+  it('the next run leaves the erased row alone (reported as erased) until its note is cleared', async () => {
+    const archive = join(dir, 'state', 'archive');
+    const before152 = filesUnder(join(archive, '152'));
+    const again = await runCli(['run', csv, '--json'], env, 120_000);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      jobs: 0,
+      skipped: [{ rowNumber: 2, rowId: '151', message: expect.stringMatching(/erased on \d{4}-\d{2}-\d{2}.*clear its download_errors/) }],
+    });
+    expect(filesUnder(join(archive, '151'))).toEqual([]);
+    expect((await cells('151')).download_errors).toBe(eraseNote(new Date()));
+    const printed = await runCli(['run', csv], env, 120_000);
+    expect(printed.stdout + printed.stderr).toMatch(/Rows skipped \(1\)[\s\S]*151[\s\S]*was erased on/);
+
+    // the owner clears the note: the row's links are archived again
+    const lines = readFileSync(csv, 'utf8').split('\n');
+    writeFileSync(csv, lines.map((l) => (l.startsWith('151,') ? l.replace(eraseNote(new Date()), '') : l)).join('\n'));
+    expect((await cells('151')).download_errors).toBe('');
+    const rearchived = await runCli(['run', csv, '--json'], env, 120_000);
+    expect(rearchived.code, rearchived.stderr).toBe(0);
+    expect(JSON.parse(rearchived.stdout)).toMatchObject({ jobs: 1, skipped: [] });
+    expect((await cells('151')).youtube_status).toBe('completed');
+    expect(filesUnder(join(archive, '151')).some((f) => f.endsWith('metadata.json'))).toBe(true);
+    expect(filesUnder(join(archive, '152'))).toEqual(before152);
+  }, 240_000);
 
   it('soft delete hides the row from lists; catalogue purge removes the files later', async () => {
     const soft = await runCli(['erase', '--csv', csv, '--row-id', '152', '--yes', '--json'], env);

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SOURCES, type SourceName } from '../../../shared/columns.js';
+import { eraseNote } from '../../../shared/rows.js';
 import { OPEN_JOB_STATUSES, type JobRecord } from '../../../shared/schemas.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { JobBackend } from '../jobs/types.js';
@@ -115,11 +116,6 @@ function folderOf(key: string, prefix: string): string | null {
   if (!p) return null;
   const head = prefix ? sanitizePath(prefix) + '/' : '';
   return `${head}${p.rowId}/${p.source}/${p.mediaId}/`;
-}
-
-/** `erased on 2026-12-02` (UTC date). */
-export function eraseNote(at: Date): string {
-  return `erased on ${at.toISOString().slice(0, 10)}`;
 }
 
 function toErasure(r: ErasuresTable, cancelledJobs: string[] = []): Erasure {

@@ -185,7 +185,11 @@ export async function runCommand(sheetArg: string, o: RunOptions): Promise<RunSu
     started,
     newJobs.length,
     o.sources,
-    issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'),
+    // what validation found, plus what only selection knows (an erased row is valid, just not due)
+    [
+      ...issues.filter((i) => i.kind === 'empty_row_id' || i.kind === 'duplicate_row_id' || i.kind === 'bad_options'),
+      ...plan.skipped.filter((i) => i.kind === 'erased'),
+    ],
   );
 }
 
@@ -247,7 +251,7 @@ export function printSummary(s: RunSummary): void {
     );
   }
   if (s.skipped.length) {
-    out.push('', `Rows skipped (${s.skipped.length}): fix their row_id or archive_options to archive them`);
+    out.push('', `Rows skipped (${s.skipped.length}): each says why, and what to change to archive it`);
     out.push(
       formatTable(
         ['row', 'row_id', 'problem'],
