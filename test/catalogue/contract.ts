@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { sql } from 'kysely';
 import type { CatalogueTarget } from '../../worker/src/catalogue/db.js';
 import { openDb } from '../../worker/src/catalogue/db.js';
@@ -443,6 +445,44 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       expect(lines[0]).toMatch(/^spreadsheet_id,sheet_name,row_id,name,email,type,source,media_id,kind,/);
       expect(lines.filter((l) => l.startsWith('ss-E,'))).toHaveLength(4);
       expect(lines.find((l) => l.startsWith('ss-E,') && l.includes(',video,'))).toContain(`,${TYPE},`);
+    });
+
+    it('guards formula-like text in the CSV export (a title from the site, a name), and import reads it back as it was', async () => {
+      const NAME = '=HYPERLINK("https://evil.example/","click")';
+      const csv = join(dir, 'formula.csv');
+      writeFileSync(
+        csv,
+        stringify([
+          ['row_id', 'name', 'email', 'type', 'link'],
+          ['fx1', NAME, '@ana', TYPE, ''],
+        ]),
+      );
+      await importSheet(cat, csv, { spreadsheetId: 'ss-formula' });
+      const store = newStore();
+      const meta = await youtubeItem(store, {
+        spreadsheetId: 'ss-formula',
+        rowId: 'fx1',
+        mediaId: 'dQw4w9WgXcQ',
+        title: '+SUM(A1:A9)',
+        uploader: '-1+1',
+      });
+      await cat.write((t) => cat.applyMetadata(t, meta, metadataObject(meta), store));
+
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d) => (text += d));
+      await exportCatalogue(cat, 'csv', out);
+      const rows = (parse(text, { columns: true }) as Record<string, string>[]).filter((r) => r['spreadsheet_id'] === 'ss-formula');
+      expect(rows.length).toBeGreaterThan(1);
+      for (const r of rows) {
+        expect(r).toMatchObject({ name: `'${NAME}`, email: "'@ana", title: "'+SUM(A1:A9)", uploader: "'-1+1", type: TYPE });
+        expect(r['duration_s'] ?? '').not.toMatch(/^'/); // numbers are left alone
+      }
+      // the export read back by import: the guard comes off
+      const exported = join(dir, 'formula-export.csv');
+      writeFileSync(exported, text);
+      await importSheet(cat, exported, { spreadsheetId: 'ss-formula-2' });
+      expect((await cat.findPeople('fx1', 'ss-formula-2'))[0]).toMatchObject({ name: NAME, email: '@ana', type: TYPE });
     });
   });
 }

@@ -41,7 +41,7 @@ export async function importSheet(
   const seen = new Set<string>();
   sheet.rows.forEach((r, i) => {
     const rowNumber = i + 2;
-    const cell = (c: number | undefined) => (c === undefined ? '' : (r[c] ?? '').trim());
+    const cell = (c: number | undefined) => (c === undefined ? '' : unescapeFormula((r[c] ?? '').trim()));
     const rowId = cell(col('row_id'));
     if (!rowId) {
       if (r.some((v) => v.trim())) skipped.push({ rowNumber, reason: 'empty row_id' });
@@ -56,8 +56,9 @@ export async function importSheet(
     for (const c of map.other) {
       for (const url of splitLinks(r[c])) if (classifyLink(url, o.allowedHosts ?? [])) links.push({ column: map.headers[c] ?? '', url });
     }
-    // the type label is kept exactly as written (docs/design.md §1: never altered)
-    const type = col('type') === undefined ? '' : (r[col('type')!] ?? '');
+    // the type label is kept exactly as written (docs/design.md §1: never altered), once the
+    // export's formula guard is taken off
+    const type = col('type') === undefined ? '' : unescapeFormula(r[col('type')!] ?? '');
     people.push({
       spreadsheetId: o.spreadsheetId,
       sheetName: o.sheetName ?? basename(path),
@@ -71,6 +72,23 @@ export async function importSheet(
   });
   const { created, updated } = await catalogue.importPeople(people);
   return { created, updated, skipped };
+}
+
+/**
+ * The export's guard against CSV injection (OWASP "CSV Injection"): a text cell starting with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet opening the
+ * file shows it as text instead of running it as a formula. Titles and uploaders come from the
+ * media sites, so they are not ours to trust. csv-stringify's `escape_formulas` does it; numbers
+ * (a negative one) are left alone.
+ */
+const CSV_OPTIONS = { escape_formulas: true } as const;
+
+/**
+ * Takes the export's guard off a cell read back by `catalogue import`: `'=x` → `=x`. A sheet saved
+ * as CSV by Google Sheets never starts a cell that way (the apostrophe is not part of the value).
+ */
+export function unescapeFormula(v: string): string {
+  return /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v;
 }
 
 /** The export's columns, in order: the person's first, then the asset's. */
@@ -103,7 +121,8 @@ export const EXPORT_COLUMNS = [
 
 /**
  * Writes every stored asset with its person's columns to `out`, streaming (bounded memory).
- * CSV: RFC 4180 with a header row, tags joined by `;`. JSON: one array of objects.
+ * CSV: RFC 4180 with a header row, tags joined by `;`, formula-like text cells prefixed with `'`
+ * (CSV_OPTIONS). JSON: one array of objects, values as stored.
  * @returns the number of rows written
  */
 export async function exportCatalogue(catalogue: Catalogue, format: 'csv' | 'json', out: Writable): Promise<number> {
@@ -138,7 +157,7 @@ export async function exportCatalogue(catalogue: Catalogue, format: 'csv' | 'jso
       tags: format === 'csv' ? a.tags.join(';') : null,
       note: a.note,
     };
-    if (format === 'csv') await write(stringify([EXPORT_COLUMNS.map((c) => row[c] ?? '')]));
+    if (format === 'csv') await write(stringify([EXPORT_COLUMNS.map((c) => row[c] ?? '')], CSV_OPTIONS));
     else await write(`${n ? ',' : ''}\n${JSON.stringify({ ...row, tags: a.tags })}`);
     n++;
   }
