@@ -13,7 +13,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featuresOfHelp, featuresOfVersion, releaseAgeDays } from '../../worker/src/sources/ytdlp/features.js';
 import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
-import { DEFAULT_TOOL_CONFIG, insertToolArgs, redactArgs, type YtDlpToolConfig } from '../../worker/src/sources/ytdlp/toolArgs.js';
+import { findYtDlp } from '../../worker/src/sources/ytdlp/index.js';
+import { pythonOf } from '../../worker/src/sources/ytdlp/pool.js';
+import {
+  DEFAULT_TOOL_CONFIG,
+  insertToolArgs,
+  mergeExtractorArgs,
+  redactArgs,
+  type YtDlpToolConfig,
+} from '../../worker/src/sources/ytdlp/toolArgs.js';
 import { denoFromNodeModules, parseJsRuntime } from '../../worker/src/tools/jsRuntime.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeYtDlpStandIn } from '../support/ytdlpStandIn.js';
@@ -80,6 +88,54 @@ describe('yt-dlp feature detection', () => {
   it('puts the tool arguments before the final --, and redacts the cookies path for logs', () => {
     expect(insertToolArgs(['-f', 'b', '--', 'u'], ['--cookies', '/c'])).toEqual(['-f', 'b', '--cookies', '/c', '--', 'u']);
     expect(redactArgs(['--cookies', '/secret/c.txt', '-v'])).toEqual(['--cookies', '[redacted]', '-v']);
+  });
+
+  it("merges YTDLP_EXTRA_ARGS' --extractor-args youtube:… with the job's max_comments (the extra one wins a shared name)", () => {
+    const job = ['--write-comments', '--extractor-args', 'youtube:max_comments=50', '--', 'https://youtu.be/x'];
+    expect(insertToolArgs(job, ['--extractor-args', 'YouTube:player-client=default,mweb', '--limit-rate', '5M'])).toEqual([
+      '--write-comments',
+      '--extractor-args',
+      'youtube:max_comments=50;player-client=default,mweb',
+      '--limit-rate',
+      '5M',
+      '--',
+      'https://youtu.be/x',
+    ]);
+    expect(mergeExtractorArgs(['--extractor-args', 'youtube:max_comments=50', '--extractor-args=youtube:max-comments=5;lang=de'])).toEqual([
+      '--extractor-args',
+      'youtube:max-comments=5;lang=de',
+    ]);
+    // other extractors, a single one, and URLs after -- are left as they are
+    const apart = ['--extractor-args', 'youtube:a=1', '--extractor-args', 'youtubetab:skip=webpage', '--', '--extractor-args'];
+    expect(mergeExtractorArgs(apart)).toEqual(apart);
+  });
+
+  it('the merged arguments reach the real yt-dlp option parser whole', () => {
+    const binary = findYtDlp();
+    const python = binary ? pythonOf(binary) : null;
+    if (!binary || !python) throw new Error(`needs a Python yt-dlp (found ${binary ?? 'none'}): run npm run setup`);
+    const parsed = (args: string[]) =>
+      JSON.parse(
+        execFileSync(
+          python,
+          [
+            '-c',
+            'import sys, json, zipfile\n' +
+              'b = sys.argv[1]\n' +
+              'if zipfile.is_zipfile(b): sys.path.insert(0, b)\n' +
+              'from yt_dlp.options import parseOpts\n' +
+              'print(json.dumps(parseOpts(sys.argv[2:])[1].extractor_args))',
+            binary,
+            ...args,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as Record<string, Record<string, string[]>>;
+    const job = ['--extractor-args', 'youtube:max_comments=50', '--', 'https://youtu.be/x'];
+    const extra = ['--extractor-args', 'youtube:player_client=default,mweb'];
+    // Debian's 2023.03.04 reads the two unmerged as the last one only (the job's cap gone); merged,
+    // any release reads both
+    expect(parsed(insertToolArgs(job, extra).slice(0, -2)).youtube).toEqual({ max_comments: ['50'], player_client: ['default', 'mweb'] });
   });
 });
 

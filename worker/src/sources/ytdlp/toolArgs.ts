@@ -61,11 +61,69 @@ export async function prepareToolArgs(binary: string, cfg: YtDlpToolConfig, scra
   return args;
 }
 
-/** `args` with the tool arguments put before the final `--` (so the job's own options come first), or at the end. */
+/**
+ * `args` with the tool arguments put before the final `--` (so the job's own options come first),
+ * or at the end, and the `--extractor-args` of one extractor merged into one (mergeExtractorArgs).
+ */
 export function insertToolArgs(args: string[], toolArgs: string[]): string[] {
   if (!toolArgs.length) return args;
   const i = args.lastIndexOf('--');
-  return i < 0 ? [...args, ...toolArgs] : [...args.slice(0, i), ...toolArgs, ...args.slice(i)];
+  return mergeExtractorArgs(i < 0 ? [...args, ...toolArgs] : [...args.slice(0, i), ...toolArgs, ...args.slice(i)]);
+}
+
+/**
+ * Merges repeated `--extractor-args IE_KEY:ARGS` of the same extractor into one, at the place of
+ * the last. yt-dlp keeps only the last one per extractor (options.py, `_dict_from_options_callback`
+ * with `multiple_keys=False`: the whole `ARGS` dict is replaced), so a `YTDLP_EXTRA_ARGS` of
+ * `--extractor-args youtube:player_client=mweb` would drop the job's `youtube:max_comments=…`.
+ * Within the merge a later argument (the extra arguments come after the job's) wins for the same
+ * name; names compare as yt-dlp compares them (lower case, `-` as `_`). Arguments after a `--`
+ * are URLs and are left alone.
+ */
+export function mergeExtractorArgs(args: string[]): string[] {
+  const end = args.indexOf('--') < 0 ? args.length : args.indexOf('--');
+  // where each extractor's arguments are, and their merged values
+  const byKey = new Map<string, { last: number; at: number[]; values: Map<string, string> }>();
+  const valueAt = (i: number): string | null => {
+    if (args[i] === '--extractor-args' && i + 1 < end) return args[i + 1]!;
+    if (args[i]!.startsWith('--extractor-args=')) return args[i]!.slice('--extractor-args='.length);
+    return null;
+  };
+  for (let i = 0; i < end; i++) {
+    const v = valueAt(i);
+    if (v === null) continue;
+    const colon = v.indexOf(':');
+    if (colon <= 0) continue; // malformed: yt-dlp itself says so
+    const key = v.slice(0, colon).toLowerCase();
+    const entry = byKey.get(key) ?? { last: i, at: [], values: new Map<string, string>() };
+    for (const part of v.slice(colon + 1).split(';')) {
+      if (!part) continue;
+      const name = part.split('=', 1)[0]!.trim().toLowerCase().replace(/-/g, '_');
+      entry.values.delete(name); // re-insert: a later one also moves to the end
+      entry.values.set(name, part);
+    }
+    entry.at.push(i);
+    entry.last = i;
+    byKey.set(key, entry);
+    if (args[i] === '--extractor-args') i++;
+  }
+  const repeated = [...byKey].filter(([, e]) => e.at.length > 1);
+  if (!repeated.length) return args;
+  const drop = new Set<number>();
+  const replace = new Map<number, string[]>();
+  for (const [key, e] of repeated) {
+    for (const i of e.at) {
+      drop.add(i);
+      if (args[i] === '--extractor-args') drop.add(i + 1);
+    }
+    replace.set(e.last, ['--extractor-args', `${key}:${[...e.values.values()].join(';')}`]);
+  }
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (replace.has(i)) out.push(...replace.get(i)!);
+    else if (!drop.has(i)) out.push(a);
+  });
+  return out;
 }
 
 /** `args` for a log line: the cookies file's path replaced by `[redacted]`. */
