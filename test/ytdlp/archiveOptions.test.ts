@@ -16,7 +16,7 @@ import { SqliteJobBackend } from '../../worker/src/jobs/sqlite.js';
 import { JOBS_COMPONENT, JOBS_MIGRATIONS } from '../../worker/src/jobs/sqliteSchema.js';
 import type { NewJob } from '../../worker/src/jobs/types.js';
 import { jobsOfDispatch } from '../../worker/src/server/app.js';
-import { buildDownloadArgs, createYtDlpSource, findYtDlp, itemOptions } from '../../worker/src/sources/ytdlp/index.js';
+import { buildDownloadArgs, createYtDlpSource, findYtDlp, holdsMode, itemOptions } from '../../worker/src/sources/ytdlp/index.js';
 import type { MediaMetadata } from '../../worker/src/storage/metadata.js';
 import { startMediaHost, type MediaHost } from '../support/mediaHost.js';
 import { makeCtx } from './helpers.js';
@@ -207,6 +207,44 @@ describe('the yt-dlp source honours the row options (real yt-dlp)', () => {
     const run = spawned.find((a) => a.includes('--skip-download'))!;
     expect(run[run.indexOf('--sub-langs') + 1]).toBe('en');
   });
+
+  it('an item archived as a transcript is fetched again for mode=video; a stored video serves mode=audio as it is', async () => {
+    const t = makeCtx();
+    const mediaOf = (r: { files: { key: string }[] }) => r.files.filter((f) => /\.(m4a|mp4|webm|mp3|opus)$/.test(f.key));
+    t.ctx.job.archiveOptions = { mode: 'transcript' };
+    const first = await source().archive(host.pageUrl('clip01'), t.ctx);
+    expect(mediaOf(first)).toEqual([]);
+
+    spawned = [];
+    t.ctx.job.archiveOptions = { mode: 'video' };
+    const video = await source().archive(host.pageUrl('clip01'), t.ctx);
+    expect(video.mediaIds).toEqual(first.mediaIds); // the same media folder, now with the video
+    expect(mediaOf(video).map((f) => f.key.split('/').pop())).toEqual([`${video.mediaIds[0]}.mp4`]);
+    expect(streamsOf(t.store.pathOf(mediaOf(video)[0]!.key)).sort()).toEqual(['audio', 'video']);
+    expect(spawned.some((a) => !a.includes('--skip-download') && a.includes('-f'))).toBe(true);
+    const meta = JSON.parse(readFileSync(t.store.pathOf(video.files.find((f) => f.key.endsWith('metadata.json'))!.key), 'utf8'));
+    expect((meta as MediaMetadata).files.map((f) => f.key)).toEqual(expect.arrayContaining(mediaOf(video).map((f) => f.key)));
+
+    // the playlist path: its stored transcript entries are left out of --download-archive, so they come again
+    const p = makeCtx();
+    p.ctx.job.archiveOptions = { mode: 'transcript' };
+    expect(mediaOf(await source().archive(host.playlistUrl(), p.ctx))).toEqual([]);
+    p.ctx.job.archiveOptions = { mode: 'video' };
+    const list = await source().archive(host.playlistUrl(), p.ctx);
+    // both entries of the host's playlist, now as videos
+    expect(mediaOf(list).map((f) => f.key.slice(f.key.lastIndexOf('.')))).toEqual(['.mp4', '.mp4']);
+
+    // a video holds the audio: nothing is fetched for mode=audio
+    spawned = [];
+    t.ctx.job.archiveOptions = { mode: 'audio' };
+    const audio = await source().archive(host.pageUrl('clip01'), t.ctx);
+    expect(audio.files.map((f) => f.key).sort()).toEqual(video.files.map((f) => f.key).sort());
+    expect(spawned).toEqual([]);
+    expect(holdsMode({ files: [{ key: 'r/youtube/x/x.en.vtt' }] } as MediaMetadata, 'audio')).toBe(false);
+    expect(holdsMode({ files: [{ key: 'r/youtube/x/x.m4a' }] } as MediaMetadata, 'audio')).toBe(true);
+    expect(holdsMode({ files: [{ key: 'r/youtube/x/x.m4a' }] } as MediaMetadata, 'video')).toBe(false);
+    expect(holdsMode({ files: [] } as unknown as MediaMetadata, 'transcript')).toBe(true);
+  }, 120_000);
 
   it('comments=yes: comments.json capped at ARCHIVER_MAX_COMMENTS, listed in metadata.json as kind comments', async () => {
     // The generic extractor has no comments, and YouTube cannot be reached here. This stand-in runs

@@ -5,7 +5,7 @@ export { createYtDlpSource, downloadPlan, DEFAULT_CHANNEL_MAX, type YtDlpSourceO
 export { findYtDlp, ytdlpVersion } from './binary.js';
 export { classifyYtDlpMessage, classifyYtDlpStderr, cleanYtDlpMessage, type ClassifiedError } from './classify.js';
 export { buildDownloadArgs, commentArgs, formatSelector, type DownloadPlan } from './args.js';
-export { itemOptions, type ItemOptions } from './options.js';
+export { holdsMode, itemOptions, type ItemOptions } from './options.js';
 export { durationTolerance, verifyItem, verifySubtitles, type VerifyOptions } from './verify.js';
 export { archiveLine, isGenericId, itemMediaId } from './mediaIds.js';
 export { parseItemLine, parseListLine, parseProgressLine, parseStartLine, type DownloadedItem, type ProgressEvent } from './progress.js';

@@ -5,6 +5,8 @@
  */
 import type { RowArchiveOptions } from '../../../../shared/archiveOptions.js';
 import type { JobRecord } from '../../../../shared/schemas.js';
+import { kindOf } from '../../catalogue/assets.js';
+import type { MediaMetadata } from '../../storage/metadata.js';
 
 /** The archive mode: video (media + subtitles), audio (audio-only media), transcript (subtitles + info only). */
 export type ArchiveMode = NonNullable<RowArchiveOptions['mode']>;
@@ -44,4 +46,17 @@ export function itemOptions(job: Pick<JobRecord, 'options' | 'archiveOptions'>, 
   if (subLangs) out.subLangs = subLangs;
   if (row.comments) out.maxComments = defaults.maxComments ?? DEFAULT_MAX_COMMENTS;
   return out;
+}
+
+/**
+ * Whether an item stored before holds what `mode` asks for, so it need not be fetched again: a
+ * video file for `video`; an audio or video file for `audio` (a video carries the audio); anything
+ * for `transcript` (every mode stores the subtitles and the info). A row archived as a transcript
+ * and later asked for the video is fetched again. File kinds as the catalogue names them
+ * (catalogue/assets.ts kindOf).
+ */
+export function holdsMode(meta: Pick<MediaMetadata, 'files'>, mode: ArchiveMode): boolean {
+  if (mode === 'transcript') return true;
+  const kinds = new Set((Array.isArray(meta.files) ? meta.files : []).map((f) => kindOf('youtube', f.key)));
+  return kinds.has('video') || (mode === 'audio' && kinds.has('audio'));
 }

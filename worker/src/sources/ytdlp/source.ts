@@ -32,7 +32,7 @@ import { findYtDlp, ytdlpVersion } from './binary.js';
 import { classifyYtDlpStderr } from './classify.js';
 import { itemMediaId } from './mediaIds.js';
 import type { YtDlpHelperPool } from './pool.js';
-import { itemOptions, type ItemOptions } from './options.js';
+import { holdsMode, itemOptions, type ItemOptions } from './options.js';
 import { runYtDlp, type RunOptions, type RunResult } from './process.js';
 import {
   parseItemLine,
@@ -130,13 +130,15 @@ async function archiveLink(link: string, ctx: SourceContext, opts: YtDlpSourceOp
   if (!binary) throw new ArchiveError('system', 'yt-dlp not found: install it (npm run setup) or set YTDLP_PATH');
   if (ctx.signal.aborted) throw abortError(ctx.signal);
 
-  // What storage holds already: reported as it is when nothing new can come from the link.
+  // What storage holds already: reported as it is when nothing new can come from the link. An item
+  // stored in a smaller mode than this job's (a transcript, now the video) is fetched again.
+  const { mode } = optionsOf(ctx, opts);
   let stored: StoredEntry[] = [];
   if (target.kind === 'youtube' && target.parsed.kind === 'video') {
     const prev = await storedItem(ctx.store, ctx.prefix, ctx.job.rowId, target.parsed.id);
-    if (prev) return alreadyArchived(ctx, prev.meta.mediaId, prev.objects);
+    if (prev && holdsMode(prev.meta, mode)) return alreadyArchived(ctx, prev.meta.mediaId, prev.objects);
   } else {
-    stored = await storedForLink(ctx.store, ctx.prefix, ctx.job.rowId, link);
+    stored = (await storedForLink(ctx.store, ctx.prefix, ctx.job.rowId, link)).filter((s) => holdsMode(s.meta, mode));
     const one = stored.length === 1 ? stored[0]! : undefined;
     if (target.kind === 'allowed' && one && one.index === undefined) return alreadyArchived(ctx, one.meta.mediaId, one.objects);
   }
