@@ -44,6 +44,15 @@ function runChild(
   });
 }
 
+/** What `exportCatalogue` writes, as text, and the row count it returns. */
+async function exported(cat: Catalogue, format: 'csv' | 'json'): Promise<{ n: number; text: string }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  const n = await exportCatalogue(cat, format, out);
+  return { n, text };
+}
+
 /** @param fresh a new, empty catalogue target each call */
 export function catalogueContract(engine: string, fresh: () => Promise<CatalogueTarget>): void {
   let dir: string;
@@ -421,13 +430,7 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       // the import's links and row number survive the archive's write, and its newer facts win over the older archive's
       expect((await cat.findPeople('e1', 'ss-E'))[0]!.links).toHaveLength(2);
 
-      const collect = async (format: 'csv' | 'json') => {
-        const out = new PassThrough();
-        let text = '';
-        out.on('data', (d) => (text += d));
-        const n = await exportCatalogue(cat, format, out);
-        return { n, text };
-      };
+      const collect = (format: 'csv' | 'json') => exported(cat, format);
       const json = await collect('json');
       const rows = (JSON.parse(json.text) as Record<string, unknown>[]).filter((r) => r['spreadsheet_id'] === 'ss-E');
       expect(rows).toHaveLength(4);
@@ -468,10 +471,7 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       });
       await cat.write((t) => cat.applyMetadata(t, meta, metadataObject(meta), store));
 
-      const out = new PassThrough();
-      let text = '';
-      out.on('data', (d) => (text += d));
-      await exportCatalogue(cat, 'csv', out);
+      const { text } = await exported(cat, 'csv');
       const rows = (parse(text, { columns: true }) as Record<string, string>[]).filter((r) => r['spreadsheet_id'] === 'ss-formula');
       expect(rows.length).toBeGreaterThan(1);
       for (const r of rows) {
@@ -479,9 +479,9 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
         expect(r['duration_s'] ?? '').not.toMatch(/^'/); // numbers are left alone
       }
       // the export read back by import: the guard comes off
-      const exported = join(dir, 'formula-export.csv');
-      writeFileSync(exported, text);
-      await importSheet(cat, exported, { spreadsheetId: 'ss-formula-2' });
+      const file = join(dir, 'formula-export.csv');
+      writeFileSync(file, text);
+      await importSheet(cat, file, { spreadsheetId: 'ss-formula-2' });
       expect((await cat.findPeople('fx1', 'ss-formula-2'))[0]).toMatchObject({ name: NAME, email: '@ana', type: TYPE });
     });
   });
