@@ -430,8 +430,7 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
       // the import's links and row number survive the archive's write, and its newer facts win over the older archive's
       expect((await cat.findPeople('e1', 'ss-E'))[0]!.links).toHaveLength(2);
 
-      const collect = (format: 'csv' | 'json') => exported(cat, format);
-      const json = await collect('json');
+      const json = await exported(cat, 'json');
       const rows = (JSON.parse(json.text) as Record<string, unknown>[]).filter((r) => r['spreadsheet_id'] === 'ss-E');
       expect(rows).toHaveLength(4);
       expect(rows.find((r) => r['kind'] === 'video')).toMatchObject({
@@ -442,7 +441,7 @@ export function catalogueContract(engine: string, fresh: () => Promise<Catalogue
         media_id: 'dQw4w9WgXcQ',
         title: 'Clip dQw4w9WgXcQ',
       });
-      const csvOut = await collect('csv');
+      const csvOut = await exported(cat, 'csv');
       expect(csvOut.n).toBe(json.n);
       const lines = csvOut.text.trim().split('\n');
       expect(lines[0]).toMatch(/^spreadsheet_id,sheet_name,row_id,name,email,type,source,media_id,kind,/);

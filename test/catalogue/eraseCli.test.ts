@@ -3,8 +3,7 @@
  * made, served on 127.0.0.1): it refuses without --yes when stdin is not a terminal; a hard erase
  * killed (SIGKILL) right after step 2 is finished by the next start; the CSV's tracking cells are
  * cleared with the note through the normal write-back, and the other row is untouched; later runs
- * skip the erased row until its note is cleared. Soft
- * delete hides, `catalogue purge` removes later.
+ * skip the erased row until its note is cleared. Soft delete hides, `catalogue purge` removes later.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

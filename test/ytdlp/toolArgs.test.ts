@@ -12,8 +12,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featuresOfHelp, featuresOfVersion, releaseAgeDays } from '../../worker/src/sources/ytdlp/features.js';
-import { createYtDlpSource } from '../../worker/src/sources/ytdlp/index.js';
-import { findYtDlp } from '../../worker/src/sources/ytdlp/index.js';
+import { createYtDlpSource, findYtDlp } from '../../worker/src/sources/ytdlp/index.js';
 import { pythonOf } from '../../worker/src/sources/ytdlp/pool.js';
 import {
   DEFAULT_TOOL_CONFIG,

@@ -81,7 +81,8 @@ export function insertToolArgs(args: string[], toolArgs: string[]): string[] {
  * are URLs and are left alone.
  */
 export function mergeExtractorArgs(args: string[]): string[] {
-  const end = args.indexOf('--') < 0 ? args.length : args.indexOf('--');
+  const sep = args.indexOf('--');
+  const end = sep < 0 ? args.length : sep;
   // where each extractor's arguments are, and their merged values
   const byKey = new Map<string, { last: number; at: number[]; values: Map<string, string> }>();
   const valueAt = (i: number): string | null => {
