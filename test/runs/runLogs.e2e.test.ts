@@ -162,7 +162,10 @@ describe('run logs', () => {
         expect(ls.every((l) => l['runId'] === d.dispatchId)).toBe(true);
         expect(ls.at(-1)!['msg']).toBe('run finished');
         expect(new Set(ls.filter((l) => l['rowId']).map((l) => l['rowId']))).toEqual(new Set(d.rows.map((r) => r.rowId)));
+        // the last job's own end line too: it is written before that job ends the run
+        expect(ls.filter((l) => l['msg'] === 'job finished')).toHaveLength(d.rows.length);
       }
+      expect(s.stderr()).not.toContain('runner failed to record a job');
 
       const list = await api.request('GET', '/v1/runs?limit=5');
       expect(list.status).toBe(200);

@@ -136,6 +136,19 @@ describe('run logs', () => {
     expect(run.info).toMatchObject({ status: 'finished', jobs: { total: 1, completed: 1 } });
   });
 
+  it("a line logged after the job's event ended its run is dropped from the closed file, not thrown", async () => {
+    const runId = crypto.randomUUID();
+    const job = testJob({ jobId: 'j_late', dispatchId: runId });
+    const logs = new RunLogs({ dir, log: silentLogger, maxAgeDays: 30, maxBytes: 0 });
+    logs.open(meta(runId), [job], { autoFinish: true });
+    const log = logs.loggerFor(job);
+    log.info({ jobId: job.jobId }, 'job started');
+    logs.onRunnerEvent({ type: 'finished', job: { ...job, status: 'completed' } });
+    expect(() => log.info({ jobId: job.jobId }, 'a late line')).not.toThrow();
+    await logs.close();
+    expect((await readRun(dir, runId))!.lines.map((l) => l.msg)).toEqual(['run started', 'job started', 'run finished']);
+  });
+
   it('a run whose process was killed (kill -9, no end line) reads as interrupted, and following it ends', async () => {
     const runId = crypto.randomUUID();
     const script = join(dir, 'writer.ts');

@@ -312,7 +312,7 @@ export class Runner {
       log.warn({ jobId: job.jobId, err: (err as Error).message }, 'result not recorded: lease lost');
       return;
     }
-    this.o.events.emit({ type: 'finished', job: finished });
+    // the end line first: the event may end the job's run, and its log file with it (runs/runLogs.ts)
     log.info(
       {
         jobId: job.jobId,
@@ -323,5 +323,6 @@ export class Runner {
       },
       finished.status === 'cancelled' ? 'job cancelled' : 'job finished',
     );
+    this.o.events.emit({ type: 'finished', job: finished });
   }
 }

@@ -37,7 +37,10 @@ export class RunLog {
     const resumed = first.resumed && existsSync(path);
     // synchronous writes: a killed process loses no line (a run writes a handful per job)
     this.file = pino.destination({ dest: path, sync: true, append: true, mkdir: true });
-    this.log = teeLogger(parent, this.file).child({ runId: meta.runId });
+    // A line logged after the run ended (a late subscriber of its last job) still reaches the
+    // worker's log; the closed file drops it instead of throwing "SonicBoom destroyed".
+    const file = { write: (line: string) => (this.ended ? true : this.file.write(line)) } as pino.DestinationStream;
+    this.log = teeLogger(parent, file).child({ runId: meta.runId });
     this.tally = new RunTally(meta, first.now ?? Date.now());
     this.log.info(
       { run: { ...meta, jobs: first.jobs, ...(first.existing ? { existing: first.existing } : {}) } },
